@@ -1,0 +1,77 @@
+/** Every string of the operator's API: group, kinds, condition types and reasons, keys. */
+
+/** API group of the custom resources. */
+export const GROUP = 'rag.tenancy.dev';
+/** API version served. */
+export const VERSION = 'v1alpha1';
+/** apiVersion field value. */
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+/** Kinds and their plural resource names. */
+export const KINDS = {
+  TenantTier: { kind: 'TenantTier', plural: 'tenanttiers' },
+  Tenant: { kind: 'Tenant', plural: 'tenants' },
+  ModelAccess: { kind: 'ModelAccess', plural: 'modelaccesses' },
+} as const;
+/** One of the three kinds. */
+export type KindName = keyof typeof KINDS;
+
+/** Finalizer that keeps an object until its AWS resources are gone or released. */
+export const FINALIZER = `${GROUP}/cleanup`;
+/** Field manager of every write the operator makes (status, finalizers). */
+export const FIELD_MANAGER = 'tenant-rag-operator';
+
+/** Annotations users set. */
+export const ANNOTATIONS = {
+  syncRequestedAt: `${GROUP}/sync-requested-at`,
+  reconcileRequestedAt: `${GROUP}/reconcile-requested-at`,
+} as const;
+
+/** Condition types. */
+export const CONDITION = {
+  Ready: 'Ready',
+  StorageReady: 'StorageReady',
+  IdentityReady: 'IdentityReady',
+  VectorStoreReady: 'VectorStoreReady',
+  KnowledgeBaseReady: 'KnowledgeBaseReady',
+  IngestionReady: 'IngestionReady',
+  ModelApproved: 'ModelApproved',
+  ModelLifecycle: 'ModelLifecycle',
+  QuotaExceeded: 'QuotaExceeded',
+  Throttled: 'Throttled',
+} as const;
+
+/** Condition reasons. Each names a state a user can act on. */
+export const REASON = {
+  Reconciled: 'Reconciled',
+  Progressing: 'Progressing',
+  Deleting: 'Deleting',
+  Suspended: 'Suspended',
+  TierNotFound: 'TierNotFound',
+  TierNotReady: 'TierNotReady',
+  TierFull: 'TierFull',
+  TierInUse: 'TierInUse',
+  OverrideNotAllowed: 'OverrideNotAllowed',
+  TenantNotFound: 'TenantNotFound',
+  TenantDeleting: 'TenantDeleting',
+  ModelNotApproved: 'ModelNotApproved',
+  ModelApproved: 'ModelApproved',
+  ReconcileError: 'ReconcileError',
+  InvalidSpec: 'InvalidSpec',
+} as const;
+
+/** Event reasons. Events are emitted on mutations and transitions only. */
+export const EVENT_REASON = {
+  FinalizerAdded: 'FinalizerAdded',
+  Ready: 'Ready',
+  NotReady: 'NotReady',
+  Deleted: 'Deleted',
+  RetainedInAWS: 'RetainedInAWS',
+  DeletionBlocked: 'DeletionBlocked',
+} as const;
+
+/** Labels and tag keys the operator sets. */
+export const LABELS = {
+  managedBy: 'app.kubernetes.io/managed-by',
+  tenant: `${GROUP}/tenant`,
+} as const;
