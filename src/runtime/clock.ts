@@ -43,8 +43,12 @@ export class ManualClock implements Clock {
     this.timers.push({ at: this.current + Math.max(0, ms), fn, id });
     return { cancel: () => { this.timers = this.timers.filter((t) => t.id !== id); } };
   }
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.setTimer(ms, resolve));
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const timer = this.setTimer(ms, resolve);
+      signal?.addEventListener('abort', () => { timer.cancel(); resolve(); }, { once: true });
+    });
   }
   /** Moves time forward, firing due timers in time order. */
   advance(ms: number): void {

@@ -1,0 +1,21 @@
+/** Maps @kubernetes/client-node errors onto the core's error kinds, by HTTP status only. */
+import { ApiException } from '@kubernetes/client-node';
+import { ConflictError, NotFoundError, asError } from '../../core/errors.js';
+
+/** HTTP status of a client-node error, if it has one. */
+export function statusOf(e: unknown): number | undefined {
+  if (e instanceof ApiException) return e.code;
+  const code = (e as { statusCode?: unknown; code?: unknown } | undefined)?.statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/**
+ * Classifies a Kubernetes API error: 404 -> NotFoundError; 409 (resourceVersion precondition) and
+ * 422 from a failed JSON-patch `test` -> ConflictError; anything else is returned as is.
+ */
+export function classifyKubeError(e: unknown, what: string): Error {
+  const status = statusOf(e);
+  if (status === 404) return new NotFoundError(`${what}: not found`, { cause: e });
+  if (status === 409 || status === 422) return new ConflictError(`${what}: changed concurrently`, { cause: e });
+  return asError(e);
+}

@@ -1,0 +1,177 @@
+/**
+ * A list-then-watch cache of one resource kind that never gives up. client-node's Watch ends on
+ * any error and can go silent, so this wrapper: relists on 410 Gone or a watch ERROR event;
+ * restarts a closed or failed watch from the last resourceVersion with exponential backoff;
+ * restarts a watch that delivered nothing for `watchdogMs` (bookmarks count as activity).
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Watch } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { ObjectStore } from '../../ports/kube.js';
+import type { Clock, TimerHandle } from '../../runtime/clock.js';
+import { KeyedBackoff } from '../../runtime/ratelimit.js';
+import { statusOf } from './errors.js';
+
+interface ListResult<T> { items: T[]; metadata?: { resourceVersion?: string } }
+interface Named { metadata?: { name?: string; resourceVersion?: string } }
+
+/** What an informer tells its handlers. */
+export type InformerEvent = 'add' | 'update' | 'delete';
+
+/** Options of an informer. */
+export interface InformerOptions<T> {
+  /** API path of the collection, e.g. /apis/rag.tenancy.dev/v1alpha1/tenants. */
+  path: string;
+  list: () => Promise<ListResult<T>>;
+  kubeConfig: KubeConfig;
+  clock: Clock;
+  logger: Logger;
+  watchdogMs?: number;
+  /** Server-side watch timeout; the server closes the watch and it is resumed. */
+  watchTimeoutSeconds?: number;
+  onRestart?: (reason: string) => void;
+}
+
+/** A running informer. */
+export class Informer<T extends Named> implements ObjectStore<T> {
+  private readonly cache = new Map<string, T>();
+  private readonly handlers: ((type: InformerEvent, obj: T, old?: T) => void)[] = [];
+  private readonly backoff = new KeyedBackoff(200, 30_000, 0.2);
+  private resourceVersion: string | undefined;
+  private abort: AbortController | undefined;
+  private watchdog: TimerHandle | undefined;
+  private stopped = false;
+  private synced = false;
+  private syncWaiters: (() => void)[] = [];
+  private generation = 0;
+
+  constructor(private readonly opts: InformerOptions<T>) {}
+
+  /** Registers a handler for changes; called for every object on each (re)list too. */
+  onEvent(handler: (type: InformerEvent, obj: T, old?: T) => void): void { this.handlers.push(handler); }
+
+  /** Starts listing and watching in the background. */
+  start(): void { void this.relist(); }
+
+  /** Resolves once the first list has filled the cache. */
+  waitForSync(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((r) => this.syncWaiters.push(r));
+  }
+
+  /** True once the cache holds a full list. */
+  hasSynced(): boolean { return this.synced; }
+
+  get(name: string): T | undefined { return this.cache.get(name); }
+  list(): T[] { return [...this.cache.values()]; }
+
+  /** Stops watching. */
+  stop(): void {
+    this.stopped = true;
+    this.watchdog?.cancel();
+    this.abort?.abort();
+  }
+
+  private emit(type: InformerEvent, obj: T, old?: T): void {
+    for (const h of this.handlers) h(type, obj, old);
+  }
+
+  private async relist(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const res = await this.opts.list();
+      const seen = new Set<string>();
+      for (const item of res.items) {
+        const name = item.metadata?.name;
+        if (!name) continue;
+        seen.add(name);
+        const old = this.cache.get(name);
+        this.cache.set(name, item);
+        this.emit(old ? 'update' : 'add', item, old);
+      }
+      for (const [name, old] of [...this.cache]) {
+        if (!seen.has(name)) {
+          this.cache.delete(name);
+          this.emit('delete', old);
+        }
+      }
+      this.resourceVersion = res.metadata?.resourceVersion;
+      this.backoff.forget('list');
+      if (!this.synced) {
+        this.synced = true;
+        for (const w of this.syncWaiters.splice(0)) w();
+      }
+      await this.watch();
+    } catch (e) {
+      const delay = this.backoff.next('list');
+      this.opts.logger.warn({ err: e, path: this.opts.path, retryInMs: delay }, 'list failed; retrying');
+      this.opts.onRestart?.('list-error');
+      this.opts.clock.setTimer(delay, () => void this.relist());
+    }
+  }
+
+  private armWatchdog(gen: number): void {
+    this.watchdog?.cancel();
+    const ms = this.opts.watchdogMs ?? 120_000;
+    this.watchdog = this.opts.clock.setTimer(ms, () => {
+      if (gen !== this.generation || this.stopped) return;
+      this.opts.logger.warn({ path: this.opts.path, silentMs: ms }, 'watch silent too long; restarting');
+      this.opts.onRestart?.('watchdog');
+      this.abort?.abort();
+    });
+  }
+
+  private async watch(): Promise<void> {
+    if (this.stopped) return;
+    const gen = ++this.generation;
+    let needRelist = false;
+    const w = new Watch(this.opts.kubeConfig);
+    this.armWatchdog(gen);
+    const onEvent = (phase: string, obj: T & { code?: number }): void => {
+      if (gen !== this.generation) return;
+      this.armWatchdog(gen);
+      if (phase === 'BOOKMARK') {
+        this.resourceVersion = obj.metadata?.resourceVersion ?? this.resourceVersion;
+        return;
+      }
+      if (phase === 'ERROR') {
+        // A Status object; 410 Gone means our resourceVersion is too old to resume from.
+        needRelist = true;
+        this.abort?.abort();
+        return;
+      }
+      const name = obj.metadata?.name;
+      if (!name) return;
+      this.resourceVersion = obj.metadata?.resourceVersion ?? this.resourceVersion;
+      const old = this.cache.get(name);
+      if (phase === 'DELETED') {
+        this.cache.delete(name);
+        this.emit('delete', obj, old);
+      } else {
+        this.cache.set(name, obj);
+        this.emit(old ? 'update' : 'add', obj, old);
+      }
+    };
+    const onDone = (err: unknown): void => {
+      if (gen !== this.generation || this.stopped) return;
+      this.watchdog?.cancel();
+      if (statusOf(err) === 410) needRelist = true;
+      const delay = err && !needRelist ? this.backoff.next('watch') : 0;
+      if (!err) this.backoff.forget('watch');
+      this.opts.onRestart?.(needRelist ? 'relist' : err ? 'watch-error' : 'watch-closed');
+      this.opts.clock.setTimer(delay, () => void (needRelist ? this.relist() : this.watch()));
+    };
+    const timeout = this.opts.watchTimeoutSeconds ?? 300;
+    this.abort = await w.watch(
+      this.opts.path,
+      {
+        resourceVersion: this.resourceVersion,
+        allowWatchBookmarks: true,
+        // Spread server-side closes so many informers do not reconnect at once.
+        timeoutSeconds: Math.round(timeout * (0.9 + Math.random() * 0.2)),
+      },
+      onEvent,
+      onDone,
+    );
+  }
+}

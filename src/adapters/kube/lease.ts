@@ -1,0 +1,60 @@
+/** The leader-election Lease in coordination.k8s.io/v1. */
+import { type CoordinationV1Api, V1MicroTime, type V1Lease } from '@kubernetes/client-node';
+import type { LeaseRecord, LeaseStore } from '../../ports/kube.js';
+import { classifyKubeError, statusOf } from './errors.js';
+
+function toRecord(l: V1Lease): LeaseRecord {
+  return {
+    holderIdentity: l.spec?.holderIdentity,
+    leaseDurationSeconds: l.spec?.leaseDurationSeconds,
+    acquireTime: l.spec?.acquireTime,
+    renewTime: l.spec?.renewTime,
+    leaseTransitions: l.spec?.leaseTransitions,
+    resourceVersion: l.metadata?.resourceVersion,
+  };
+}
+
+const micro = (d: Date | undefined): V1MicroTime | undefined => (d ? new V1MicroTime(d.getTime()) : undefined);
+
+/** A Lease in one namespace. */
+export class KubeLeaseStore implements LeaseStore {
+  constructor(private readonly api: CoordinationV1Api, private readonly namespace: string, private readonly name: string) {}
+
+  private body(r: LeaseRecord): V1Lease {
+    return {
+      metadata: { name: this.name, namespace: this.namespace, resourceVersion: r.resourceVersion },
+      spec: {
+        holderIdentity: r.holderIdentity,
+        leaseDurationSeconds: r.leaseDurationSeconds,
+        acquireTime: micro(r.acquireTime),
+        renewTime: micro(r.renewTime),
+        leaseTransitions: r.leaseTransitions,
+      },
+    };
+  }
+
+  async get(): Promise<LeaseRecord | undefined> {
+    try {
+      return toRecord(await this.api.readNamespacedLease({ name: this.name, namespace: this.namespace }));
+    } catch (e) {
+      if (statusOf(e) === 404) return undefined;
+      throw classifyKubeError(e, `lease ${this.namespace}/${this.name}`);
+    }
+  }
+
+  async create(r: LeaseRecord): Promise<LeaseRecord> {
+    try {
+      return toRecord(await this.api.createNamespacedLease({ namespace: this.namespace, body: this.body({ ...r, resourceVersion: undefined }) }));
+    } catch (e) {
+      throw classifyKubeError(e, `lease ${this.namespace}/${this.name}`);
+    }
+  }
+
+  async update(r: LeaseRecord): Promise<LeaseRecord> {
+    try {
+      return toRecord(await this.api.replaceNamespacedLease({ name: this.name, namespace: this.namespace, body: this.body(r) }));
+    } catch (e) {
+      throw classifyKubeError(e, `lease ${this.namespace}/${this.name}`);
+    }
+  }
+}

@@ -1,0 +1,63 @@
+/** Status and finalizer writes on the operator's custom resources, and their list calls. */
+import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { FIELD_MANAGER, FINALIZER, GROUP, KINDS, type KindName, VERSION } from '../../api/v1alpha1/constants.js';
+import type { AnyResource } from '../../api/v1alpha1/types.js';
+import type { ObjectWriter } from '../../ports/kube.js';
+import { classifyKubeError } from './errors.js';
+
+const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+
+/** API path of a kind's collection, for watches. */
+export function collectionPath(kind: KindName): string {
+  return `/apis/${GROUP}/${VERSION}/${KINDS[kind].plural}`;
+}
+
+/** Lists every object of a kind (for informers). */
+export function lister<T>(api: CustomObjectsApi, kind: KindName): () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }> {
+  return async () => (await api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: KINDS[kind].plural })) as { items: T[]; metadata?: { resourceVersion?: string } };
+}
+
+/** Writes status and finalizers of one kind with JSON patches; never touches spec. */
+export class ResourceWriter<T extends AnyResource> implements ObjectWriter<T> {
+  constructor(private readonly api: CustomObjectsApi, private readonly kind: KindName, private readonly onWrite?: (what: 'status' | 'finalizer') => void) {}
+
+  private params(name: string, body: unknown): { group: string; version: string; plural: string; name: string; body: unknown; fieldManager: string } {
+    return { group: GROUP, version: VERSION, plural: KINDS[this.kind].plural, name, body, fieldManager: FIELD_MANAGER };
+  }
+
+  async writeStatus(obj: T, status: NonNullable<T['status']>): Promise<void> {
+    try {
+      // `add` on /status replaces it whole, so fields the operator dropped really go away.
+      await this.api.patchClusterCustomObjectStatus(this.params(obj.metadata.name, [{ op: 'add', path: '/status', value: status }]), jsonPatch);
+      this.onWrite?.('status');
+    } catch (e) {
+      throw classifyKubeError(e, `${this.kind} ${obj.metadata.name} status`);
+    }
+  }
+
+  async addFinalizer(obj: T): Promise<void> {
+    const current = obj.metadata.finalizers ?? [];
+    if (current.includes(FINALIZER)) return;
+    await this.patchFinalizers(obj, [...current, FINALIZER]);
+  }
+
+  async removeFinalizer(obj: T): Promise<void> {
+    const current = obj.metadata.finalizers ?? [];
+    if (!current.includes(FINALIZER)) return;
+    await this.patchFinalizers(obj, current.filter((f) => f !== FINALIZER));
+  }
+
+  private async patchFinalizers(obj: T, finalizers: string[]): Promise<void> {
+    // The `test` on resourceVersion makes this fail rather than clobber another writer's change.
+    const patch = [
+      { op: 'test', path: '/metadata/resourceVersion', value: obj.metadata.resourceVersion },
+      { op: 'add', path: '/metadata/finalizers', value: finalizers },
+    ];
+    try {
+      await this.api.patchClusterCustomObject(this.params(obj.metadata.name, patch), jsonPatch);
+      this.onWrite?.('finalizer');
+    } catch (e) {
+      throw classifyKubeError(e, `${this.kind} ${obj.metadata.name} finalizers`);
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { BoundResource, ManagedResource, Observation } from '../resources/managed-resource.js';
+import { runResources } from './engine.js';
+
+/** A resource kept in memory: created pending, ready on the next observe. */
+function memoryResource(kind: string, world: Map<string, { state: 'pending' | 'ready'; value: string }>, log: string[]): ManagedResource<string, string> {
+  return {
+    kind,
+    conditionType: `${kind}Ready`,
+    observe(_ctx, _spec): Promise<Observation<string>> {
+      const entry = world.get(kind);
+      if (!entry) return Promise.resolve({ state: 'absent' });
+      if (entry.state === 'pending') {
+        entry.state = 'ready';
+        return Promise.resolve({ state: 'pending', observed: entry.value, reason: 'Creating', message: `${kind} creating`, retryAfterMs: 5_000 });
+      }
+      return Promise.resolve({ state: 'ready', observed: entry.value });
+    },
+    compare: (spec, observed) => (spec === observed ? [] : ['value']),
+    create(_ctx, spec) { log.push(`create ${kind}`); world.set(kind, { state: 'pending', value: spec }); return Promise.resolve({ id: `${kind}-1` }); },
+    update(_ctx, spec) { log.push(`update ${kind}`); world.set(kind, { state: 'ready', value: spec }); return Promise.resolve(); },
+    delete() { log.push(`delete ${kind}`); world.delete(kind); return Promise.resolve(); },
+  };
+}
+
+const ctx = { signal: new AbortController().signal, logger: pino({ level: 'silent' }) };
+
+describe('runResources', () => {
+  it('builds in order, one action per pass, waiting by requeue, and persists ids at once', async () => {
+    const world = new Map<string, { state: 'pending' | 'ready'; value: string }>();
+    const log: string[] = [];
+    const saved: string[] = [];
+    const resources: BoundResource[] = ['A', 'B'].map((k) => ({ driver: memoryResource(k, world, log) as ManagedResource<unknown, unknown>, spec: 'v1', ids: {} }));
+    const passes = [];
+    for (let i = 0; i < 10; i++) {
+      const r = await runResources(ctx, resources, false, (kind, ids) => { saved.push(`${kind}:${ids.id ?? ''}`); return Promise.resolve(); });
+      passes.push(r);
+      if (r.complete) break;
+    }
+    expect(log).toEqual(['create A', 'create B']);
+    expect(saved).toEqual(['A:A-1', 'B:B-1']);
+    expect(passes.map((p) => p.requeueAfterMs)).toEqual([2000, 5000, 2000, 5000, undefined]);
+    expect(passes.at(-1)?.components.map((c) => [c.type, c.status])).toEqual([['AReady', 'True'], ['BReady', 'True']]);
+  });
+
+  it('repairs drift with an update', async () => {
+    const world = new Map([['A', { state: 'ready' as const, value: 'old' }]]);
+    const log: string[] = [];
+    const r = await runResources(ctx, [{ driver: memoryResource('A', world, log) as ManagedResource<unknown, unknown>, spec: 'new', ids: {} }], false, () => Promise.resolve());
+    expect(log).toEqual(['update A']);
+    expect(r.components[0]).toMatchObject({ status: 'False', reason: 'Updating' });
+  });
+
+  it('deletes in reverse order and completes once everything is gone', async () => {
+    const world = new Map([['A', { state: 'ready' as const, value: 'v' }], ['B', { state: 'ready' as const, value: 'v' }]]);
+    const log: string[] = [];
+    const resources: BoundResource[] = ['A', 'B'].map((k) => ({ driver: memoryResource(k, world, log) as ManagedResource<unknown, unknown>, spec: 'v', ids: {} }));
+    let r;
+    for (let i = 0; i < 5; i++) {
+      r = await runResources(ctx, resources, true, () => Promise.resolve());
+      if (r.complete) break;
+    }
+    expect(log).toEqual(['delete B', 'delete A']);
+    expect(r?.complete).toBe(true);
+    expect(world.size).toBe(0);
+  });
+
+  it('with no resources is complete at once', async () => {
+    expect((await runResources(ctx, [], false, () => Promise.resolve())).complete).toBe(true);
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * Runs bound resources in dependency order (reversed when deleting): observe, plan one step,
+ * execute at most one action, record the component's condition, and stop at the first resource
+ * that is not ready yet. AWS-assigned ids are handed to `onCreated` the moment a create returns,
+ * so the caller persists them before anything else can fail.
+ */
+import type { ConditionInput } from '../core/conditions.js';
+import { TerminalError } from '../core/errors.js';
+import { planStep } from '../core/plan.js';
+import type { BoundResource, DriverContext, ExternalIds } from '../resources/managed-resource.js';
+
+/** What a run of the engine found and did. */
+export interface EngineResult {
+  /** One condition per component type touched, in order. */
+  components: ConditionInput[];
+  /** Set when a resource is in transition or was just changed. */
+  requeueAfterMs?: number;
+  /** True when every resource reached its desired state (or is gone, when deleting). */
+  complete: boolean;
+}
+
+/** How soon to look again after a create, update or delete was sent. */
+export const AFTER_MUTATION_MS = 2_000;
+
+/** Runs the resources; see the module comment. */
+export async function runResources(
+  ctx: DriverContext,
+  resources: readonly BoundResource[],
+  deleting: boolean,
+  onCreated: (kind: string, ids: ExternalIds) => Promise<void>,
+): Promise<EngineResult> {
+  const ordered = deleting ? [...resources].reverse() : resources;
+  const components = new Map<string, ConditionInput>();
+  const set = (type: string, status: ConditionInput['status'], reason: string, message: string): void => {
+    components.set(type, { type, status, reason, message });
+  };
+  for (const r of ordered) {
+    const { driver } = r;
+    const type = driver.conditionType;
+    const spec = r.spec;
+    const observation = spec === undefined && !deleting ? { state: 'absent' as const } : await driver.observe(ctx, spec as never, r.ids);
+    const diff = observation.state === 'ready' && spec !== undefined ? driver.compare(spec, observation.observed) : [];
+    const action = planStep(spec !== undefined, observation, diff, deleting);
+    switch (action.type) {
+      case 'none':
+        if (!components.has(type)) set(type, 'True', deleting ? 'Deleted' : 'Ready', `${driver.kind} ${deleting ? 'is gone' : 'is in place'}`);
+        continue;
+      case 'create': {
+        const ids = await driver.create(ctx, spec as never);
+        await onCreated(driver.kind, ids);
+        ctx.logger.info({ kind: driver.kind, ids }, 'created');
+        set(type, 'False', 'Creating', `${driver.kind} was created; waiting for it to be ready`);
+        return { components: [...components.values()], requeueAfterMs: AFTER_MUTATION_MS, complete: false };
+      }
+      case 'update':
+        if (observation.state !== 'ready') break;
+        await driver.update(ctx, spec as never, observation.observed, action.diff);
+        ctx.logger.info({ kind: driver.kind, diff: action.diff }, 'updated');
+        set(type, 'False', 'Updating', `${driver.kind} differed in ${action.diff.join(', ')}; updated`);
+        return { components: [...components.values()], requeueAfterMs: AFTER_MUTATION_MS, complete: false };
+      case 'delete':
+        if (observation.state === 'absent') break;
+        await driver.delete(ctx, observation.observed);
+        ctx.logger.info({ kind: driver.kind }, 'deleted');
+        set(type, 'False', 'Deleting', `${driver.kind} is being deleted`);
+        return { components: [...components.values()], requeueAfterMs: AFTER_MUTATION_MS, complete: false };
+      case 'wait':
+        set(type, 'False', action.reason, action.message);
+        return { components: [...components.values()], requeueAfterMs: action.afterMs, complete: false };
+      case 'fail':
+        set(type, 'False', action.reason, action.message);
+        throw new TerminalError(action.reason, action.message);
+    }
+  }
+  return { components: [...components.values()], complete: true };
+}

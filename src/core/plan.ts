@@ -1,0 +1,35 @@
+/** Pure planning: given desired and observed state, the one action to take next. */
+import type { Diff, Observation } from '../resources/managed-resource.js';
+
+/** The next action for one resource. */
+export type Action =
+  | { type: 'create' }
+  | { type: 'update'; diff: Diff }
+  | { type: 'delete' }
+  | { type: 'wait'; afterMs: number; reason: string; message: string }
+  | { type: 'fail'; reason: string; message: string }
+  | { type: 'none' };
+
+/**
+ * Decides the next action. Deleting (or a spec that says "must not exist") removes what exists
+ * and waits out transitions; otherwise absent -> create, pending -> wait, failed -> fail,
+ * ready with differences -> update, else nothing.
+ */
+export function planStep<O>(wantExists: boolean, observation: Observation<O>, diff: Diff, deleting: boolean): Action {
+  const state = observation.state;
+  if (deleting || !wantExists) {
+    if (state === 'absent') return { type: 'none' };
+    if (state === 'pending') return { type: 'wait', afterMs: observation.retryAfterMs, reason: observation.reason, message: observation.message };
+    return { type: 'delete' };
+  }
+  switch (state) {
+    case 'absent':
+      return { type: 'create' };
+    case 'pending':
+      return { type: 'wait', afterMs: observation.retryAfterMs, reason: observation.reason, message: observation.message };
+    case 'failed':
+      return { type: 'fail', reason: observation.reason, message: observation.message };
+    case 'ready':
+      return diff.length > 0 ? { type: 'update', diff } : { type: 'none' };
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * The seam every AWS resource kind plugs into: one driver per kind with observe / create /
+ * update / delete. `observe` never mutates; every call is idempotent and returns promptly.
+ */
+import type { Logger } from 'pino';
+
+/** Identifiers AWS assigned, persisted on status the moment a create returns. */
+export type ExternalIds = Record<string, string>;
+
+/** What `observe` found. */
+export type Observation<O> =
+  | { state: 'absent' }
+  | { state: 'ready'; observed: O }
+  | { state: 'pending'; observed: O; reason: string; message: string; retryAfterMs: number }
+  | { state: 'failed'; observed: O; reason: string; message: string };
+
+/** Differences between desired and observed, by field, for logs and update calls. */
+export type Diff = string[];
+
+/** Context a driver runs in. */
+export interface DriverContext { signal: AbortSignal; logger: Logger }
+
+/** One AWS resource kind. */
+export interface ManagedResource<Spec, Observed> {
+  readonly kind: string;
+  /** The condition type this resource contributes to. */
+  readonly conditionType: string;
+  observe(ctx: DriverContext, spec: Spec, ids: ExternalIds): Promise<Observation<Observed>>;
+  compare(spec: Spec, observed: Observed): Diff;
+  create(ctx: DriverContext, spec: Spec): Promise<ExternalIds>;
+  update(ctx: DriverContext, spec: Spec, observed: Observed, diff: Diff): Promise<void>;
+  /** Deletes; NotFound counts as success. */
+  delete(ctx: DriverContext, observed: Observed): Promise<void>;
+}
+
+/** A driver bound to the desired spec of one object (undefined: must not exist). */
+export interface BoundResource<Spec = unknown, Observed = unknown> {
+  driver: ManagedResource<Spec, Observed>;
+  spec: Spec | undefined;
+  ids: ExternalIds;
+}

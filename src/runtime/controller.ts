@@ -1,0 +1,104 @@
+/**
+ * The controller loop: N workers take keys from the work queue and run the reconciler. A pass
+ * returns a requeue delay (an expected wait), succeeds, or throws. Terminal errors are not
+ * retried (the reconciler has written why to status); every other error is retried with the
+ * queue's per-key backoff, the one place retry lives. Successful keys come back after a jittered
+ * resync period to catch drift.
+ */
+import type { Logger } from 'pino';
+import { TerminalError, asError } from '../core/errors.js';
+import type { Clock } from './clock.js';
+import type { RuntimeMetrics } from './metrics.js';
+import type { WorkQueue } from './workqueue.js';
+
+/** What a reconcile pass returns. */
+export interface Result { requeueAfterMs?: number }
+
+/** The context of one pass. */
+export interface ReconcileContext { logger: Logger; signal: AbortSignal; reconcileId: string }
+
+/** Something that brings one object's world in line with its spec. */
+export interface Reconciler { reconcile(name: string, ctx: ReconcileContext): Promise<Result> }
+
+/** Options of a controller. */
+export interface ControllerOptions {
+  name: string;
+  queue: WorkQueue;
+  reconciler: Reconciler;
+  workers: number;
+  logger: Logger;
+  metrics: RuntimeMetrics;
+  clock: Clock;
+  /** Every object is reconciled again at about this interval (+0-10% jitter). */
+  resyncMs: number;
+}
+
+/** A running controller. */
+export class Controller {
+  private workers: Promise<void>[] = [];
+  private readonly abort = new AbortController();
+  private seq = 0;
+
+  constructor(private readonly opts: ControllerOptions) {}
+
+  /** Queues a key for reconciliation. */
+  enqueue(name: string): void {
+    this.opts.queue.add(name);
+    this.opts.metrics.queueDepth.set({ controller: this.opts.name }, this.opts.queue.depth());
+  }
+
+  /** Starts the workers. */
+  start(): void {
+    for (let i = 0; i < this.opts.workers; i++) this.workers.push(this.work());
+  }
+
+  /** Stops taking keys and waits for in-flight passes to finish. */
+  async stop(): Promise<void> {
+    await this.opts.queue.shutDown();
+    await Promise.all(this.workers);
+  }
+
+  /** Stops at once: in-flight passes see their signal aborted. */
+  abortInFlight(): void { this.abort.abort(); }
+
+  private async work(): Promise<void> {
+    const { queue, name: controller, metrics } = this.opts;
+    for (;;) {
+      const key = await queue.get();
+      if (key === undefined) return;
+      metrics.queueDepth.set({ controller }, queue.depth());
+      const reconcileId = `${controller}-${(++this.seq).toString(36)}`;
+      const logger = this.opts.logger.child({ controller, name: key, reconcileId });
+      const end = metrics.reconcileDuration.startTimer({ controller });
+      try {
+        const result = await this.opts.reconciler.reconcile(key, { logger, signal: this.abort.signal, reconcileId });
+        queue.forget(key);
+        if (result.requeueAfterMs !== undefined) {
+          metrics.reconcileTotal.inc({ controller, result: 'requeue' });
+          queue.addAfter(key, result.requeueAfterMs);
+        } else {
+          metrics.reconcileTotal.inc({ controller, result: 'success' });
+          queue.addAfter(key, Math.round(this.opts.resyncMs * (1 + Math.random() * 0.1)));
+        }
+      } catch (e) {
+        const err = asError(e);
+        if (err instanceof TerminalError) {
+          // Needs a spec change; the watch brings the key back when that happens.
+          queue.forget(key);
+          metrics.reconcileTotal.inc({ controller, result: 'terminal' });
+          metrics.reconcileErrors.inc({ controller, reason: err.reason });
+          logger.info({ reason: err.reason }, err.message);
+        } else {
+          const delay = queue.addRateLimited(key);
+          metrics.reconcileTotal.inc({ controller, result: 'error' });
+          metrics.reconcileErrors.inc({ controller, reason: err.name });
+          metrics.queueRetries.inc({ controller });
+          logger.error({ err, retryInMs: delay, attempts: queue.retries(key) }, 'reconcile failed');
+        }
+      } finally {
+        end();
+        queue.done(key);
+      }
+    }
+  }
+}
