@@ -1,5 +1,5 @@
 /** Kubernetes Events (events.k8s.io/v1) about the operator's objects. */
-import type { EventsV1Api } from '@kubernetes/client-node';
+import { type EventsV1Api, V1MicroTime } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { FIELD_MANAGER } from '../../api/v1alpha1/constants.js';
 import type { AnyResource } from '../../api/v1alpha1/types.js';
@@ -23,7 +23,7 @@ export class KubeEventRecorder implements EventRecorder {
         namespace: this.namespace,
         body: {
           metadata: { generateName: `${obj.metadata.name}.` },
-          eventTime: now,
+          eventTime: new V1MicroTime(now.getTime()),
           reportingController: `${FIELD_MANAGER}`,
           reportingInstance: this.instance,
           action: reason,

@@ -54,6 +54,7 @@ export const REASON = {
   OverrideNotAllowed: 'OverrideNotAllowed',
   TenantNotFound: 'TenantNotFound',
   TenantDeleting: 'TenantDeleting',
+  TenantNotReady: 'TenantNotReady',
   ModelNotApproved: 'ModelNotApproved',
   ModelApproved: 'ModelApproved',
   ReconcileError: 'ReconcileError',
@@ -67,7 +68,6 @@ export const EVENT_REASON = {
   NotReady: 'NotReady',
   Deleted: 'Deleted',
   RetainedInAWS: 'RetainedInAWS',
-  DeletionBlocked: 'DeletionBlocked',
 } as const;
 
 /** Labels and tag keys the operator sets. */

@@ -1,0 +1,108 @@
+/**
+ * Operator configuration, parsed once in main.ts from a YAML file (the Helm chart mounts it from a
+ * ConfigMap) plus a few command-line overrides, validated, and frozen.
+ */
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label').max(63);
+
+const approvedModel = z.object({
+  id: z.string().min(1).describe('Bedrock model id, e.g. anthropic.claude-3-5-sonnet-20241022-v2:0'),
+  inputPricePer1k: z.number().nonnegative().describe('USD per 1,000 input tokens'),
+  outputPricePer1k: z.number().nonnegative().describe('USD per 1,000 output tokens'),
+  copyFrom: z.string().optional().describe('Foundation model or system inference profile ARN the application profile copies'),
+}).strict();
+
+const configSchema = z.object({
+  region: z.string().min(1).default('us-east-1'),
+  clusterName: dnsLabel.default('local'),
+  resourcePrefix: z.string().regex(/^[a-z][a-z0-9]{0,9}$/, 'must be 1-10 lowercase letters or digits, starting with a letter').default('rag'),
+  permissionsBoundaryArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\/.+$/, 'must be an IAM policy ARN').optional(),
+  operatorRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN').optional(),
+  approvedModels: z.array(approvedModel).default([]),
+  workers: z.number().int().min(1).max(64).default(4),
+  resyncSeconds: z.number().int().min(5).default(600),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+  leaderElection: z.object({
+    enabled: z.boolean().default(true),
+    namespace: dnsLabel.default('tenant-rag-system'),
+    leaseName: dnsLabel.default('tenant-rag-operator'),
+    leaseDurationSeconds: z.number().int().min(2).default(15),
+    renewDeadlineSeconds: z.number().int().min(1).default(10),
+    retryPeriodSeconds: z.number().int().min(1).default(2),
+  }).strict().default({ enabled: true, namespace: 'tenant-rag-system', leaseName: 'tenant-rag-operator', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 }),
+  server: z.object({
+    bindAddress: z.string().default('0.0.0.0'),
+    healthPort: z.number().int().min(0).max(65535).default(8081),
+    metricsPort: z.number().int().min(0).max(65535).default(8080),
+  }).strict().default({ bindAddress: '0.0.0.0', healthPort: 8081, metricsPort: 8080 }),
+  watchdogSeconds: z.number().int().min(5).default(120),
+  shutdownGraceSeconds: z.number().int().min(1).default(25),
+}).strict().refine((c) => c.leaderElection.renewDeadlineSeconds < c.leaderElection.leaseDurationSeconds, {
+  message: 'leaderElection.renewDeadlineSeconds must be shorter than leaseDurationSeconds',
+  path: ['leaderElection', 'renewDeadlineSeconds'],
+});
+
+/** The validated configuration. */
+export type Config = Readonly<z.infer<typeof configSchema>> & { readonly kubeconfig?: string; readonly identity: string };
+
+/** A configuration error with a message that says which setting to fix. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses command-line flags and the config file they name; throws ConfigError on bad input. */
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, readFile: (path: string) => string): Config {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      identity: { type: 'string' },
+      'health-port': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'leader-elect': { type: 'string' },
+      'log-level': { type: 'string' },
+      workers: { type: 'string' },
+      'resync-seconds': { type: 'string' },
+    },
+    strict: true,
+  });
+  let file: Record<string, unknown> = {};
+  if (values.config) {
+    const parsed: unknown = parseYaml(readFile(values.config));
+    if (parsed !== null && parsed !== undefined) {
+      if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`${values.config}: expected a YAML mapping of settings`);
+      file = parsed as Record<string, unknown>;
+    }
+  }
+  const num = (flag: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new ConfigError(`--${flag} must be a whole number, got "${v}"`);
+    return n;
+  };
+  const merged: Record<string, unknown> = { ...file };
+  const server = { ...(file.server as object | undefined) } as Record<string, unknown>;
+  const leader = { ...(file.leaderElection as object | undefined) } as Record<string, unknown>;
+  if (values['health-port'] !== undefined) server.healthPort = num('health-port', values['health-port']);
+  if (values['metrics-port'] !== undefined) server.metricsPort = num('metrics-port', values['metrics-port']);
+  if (values['leader-elect'] !== undefined) {
+    if (!['true', 'false'].includes(values['leader-elect'])) throw new ConfigError('--leader-elect must be true or false');
+    leader.enabled = values['leader-elect'] === 'true';
+  }
+  if (Object.keys(server).length) merged.server = server;
+  if (Object.keys(leader).length) merged.leaderElection = leader;
+  if (values['log-level'] !== undefined) merged.logLevel = values['log-level'];
+  if (values.workers !== undefined) merged.workers = num('workers', values.workers);
+  if (values['resync-seconds'] !== undefined) merged.resyncSeconds = num('resync-seconds', values['resync-seconds']);
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  const identity = values.identity ?? env.POD_NAME ?? `${env.HOSTNAME ?? 'operator'}-${process.pid}`;
+  return Object.freeze({ ...result.data, kubeconfig: values.kubeconfig ?? env.KUBECONFIG, identity });
+}

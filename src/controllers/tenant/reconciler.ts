@@ -1,0 +1,82 @@
+/** Reconciles a Tenant: admission against its tier, its AWS resources, status and deletion. */
+import { CONDITION, EVENT_REASON, FINALIZER, REASON } from '../../api/v1alpha1/constants.js';
+import type { Tenant, TenantStatus, TenantTier } from '../../api/v1alpha1/types.js';
+import { checkTenant } from '../../core/admission.js';
+import { type ConditionInput, findCondition, summarize } from '../../core/conditions.js';
+import type { ObjectStore } from '../../ports/kube.js';
+import type { BoundResource } from '../../resources/managed-resource.js';
+import type { ReconcileContext, Reconciler, Result } from '../../runtime/controller.js';
+import { runResources } from '../engine.js';
+import { applyConditions, commitStatus, type StatusDeps } from '../status.js';
+
+/** The tenant's own resources for its tier's pattern (AWS drivers plug in here). */
+export type TenantResources = (tenant: Tenant, tier: TenantTier) => BoundResource[];
+
+/** Reconciler of Tenant. */
+export class TenantReconciler implements Reconciler {
+  constructor(
+    private readonly tenants: ObjectStore<Tenant>,
+    private readonly tiers: ObjectStore<TenantTier>,
+    private readonly deps: StatusDeps<Tenant>,
+    private readonly resources: TenantResources = () => [],
+  ) {}
+
+  async reconcile(name: string, ctx: ReconcileContext): Promise<Result> {
+    const tenant = this.tenants.get(name);
+    if (!tenant) return {};
+    const tier = this.tiers.get(tenant.spec.tier);
+    if (tenant.metadata.deletionTimestamp) return this.finalize(tenant, tier, ctx);
+
+    const generation = tenant.metadata.generation ?? 0;
+    const now = this.deps.now();
+    const write = async (components: ConditionInput[], ready: ConditionInput, complete: boolean): Promise<void> => {
+      const status: TenantStatus = {
+        ...tenant.status,
+        isolation: tier?.spec.isolation,
+        conditions: applyConditions(tenant.status?.conditions, [...components, ready], generation, now),
+        observedGeneration: complete ? generation : tenant.status?.observedGeneration,
+      };
+      await commitStatus(tenant, status, this.deps);
+    };
+
+    const tierTenants = this.tenants.list().filter((t) => t.spec.tier === tenant.spec.tier);
+    const refusal = checkTenant(tenant, tier, this.tiers.list(), tierTenants);
+    if (refusal || !tier) {
+      // Bad input: say what to change; no AWS call is made and nothing already there is touched.
+      const r = refusal ?? { reason: REASON.TierNotFound, message: 'tier not found' };
+      await write([], { type: CONDITION.Ready, status: 'False', ...r }, true);
+      return {};
+    }
+    if (tenant.spec.suspend) {
+      await write([], { type: CONDITION.Ready, status: 'False', reason: REASON.Suspended, message: 'spec.suspend is true: the operator leaves this tenant\'s AWS resources as they are; set it to false to resume' }, true);
+      return {};
+    }
+    const tierReady = findCondition(tier.status?.conditions, CONDITION.Ready);
+    if (tierReady?.status !== 'True') {
+      // The tier's watch requeues this tenant when the tier becomes Ready.
+      await write([], { type: CONDITION.Ready, status: 'False', reason: REASON.TierNotReady, message: `waiting for TenantTier "${tier.metadata.name}" to be Ready${tierReady ? ` (${tierReady.reason}: ${tierReady.message})` : ''}` }, false);
+      return {};
+    }
+
+    // The finalizer goes on before the first AWS call.
+    await this.deps.writer.addFinalizer(tenant);
+    const run = await runResources(ctx, this.resources(tenant, tier), false, () => Promise.resolve());
+    const ready = summarize(run.components, REASON.Reconciled, `tenant is ready in tier "${tier.metadata.name}" (${tier.spec.isolation})`);
+    await write(run.components, ready, run.complete);
+    return run.complete ? {} : { requeueAfterMs: run.requeueAfterMs };
+  }
+
+  private async finalize(tenant: Tenant, tier: TenantTier | undefined, ctx: ReconcileContext): Promise<Result> {
+    if (!tenant.metadata.finalizers?.includes(FINALIZER)) return {};
+    if ((tenant.spec.deletionPolicy ?? 'Retain') === 'Retain') {
+      await this.deps.events.emit(tenant, 'Normal', EVENT_REASON.RetainedInAWS, 'deletionPolicy is Retain: the tenant\'s AWS resources were left in place');
+    } else if (tier) {
+      const run = await runResources(ctx, this.resources(tenant, tier), true, () => Promise.resolve());
+      if (!run.complete) return { requeueAfterMs: run.requeueAfterMs };
+      await this.deps.events.emit(tenant, 'Normal', EVENT_REASON.Deleted, 'the tenant\'s AWS resources were deleted');
+    }
+    await this.deps.writer.removeFinalizer(tenant);
+    ctx.logger.info({ deletionPolicy: tenant.spec.deletionPolicy }, 'tenant finalized');
+    return {};
+  }
+}

@@ -1,0 +1,58 @@
+/** Reconciles a TenantTier: its shared AWS resources (none yet), tenant count, and deletion guard. */
+import { CONDITION, FINALIZER, REASON } from '../../api/v1alpha1/constants.js';
+import type { Tenant, TenantTier, TenantTierStatus } from '../../api/v1alpha1/types.js';
+import { type ConditionInput, summarize } from '../../core/conditions.js';
+import type { ObjectStore } from '../../ports/kube.js';
+import type { BoundResource } from '../../resources/managed-resource.js';
+import type { ReconcileContext, Reconciler, Result } from '../../runtime/controller.js';
+import { runResources } from '../engine.js';
+import { applyConditions, commitStatus, type StatusDeps } from '../status.js';
+
+/** The resources a tier shares among its tenants, bound to its spec (AWS drivers plug in here). */
+export type TierResources = (tier: TenantTier) => BoundResource[];
+
+/** Reconciler of TenantTier. */
+export class TenantTierReconciler implements Reconciler {
+  constructor(
+    private readonly tiers: ObjectStore<TenantTier>,
+    private readonly tenants: ObjectStore<Tenant>,
+    private readonly deps: StatusDeps<TenantTier>,
+    private readonly resources: TierResources = () => [],
+  ) {}
+
+  async reconcile(name: string, ctx: ReconcileContext): Promise<Result> {
+    const tier = this.tiers.get(name);
+    if (!tier) return {};
+    const members = this.tenants.list().filter((t) => t.spec.tier === name);
+    const generation = tier.metadata.generation ?? 0;
+    const now = this.deps.now();
+
+    if (tier.metadata.deletionTimestamp) {
+      if (!tier.metadata.finalizers?.includes(FINALIZER)) return {};
+      if (members.length > 0) {
+        const names = members.map((t) => t.metadata.name).sort();
+        const blocked: ConditionInput = { type: CONDITION.Ready, status: 'False', reason: REASON.TierInUse, message: `${members.length} tenant(s) still use this tier (${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''}): delete them or move them to another tier first` };
+        await commitStatus(tier, { ...tier.status, tenantCount: members.length, conditions: applyConditions(tier.status?.conditions, [blocked], generation, now) }, this.deps);
+        // Tenant deletions requeue the tier through the watch mapping; nothing to poll.
+        return {};
+      }
+      const run = await runResources(ctx, this.resources(tier), true, () => Promise.resolve());
+      if (!run.complete) return { requeueAfterMs: run.requeueAfterMs };
+      await this.deps.writer.removeFinalizer(tier);
+      ctx.logger.info('tier deleted; finalizer removed');
+      return {};
+    }
+
+    await this.deps.writer.addFinalizer(tier);
+    const run = await runResources(ctx, this.resources(tier), false, () => Promise.resolve());
+    const ready = summarize(run.components, REASON.Reconciled, `tier is ready (${tier.spec.isolation}); ${members.length} tenant(s)`);
+    const status: TenantTierStatus = {
+      ...tier.status,
+      tenantCount: members.length,
+      conditions: applyConditions(tier.status?.conditions, [...run.components, ready], generation, now),
+      observedGeneration: run.complete ? generation : tier.status?.observedGeneration,
+    };
+    await commitStatus(tier, status, this.deps);
+    return run.complete ? {} : { requeueAfterMs: run.requeueAfterMs };
+  }
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { FINALIZER } from '../api/v1alpha1/constants.js';
+import type { ModelAccess, Tenant, TenantTier } from '../api/v1alpha1/types.js';
+import { admissionRank, checkModelAccess, checkTenant } from './admission.js';
+
+const tier = (name: string, isolation: 'pool' | 'bridge' | 'silo', maxTenants?: number): TenantTier =>
+  ({ apiVersion: 'rag.tenancy.dev/v1alpha1', kind: 'TenantTier', metadata: { name }, spec: { isolation, ...(maxTenants ? { maxTenants } : {}) } });
+const tenant = (name: string, tierName: string, opts: { created?: string; admitted?: boolean; kb?: object } = {}): Tenant => ({
+  apiVersion: 'rag.tenancy.dev/v1alpha1', kind: 'Tenant',
+  metadata: { name, creationTimestamp: new Date(opts.created ?? '2026-11-01T00:00:00Z'), ...(opts.admitted ? { finalizers: [FINALIZER] } : {}) },
+  spec: { tier: tierName, ...(opts.kb ? { knowledgeBase: opts.kb } : {}) },
+});
+
+describe('checkTenant', () => {
+  const basic = tier('basic', 'pool');
+  const premium = tier('premium', 'silo');
+  it.each([
+    { name: 'unknown tier names the tiers that exist', t: tenant('a', 'gold'), tier: undefined, others: [], reason: 'TierNotFound', msg: /basic, premium/ },
+    { name: 'overrides refused on pool', t: tenant('a', 'basic', { kb: { dimensions: 512 } }), tier: basic, others: [], reason: 'OverrideNotAllowed', msg: /remove it or use a bridge or silo tier/ },
+    { name: 'overrides allowed on silo', t: tenant('a', 'premium', { kb: { dimensions: 512 } }), tier: premium, others: [], reason: undefined, msg: undefined },
+    { name: 'plain tenant on pool passes', t: tenant('a', 'basic'), tier: basic, others: [], reason: undefined, msg: undefined },
+  ])('$name', ({ t, tier: tr, others, reason, msg }) => {
+    const r = checkTenant(t, tr, [basic, premium], others.length ? others : [t]);
+    expect(r?.reason).toBe(reason);
+    if (msg) expect(r?.message).toMatch(msg);
+  });
+
+  it('a full tier refuses the newest tenant but keeps admitted ones', () => {
+    const small = tier('small', 'pool', 2);
+    const a = tenant('a', 'small', { created: '2026-11-01T00:00:00Z', admitted: true });
+    const b = tenant('b', 'small', { created: '2026-11-03T00:00:00Z', admitted: true });
+    const c = tenant('c', 'small', { created: '2026-11-02T00:00:00Z' });
+    const all = [a, b, c];
+    expect(checkTenant(c, small, [small], all)?.reason).toBe('TierFull');
+    expect(checkTenant(c, small, [small], all)?.message).toMatch(/raise spec.maxTenants/);
+    expect(checkTenant(b, small, [small], all)).toBeUndefined();
+    expect(admissionRank(all).map((t) => t.metadata.name)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('concurrent new tenants agree: the older one fits, the newer does not', () => {
+    const one = tier('one', 'silo', 1);
+    const older = tenant('older', 'one', { created: '2026-11-01T00:00:00Z' });
+    const newer = tenant('newer', 'one', { created: '2026-11-02T00:00:00Z' });
+    expect(checkTenant(older, one, [one], [newer, older])).toBeUndefined();
+    expect(checkTenant(newer, one, [one], [newer, older])?.reason).toBe('TierFull');
+  });
+});
+
+describe('checkModelAccess', () => {
+  const ma = (model: string): ModelAccess => ({ apiVersion: 'rag.tenancy.dev/v1alpha1', kind: 'ModelAccess', metadata: { name: 'x' }, spec: { tenantRef: { name: 'acme' }, model } });
+  const acme = tenant('acme', 'basic');
+  it.each([
+    { name: 'missing tenant', t: undefined, model: 'm1', reason: 'TenantNotFound' },
+    { name: 'model not approved lists the approved ones', t: acme, model: 'm2', reason: 'ModelNotApproved' },
+    { name: 'approved model passes', t: acme, model: 'm1', reason: undefined },
+  ])('$name', ({ t, model, reason }) => {
+    const r = checkModelAccess(ma(model), t, [{ id: 'm1' }]);
+    expect(r?.reason).toBe(reason);
+    if (reason === 'ModelNotApproved') expect(r?.message).toContain('(m1)');
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * Builds the operator from a Config: Kubernetes clients, informers, the three controllers, leader
+ * election and the HTTP endpoints. Nothing here reads the environment; main.ts does that once.
+ */
+import { CoordinationV1Api, CustomObjectsApi, EventsV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { KINDS, type KindName } from './api/v1alpha1/constants.js';
+import type { AnyResource, ModelAccess, Tenant, TenantTier } from './api/v1alpha1/types.js';
+import type { Config } from './config.js';
+import { ModelAccessReconciler } from './controllers/modelaccess/reconciler.js';
+import { TenantReconciler } from './controllers/tenant/reconciler.js';
+import { TenantTierReconciler } from './controllers/tenanttier/reconciler.js';
+import { KubeEventRecorder } from './adapters/kube/events.js';
+import { Informer } from './adapters/kube/informer.js';
+import { KubeLeaseStore } from './adapters/kube/lease.js';
+import { ResourceWriter, collectionPath, lister } from './adapters/kube/resources.js';
+import { type Clock, systemClock } from './runtime/clock.js';
+import { Controller, type Reconciler } from './runtime/controller.js';
+import { LeaderElector } from './runtime/leader.js';
+import { createMetrics } from './runtime/metrics.js';
+import { KeyedBackoff } from './runtime/ratelimit.js';
+import { WorkQueue } from './runtime/workqueue.js';
+import { startEndpoints } from './server.js';
+
+/** A running operator. */
+export interface OperatorHandle {
+  healthPort: number;
+  metricsPort: number;
+  /** Resolves with an exit code when the operator stops by itself (lost leadership). */
+  stopped: Promise<number>;
+  /** Graceful stop: finish in-flight passes, release the lease, close endpoints. */
+  stop(): Promise<void>;
+}
+
+function kubeConfigFrom(config: Config): KubeConfig {
+  const kc = new KubeConfig();
+  if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+/** Starts the operator. */
+export async function startOperator(config: Config, logger: Logger, clock: Clock = systemClock): Promise<OperatorHandle> {
+  const kc = kubeConfigFrom(config);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const metrics = createMetrics();
+  const now = (): Date => new Date(clock.now());
+  const events = new KubeEventRecorder(kc.makeApiClient(EventsV1Api), config.identity, clock, logger);
+
+  const informer = <T extends AnyResource>(kind: KindName): Informer<T> =>
+    new Informer<T>({
+      path: collectionPath(kind), list: lister<T>(custom, kind), kubeConfig: kc, clock, logger: logger.child({ informer: kind }),
+      watchdogMs: config.watchdogSeconds * 1000,
+      onRestart: (reason) => metrics.informerRestarts.inc({ kind, reason }),
+    });
+  const tiers = informer<TenantTier>('TenantTier');
+  const tenants = informer<Tenant>('Tenant');
+  const accesses = informer<ModelAccess>('ModelAccess');
+
+  const writer = <T extends AnyResource>(kind: KindName): ResourceWriter<T> =>
+    new ResourceWriter<T>(custom, kind, (what) => { if (what === 'status') metrics.statusWrites.inc({ kind }); });
+  const controller = (kind: KindName, reconciler: Reconciler): Controller => new Controller({
+    name: KINDS[kind].plural,
+    queue: new WorkQueue({ clock, backoff: new KeyedBackoff(500, 300_000), retryRatePerSec: 10, retryBurst: 100 }),
+    reconciler, workers: config.workers, logger, metrics, clock, resyncMs: config.resyncSeconds * 1000,
+  });
+  const tierController = controller('TenantTier', new TenantTierReconciler(tiers, tenants, { writer: writer('TenantTier'), events, now }));
+  const tenantController = controller('Tenant', new TenantReconciler(tenants, tiers, { writer: writer('Tenant'), events, now }));
+  const accessController = controller('ModelAccess', new ModelAccessReconciler(accesses, tenants, () => config.approvedModels, { writer: writer('ModelAccess'), events, now }));
+
+  // Watches map events to keys: an object's own changes, plus the objects that depend on it.
+  tiers.onEvent((_t, tier) => {
+    tierController.enqueue(tier.metadata.name);
+    for (const t of tenants.list()) if (t.spec.tier === tier.metadata.name) tenantController.enqueue(t.metadata.name);
+  });
+  tenants.onEvent((_t, tenant, old) => {
+    tenantController.enqueue(tenant.metadata.name);
+    tierController.enqueue(tenant.spec.tier);
+    if (old && old.spec.tier !== tenant.spec.tier) tierController.enqueue(old.spec.tier);
+    for (const a of accesses.list()) if (a.spec.tenantRef.name === tenant.metadata.name) accessController.enqueue(a.metadata.name);
+    // A tenant leaving a full tier can admit the next one.
+    for (const t of tenants.list()) if (t.spec.tier === tenant.spec.tier && t.metadata.name !== tenant.metadata.name && !t.status?.observedGeneration) tenantController.enqueue(t.metadata.name);
+  });
+  accesses.onEvent((_t, a) => accessController.enqueue(a.metadata.name));
+
+  for (const inf of [tiers, tenants, accesses]) inf.start();
+  const endpoints = await startEndpoints({
+    host: config.server.bindAddress, healthPort: config.server.healthPort, metricsPort: config.server.metricsPort,
+    registry: metrics.registry, ready: () => tiers.hasSynced() && tenants.hasSynced() && accesses.hasSynced(),
+  });
+  await Promise.all([tiers.waitForSync(), tenants.waitForSync(), accesses.waitForSync()]);
+  logger.info({ healthPort: endpoints.healthPort, metricsPort: endpoints.metricsPort }, 'caches synced');
+
+  const controllers = [tierController, tenantController, accessController];
+  let resolveStopped: (code: number) => void = () => undefined;
+  const stopped = new Promise<number>((r) => { resolveStopped = r; });
+  const startControllers = (): void => { for (const c of controllers) c.start(); };
+
+  let elector: LeaderElector | undefined;
+  if (config.leaderElection.enabled) {
+    const le = config.leaderElection;
+    elector = new LeaderElector(
+      new KubeLeaseStore(kc.makeApiClient(CoordinationV1Api), le.namespace, le.leaseName),
+      config.identity, clock,
+      { leaseDurationMs: le.leaseDurationSeconds * 1000, renewDeadlineMs: le.renewDeadlineSeconds * 1000, retryPeriodMs: le.retryPeriodSeconds * 1000 },
+      logger,
+    );
+    elector.run({
+      onStartedLeading: () => { metrics.leader.set(1); startControllers(); },
+      // Another instance may already be acting: stop at once rather than race it.
+      onStoppedLeading: () => { metrics.leader.set(0); for (const c of controllers) c.abortInFlight(); resolveStopped(1); },
+    });
+  } else {
+    startControllers();
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    healthPort: endpoints.healthPort,
+    metricsPort: endpoints.metricsPort,
+    stopped,
+    stop: () => {
+      stopping ??= (async () => {
+        await Promise.all(controllers.map((c) => c.stop()));
+        await elector?.shutdown();
+        metrics.leader.set(0);
+        for (const inf of [tiers, tenants, accesses]) inf.stop();
+        await endpoints.close();
+        resolveStopped(0);
+      })();
+      return stopping;
+    },
+  };
+}
