@@ -54,7 +54,7 @@ export class LeaderElector {
     }
     if (signal.aborted) return;
     this.leading = true;
-    this.logger.info({ identity: this.identity }, 'became leader');
+    this.logger.info('became leader');
     cb.onStartedLeading();
     let lastRenew = this.clock.now();
     while (!signal.aborted) {
@@ -64,7 +64,7 @@ export class LeaderElector {
         lastRenew = this.clock.now();
       } else if (this.clock.now() - lastRenew >= this.timings.renewDeadlineMs) {
         this.leading = false;
-        this.logger.error({ identity: this.identity }, 'lost leadership: could not renew the lease in time');
+        this.logger.error('lost leadership: could not renew the lease in time');
         cb.onStoppedLeading();
         return;
       }
@@ -116,7 +116,7 @@ export class LeaderElector {
       const current = await this.store.get();
       if (current?.holderIdentity === this.identity) {
         await this.store.update({ ...current, holderIdentity: '', leaseDurationSeconds: 1, renewTime: new Date(this.clock.now()) });
-        this.logger.info({ identity: this.identity }, 'released the lease');
+        this.logger.info('released the lease');
       }
     } catch (e) {
       this.logger.warn({ err: e }, 'could not release the lease; it will expire');

@@ -22,7 +22,8 @@ export class KubeEventRecorder implements EventRecorder {
       await this.api.createNamespacedEvent({
         namespace: this.namespace,
         body: {
-          metadata: { generateName: `${obj.metadata.name}.` },
+          // Named as client-go names Events: the object's name and a hex timestamp.
+          metadata: { name: `${obj.metadata.name}.${(now.getTime() * 1000 + Math.floor(Math.random() * 1000)).toString(16)}` },
           eventTime: new V1MicroTime(now.getTime()),
           reportingController: `${FIELD_MANAGER}`,
           reportingInstance: this.instance,

@@ -3,12 +3,17 @@ import { type CoordinationV1Api, V1MicroTime, type V1Lease } from '@kubernetes/c
 import type { LeaseRecord, LeaseStore } from '../../ports/kube.js';
 import { classifyKubeError, statusOf } from './errors.js';
 
+/** client-node declares MicroTime as a Date but hands back the wire string; normalise it. */
+function asDate(v: Date | string | undefined): Date | undefined {
+  return v === undefined ? undefined : new Date(v);
+}
+
 function toRecord(l: V1Lease): LeaseRecord {
   return {
     holderIdentity: l.spec?.holderIdentity,
     leaseDurationSeconds: l.spec?.leaseDurationSeconds,
-    acquireTime: l.spec?.acquireTime,
-    renewTime: l.spec?.renewTime,
+    acquireTime: asDate(l.spec?.acquireTime),
+    renewTime: asDate(l.spec?.renewTime),
     leaseTransitions: l.spec?.leaseTransitions,
     resourceVersion: l.metadata?.resourceVersion,
   };

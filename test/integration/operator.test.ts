@@ -1,0 +1,176 @@
+/**
+ * The real operator process against the real API server: finalizers, status discipline,
+ * conditions and Events, references to other objects, deletion, and recreation.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FINALIZER } from '../../src/api/v1alpha1/constants.js';
+import type { ModelAccess, Tenant, TenantTier } from '../../src/api/v1alpha1/types.js';
+import { startTestCluster, type TestCluster } from '../support/cluster.js';
+import { uniq } from '../support/kube.js';
+import { type OperatorProcess, startOperatorProcess } from '../support/operator-process.js';
+import { eventually } from '../support/processes.js';
+
+let c: TestCluster;
+let op: OperatorProcess;
+
+beforeAll(async () => {
+  c = await startTestCluster();
+  op = await startOperatorProcess(c.cp.kubeconfig, { settings: { resyncSeconds: 1 } });
+});
+afterAll(async () => {
+  await op?.stop();
+  await c?.cp.stop();
+});
+
+const tierYaml = (name: string, isolation: string, extra = ''): string =>
+  `apiVersion: rag.tenancy.dev/v1alpha1\nkind: TenantTier\nmetadata: { name: ${name} }\nspec: { isolation: ${isolation} ${extra} }\n`;
+const tenantYaml = (name: string, tier: string, extra = ''): string =>
+  `apiVersion: rag.tenancy.dev/v1alpha1\nkind: Tenant\nmetadata: { name: ${name} }\nspec: { tier: ${tier} ${extra} }\n`;
+const accessYaml = (name: string, tenant: string, model: string): string =>
+  `apiVersion: rag.tenancy.dev/v1alpha1\nkind: ModelAccess\nmetadata: { name: ${name} }\nspec: { tenantRef: { name: ${tenant} }, model: "${model}" }\n`;
+
+async function eventsFor(name: string): Promise<{ reason: string; note: string; type: string }[]> {
+  const out = JSON.parse(await c.kube.kubectl('get', 'events.events.k8s.io', '-n', 'default', '-o', 'json')) as { items: { reason: string; note: string; type: string; regarding: { name: string } }[] };
+  return out.items.filter((e) => e.regarding.name === name);
+}
+
+describe('onboarding', () => {
+  it('adds the finalizer, reports Ready with the isolation, counts tenants and records an Event', async () => {
+    const tier = uniq('pool');
+    const tenant = uniq('acme');
+    await c.kube.apply(tierYaml(tier, 'pool') + '---\n' + tenantYaml(tenant, tier));
+    const t = await c.kube.waitForCondition<Tenant>('Tenant', tenant, 'Ready', { status: 'True', reason: 'Reconciled' });
+    expect(t.metadata.finalizers).toContain(FINALIZER);
+    expect(t.status?.isolation).toBe('pool');
+    expect(t.status?.observedGeneration).toBe(t.metadata.generation);
+    const tr = await c.kube.waitForCondition<TenantTier>('TenantTier', tier, 'Ready', { status: 'True' });
+    await eventually(async () => ((await c.kube.get<TenantTier>('TenantTier', tier))?.status?.tenantCount === 1 ? true : undefined));
+    expect(tr.metadata.finalizers).toContain(FINALIZER);
+    await eventually(async () => ((await eventsFor(tenant)).some((e) => e.reason === 'Ready' && e.type === 'Normal') ? true : undefined), 10_000, 'Ready event');
+  });
+
+  it('does not rewrite status when nothing changed, across many resync passes', async () => {
+    const tier = uniq('quiet');
+    const tenant = uniq('steady');
+    await c.kube.apply(tierYaml(tier, 'silo') + '---\n' + tenantYaml(tenant, tier));
+    const ready = await c.kube.waitForCondition<Tenant>('Tenant', tenant, 'Ready', { status: 'True' });
+    // Let any trailing writes settle, then count passes and writes.
+    await new Promise((r) => setTimeout(r, 1500));
+    const rv = (await c.kube.get<Tenant>('Tenant', tenant))?.metadata.resourceVersion;
+    const writes = await op.metric('tenant_rag_operator_status_writes_total', { kind: 'Tenant' });
+    const passes = await op.metric('tenant_rag_operator_reconcile_total', { controller: 'tenants' });
+    await eventually(async () => ((await op.metric('tenant_rag_operator_reconcile_total', { controller: 'tenants' })) >= passes + 4 ? true : undefined), 30_000, 'four more resync passes');
+    expect(await op.metric('tenant_rag_operator_status_writes_total', { kind: 'Tenant' })).toBe(writes);
+    const after = await c.kube.get<Tenant>('Tenant', tenant);
+    expect(after?.metadata.resourceVersion).toBe(rv);
+    expect(after?.status?.conditions).toEqual(ready.status?.conditions);
+  });
+});
+
+describe('bad references become Ready=False with a reason and what to change', () => {
+  it('an unknown tier, then an override the tier does not allow, keeping lastTransitionTime until the status flips', async () => {
+    const tier = uniq('later');
+    const tenant = uniq('early');
+    await c.kube.apply(tenantYaml(tenant, tier, ', knowledgeBase: { dimensions: 512 }'));
+    const first = await c.kube.waitForCondition<Tenant>('Tenant', tenant, 'Ready', { status: 'False', reason: 'TierNotFound' });
+    const msg = first.status?.conditions?.find((x) => x.type === 'Ready')?.message;
+    expect(msg).toContain(`TenantTier "${tier}" does not exist: create it or set spec.tier to an existing tier`);
+    expect(first.metadata.finalizers ?? []).not.toContain(FINALIZER);
+    await new Promise((r) => setTimeout(r, 1100));
+    await c.kube.apply(tierYaml(tier, 'pool'));
+    const second = await c.kube.waitForCondition<Tenant>('Tenant', tenant, 'Ready', { status: 'False', reason: 'OverrideNotAllowed' });
+    const before = first.status?.conditions?.find((x) => x.type === 'Ready');
+    const after = second.status?.conditions?.find((x) => x.type === 'Ready');
+    expect(after?.lastTransitionTime).toBe(before?.lastTransitionTime);
+    expect(after?.message).toMatch(/remove it or use a bridge or silo tier/);
+    expect(second.metadata.finalizers ?? []).not.toContain(FINALIZER);
+    // Overrides cannot be removed once set (CEL), so the fix is to recreate without them.
+    await c.kube.delete('Tenant', tenant);
+    await c.kube.waitForGone('Tenant', tenant);
+    await c.kube.apply(tenantYaml(tenant, tier));
+    const third = await c.kube.waitForCondition<Tenant>('Tenant', tenant, 'Ready', { status: 'True' });
+    expect(third.status?.conditions?.find((x) => x.type === 'Ready')?.lastTransitionTime).not.toBe(before?.lastTransitionTime);
+  });
+
+  it('a full tier refuses the newest tenant and admits it when a place frees up', async () => {
+    const tier = uniq('tiny');
+    const [a, b] = [uniq('first'), uniq('second')];
+    await c.kube.apply(tierYaml(tier, 'silo', ', maxTenants: 1') + '---\n' + tenantYaml(a, tier));
+    await c.kube.waitForCondition('Tenant', a, 'Ready', { status: 'True' });
+    await c.kube.apply(tenantYaml(b, tier));
+    const refused = await c.kube.waitForCondition<Tenant>('Tenant', b, 'Ready', { status: 'False', reason: 'TierFull' });
+    expect(refused.status?.conditions?.find((x) => x.type === 'Ready')?.message).toMatch(/admits at most 1 tenants and is full: raise spec.maxTenants/);
+    await c.kube.delete('Tenant', a);
+    await c.kube.waitForGone('Tenant', a);
+    await c.kube.waitForCondition('Tenant', b, 'Ready', { status: 'True' });
+  });
+
+  it('a model that is not approved, and one that is', async () => {
+    const tier = uniq('models');
+    const tenant = uniq('buyer');
+    await c.kube.apply(tierYaml(tier, 'pool') + '---\n' + tenantYaml(tenant, tier));
+    const [bad, good] = [uniq('bad'), uniq('good')];
+    await c.kube.apply(accessYaml(bad, tenant, 'meta.llama3-70b-instruct-v1:0') + '---\n' + accessYaml(good, tenant, 'amazon.nova-lite-v1:0'));
+    const refused = await c.kube.waitForCondition<ModelAccess>('ModelAccess', bad, 'Ready', { status: 'False', reason: 'ModelNotApproved' });
+    expect(refused.status?.conditions?.find((x) => x.type === 'ModelApproved')).toMatchObject({ status: 'False', reason: 'ModelNotApproved' });
+    expect(refused.status?.conditions?.find((x) => x.type === 'Ready')?.message).toMatch(/not on the operator's approved list \(anthropic.claude-3-5-sonnet-20241022-v2:0, amazon.nova-lite-v1:0\)/);
+    expect(refused.metadata.finalizers ?? []).not.toContain(FINALIZER);
+    const granted = await c.kube.waitForCondition<ModelAccess>('ModelAccess', good, 'Ready', { status: 'True' });
+    expect(granted.status?.conditions?.find((x) => x.type === 'ModelApproved')?.status).toBe('True');
+  });
+
+  it('a model access for a tenant that does not exist', async () => {
+    const name = uniq('orphan');
+    await c.kube.apply(accessYaml(name, 'nobody', 'amazon.nova-lite-v1:0'));
+    const r = await c.kube.waitForCondition<ModelAccess>('ModelAccess', name, 'Ready', { status: 'False', reason: 'TenantNotFound' });
+    expect(r.status?.conditions?.find((x) => x.type === 'Ready')?.message).toContain('Tenant "nobody" does not exist: create it or fix spec.tenantRef.name');
+  });
+});
+
+describe('deletion', () => {
+  it('removes the finalizer and says what happened in AWS, for both policies', async () => {
+    const tier = uniq('del');
+    const [gone, kept] = [uniq('gone'), uniq('kept')];
+    await c.kube.apply(tierYaml(tier, 'bridge') + '---\n' + tenantYaml(gone, tier, ', deletionPolicy: Delete') + '---\n' + tenantYaml(kept, tier, ', deletionPolicy: Retain'));
+    await c.kube.waitForCondition('Tenant', gone, 'Ready', { status: 'True' });
+    await c.kube.waitForCondition('Tenant', kept, 'Ready', { status: 'True' });
+    await c.kube.delete('Tenant', gone);
+    await c.kube.delete('Tenant', kept);
+    await c.kube.waitForGone('Tenant', gone);
+    await c.kube.waitForGone('Tenant', kept);
+    await eventually(async () => ((await eventsFor(gone)).some((e) => e.reason === 'Deleted') ? true : undefined), 10_000, 'Deleted event');
+    await eventually(async () => ((await eventsFor(kept)).some((e) => e.reason === 'RetainedInAWS') ? true : undefined), 10_000, 'RetainedInAWS event');
+  });
+
+  it('a tier in use is not deleted until its last tenant goes, and says why', async () => {
+    const tier = uniq('busy');
+    const tenant = uniq('member');
+    await c.kube.apply(tierYaml(tier, 'pool') + '---\n' + tenantYaml(tenant, tier));
+    await c.kube.waitForCondition('Tenant', tenant, 'Ready', { status: 'True' });
+    await c.kube.waitForCondition('TenantTier', tier, 'Ready', { status: 'True' });
+    await c.kube.delete('TenantTier', tier);
+    const blocked = await c.kube.waitForCondition<TenantTier>('TenantTier', tier, 'Ready', { status: 'False', reason: 'TierInUse' });
+    expect(blocked.status?.conditions?.find((x) => x.type === 'Ready')?.message).toContain(`1 tenant(s) still use this tier (${tenant}): delete them`);
+    // New tenants cannot join a tier that is being deleted.
+    const late = uniq('late');
+    await c.kube.apply(tenantYaml(late, tier));
+    await c.kube.waitForCondition('Tenant', late, 'Ready', { status: 'False', reason: 'TierNotReady' });
+    await c.kube.delete('Tenant', late);
+    await c.kube.delete('Tenant', tenant);
+    await c.kube.waitForGone('TenantTier', tier);
+  });
+
+  it('a deleted and recreated tenant starts with a fresh status', async () => {
+    const tier = uniq('again');
+    const tenant = uniq('phoenix');
+    await c.kube.apply(tierYaml(tier, 'silo') + '---\n' + tenantYaml(tenant, tier, ', displayName: first'));
+    const first = await c.kube.waitForCondition<Tenant>('Tenant', tenant, 'Ready', { status: 'True' });
+    await c.kube.delete('Tenant', tenant);
+    await c.kube.waitForGone('Tenant', tenant);
+    await c.kube.apply(tenantYaml(tenant, tier, ', displayName: second'));
+    const second = await c.kube.waitForCondition<Tenant>('Tenant', tenant, 'Ready', { status: 'True' });
+    expect(second.metadata.uid).not.toBe(first.metadata.uid);
+    expect(second.metadata.finalizers).toContain(FINALIZER);
+    expect(second.status?.observedGeneration).toBe(1);
+  });
+});

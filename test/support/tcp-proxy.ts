@@ -1,0 +1,41 @@
+/**
+ * A TCP proxy in front of the API server for fault injection: `cut()` resets every open
+ * connection (a watch cut mid-stream); `silence()` keeps connections open but stops passing
+ * bytes (a watch that goes quiet without an error), while new connections work normally.
+ */
+import { type Server, type Socket, connect, createServer } from 'node:net';
+
+/** A running proxy. */
+export interface TcpProxy {
+  port: number;
+  cut(): void;
+  silence(): void;
+  close(): Promise<void>;
+}
+
+/** Starts a proxy on a free loopback port forwarding to `target`. */
+export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+  const pairs = new Set<{ client: Socket; upstream: Socket; silent: boolean }>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(targetPort, targetHost);
+    const pair = { client, upstream, silent: false };
+    pairs.add(pair);
+    client.on('data', (d: Buffer) => { if (!pair.silent) upstream.write(d); });
+    upstream.on('data', (d: Buffer) => { if (!pair.silent) client.write(d); });
+    const end = (): void => { pairs.delete(pair); client.destroy(); upstream.destroy(); };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return {
+    port,
+    cut() { for (const p of pairs) { p.client.resetAndDestroy(); p.upstream.destroy(); } pairs.clear(); },
+    silence() { for (const p of pairs) p.silent = true; },
+    close() {
+      for (const p of pairs) { p.client.destroy(); p.upstream.destroy(); }
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
