@@ -20,8 +20,12 @@ export interface ControlPlane {
   dir: string;
   kubeconfig: string;
   server: string;
+  /** The API server's port. */
+  port: number;
   /** Stops and starts kube-apiserver on the same port and etcd (for recovery tests). */
   restartApiServer(downMs?: number): Promise<void>;
+  /** Writes an admin kubeconfig that reaches the API server through another port (a proxy). */
+  kubeconfigVia(name: string, port: number): Promise<string>;
   /** Writes a kubeconfig that authenticates with a bearer token (e.g. a ServiceAccount's). */
   kubeconfigForToken(name: string, token: string): Promise<string>;
   stop(): Promise<void>;
@@ -119,11 +123,17 @@ export async function startControlPlane(opts: { logDir?: string } = {}): Promise
     dir,
     kubeconfig,
     server,
+    port: apiPort,
     async restartApiServer(downMs = 0) {
       await stopProcess(api);
       if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
       api = startProcess(binary, apiArgs, join(logDir, 'kube-apiserver.log'));
       await waitReady(server, dir, 90_000);
+    },
+    async kubeconfigVia(name, port) {
+      const path = join(dir, `kubeconfig-${name}`);
+      await writeFile(path, kubeconfigYaml(`https://127.0.0.1:${port}`, dir, { 'client-certificate': join(dir, 'admin.crt'), 'client-key': join(dir, 'admin.key') }));
+      return path;
     },
     async kubeconfigForToken(name, token) {
       const path = join(dir, `kubeconfig-${name}`);
