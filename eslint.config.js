@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'src/api/v1alpha1/types.generated.ts', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', '.scratch/', '.sandbox/', 'src/api/v1alpha1/types.generated.ts', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -31,7 +31,7 @@ describe('runResources', () => {
     const world = new Map<string, { state: 'pending' | 'ready'; value: string }>();
     const log: string[] = [];
     const saved: string[] = [];
-    const resources: BoundResource[] = ['A', 'B'].map((k) => ({ driver: memoryResource(k, world, log) as ManagedResource<unknown, unknown>, spec: 'v1', ids: {} }));
+    const resources: BoundResource[] = ['A', 'B'].map((k) => ({ driver: memoryResource(k, world, log), spec: 'v1', ids: {} }));
     const passes = [];
     for (let i = 0; i < 10; i++) {
       const r = await runResources(ctx, resources, false, (kind, ids) => { saved.push(`${kind}:${ids.id ?? ''}`); return Promise.resolve(); });
@@ -47,7 +47,7 @@ describe('runResources', () => {
   it('repairs drift with an update', async () => {
     const world = new Map([['A', { state: 'ready' as const, value: 'old' }]]);
     const log: string[] = [];
-    const r = await runResources(ctx, [{ driver: memoryResource('A', world, log) as ManagedResource<unknown, unknown>, spec: 'new', ids: {} }], false, () => Promise.resolve());
+    const r = await runResources(ctx, [{ driver: memoryResource('A', world, log), spec: 'new', ids: {} }], false, () => Promise.resolve());
     expect(log).toEqual(['update A']);
     expect(r.components[0]).toMatchObject({ status: 'False', reason: 'Updating' });
   });
@@ -55,7 +55,7 @@ describe('runResources', () => {
   it('deletes in reverse order and completes once everything is gone', async () => {
     const world = new Map([['A', { state: 'ready' as const, value: 'v' }], ['B', { state: 'ready' as const, value: 'v' }]]);
     const log: string[] = [];
-    const resources: BoundResource[] = ['A', 'B'].map((k) => ({ driver: memoryResource(k, world, log) as ManagedResource<unknown, unknown>, spec: 'v', ids: {} }));
+    const resources: BoundResource[] = ['A', 'B'].map((k) => ({ driver: memoryResource(k, world, log), spec: 'v', ids: {} }));
     let r;
     for (let i = 0; i < 5; i++) {
       r = await runResources(ctx, resources, true, () => Promise.resolve());

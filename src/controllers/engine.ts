@@ -38,7 +38,7 @@ export async function runResources(
     const { driver } = r;
     const type = driver.conditionType;
     const spec = r.spec;
-    const observation = spec === undefined && !deleting ? { state: 'absent' as const } : await driver.observe(ctx, spec as never, r.ids);
+    const observation = spec === undefined && !deleting ? { state: 'absent' as const } : await driver.observe(ctx, spec, r.ids);
     const diff = observation.state === 'ready' && spec !== undefined ? driver.compare(spec, observation.observed) : [];
     const action = planStep(spec !== undefined, observation, diff, deleting);
     switch (action.type) {
@@ -46,7 +46,7 @@ export async function runResources(
         if (!components.has(type)) set(type, 'True', deleting ? 'Deleted' : 'Ready', `${driver.kind} ${deleting ? 'is gone' : 'is in place'}`);
         continue;
       case 'create': {
-        const ids = await driver.create(ctx, spec as never);
+        const ids = await driver.create(ctx, spec);
         await onCreated(driver.kind, ids);
         ctx.logger.info({ kind: driver.kind, ids }, 'created');
         set(type, 'False', 'Creating', `${driver.kind} was created; waiting for it to be ready`);
@@ -54,7 +54,7 @@ export async function runResources(
       }
       case 'update':
         if (observation.state !== 'ready') break;
-        await driver.update(ctx, spec as never, observation.observed, action.diff);
+        await driver.update(ctx, spec, observation.observed, action.diff);
         ctx.logger.info({ kind: driver.kind, diff: action.diff }, 'updated');
         set(type, 'False', 'Updating', `${driver.kind} differed in ${action.diff.join(', ')}; updated`);
         return { components: [...components.values()], requeueAfterMs: AFTER_MUTATION_MS, complete: false };

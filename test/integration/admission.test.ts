@@ -4,6 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Tenant, TenantTier } from '../../src/api/v1alpha1/types.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 
 const samples = fileURLToPath(new URL('../../config/samples', import.meta.url));
@@ -28,9 +29,9 @@ describe('admission', () => {
     await c.kube.kubectl('apply', '-f', samples);
     const t = await c.kube.get('Tenant', 'initech');
     expect(t?.kind).toBe('Tenant');
-    const acme = await c.kube.get<import('../../src/api/v1alpha1/types.js').Tenant>('Tenant', 'acme');
+    const acme = await c.kube.get<Tenant>('Tenant', 'acme');
     expect(acme?.spec).toMatchObject({ suspend: false, connection: { configMapName: 'rag-connection' } });
-    const standard = await c.kube.get<import('../../src/api/v1alpha1/types.js').TenantTier>('TenantTier', 'standard');
+    const standard = await c.kube.get<TenantTier>('TenantTier', 'standard');
     expect(standard?.spec.knowledgeBase).toMatchObject({ embeddingModel: 'amazon.titan-embed-text-v2:0', dimensions: 1024, chunking: { strategy: 'FixedSize', maxTokens: 300 } });
     expect(standard?.spec.dataDeletionPolicy).toBe('Delete');
   });

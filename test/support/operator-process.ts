@@ -54,8 +54,8 @@ export async function startOperatorProcess(kubeconfig: string, opts: { identity?
         if (!line.startsWith(name)) continue;
         const m = /^([a-z_]+)(\{([^}]*)\})? ([0-9.e+-]+)$/.exec(line);
         if (!m || m[1] !== name) continue;
-        const lbl = Object.fromEntries((m[3] ?? '').split(',').filter(Boolean).map((kv) => { const [k, v] = kv.split('='); return [k, v?.replace(/"/g, '')]; }));
-        if (Object.entries(labels).every(([k, v]) => lbl[k] === v)) sum += Number(m[4]);
+        const lbl = new Map((m[3] ?? '').split(',').filter(Boolean).map((kv): [string, string] => { const [k = '', v = ''] = kv.split('='); return [k, v.replace(/"/g, '')]; }));
+        if (Object.entries(labels).every(([k, v]) => lbl.get(k) === v)) sum += Number(m[4]);
       }
       return sum;
     },

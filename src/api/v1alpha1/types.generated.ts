@@ -23,6 +23,9 @@ spec: ModelAccessSpec
 status?: ModelAccessStatus
 }
 }
+/**
+ * What the tier means: isolation pattern and the defaults its tenants get.
+ */
 export interface TenantTierSpec {
 /**
  * Isolation pattern. `pool`: one bucket, collection, index and knowledge base per tier, tenants separated by prefix and metadata filter. `bridge`: tier bucket and collection, a knowledge base and index per tenant. `silo`: everything per tenant. Immutable.
@@ -191,6 +194,9 @@ knowledgeBaseId?: string
 dataSourceId?: string
 }
 }
+/**
+ * The tenant's tier, overrides, who may use its role, where to publish connection details, and what to do in AWS on deletion.
+ */
 export interface TenantSpec {
 /**
  * Name of the TenantTier. Immutable: moving a tenant between tiers is a migration the operator does not do yet.
@@ -450,6 +456,9 @@ updatedAt?: string
 storageBytes?: number
 }
 }
+/**
+ * The tenant, the model it may use, and its token quota.
+ */
 export interface ModelAccessSpec {
 /**
  * The Tenant granted the model.

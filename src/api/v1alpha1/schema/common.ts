@@ -26,6 +26,10 @@ export interface Schema {
   'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
   'x-kubernetes-list-map-keys'?: string[];
   'x-kubernetes-preserve-unknown-fields'?: boolean;
+  /** Set only on the copy handed to the type generator, to name interfaces. */
+  title?: string;
+  /** Set only on the copy handed to the type generator, to reuse one interface. */
+  tsType?: string;
 }
 
 /** Makes a field immutable once set, with a message that says what to do instead. */

@@ -11,6 +11,7 @@ export const modelAccessSchema: Schema = {
   properties: {
     spec: {
       type: 'object',
+      description: 'The tenant, the model it may use, and its token quota.',
       required: ['tenantRef', 'model'],
       properties: {
         tenantRef: immutable(

@@ -79,6 +79,7 @@ export const tenantSchema: Schema = {
   properties: {
     spec: {
       type: 'object',
+      description: "The tenant's tier, overrides, who may use its role, where to publish connection details, and what to do in AWS on deletion.",
       required: ['tier'],
       properties: {
         tier: immutable(

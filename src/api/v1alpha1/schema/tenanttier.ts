@@ -39,6 +39,7 @@ export const tenantTierSchema: Schema = {
   properties: {
     spec: {
       type: 'object',
+      description: 'What the tier means: isolation pattern and the defaults its tenants get.',
       required: ['isolation'],
       properties: {
         isolation: immutable(
