@@ -8,7 +8,12 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 describe('generated files', () => {
   it('crds/ and the TypeScript types match the schema source (run `npm run gen` after changing it)', async () => {
     const files = await generatedFiles();
-    expect([...files.keys()].sort()).toEqual(['crds/modelaccesses.yaml', 'crds/tenants.yaml', 'crds/tenanttiers.yaml', 'src/api/v1alpha1/types.generated.ts']);
+    expect([...files.keys()].sort()).toEqual([
+      'crds/modelaccesses.yaml',
+      'crds/tenants.yaml',
+      'crds/tenanttiers.yaml',
+      'src/api/v1alpha1/types.generated.ts',
+    ]);
     for (const [path, content] of files) {
       expect(await readFile(`${root}/${path}`, 'utf8'), path).toBe(content);
     }

@@ -35,18 +35,23 @@ export async function generatedFiles(): Promise<Map<string, string>> {
   for (const crd of crds) {
     files.set(`crds/${crd.spec.names.plural}.yaml`, header + stringify(crd, { lineWidth: 0 }));
   }
-  const kinds = Object.fromEntries(crds.map((c) => {
-    const version = (c.spec as unknown as { versions: { schema: { openAPIV3Schema: Schema } }[] }).versions[0];
-    if (!version) throw new Error(`CRD ${c.metadata.name} has no version`);
-    return [`${c.spec.names.kind}Body`, titled(c.spec.names.kind, version.schema.openAPIV3Schema)];
-  }));
+  const kinds = Object.fromEntries(
+    crds.map((c) => {
+      const version = (c.spec as unknown as { versions: { schema: { openAPIV3Schema: Schema } }[] }).versions[0];
+      if (!version) throw new Error(`CRD ${c.metadata.name} has no version`);
+      return [`${c.spec.names.kind}Body`, titled(c.spec.names.kind, version.schema.openAPIV3Schema)];
+    }),
+  );
   const options = {
     additionalProperties: false,
     unreachableDefinitions: false,
     strictIndexSignatures: true,
     format: false,
   };
-  const condition = await compile({ ...(conditions.items as Record<string, unknown>), title: 'Condition' }, 'Condition', { ...options, bannerComment: '' });
+  const condition = await compile({ ...(conditions.items as Record<string, unknown>), title: 'Condition' }, 'Condition', {
+    ...options,
+    bannerComment: '',
+  });
   const ts = await compile(
     { type: 'object', properties: kinds, required: Object.keys(kinds), additionalProperties: false } as never,
     'GeneratedKinds',

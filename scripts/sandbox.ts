@@ -14,10 +14,18 @@ import { eventually, run, startProcess, stopProcess } from '../test/support/proc
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const state = join(root, '.sandbox');
-const { values } = parseArgs({ options: { check: { type: 'boolean', default: false }, 'timeout-seconds': { type: 'string', default: '120' } } });
-const say = (msg: string): void => { process.stdout.write(`sandbox: ${msg}\n`); };
+const { values } = parseArgs({
+  options: { check: { type: 'boolean', default: false }, 'timeout-seconds': { type: 'string', default: '120' } },
+});
+const say = (msg: string): void => {
+  process.stdout.write(`sandbox: ${msg}\n`);
+};
 
-interface Listed { kind: string; metadata: { name: string }; status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } }
+interface Listed {
+  kind: string;
+  metadata: { name: string };
+  status?: { conditions?: { type: string; status: string; reason: string; message: string }[] };
+}
 
 async function main(): Promise<number> {
   await mkdir(state, { recursive: true });
@@ -32,24 +40,52 @@ async function main(): Promise<number> {
   await kube.kubectl('apply', '-f', join(root, 'crds'));
   await kube.kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all');
   await kube.kubectl('create', 'namespace', 'tenant-rag-system');
-  const operator = startProcess(process.execPath, ['--import', 'tsx', join(root, 'src/main.ts'), '--kubeconfig', kubeconfig, '--config', join(root, 'config/sandbox/operator.yaml'), '--identity', 'sandbox', '--health-port', '0', '--metrics-port', '0'], join(state, 'operator.log'), { ...process.env, ...moto.env });
+  const operator = startProcess(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(root, 'src/main.ts'),
+      '--kubeconfig',
+      kubeconfig,
+      '--config',
+      join(root, 'config/sandbox/operator.yaml'),
+      '--identity',
+      'sandbox',
+      '--health-port',
+      '0',
+      '--metrics-port',
+      '0',
+    ],
+    join(state, 'operator.log'),
+    { ...process.env, ...moto.env },
+  );
   await kube.kubectl('apply', '-f', join(root, 'config/samples'));
   say('applied config/samples/; waiting for the operator to report status');
 
   let code = 0;
-  const listAll = async (): Promise<Listed[]> => (JSON.parse(await kube.kubectl('get', 'tenanttiers,tenants,modelaccesses', '-o', 'json')) as { items: Listed[] }).items;
+  const listAll = async (): Promise<Listed[]> =>
+    (JSON.parse(await kube.kubectl('get', 'tenanttiers,tenants,modelaccesses', '-o', 'json')) as { items: Listed[] }).items;
   try {
-    await eventually(async () => {
-      const items = await listAll();
-      return items.length > 0 && items.every((i) => i.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) ? true : undefined;
-    }, Number(values['timeout-seconds']) * 1000, 'every sample to be Ready', 500);
+    await eventually(
+      async () => {
+        const items = await listAll();
+        return items.length > 0 && items.every((i) => i.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+          ? true
+          : undefined;
+      },
+      Number(values['timeout-seconds']) * 1000,
+      'every sample to be Ready',
+      500,
+    );
   } catch {
     code = 1;
     say('not every sample became Ready in time; see the conditions below and .sandbox/operator.log');
   }
   process.stdout.write(`\n${await kube.kubectl('get', 'tenanttiers,tenants,modelaccesses', '-o', 'wide')}\n`);
   for (const item of await listAll()) {
-    for (const c of item.status?.conditions ?? []) process.stdout.write(`  ${item.kind}/${item.metadata.name}  ${c.type}=${c.status}  ${c.reason}: ${c.message}\n`);
+    for (const c of item.status?.conditions ?? [])
+      process.stdout.write(`  ${item.kind}/${item.metadata.name}  ${c.type}=${c.status}  ${c.reason}: ${c.message}\n`);
   }
   say(`point kubectl at it:  export KUBECONFIG=${kubeconfig}`);
   say('logs: .sandbox/operator.log, .sandbox/kube-apiserver.log, .sandbox/moto.log');
@@ -74,4 +110,12 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((c) => { process.exitCode = c; }, (e: unknown) => { process.stderr.write(`sandbox: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`); process.exitCode = 1; });
+main().then(
+  (c) => {
+    process.exitCode = c;
+  },
+  (e: unknown) => {
+    process.stderr.write(`sandbox: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from './config.js';
 
 const files: Record<string, string> = {
-  'good.yaml': 'clusterName: prod-eu\napprovedModels:\n  - { id: anthropic.claude-3-haiku-20240307-v1:0, inputPricePer1k: 0.00025, outputPricePer1k: 0.00125 }\n',
+  'good.yaml':
+    'clusterName: prod-eu\napprovedModels:\n  - { id: anthropic.claude-3-haiku-20240307-v1:0, inputPricePer1k: 0.00025, outputPricePer1k: 0.00125 }\n',
   'typo.yaml': 'clusterNmae: prod\n',
   'list.yaml': '- a\n- b\n',
   'lease.yaml': 'leaderElection: { leaseDurationSeconds: 5, renewDeadlineSeconds: 10 }\n',
@@ -16,7 +17,14 @@ const read = (p: string): string => {
 describe('parseConfig', () => {
   it('fills defaults and applies flag overrides', () => {
     const c = parseConfig(['--config', 'good.yaml', '--metrics-port', '0', '--leader-elect', 'false', '--identity', 'me'], {}, read);
-    expect(c).toMatchObject({ clusterName: 'prod-eu', region: 'us-east-1', workers: 4, identity: 'me', server: { metricsPort: 0, healthPort: 8081 }, leaderElection: { enabled: false, leaseDurationSeconds: 15 } });
+    expect(c).toMatchObject({
+      clusterName: 'prod-eu',
+      region: 'us-east-1',
+      workers: 4,
+      identity: 'me',
+      server: { metricsPort: 0, healthPort: 8081 },
+      leaderElection: { enabled: false, leaseDurationSeconds: 15 },
+    });
     expect(c.approvedModels[0]?.id).toBe('anthropic.claude-3-haiku-20240307-v1:0');
     expect(Object.isFrozen(c)).toBe(true);
   });

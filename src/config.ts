@@ -6,44 +6,74 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
-const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label').max(63);
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label')
+  .max(63);
 
-const approvedModel = z.object({
-  id: z.string().min(1).describe('Bedrock model id, e.g. anthropic.claude-3-5-sonnet-20241022-v2:0'),
-  inputPricePer1k: z.number().nonnegative().describe('USD per 1,000 input tokens'),
-  outputPricePer1k: z.number().nonnegative().describe('USD per 1,000 output tokens'),
-  copyFrom: z.string().optional().describe('Foundation model or system inference profile ARN the application profile copies'),
-}).strict();
+const approvedModel = z
+  .object({
+    id: z.string().min(1).describe('Bedrock model id, e.g. anthropic.claude-3-5-sonnet-20241022-v2:0'),
+    inputPricePer1k: z.number().nonnegative().describe('USD per 1,000 input tokens'),
+    outputPricePer1k: z.number().nonnegative().describe('USD per 1,000 output tokens'),
+    copyFrom: z.string().optional().describe('Foundation model or system inference profile ARN the application profile copies'),
+  })
+  .strict();
 
-const configSchema = z.object({
-  region: z.string().min(1).default('us-east-1'),
-  clusterName: dnsLabel.default('local'),
-  resourcePrefix: z.string().regex(/^[a-z][a-z0-9]{0,9}$/, 'must be 1-10 lowercase letters or digits, starting with a letter').default('rag'),
-  permissionsBoundaryArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\/.+$/, 'must be an IAM policy ARN').optional(),
-  operatorRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN').optional(),
-  approvedModels: z.array(approvedModel).default([]),
-  workers: z.number().int().min(1).max(64).default(4),
-  resyncSeconds: z.number().int().min(1).default(600),
-  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
-  leaderElection: z.object({
-    enabled: z.boolean().default(true),
-    namespace: dnsLabel.default('tenant-rag-system'),
-    leaseName: dnsLabel.default('tenant-rag-operator'),
-    leaseDurationSeconds: z.number().int().min(2).default(15),
-    renewDeadlineSeconds: z.number().int().min(1).default(10),
-    retryPeriodSeconds: z.number().int().min(1).default(2),
-  }).strict().default({ enabled: true, namespace: 'tenant-rag-system', leaseName: 'tenant-rag-operator', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 }),
-  server: z.object({
-    bindAddress: z.string().default('0.0.0.0'),
-    healthPort: z.number().int().min(0).max(65535).default(8081),
-    metricsPort: z.number().int().min(0).max(65535).default(8080),
-  }).strict().default({ bindAddress: '0.0.0.0', healthPort: 8081, metricsPort: 8080 }),
-  watchdogSeconds: z.number().int().min(5).default(120),
-  shutdownGraceSeconds: z.number().int().min(1).default(25),
-}).strict().refine((c) => c.leaderElection.renewDeadlineSeconds < c.leaderElection.leaseDurationSeconds, {
-  message: 'leaderElection.renewDeadlineSeconds must be shorter than leaseDurationSeconds',
-  path: ['leaderElection', 'renewDeadlineSeconds'],
-});
+const configSchema = z
+  .object({
+    region: z.string().min(1).default('us-east-1'),
+    clusterName: dnsLabel.default('local'),
+    resourcePrefix: z
+      .string()
+      .regex(/^[a-z][a-z0-9]{0,9}$/, 'must be 1-10 lowercase letters or digits, starting with a letter')
+      .default('rag'),
+    permissionsBoundaryArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\/.+$/, 'must be an IAM policy ARN')
+      .optional(),
+    operatorRoleArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN')
+      .optional(),
+    approvedModels: z.array(approvedModel).default([]),
+    workers: z.number().int().min(1).max(64).default(4),
+    resyncSeconds: z.number().int().min(1).default(600),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+    leaderElection: z
+      .object({
+        enabled: z.boolean().default(true),
+        namespace: dnsLabel.default('tenant-rag-system'),
+        leaseName: dnsLabel.default('tenant-rag-operator'),
+        leaseDurationSeconds: z.number().int().min(2).default(15),
+        renewDeadlineSeconds: z.number().int().min(1).default(10),
+        retryPeriodSeconds: z.number().int().min(1).default(2),
+      })
+      .strict()
+      .default({
+        enabled: true,
+        namespace: 'tenant-rag-system',
+        leaseName: 'tenant-rag-operator',
+        leaseDurationSeconds: 15,
+        renewDeadlineSeconds: 10,
+        retryPeriodSeconds: 2,
+      }),
+    server: z
+      .object({
+        bindAddress: z.string().default('0.0.0.0'),
+        healthPort: z.number().int().min(0).max(65535).default(8081),
+        metricsPort: z.number().int().min(0).max(65535).default(8080),
+      })
+      .strict()
+      .default({ bindAddress: '0.0.0.0', healthPort: 8081, metricsPort: 8080 }),
+    watchdogSeconds: z.number().int().min(5).default(120),
+    shutdownGraceSeconds: z.number().int().min(1).default(25),
+  })
+  .strict()
+  .refine((c) => c.leaderElection.renewDeadlineSeconds < c.leaderElection.leaseDurationSeconds, {
+    message: 'leaderElection.renewDeadlineSeconds must be shorter than leaseDurationSeconds',
+    path: ['leaderElection', 'renewDeadlineSeconds'],
+  });
 
 /** The validated configuration. */
 export type Config = Readonly<z.infer<typeof configSchema>> & { readonly kubeconfig?: string; readonly identity: string };
@@ -74,7 +104,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, readFile: (p
   if (values.config) {
     const parsed: unknown = parseYaml(readFile(values.config));
     if (parsed !== null && parsed !== undefined) {
-      if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`${values.config}: expected a YAML mapping of settings`);
+      if (typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new ConfigError(`${values.config}: expected a YAML mapping of settings`);
       file = parsed as Record<string, unknown>;
     }
   }

@@ -21,7 +21,10 @@ async function main(): Promise<number> {
   const graceMs = config.shutdownGraceSeconds * 1000;
   const onSignal = (signal: string): void => {
     logger.info({ signal }, 'shutting down: finishing in-flight passes');
-    const timer = setTimeout(() => { logger.error('shutdown grace period over; exiting'); process.exit(1); }, graceMs);
+    const timer = setTimeout(() => {
+      logger.error('shutdown grace period over; exiting');
+      process.exit(1);
+    }, graceMs);
     timer.unref();
     void operator.stop();
   };
@@ -37,6 +40,11 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => { process.exitCode = code; },
-  (err: unknown) => { process.stderr.write(`tenant-rag-operator: fatal: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`); process.exitCode = 1; },
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`tenant-rag-operator: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
 );

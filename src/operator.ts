@@ -49,7 +49,11 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
 
   const informer = <T extends AnyResource>(kind: KindName): Informer<T> =>
     new Informer<T>({
-      path: collectionPath(kind), list: lister<T>(custom, kind), kubeConfig: kc, clock, logger: logger.child({ informer: kind }),
+      path: collectionPath(kind),
+      list: lister<T>(custom, kind),
+      kubeConfig: kc,
+      clock,
+      logger: logger.child({ informer: kind }),
       watchdogMs: config.watchdogSeconds * 1000,
       onRestart: (reason) => metrics.informerRestarts.inc({ kind, reason }),
     });
@@ -58,15 +62,26 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
   const accesses = informer<ModelAccess>('ModelAccess');
 
   const writer = <T extends AnyResource>(kind: KindName): ResourceWriter<T> =>
-    new ResourceWriter<T>(custom, kind, (what) => { if (what === 'status') metrics.statusWrites.inc({ kind }); });
-  const controller = (kind: KindName, reconciler: Reconciler): Controller => new Controller({
-    name: KINDS[kind].plural,
-    queue: new WorkQueue({ clock, backoff: new KeyedBackoff(500, 300_000), retryRatePerSec: 10, retryBurst: 100 }),
-    reconciler, workers: config.workers, logger, metrics, clock, resyncMs: config.resyncSeconds * 1000,
-  });
+    new ResourceWriter<T>(custom, kind, (what) => {
+      if (what === 'status') metrics.statusWrites.inc({ kind });
+    });
+  const controller = (kind: KindName, reconciler: Reconciler): Controller =>
+    new Controller({
+      name: KINDS[kind].plural,
+      queue: new WorkQueue({ clock, backoff: new KeyedBackoff(500, 300_000), retryRatePerSec: 10, retryBurst: 100 }),
+      reconciler,
+      workers: config.workers,
+      logger,
+      metrics,
+      clock,
+      resyncMs: config.resyncSeconds * 1000,
+    });
   const tierController = controller('TenantTier', new TenantTierReconciler(tiers, tenants, { writer: writer('TenantTier'), events, now }));
   const tenantController = controller('Tenant', new TenantReconciler(tenants, tiers, { writer: writer('Tenant'), events, now }));
-  const accessController = controller('ModelAccess', new ModelAccessReconciler(accesses, tenants, () => config.approvedModels, { writer: writer('ModelAccess'), events, now }));
+  const accessController = controller(
+    'ModelAccess',
+    new ModelAccessReconciler(accesses, tenants, () => config.approvedModels, { writer: writer('ModelAccess'), events, now }),
+  );
 
   // Watches map events to keys: an object's own changes, plus the objects that depend on it.
   tiers.onEvent((_t, tier) => {
@@ -79,36 +94,57 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
     if (old && old.spec.tier !== tenant.spec.tier) tierController.enqueue(old.spec.tier);
     for (const a of accesses.list()) if (a.spec.tenantRef.name === tenant.metadata.name) accessController.enqueue(a.metadata.name);
     // A tenant leaving a full tier can admit the next one.
-    for (const t of tenants.list()) if (t.spec.tier === tenant.spec.tier && t.metadata.name !== tenant.metadata.name && !t.status?.observedGeneration) tenantController.enqueue(t.metadata.name);
+    for (const t of tenants.list())
+      if (t.spec.tier === tenant.spec.tier && t.metadata.name !== tenant.metadata.name && !t.status?.observedGeneration)
+        tenantController.enqueue(t.metadata.name);
   });
   accesses.onEvent((_t, a) => accessController.enqueue(a.metadata.name));
 
   for (const inf of [tiers, tenants, accesses]) inf.start();
   const endpoints = await startEndpoints({
-    host: config.server.bindAddress, healthPort: config.server.healthPort, metricsPort: config.server.metricsPort,
-    registry: metrics.registry, ready: () => tiers.hasSynced() && tenants.hasSynced() && accesses.hasSynced(),
+    host: config.server.bindAddress,
+    healthPort: config.server.healthPort,
+    metricsPort: config.server.metricsPort,
+    registry: metrics.registry,
+    ready: () => tiers.hasSynced() && tenants.hasSynced() && accesses.hasSynced(),
   });
   await Promise.all([tiers.waitForSync(), tenants.waitForSync(), accesses.waitForSync()]);
   logger.info({ healthPort: endpoints.healthPort, metricsPort: endpoints.metricsPort }, 'caches synced');
 
   const controllers = [tierController, tenantController, accessController];
   let resolveStopped: (code: number) => void = () => undefined;
-  const stopped = new Promise<number>((r) => { resolveStopped = r; });
-  const startControllers = (): void => { for (const c of controllers) c.start(); };
+  const stopped = new Promise<number>((r) => {
+    resolveStopped = r;
+  });
+  const startControllers = (): void => {
+    for (const c of controllers) c.start();
+  };
 
   let elector: LeaderElector | undefined;
   if (config.leaderElection.enabled) {
     const le = config.leaderElection;
     elector = new LeaderElector(
       new KubeLeaseStore(kc.makeApiClient(CoordinationV1Api), le.namespace, le.leaseName),
-      config.identity, clock,
-      { leaseDurationMs: le.leaseDurationSeconds * 1000, renewDeadlineMs: le.renewDeadlineSeconds * 1000, retryPeriodMs: le.retryPeriodSeconds * 1000 },
+      config.identity,
+      clock,
+      {
+        leaseDurationMs: le.leaseDurationSeconds * 1000,
+        renewDeadlineMs: le.renewDeadlineSeconds * 1000,
+        retryPeriodMs: le.retryPeriodSeconds * 1000,
+      },
       logger,
     );
     elector.run({
-      onStartedLeading: () => { metrics.leader.set(1); startControllers(); },
+      onStartedLeading: () => {
+        metrics.leader.set(1);
+        startControllers();
+      },
       // Another instance may already be acting: stop at once rather than race it.
-      onStoppedLeading: () => { metrics.leader.set(0); for (const c of controllers) c.abortInFlight(); resolveStopped(1); },
+      onStoppedLeading: () => {
+        metrics.leader.set(0);
+        for (const c of controllers) c.abortInFlight();
+        resolveStopped(1);
+      },
     });
   } else {
     startControllers();

@@ -4,7 +4,11 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
 /** Running HTTP servers and the ports they took. */
-export interface Endpoints { healthPort: number; metricsPort: number; close(): Promise<void> }
+export interface Endpoints {
+  healthPort: number;
+  metricsPort: number;
+  close(): Promise<void>;
+}
 
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -14,7 +18,13 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 }
 
 /** Starts the servers; `ready` decides /readyz (caches synced). */
-export async function startEndpoints(opts: { host: string; healthPort: number; metricsPort: number; registry: Registry; ready: () => boolean }): Promise<Endpoints> {
+export async function startEndpoints(opts: {
+  host: string;
+  healthPort: number;
+  metricsPort: number;
+  registry: Registry;
+  ready: () => boolean;
+}): Promise<Endpoints> {
   const health = createServer((req, res) => {
     if (req.url === '/healthz') {
       res.writeHead(200).end('ok');
@@ -36,6 +46,16 @@ export async function startEndpoints(opts: { host: string; healthPort: number; m
     );
   });
   const [healthPort, metricsPort] = [await listen(health, opts.healthPort, opts.host), await listen(metrics, opts.metricsPort, opts.host)];
-  const close = (s: Server): Promise<void> => new Promise((r) => { s.closeAllConnections(); s.close(() => r()); });
-  return { healthPort, metricsPort, close: async () => { await Promise.all([close(health), close(metrics)]); } };
+  const close = (s: Server): Promise<void> =>
+    new Promise((r) => {
+      s.closeAllConnections();
+      s.close(() => r());
+    });
+  return {
+    healthPort,
+    metricsPort,
+    close: async () => {
+      await Promise.all([close(health), close(metrics)]);
+    },
+  };
 }

@@ -4,7 +4,11 @@ import type { BoundResource, ManagedResource, Observation } from '../resources/m
 import { runResources } from './engine.js';
 
 /** A resource kept in memory: created pending, ready on the next observe. */
-function memoryResource(kind: string, world: Map<string, { state: 'pending' | 'ready'; value: string }>, log: string[]): ManagedResource<string, string> {
+function memoryResource(
+  kind: string,
+  world: Map<string, { state: 'pending' | 'ready'; value: string }>,
+  log: string[],
+): ManagedResource<string, string> {
   return {
     kind,
     conditionType: `${kind}Ready`,
@@ -13,14 +17,32 @@ function memoryResource(kind: string, world: Map<string, { state: 'pending' | 'r
       if (!entry) return Promise.resolve({ state: 'absent' });
       if (entry.state === 'pending') {
         entry.state = 'ready';
-        return Promise.resolve({ state: 'pending', observed: entry.value, reason: 'Creating', message: `${kind} creating`, retryAfterMs: 5_000 });
+        return Promise.resolve({
+          state: 'pending',
+          observed: entry.value,
+          reason: 'Creating',
+          message: `${kind} creating`,
+          retryAfterMs: 5_000,
+        });
       }
       return Promise.resolve({ state: 'ready', observed: entry.value });
     },
     compare: (spec, observed) => (spec === observed ? [] : ['value']),
-    create(_ctx, spec) { log.push(`create ${kind}`); world.set(kind, { state: 'pending', value: spec }); return Promise.resolve({ id: `${kind}-1` }); },
-    update(_ctx, spec) { log.push(`update ${kind}`); world.set(kind, { state: 'ready', value: spec }); return Promise.resolve(); },
-    delete() { log.push(`delete ${kind}`); world.delete(kind); return Promise.resolve(); },
+    create(_ctx, spec) {
+      log.push(`create ${kind}`);
+      world.set(kind, { state: 'pending', value: spec });
+      return Promise.resolve({ id: `${kind}-1` });
+    },
+    update(_ctx, spec) {
+      log.push(`update ${kind}`);
+      world.set(kind, { state: 'ready', value: spec });
+      return Promise.resolve();
+    },
+    delete() {
+      log.push(`delete ${kind}`);
+      world.delete(kind);
+      return Promise.resolve();
+    },
   };
 }
 
@@ -34,14 +56,20 @@ describe('runResources', () => {
     const resources: BoundResource[] = ['A', 'B'].map((k) => ({ driver: memoryResource(k, world, log), spec: 'v1', ids: {} }));
     const passes = [];
     for (let i = 0; i < 10; i++) {
-      const r = await runResources(ctx, resources, false, (kind, ids) => { saved.push(`${kind}:${ids.id ?? ''}`); return Promise.resolve(); });
+      const r = await runResources(ctx, resources, false, (kind, ids) => {
+        saved.push(`${kind}:${ids.id ?? ''}`);
+        return Promise.resolve();
+      });
       passes.push(r);
       if (r.complete) break;
     }
     expect(log).toEqual(['create A', 'create B']);
     expect(saved).toEqual(['A:A-1', 'B:B-1']);
     expect(passes.map((p) => p.requeueAfterMs)).toEqual([2000, 5000, 2000, 5000, undefined]);
-    expect(passes.at(-1)?.components.map((c) => [c.type, c.status])).toEqual([['AReady', 'True'], ['BReady', 'True']]);
+    expect(passes.at(-1)?.components.map((c) => [c.type, c.status])).toEqual([
+      ['AReady', 'True'],
+      ['BReady', 'True'],
+    ]);
   });
 
   it('repairs drift with an update', async () => {
@@ -53,7 +81,10 @@ describe('runResources', () => {
   });
 
   it('deletes in reverse order and completes once everything is gone', async () => {
-    const world = new Map([['A', { state: 'ready' as const, value: 'v' }], ['B', { state: 'ready' as const, value: 'v' }]]);
+    const world = new Map([
+      ['A', { state: 'ready' as const, value: 'v' }],
+      ['B', { state: 'ready' as const, value: 'v' }],
+    ]);
     const log: string[] = [];
     const resources: BoundResource[] = ['A', 'B'].map((k) => ({ driver: memoryResource(k, world, log), spec: 'v', ids: {} }));
     let r;

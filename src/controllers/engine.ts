@@ -43,7 +43,8 @@ export async function runResources(
     const action = planStep(spec !== undefined, observation, diff, deleting);
     switch (action.type) {
       case 'none':
-        if (!components.has(type)) set(type, 'True', deleting ? 'Deleted' : 'Ready', `${driver.kind} ${deleting ? 'is gone' : 'is in place'}`);
+        if (!components.has(type))
+          set(type, 'True', deleting ? 'Deleted' : 'Ready', `${driver.kind} ${deleting ? 'is gone' : 'is in place'}`);
         continue;
       case 'create': {
         const ids = await driver.create(ctx, spec);

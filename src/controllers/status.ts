@@ -17,7 +17,12 @@ export interface StatusDeps<T extends AnyResource> {
 }
 
 /** Applies condition inputs to existing conditions with the transition-time rule. */
-export function applyConditions(existing: Condition[] | undefined, inputs: readonly ConditionInput[], generation: number, now: Date): Condition[] {
+export function applyConditions(
+  existing: Condition[] | undefined,
+  inputs: readonly ConditionInput[],
+  generation: number,
+  now: Date,
+): Condition[] {
   let list = existing ?? [];
   for (const c of inputs) list = setCondition(list, c, generation, now);
   return list;
@@ -31,7 +36,12 @@ export async function commitStatus<T extends AnyResource>(obj: T, next: NonNulla
   const after = findCondition((next as { conditions?: Condition[] }).conditions, CONDITION.Ready);
   if (after && (before?.status !== after.status || (after.status !== 'True' && before?.reason !== after.reason))) {
     const ready = after.status === 'True';
-    await deps.events.emit(obj, ready ? 'Normal' : 'Warning', ready ? EVENT_REASON.Ready : EVENT_REASON.NotReady, `${after.reason}: ${after.message}`);
+    await deps.events.emit(
+      obj,
+      ready ? 'Normal' : 'Warning',
+      ready ? EVENT_REASON.Ready : EVENT_REASON.NotReady,
+      `${after.reason}: ${after.message}`,
+    );
   }
   return true;
 }

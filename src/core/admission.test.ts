@@ -3,11 +3,20 @@ import { FINALIZER } from '../api/v1alpha1/constants.js';
 import type { ModelAccess, Tenant, TenantTier } from '../api/v1alpha1/types.js';
 import { admissionRank, checkModelAccess, checkTenant } from './admission.js';
 
-const tier = (name: string, isolation: 'pool' | 'bridge' | 'silo', maxTenants?: number): TenantTier =>
-  ({ apiVersion: 'rag.tenancy.dev/v1alpha1', kind: 'TenantTier', metadata: { name }, spec: { isolation, ...(maxTenants ? { maxTenants } : {}) } });
+const tier = (name: string, isolation: 'pool' | 'bridge' | 'silo', maxTenants?: number): TenantTier => ({
+  apiVersion: 'rag.tenancy.dev/v1alpha1',
+  kind: 'TenantTier',
+  metadata: { name },
+  spec: { isolation, ...(maxTenants ? { maxTenants } : {}) },
+});
 const tenant = (name: string, tierName: string, opts: { created?: string; admitted?: boolean; kb?: object } = {}): Tenant => ({
-  apiVersion: 'rag.tenancy.dev/v1alpha1', kind: 'Tenant',
-  metadata: { name, creationTimestamp: new Date(opts.created ?? '2026-11-01T00:00:00Z'), ...(opts.admitted ? { finalizers: [FINALIZER] } : {}) },
+  apiVersion: 'rag.tenancy.dev/v1alpha1',
+  kind: 'Tenant',
+  metadata: {
+    name,
+    creationTimestamp: new Date(opts.created ?? '2026-11-01T00:00:00Z'),
+    ...(opts.admitted ? { finalizers: [FINALIZER] } : {}),
+  },
   spec: { tier: tierName, ...(opts.kb ? { knowledgeBase: opts.kb } : {}) },
 });
 
@@ -15,9 +24,30 @@ describe('checkTenant', () => {
   const basic = tier('basic', 'pool');
   const premium = tier('premium', 'silo');
   it.each([
-    { name: 'unknown tier names the tiers that exist', t: tenant('a', 'gold'), tier: undefined, others: [], reason: 'TierNotFound', msg: /basic, premium/ },
-    { name: 'overrides refused on pool', t: tenant('a', 'basic', { kb: { dimensions: 512 } }), tier: basic, others: [], reason: 'OverrideNotAllowed', msg: /remove it or use a bridge or silo tier/ },
-    { name: 'overrides allowed on silo', t: tenant('a', 'premium', { kb: { dimensions: 512 } }), tier: premium, others: [], reason: undefined, msg: undefined },
+    {
+      name: 'unknown tier names the tiers that exist',
+      t: tenant('a', 'gold'),
+      tier: undefined,
+      others: [],
+      reason: 'TierNotFound',
+      msg: /basic, premium/,
+    },
+    {
+      name: 'overrides refused on pool',
+      t: tenant('a', 'basic', { kb: { dimensions: 512 } }),
+      tier: basic,
+      others: [],
+      reason: 'OverrideNotAllowed',
+      msg: /remove it or use a bridge or silo tier/,
+    },
+    {
+      name: 'overrides allowed on silo',
+      t: tenant('a', 'premium', { kb: { dimensions: 512 } }),
+      tier: premium,
+      others: [],
+      reason: undefined,
+      msg: undefined,
+    },
     { name: 'plain tenant on pool passes', t: tenant('a', 'basic'), tier: basic, others: [], reason: undefined, msg: undefined },
   ])('$name', ({ t, tier: tr, others, reason, msg }) => {
     const r = checkTenant(t, tr, [basic, premium], others.length ? others : [t]);
@@ -47,7 +77,12 @@ describe('checkTenant', () => {
 });
 
 describe('checkModelAccess', () => {
-  const ma = (model: string): ModelAccess => ({ apiVersion: 'rag.tenancy.dev/v1alpha1', kind: 'ModelAccess', metadata: { name: 'x' }, spec: { tenantRef: { name: 'acme' }, model } });
+  const ma = (model: string): ModelAccess => ({
+    apiVersion: 'rag.tenancy.dev/v1alpha1',
+    kind: 'ModelAccess',
+    metadata: { name: 'x' },
+    spec: { tenantRef: { name: 'acme' }, model },
+  });
   const acme = tenant('acme', 'basic');
   it.each([
     { name: 'missing tenant', t: undefined, model: 'm1', reason: 'TenantNotFound' },

@@ -6,9 +6,13 @@ import { FINALIZER, REASON } from '../api/v1alpha1/constants.js';
 import type { ModelAccess, Tenant, TenantTier } from '../api/v1alpha1/types.js';
 
 /** A refusal: reason plus what to change. */
-export interface Refusal { reason: string; message: string }
+export interface Refusal {
+  reason: string;
+  message: string;
+}
 
-const list = (names: string[]): string => (names.length ? names.slice(0, 10).join(', ') + (names.length > 10 ? ', ...' : '') : 'none exist yet');
+const list = (names: string[]): string =>
+  names.length ? names.slice(0, 10).join(', ') + (names.length > 10 ? ', ...' : '') : 'none exist yet';
 
 /**
  * Orders a tier's tenants for admission: tenants already admitted (holding the finalizer) first,
@@ -23,33 +27,53 @@ export function admissionRank(tenants: readonly Tenant[]): Tenant[] {
 }
 
 /** Checks a Tenant against its tier and the tier's other tenants. */
-export function checkTenant(tenant: Tenant, tier: TenantTier | undefined, allTiers: readonly TenantTier[], tierTenants: readonly Tenant[]): Refusal | undefined {
+export function checkTenant(
+  tenant: Tenant,
+  tier: TenantTier | undefined,
+  allTiers: readonly TenantTier[],
+  tierTenants: readonly Tenant[],
+): Refusal | undefined {
   const tierName = tenant.spec.tier;
   if (!tier) {
-    return { reason: REASON.TierNotFound, message: `TenantTier "${tierName}" does not exist: create it or set spec.tier to an existing tier (${list(allTiers.map((t) => t.metadata.name))})` };
+    return {
+      reason: REASON.TierNotFound,
+      message: `TenantTier "${tierName}" does not exist: create it or set spec.tier to an existing tier (${list(allTiers.map((t) => t.metadata.name))})`,
+    };
   }
   if (tier.metadata.deletionTimestamp) {
     return { reason: REASON.TierNotReady, message: `TenantTier "${tierName}" is being deleted: set spec.tier to another tier` };
   }
   const overrides = Object.keys(tenant.spec.knowledgeBase ?? {});
   if (tier.spec.isolation === 'pool' && overrides.length > 0) {
-    return { reason: REASON.OverrideNotAllowed, message: `tier "${tierName}" uses isolation pool, where tenants share one knowledge base, so spec.knowledgeBase (${overrides.join(', ')}) cannot be set: remove it or use a bridge or silo tier` };
+    return {
+      reason: REASON.OverrideNotAllowed,
+      message: `tier "${tierName}" uses isolation pool, where tenants share one knowledge base, so spec.knowledgeBase (${overrides.join(', ')}) cannot be set: remove it or use a bridge or silo tier`,
+    };
   }
   const max = tier.spec.maxTenants;
   if (max !== undefined && !tenant.metadata.finalizers?.includes(FINALIZER)) {
     const rank = admissionRank(tierTenants).findIndex((t) => t.metadata.name === tenant.metadata.name);
     if (rank < 0 || rank >= max) {
-      return { reason: REASON.TierFull, message: `tier "${tierName}" admits at most ${max} tenants and is full: raise spec.maxTenants on the tier or use another tier` };
+      return {
+        reason: REASON.TierFull,
+        message: `tier "${tierName}" admits at most ${max} tenants and is full: raise spec.maxTenants on the tier or use another tier`,
+      };
     }
   }
   return undefined;
 }
 
 /** An approved model as the checks see it. */
-export interface ApprovedModelRef { id: string }
+export interface ApprovedModelRef {
+  id: string;
+}
 
 /** Checks a ModelAccess against its tenant and the approved list. */
-export function checkModelAccess(access: ModelAccess, tenant: Tenant | undefined, approved: readonly ApprovedModelRef[]): Refusal | undefined {
+export function checkModelAccess(
+  access: ModelAccess,
+  tenant: Tenant | undefined,
+  approved: readonly ApprovedModelRef[],
+): Refusal | undefined {
   const tenantName = access.spec.tenantRef.name;
   if (!tenant) {
     return { reason: REASON.TenantNotFound, message: `Tenant "${tenantName}" does not exist: create it or fix spec.tenantRef.name` };
@@ -58,7 +82,10 @@ export function checkModelAccess(access: ModelAccess, tenant: Tenant | undefined
     return { reason: REASON.TenantDeleting, message: `Tenant "${tenantName}" is being deleted: access will not be granted` };
   }
   if (!approved.some((m) => m.id === access.spec.model)) {
-    return { reason: REASON.ModelNotApproved, message: `model "${access.spec.model}" is not on the operator's approved list (${list(approved.map((m) => m.id))}): choose an approved model or ask the platform team to approve it` };
+    return {
+      reason: REASON.ModelNotApproved,
+      message: `model "${access.spec.model}" is not on the operator's approved list (${list(approved.map((m) => m.id))}): choose an approved model or ask the platform team to approve it`,
+    };
   }
   return undefined;
 }

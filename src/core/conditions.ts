@@ -13,7 +13,12 @@ export interface ConditionInput {
  * Returns `conditions` with `next` set. `lastTransitionTime` moves only when the status flips,
  * so a condition whose reason or message changes keeps the time it became True or False.
  */
-export function setCondition(conditions: readonly Condition[] | undefined, next: ConditionInput, generation: number, now: Date): Condition[] {
+export function setCondition(
+  conditions: readonly Condition[] | undefined,
+  next: ConditionInput,
+  generation: number,
+  now: Date,
+): Condition[] {
   const list = [...(conditions ?? [])];
   const index = list.findIndex((c) => c.type === next.type);
   const previous = index >= 0 ? list[index] : undefined;

@@ -7,7 +7,11 @@
 /** A failure only a change to the spec (or to another object) can fix. */
 export class TerminalError extends Error {
   override readonly name = 'TerminalError';
-  constructor(readonly reason: string, message: string, options?: ErrorOptions) {
+  constructor(
+    readonly reason: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
   }
 }

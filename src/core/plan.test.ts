@@ -4,7 +4,13 @@ import { planStep } from './plan.js';
 
 const absent: Observation<string> = { state: 'absent' };
 const ready: Observation<string> = { state: 'ready', observed: 'x' };
-const pending: Observation<string> = { state: 'pending', observed: 'x', reason: 'Creating', message: 'collection is CREATING', retryAfterMs: 10_000 };
+const pending: Observation<string> = {
+  state: 'pending',
+  observed: 'x',
+  reason: 'Creating',
+  message: 'collection is CREATING',
+  retryAfterMs: 10_000,
+};
 const failed: Observation<string> = { state: 'failed', observed: 'x', reason: 'CollectionFailed', message: 'boom' };
 
 describe('planStep', () => {
@@ -25,6 +31,11 @@ describe('planStep', () => {
   });
 
   it('a wait carries the observed delay and reason', () => {
-    expect(planStep(true, pending, [], false)).toEqual({ type: 'wait', afterMs: 10_000, reason: 'Creating', message: 'collection is CREATING' });
+    expect(planStep(true, pending, [], false)).toEqual({
+      type: 'wait',
+      afterMs: 10_000,
+      reason: 'Creating',
+      message: 'collection is CREATING',
+    });
   });
 });

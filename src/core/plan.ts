@@ -19,7 +19,8 @@ export function planStep<O>(wantExists: boolean, observation: Observation<O>, di
   const state = observation.state;
   if (deleting || !wantExists) {
     if (state === 'absent') return { type: 'none' };
-    if (state === 'pending') return { type: 'wait', afterMs: observation.retryAfterMs, reason: observation.reason, message: observation.message };
+    if (state === 'pending')
+      return { type: 'wait', afterMs: observation.retryAfterMs, reason: observation.reason, message: observation.message };
     return { type: 'delete' };
   }
   switch (state) {

@@ -18,7 +18,10 @@ export type Observation<O> =
 export type Diff = string[];
 
 /** Context a driver runs in. */
-export interface DriverContext { signal: AbortSignal; logger: Logger }
+export interface DriverContext {
+  signal: AbortSignal;
+  logger: Logger;
+}
 
 /** One AWS resource kind. */
 export interface ManagedResource<Spec, Observed> {

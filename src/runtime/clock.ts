@@ -1,7 +1,9 @@
 /** Time as a port, so queues, leases and quotas can be tested with a manual clock. */
 
 /** A cancellable timer handle. */
-export interface TimerHandle { cancel(): void }
+export interface TimerHandle {
+  cancel(): void;
+}
 
 /** The clock the runtime uses. */
 export interface Clock {
@@ -37,17 +39,30 @@ export class ManualClock implements Clock {
   private timers: { at: number; fn: () => void; id: number }[] = [];
   private nextId = 0;
   constructor(private current = 0) {}
-  now(): number { return this.current; }
+  now(): number {
+    return this.current;
+  }
   setTimer(ms: number, fn: () => void): TimerHandle {
     const id = this.nextId++;
     this.timers.push({ at: this.current + Math.max(0, ms), fn, id });
-    return { cancel: () => { this.timers = this.timers.filter((t) => t.id !== id); } };
+    return {
+      cancel: () => {
+        this.timers = this.timers.filter((t) => t.id !== id);
+      },
+    };
   }
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve();
       const timer = this.setTimer(ms, resolve);
-      signal?.addEventListener('abort', () => { timer.cancel(); resolve(); }, { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          timer.cancel();
+          resolve();
+        },
+        { once: true },
+      );
     });
   }
   /** Moves time forward, firing due timers in time order. */

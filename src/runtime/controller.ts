@@ -12,13 +12,21 @@ import type { RuntimeMetrics } from './metrics.js';
 import type { WorkQueue } from './workqueue.js';
 
 /** What a reconcile pass returns. */
-export interface Result { requeueAfterMs?: number }
+export interface Result {
+  requeueAfterMs?: number;
+}
 
 /** The context of one pass. */
-export interface ReconcileContext { logger: Logger; signal: AbortSignal; reconcileId: string }
+export interface ReconcileContext {
+  logger: Logger;
+  signal: AbortSignal;
+  reconcileId: string;
+}
 
 /** Something that brings one object's world in line with its spec. */
-export interface Reconciler { reconcile(name: string, ctx: ReconcileContext): Promise<Result> }
+export interface Reconciler {
+  reconcile(name: string, ctx: ReconcileContext): Promise<Result>;
+}
 
 /** Options of a controller. */
 export interface ControllerOptions {
@@ -59,7 +67,9 @@ export class Controller {
   }
 
   /** Stops at once: in-flight passes see their signal aborted. */
-  abortInFlight(): void { this.abort.abort(); }
+  abortInFlight(): void {
+    this.abort.abort();
+  }
 
   private async work(): Promise<void> {
     const { queue, name: controller, metrics } = this.opts;

@@ -55,7 +55,7 @@ describe('LeaderElector.tryAcquireOrRenew', () => {
     expect(store.record).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
   });
 
-  it('measures expiry from when it saw the record change, not from the holder\'s clock', async () => {
+  it("measures expiry from when it saw the record change, not from the holder's clock", async () => {
     const clock = new ManualClock(1_000_000);
     const store = new MemoryLeaseStore();
     // The holder's renewTime is far in the past (skewed clock) but it keeps renewing.
@@ -70,7 +70,12 @@ describe('LeaderElector.tryAcquireOrRenew', () => {
     const a = new LeaderElector(store, 'a', clock, timings, log);
     const b = new LeaderElector(store, 'b', clock, timings, log);
     let started = 0;
-    a.run({ onStartedLeading: () => { started++; }, onStoppedLeading: () => undefined });
+    a.run({
+      onStartedLeading: () => {
+        started++;
+      },
+      onStoppedLeading: () => undefined,
+    });
     await new Promise((r) => setImmediate(r));
     expect(a.isLeader()).toBe(true);
     await a.shutdown();
@@ -84,7 +89,12 @@ describe('LeaderElector.tryAcquireOrRenew', () => {
     const store = new MemoryLeaseStore();
     const a = new LeaderElector(store, 'a', clock, timings, log);
     let stopped = false;
-    a.run({ onStartedLeading: () => undefined, onStoppedLeading: () => { stopped = true; } });
+    a.run({
+      onStartedLeading: () => undefined,
+      onStoppedLeading: () => {
+        stopped = true;
+      },
+    });
     await new Promise((r) => setImmediate(r));
     store.failing = true;
     for (let i = 0; i < 6 && !stopped; i++) {

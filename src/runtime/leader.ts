@@ -11,13 +11,20 @@ import type { LeaseRecord, LeaseStore } from '../ports/kube.js';
 import type { Clock } from './clock.js';
 
 /** Timings of leader election (controller-runtime defaults: 15 s, 10 s, 2 s). */
-export interface LeaderElectionTimings { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number }
+export interface LeaderElectionTimings {
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
 
 /** Default timings, those of controller-runtime. */
 export const DEFAULT_LEADER_TIMINGS: LeaderElectionTimings = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
 
 /** Callbacks when leadership starts and ends. */
-export interface LeaderCallbacks { onStartedLeading(): void; onStoppedLeading(): void }
+export interface LeaderCallbacks {
+  onStartedLeading(): void;
+  onStoppedLeading(): void;
+}
 
 /** One candidate in a leader election. */
 export class LeaderElector {
@@ -38,14 +45,18 @@ export class LeaderElector {
   }
 
   /** Whether this candidate holds the lease. */
-  isLeader(): boolean { return this.leading; }
+  isLeader(): boolean {
+    return this.leading;
+  }
 
   /** Campaigns in the background until `shutdown`. */
   run(callbacks: LeaderCallbacks): void {
     this.loop = this.campaign(callbacks);
   }
 
-  private jittered(ms: number): number { return ms * (1 + Math.random() * 0.2); }
+  private jittered(ms: number): number {
+    return ms * (1 + Math.random() * 0.2);
+  }
 
   private async campaign(cb: LeaderCallbacks): Promise<void> {
     const signal = this.stop.signal;
@@ -78,7 +89,15 @@ export class LeaderElector {
     try {
       const current = await this.store.get();
       if (!current) {
-        this.observe(await this.store.create({ holderIdentity: this.identity, leaseDurationSeconds, acquireTime: new Date(now), renewTime: new Date(now), leaseTransitions: 0 }));
+        this.observe(
+          await this.store.create({
+            holderIdentity: this.identity,
+            leaseDurationSeconds,
+            acquireTime: new Date(now),
+            renewTime: new Date(now),
+            leaseTransitions: 0,
+          }),
+        );
         return true;
       }
       if (!sameRecord(current, this.observed)) this.observe(current);
@@ -86,14 +105,16 @@ export class LeaderElector {
       const expiresAt = this.observedAt + (current.leaseDurationSeconds ?? leaseDurationSeconds) * 1000;
       if (held && expiresAt > now) return false;
       const mine = current.holderIdentity === this.identity;
-      this.observe(await this.store.update({
-        ...current,
-        holderIdentity: this.identity,
-        leaseDurationSeconds,
-        acquireTime: mine ? current.acquireTime : new Date(now),
-        renewTime: new Date(now),
-        leaseTransitions: (current.leaseTransitions ?? 0) + (mine ? 0 : 1),
-      }));
+      this.observe(
+        await this.store.update({
+          ...current,
+          holderIdentity: this.identity,
+          leaseDurationSeconds,
+          acquireTime: mine ? current.acquireTime : new Date(now),
+          renewTime: new Date(now),
+          leaseTransitions: (current.leaseTransitions ?? 0) + (mine ? 0 : 1),
+        }),
+      );
       return true;
     } catch (e) {
       if (!(e instanceof ConflictError)) this.logger.warn({ err: e }, 'leader election attempt failed');
@@ -125,5 +146,10 @@ export class LeaderElector {
 }
 
 function sameRecord(a: LeaseRecord, b: LeaseRecord | undefined): boolean {
-  return !!b && a.holderIdentity === b.holderIdentity && a.renewTime?.getTime() === b.renewTime?.getTime() && a.resourceVersion === b.resourceVersion;
+  return (
+    !!b &&
+    a.holderIdentity === b.holderIdentity &&
+    a.renewTime?.getTime() === b.renewTime?.getTime() &&
+    a.resourceVersion === b.resourceVersion
+  );
 }

@@ -16,7 +16,8 @@ describe('KeyedBackoff', () => {
 
   it('keeps keys apart and forgets on success', () => {
     const b = new KeyedBackoff(100, 5000, 0);
-    b.next('a'); b.next('a');
+    b.next('a');
+    b.next('a');
     expect(b.next('b')).toBe(100);
     b.forget('a');
     expect(b.attempts('a')).toBe(0);
@@ -43,7 +44,8 @@ describe('TokenBucket', () => {
   it('refills over time but never beyond the burst', () => {
     const clock = new ManualClock();
     const bucket = new TokenBucket(1, 2, clock);
-    bucket.reserve(); bucket.reserve();
+    bucket.reserve();
+    bucket.reserve();
     clock.advance(60_000);
     expect([bucket.reserve(), bucket.reserve(), bucket.reserve()]).toEqual([0, 0, 1000]);
   });
@@ -53,7 +55,9 @@ describe('TokenBucket', () => {
     const bucket = new TokenBucket(0.1, 1, clock);
     await bucket.take();
     let done = false;
-    const p = bucket.take().then(() => { done = true; });
+    const p = bucket.take().then(() => {
+      done = true;
+    });
     clock.advance(9_999);
     await Promise.resolve();
     expect(done).toBe(false);

@@ -21,10 +21,14 @@ export class KeyedBackoff {
   }
 
   /** How many failures in a row `key` has had. */
-  attempts(key: string): number { return this.failures.get(key) ?? 0; }
+  attempts(key: string): number {
+    return this.failures.get(key) ?? 0;
+  }
 
   /** Forgets `key` after a success. */
-  forget(key: string): void { this.failures.delete(key); }
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
 }
 
 /**
@@ -34,7 +38,11 @@ export class KeyedBackoff {
 export class TokenBucket {
   private tokens: number;
   private last: number;
-  constructor(private readonly ratePerSec: number, private readonly burst: number, private readonly clock: Clock) {
+  constructor(
+    private readonly ratePerSec: number,
+    private readonly burst: number,
+    private readonly clock: Clock,
+  ) {
     if (ratePerSec <= 0 || burst < 1) throw new RangeError('TokenBucket needs ratePerSec > 0 and burst >= 1');
     this.tokens = burst;
     this.last = clock.now();

@@ -10,7 +10,10 @@ function queue(clock = new ManualClock()): { q: WorkQueue; clock: ManualClock } 
 describe('WorkQueue', () => {
   it('collapses repeated adds of a key into one entry', async () => {
     const { q } = queue();
-    q.add('a'); q.add('a'); q.add('b'); q.add('a');
+    q.add('a');
+    q.add('a');
+    q.add('b');
+    q.add('a');
     expect(q.depth()).toBe(2);
     expect(await q.get()).toBe('a');
     expect(await q.get()).toBe('b');
@@ -29,7 +32,9 @@ describe('WorkQueue', () => {
 
   it('is fair: a key re-added while in flight goes behind keys already waiting', async () => {
     const { q } = queue();
-    q.add('hot'); q.add('b'); q.add('c');
+    q.add('hot');
+    q.add('b');
+    q.add('c');
     const order: string[] = [];
     for (let i = 0; i < 6; i++) {
       const k = await q.get();
@@ -84,7 +89,9 @@ describe('WorkQueue', () => {
     const key = await q.get();
     const idle = q.get();
     let drained = false;
-    const shut = q.shutDown().then(() => { drained = true; });
+    const shut = q.shutDown().then(() => {
+      drained = true;
+    });
     expect(await idle).toBeUndefined();
     await Promise.resolve();
     expect(drained).toBe(false);

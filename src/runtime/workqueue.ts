@@ -68,10 +68,14 @@ export class WorkQueue {
   }
 
   /** Clears the key's failure history after a successful pass. */
-  forget(key: string): void { this.opts.backoff.forget(key); }
+  forget(key: string): void {
+    this.opts.backoff.forget(key);
+  }
 
   /** Failures in a row for `key`. */
-  retries(key: string): number { return this.opts.backoff.attempts(key); }
+  retries(key: string): number {
+    return this.opts.backoff.attempts(key);
+  }
 
   /** Waits for the next key; undefined once the queue is shut down and empty. */
   get(): Promise<string | undefined> {
@@ -98,13 +102,19 @@ export class WorkQueue {
   }
 
   /** Keys waiting to be processed (not counting delayed ones). */
-  depth(): number { return this.queue.length; }
+  depth(): number {
+    return this.queue.length;
+  }
 
   /** Keys scheduled for later. */
-  delayedCount(): number { return this.delayed.size; }
+  delayedCount(): number {
+    return this.delayed.size;
+  }
 
   /** Keys being processed right now. */
-  inFlight(): number { return this.processing.size; }
+  inFlight(): number {
+    return this.processing.size;
+  }
 
   /** Stops taking keys, wakes idle workers, and resolves when in-flight keys are done. */
   async shutDown(): Promise<void> {

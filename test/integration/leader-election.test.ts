@@ -37,13 +37,17 @@ async function start(identity: string): Promise<OperatorProcess> {
 }
 
 async function leaderOf(ops: OperatorProcess[]): Promise<[OperatorProcess, OperatorProcess]> {
-  return eventually(async () => {
-    const h = await holder().catch(() => undefined);
-    const leader = ops.find((o) => o.identity === h);
-    const other = ops.find((o) => o.identity !== h);
-    if (!leader || !other || (await leader.metric('tenant_rag_operator_leader')) !== 1) return undefined;
-    return [leader, other] as [OperatorProcess, OperatorProcess];
-  }, 30_000, 'a leader');
+  return eventually(
+    async () => {
+      const h = await holder().catch(() => undefined);
+      const leader = ops.find((o) => o.identity === h);
+      const other = ops.find((o) => o.identity !== h);
+      if (!leader || !other || (await leader.metric('tenant_rag_operator_leader')) !== 1) return undefined;
+      return [leader, other] as [OperatorProcess, OperatorProcess];
+    },
+    30_000,
+    'a leader',
+  );
 }
 
 const manifest = (tier: string, tenant: string): string =>

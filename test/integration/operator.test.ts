@@ -30,7 +30,9 @@ const accessYaml = (name: string, tenant: string, model: string): string =>
   `apiVersion: rag.tenancy.dev/v1alpha1\nkind: ModelAccess\nmetadata: { name: ${name} }\nspec: { tenantRef: { name: ${tenant} }, model: "${model}" }\n`;
 
 async function eventsFor(name: string): Promise<{ reason: string; note: string; type: string }[]> {
-  const out = JSON.parse(await c.kube.kubectl('get', 'events.events.k8s.io', '-n', 'default', '-o', 'json')) as { items: { reason: string; note: string; type: string; regarding: { name: string } }[] };
+  const out = JSON.parse(await c.kube.kubectl('get', 'events.events.k8s.io', '-n', 'default', '-o', 'json')) as {
+    items: { reason: string; note: string; type: string; regarding: { name: string } }[];
+  };
   return out.items.filter((e) => e.regarding.name === name);
 }
 
@@ -46,7 +48,11 @@ describe('onboarding', () => {
     const tr = await c.kube.waitForCondition<TenantTier>('TenantTier', tier, 'Ready', { status: 'True' });
     await eventually(async () => ((await c.kube.get<TenantTier>('TenantTier', tier))?.status?.tenantCount === 1 ? true : undefined));
     expect(tr.metadata.finalizers).toContain(FINALIZER);
-    await eventually(async () => ((await eventsFor(tenant)).some((e) => e.reason === 'Ready' && e.type === 'Normal') ? true : undefined), 10_000, 'Ready event');
+    await eventually(
+      async () => ((await eventsFor(tenant)).some((e) => e.reason === 'Ready' && e.type === 'Normal') ? true : undefined),
+      10_000,
+      'Ready event',
+    );
   });
 
   it('does not rewrite status when nothing changed, across many resync passes', async () => {
@@ -59,7 +65,11 @@ describe('onboarding', () => {
     const rv = (await c.kube.get<Tenant>('Tenant', tenant))?.metadata.resourceVersion;
     const writes = await op.metric('tenant_rag_operator_status_writes_total', { kind: 'Tenant' });
     const passes = await op.metric('tenant_rag_operator_reconcile_total', { controller: 'tenants' });
-    await eventually(async () => ((await op.metric('tenant_rag_operator_reconcile_total', { controller: 'tenants' })) >= passes + 4 ? true : undefined), 30_000, 'four more resync passes');
+    await eventually(
+      async () => ((await op.metric('tenant_rag_operator_reconcile_total', { controller: 'tenants' })) >= passes + 4 ? true : undefined),
+      30_000,
+      'four more resync passes',
+    );
     expect(await op.metric('tenant_rag_operator_status_writes_total', { kind: 'Tenant' })).toBe(writes);
     const after = await c.kube.get<Tenant>('Tenant', tenant);
     expect(after?.metadata.resourceVersion).toBe(rv);
@@ -99,7 +109,9 @@ describe('bad references become Ready=False with a reason and what to change', (
     await c.kube.waitForCondition('Tenant', a, 'Ready', { status: 'True' });
     await c.kube.apply(tenantYaml(b, tier));
     const refused = await c.kube.waitForCondition<Tenant>('Tenant', b, 'Ready', { status: 'False', reason: 'TierFull' });
-    expect(refused.status?.conditions?.find((x) => x.type === 'Ready')?.message).toMatch(/admits at most 1 tenants and is full: raise spec.maxTenants/);
+    expect(refused.status?.conditions?.find((x) => x.type === 'Ready')?.message).toMatch(
+      /admits at most 1 tenants and is full: raise spec.maxTenants/,
+    );
     await c.kube.delete('Tenant', a);
     await c.kube.waitForGone('Tenant', a);
     await c.kube.waitForCondition('Tenant', b, 'Ready', { status: 'True' });
@@ -110,10 +122,20 @@ describe('bad references become Ready=False with a reason and what to change', (
     const tenant = uniq('buyer');
     await c.kube.apply(tierYaml(tier, 'pool') + '---\n' + tenantYaml(tenant, tier));
     const [bad, good] = [uniq('bad'), uniq('good')];
-    await c.kube.apply(accessYaml(bad, tenant, 'meta.llama3-70b-instruct-v1:0') + '---\n' + accessYaml(good, tenant, 'amazon.nova-lite-v1:0'));
-    const refused = await c.kube.waitForCondition<ModelAccess>('ModelAccess', bad, 'Ready', { status: 'False', reason: 'ModelNotApproved' });
-    expect(refused.status?.conditions?.find((x) => x.type === 'ModelApproved')).toMatchObject({ status: 'False', reason: 'ModelNotApproved' });
-    expect(refused.status?.conditions?.find((x) => x.type === 'Ready')?.message).toMatch(/not on the operator's approved list \(anthropic.claude-3-5-sonnet-20241022-v2:0, amazon.nova-lite-v1:0\)/);
+    await c.kube.apply(
+      accessYaml(bad, tenant, 'meta.llama3-70b-instruct-v1:0') + '---\n' + accessYaml(good, tenant, 'amazon.nova-lite-v1:0'),
+    );
+    const refused = await c.kube.waitForCondition<ModelAccess>('ModelAccess', bad, 'Ready', {
+      status: 'False',
+      reason: 'ModelNotApproved',
+    });
+    expect(refused.status?.conditions?.find((x) => x.type === 'ModelApproved')).toMatchObject({
+      status: 'False',
+      reason: 'ModelNotApproved',
+    });
+    expect(refused.status?.conditions?.find((x) => x.type === 'Ready')?.message).toMatch(
+      /not on the operator's approved list \(anthropic.claude-3-5-sonnet-20241022-v2:0, amazon.nova-lite-v1:0\)/,
+    );
     expect(refused.metadata.finalizers ?? []).not.toContain(FINALIZER);
     const granted = await c.kube.waitForCondition<ModelAccess>('ModelAccess', good, 'Ready', { status: 'True' });
     expect(granted.status?.conditions?.find((x) => x.type === 'ModelApproved')?.status).toBe('True');
@@ -123,7 +145,9 @@ describe('bad references become Ready=False with a reason and what to change', (
     const name = uniq('orphan');
     await c.kube.apply(accessYaml(name, 'nobody', 'amazon.nova-lite-v1:0'));
     const r = await c.kube.waitForCondition<ModelAccess>('ModelAccess', name, 'Ready', { status: 'False', reason: 'TenantNotFound' });
-    expect(r.status?.conditions?.find((x) => x.type === 'Ready')?.message).toContain('Tenant "nobody" does not exist: create it or fix spec.tenantRef.name');
+    expect(r.status?.conditions?.find((x) => x.type === 'Ready')?.message).toContain(
+      'Tenant "nobody" does not exist: create it or fix spec.tenantRef.name',
+    );
   });
 });
 
@@ -131,7 +155,13 @@ describe('deletion', () => {
   it('removes the finalizer and says what happened in AWS, for both policies', async () => {
     const tier = uniq('del');
     const [gone, kept] = [uniq('gone'), uniq('kept')];
-    await c.kube.apply(tierYaml(tier, 'bridge') + '---\n' + tenantYaml(gone, tier, ', deletionPolicy: Delete') + '---\n' + tenantYaml(kept, tier, ', deletionPolicy: Retain'));
+    await c.kube.apply(
+      tierYaml(tier, 'bridge') +
+        '---\n' +
+        tenantYaml(gone, tier, ', deletionPolicy: Delete') +
+        '---\n' +
+        tenantYaml(kept, tier, ', deletionPolicy: Retain'),
+    );
     await c.kube.waitForCondition('Tenant', gone, 'Ready', { status: 'True' });
     await c.kube.waitForCondition('Tenant', kept, 'Ready', { status: 'True' });
     await c.kube.delete('Tenant', gone);
@@ -139,7 +169,11 @@ describe('deletion', () => {
     await c.kube.waitForGone('Tenant', gone);
     await c.kube.waitForGone('Tenant', kept);
     await eventually(async () => ((await eventsFor(gone)).some((e) => e.reason === 'Deleted') ? true : undefined), 10_000, 'Deleted event');
-    await eventually(async () => ((await eventsFor(kept)).some((e) => e.reason === 'RetainedInAWS') ? true : undefined), 10_000, 'RetainedInAWS event');
+    await eventually(
+      async () => ((await eventsFor(kept)).some((e) => e.reason === 'RetainedInAWS') ? true : undefined),
+      10_000,
+      'RetainedInAWS event',
+    );
   });
 
   it('a tier in use is not deleted until its last tenant goes, and says why', async () => {
@@ -150,7 +184,9 @@ describe('deletion', () => {
     await c.kube.waitForCondition('TenantTier', tier, 'Ready', { status: 'True' });
     await c.kube.delete('TenantTier', tier);
     const blocked = await c.kube.waitForCondition<TenantTier>('TenantTier', tier, 'Ready', { status: 'False', reason: 'TierInUse' });
-    expect(blocked.status?.conditions?.find((x) => x.type === 'Ready')?.message).toContain(`1 tenant(s) still use this tier (${tenant}): delete them`);
+    expect(blocked.status?.conditions?.find((x) => x.type === 'Ready')?.message).toContain(
+      `1 tenant(s) still use this tier (${tenant}): delete them`,
+    );
     // New tenants cannot join a tier that is being deleted.
     const late = uniq('late');
     await c.kube.apply(tenantYaml(late, tier));

@@ -43,7 +43,11 @@ describe('resilience', () => {
     await onboard();
     const restarts = await op.metric('tenant_rag_operator_informer_restarts_total');
     proxy.cut();
-    await eventually(async () => ((await op.metric('tenant_rag_operator_informer_restarts_total')) >= restarts + 3 ? true : undefined), 30_000, 'three informers to restart');
+    await eventually(
+      async () => ((await op.metric('tenant_rag_operator_informer_restarts_total')) >= restarts + 3 ? true : undefined),
+      30_000,
+      'three informers to restart',
+    );
     await onboard();
   });
 

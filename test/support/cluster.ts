@@ -6,7 +6,10 @@ import { TestKube } from './kube.js';
 const crds = fileURLToPath(new URL('../../crds', import.meta.url));
 
 /** A control plane with the CRDs established, and a test client. */
-export interface TestCluster { cp: ControlPlane; kube: TestKube }
+export interface TestCluster {
+  cp: ControlPlane;
+  kube: TestKube;
+}
 
 /** Starts a control plane and installs the CRDs. */
 export async function startTestCluster(): Promise<TestCluster> {

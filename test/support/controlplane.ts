@@ -44,7 +44,23 @@ async function makeCertificates(dir: string): Promise<void> {
   await writeFile(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
   const sign = async (name: string, subj: string, ext: string): Promise<void> => {
     await o(['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subj]);
-    await o(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '30', '-extfile', ext]);
+    await o([
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '30',
+      '-extfile',
+      ext,
+    ]);
   };
   await sign('serving', '/CN=kube-apiserver', 'serving.ext');
   await sign('admin', '/O=system:masters/CN=admin', 'client.ext');
@@ -53,7 +69,9 @@ async function makeCertificates(dir: string): Promise<void> {
 }
 
 function kubeconfigYaml(server: string, dir: string, user: Record<string, string>): string {
-  const userLines = Object.entries(user).map(([k, v]) => `    ${k}: ${v}`).join('\n');
+  const userLines = Object.entries(user)
+    .map(([k, v]) => `    ${k}: ${v}`)
+    .join('\n');
   return `apiVersion: v1
 kind: Config
 clusters:
@@ -76,14 +94,20 @@ async function waitReady(server: string, dir: string, timeoutMs: number): Promis
   const ca = readFileSync(join(dir, 'ca.crt'));
   const cert = readFileSync(join(dir, 'admin.crt'));
   const key = readFileSync(join(dir, 'admin.key'));
-  await eventually(() => new Promise<true | undefined>((resolve) => {
-    const req = request(`${server}/readyz`, { ca, cert, key, timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200 ? true : undefined);
-    });
-    req.on('error', () => resolve(undefined));
-    req.end();
-  }), timeoutMs, 'kube-apiserver /readyz', 250);
+  await eventually(
+    () =>
+      new Promise<true | undefined>((resolve) => {
+        const req = request(`${server}/readyz`, { ca, cert, key, timeout: 2000 }, (res) => {
+          res.resume();
+          resolve(res.statusCode === 200 ? true : undefined);
+        });
+        req.on('error', () => resolve(undefined));
+        req.end();
+      }),
+    timeoutMs,
+    'kube-apiserver /readyz',
+    250,
+  );
 }
 
 /** Starts etcd and kube-apiserver; resolves once /readyz answers 200. */
@@ -94,31 +118,70 @@ export async function startControlPlane(opts: { logDir?: string } = {}): Promise
   const [binary] = await Promise.all([kubeApiServerBinary(), makeCertificates(dir)]);
   const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
   const etcdUrl = `http://127.0.0.1:${etcdPort}`;
-  const etcd = startProcess('etcd', [
-    '--name', 'local', '--data-dir', join(dir, 'etcd'),
-    '--listen-client-urls', etcdUrl, '--advertise-client-urls', etcdUrl,
-    '--listen-peer-urls', `http://127.0.0.1:${peerPort}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
-    '--initial-cluster', `local=http://127.0.0.1:${peerPort}`, '--log-level', 'warn',
-  ], join(logDir, 'etcd.log'));
+  const etcd = startProcess(
+    'etcd',
+    [
+      '--name',
+      'local',
+      '--data-dir',
+      join(dir, 'etcd'),
+      '--listen-client-urls',
+      etcdUrl,
+      '--advertise-client-urls',
+      etcdUrl,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${peerPort}`,
+      '--initial-advertise-peer-urls',
+      `http://127.0.0.1:${peerPort}`,
+      '--initial-cluster',
+      `local=http://127.0.0.1:${peerPort}`,
+      '--log-level',
+      'warn',
+    ],
+    join(logDir, 'etcd.log'),
+  );
   const server = `https://127.0.0.1:${apiPort}`;
   const apiArgs = [
-    '--etcd-servers', etcdUrl, '--cert-dir', join(dir, 'certs'),
-    '--secure-port', String(apiPort), '--bind-address', '127.0.0.1', '--advertise-address', '127.0.0.1',
-    '--tls-cert-file', join(dir, 'serving.crt'), '--tls-private-key-file', join(dir, 'serving.key'),
-    '--client-ca-file', join(dir, 'ca.crt'),
-    '--service-cluster-ip-range', '10.0.0.0/24',
-    '--service-account-issuer', 'https://kubernetes.default.svc.cluster.local',
-    '--service-account-key-file', join(dir, 'sa.pub'), '--service-account-signing-key-file', join(dir, 'sa.key'),
-    '--authorization-mode', 'RBAC', '--allow-privileged=true',
-    '--disable-admission-plugins', 'ServiceAccount',
+    '--etcd-servers',
+    etcdUrl,
+    '--cert-dir',
+    join(dir, 'certs'),
+    '--secure-port',
+    String(apiPort),
+    '--bind-address',
+    '127.0.0.1',
+    '--advertise-address',
+    '127.0.0.1',
+    '--tls-cert-file',
+    join(dir, 'serving.crt'),
+    '--tls-private-key-file',
+    join(dir, 'serving.key'),
+    '--client-ca-file',
+    join(dir, 'ca.crt'),
+    '--service-cluster-ip-range',
+    '10.0.0.0/24',
+    '--service-account-issuer',
+    'https://kubernetes.default.svc.cluster.local',
+    '--service-account-key-file',
+    join(dir, 'sa.pub'),
+    '--service-account-signing-key-file',
+    join(dir, 'sa.key'),
+    '--authorization-mode',
+    'RBAC',
+    '--allow-privileged=true',
+    '--disable-admission-plugins',
+    'ServiceAccount',
   ];
   let api: Proc = startProcess(binary, apiArgs, join(logDir, 'kube-apiserver.log'));
   await waitReady(server, dir, 90_000);
   const kubeconfig = join(dir, 'kubeconfig');
-  await writeFile(kubeconfig, kubeconfigYaml(server, dir, {
-    'client-certificate': join(dir, 'admin.crt'),
-    'client-key': join(dir, 'admin.key'),
-  }));
+  await writeFile(
+    kubeconfig,
+    kubeconfigYaml(server, dir, {
+      'client-certificate': join(dir, 'admin.crt'),
+      'client-key': join(dir, 'admin.key'),
+    }),
+  );
   return {
     dir,
     kubeconfig,
@@ -132,7 +195,13 @@ export async function startControlPlane(opts: { logDir?: string } = {}): Promise
     },
     async kubeconfigVia(name, port) {
       const path = join(dir, `kubeconfig-${name}`);
-      await writeFile(path, kubeconfigYaml(`https://127.0.0.1:${port}`, dir, { 'client-certificate': join(dir, 'admin.crt'), 'client-key': join(dir, 'admin.key') }));
+      await writeFile(
+        path,
+        kubeconfigYaml(`https://127.0.0.1:${port}`, dir, {
+          'client-certificate': join(dir, 'admin.crt'),
+          'client-key': join(dir, 'admin.key'),
+        }),
+      );
       return path;
     },
     async kubeconfigForToken(name, token) {

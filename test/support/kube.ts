@@ -54,13 +54,23 @@ export class TestKube {
   }
 
   /** Waits until the object's condition `type` matches. */
-  async waitForCondition<T extends AnyResource>(kind: KindName, name: string, type: string, match: Partial<Condition>, timeoutMs = 30_000): Promise<T> {
-    return eventually(async () => {
-      const obj = await this.get<T>(kind, name);
-      const c = obj?.status?.conditions?.find((x) => x.type === type);
-      if (!c) return undefined;
-      return Object.entries(match).every(([k, v]) => (c as unknown as Record<string, unknown>)[k] === v) ? obj : undefined;
-    }, timeoutMs, `${kind} ${name} ${type} ${JSON.stringify(match)}`);
+  async waitForCondition<T extends AnyResource>(
+    kind: KindName,
+    name: string,
+    type: string,
+    match: Partial<Condition>,
+    timeoutMs = 30_000,
+  ): Promise<T> {
+    return eventually(
+      async () => {
+        const obj = await this.get<T>(kind, name);
+        const c = obj?.status?.conditions?.find((x) => x.type === type);
+        if (!c) return undefined;
+        return Object.entries(match).every(([k, v]) => (c as unknown as Record<string, unknown>)[k] === v) ? obj : undefined;
+      },
+      timeoutMs,
+      `${kind} ${name} ${type} ${JSON.stringify(match)}`,
+    );
   }
 
   /** Waits until the object is gone. */

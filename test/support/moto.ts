@@ -30,7 +30,12 @@ export async function startMoto(logFile: string): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://localhost:${port}`;
   const proc: Proc = startProcess(motoBinary(), ['-H', '127.0.0.1', '-p', String(port)], logFile);
-  await eventually(async () => ((await fetch(`${endpoint}/moto-api/`).catch(() => undefined))?.ok ? true : undefined), 30_000, `moto on ${endpoint} (log: ${logFile})`, 200);
+  await eventually(
+    async () => ((await fetch(`${endpoint}/moto-api/`).catch(() => undefined))?.ok ? true : undefined),
+    30_000,
+    `moto on ${endpoint} (log: ${logFile})`,
+    200,
+  );
   return {
     endpoint,
     env: {

@@ -27,7 +27,14 @@ export const TEST_OPERATOR_SETTINGS = {
   workers: 2,
   resyncSeconds: 600,
   logLevel: 'debug',
-  leaderElection: { enabled: true, namespace: 'default', leaseName: 'tenant-rag-operator', leaseDurationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 1 },
+  leaderElection: {
+    enabled: true,
+    namespace: 'default',
+    leaseName: 'tenant-rag-operator',
+    leaseDurationSeconds: 4,
+    renewDeadlineSeconds: 3,
+    retryPeriodSeconds: 1,
+  },
   approvedModels: [
     { id: 'anthropic.claude-3-5-sonnet-20241022-v2:0', inputPricePer1k: 0.003, outputPricePer1k: 0.015 },
     { id: 'amazon.nova-lite-v1:0', inputPricePer1k: 0.00006, outputPricePer1k: 0.00024 },
@@ -35,18 +42,38 @@ export const TEST_OPERATOR_SETTINGS = {
 };
 
 /** Starts the operator with `settings` merged over the test defaults. */
-export async function startOperatorProcess(kubeconfig: string, opts: { identity?: string; settings?: Record<string, unknown>; logDir?: string } = {}): Promise<OperatorProcess> {
+export async function startOperatorProcess(
+  kubeconfig: string,
+  opts: { identity?: string; settings?: Record<string, unknown>; logDir?: string } = {},
+): Promise<OperatorProcess> {
   const dir = opts.logDir ?? (await mkdtemp(join(tmpdir(), 'tro-op-')));
   const identity = opts.identity ?? `op-${Math.random().toString(36).slice(2, 7)}`;
   const [metricsPort, healthPort] = [await freePort(), await freePort()];
   const configPath = join(dir, `${identity}.yaml`);
-  await writeFile(configPath, stringify({ ...TEST_OPERATOR_SETTINGS, ...opts.settings, server: { bindAddress: '127.0.0.1', metricsPort, healthPort } }));
+  await writeFile(
+    configPath,
+    stringify({ ...TEST_OPERATOR_SETTINGS, ...opts.settings, server: { bindAddress: '127.0.0.1', metricsPort, healthPort } }),
+  );
   const logFile = join(dir, `${identity}.log`);
-  const proc = startProcess(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/main.ts'), '--kubeconfig', kubeconfig, '--config', configPath, '--identity', identity], logFile);
+  const proc = startProcess(
+    process.execPath,
+    ['--import', 'tsx', join(repoRoot, 'src/main.ts'), '--kubeconfig', kubeconfig, '--config', configPath, '--identity', identity],
+    logFile,
+  );
   const metrics = async (): Promise<string> => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  await eventually(async () => ((await fetch(`http://127.0.0.1:${healthPort}/readyz`)).ok ? true : undefined), 60_000, `operator ${identity} ready (log: ${logFile})`, 200);
+  await eventually(
+    async () => ((await fetch(`http://127.0.0.1:${healthPort}/readyz`)).ok ? true : undefined),
+    60_000,
+    `operator ${identity} ready (log: ${logFile})`,
+    200,
+  );
   return {
-    proc, identity, metricsPort, healthPort, logFile, metrics,
+    proc,
+    identity,
+    metricsPort,
+    healthPort,
+    logFile,
+    metrics,
     async metric(name, labels = {}) {
       const text = await metrics();
       let sum = 0;
@@ -54,7 +81,15 @@ export async function startOperatorProcess(kubeconfig: string, opts: { identity?
         if (!line.startsWith(name)) continue;
         const m = /^([a-z_]+)(\{([^}]*)\})? ([0-9.e+-]+)$/.exec(line);
         if (!m || m[1] !== name) continue;
-        const lbl = new Map((m[3] ?? '').split(',').filter(Boolean).map((kv): [string, string] => { const [k = '', v = ''] = kv.split('='); return [k, v.replace(/"/g, '')]; }));
+        const lbl = new Map(
+          (m[3] ?? '')
+            .split(',')
+            .filter(Boolean)
+            .map((kv): [string, string] => {
+              const [k = '', v = ''] = kv.split('=');
+              return [k, v.replace(/"/g, '')];
+            }),
+        );
         if (Object.entries(labels).every(([k, v]) => lbl.get(k) === v)) sum += Number(m[4]);
       }
       return sum;

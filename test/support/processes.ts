@@ -26,7 +26,11 @@ export async function freePort(): Promise<number> {
 }
 
 /** A started child process whose output goes to a log file. */
-export interface Proc { child: ChildProcess; logFile: string; exited: Promise<number | null> }
+export interface Proc {
+  child: ChildProcess;
+  logFile: string;
+  exited: Promise<number | null>;
+}
 
 /** Starts a long-running process, logging to `logFile`. */
 export function startProcess(cmd: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): Proc {
@@ -48,7 +52,12 @@ export async function stopProcess(p: Proc, signal: NodeJS.Signals = 'SIGTERM', g
 }
 
 /** Polls `fn` until it returns a value other than undefined, or throws after `timeoutMs`. */
-export async function eventually<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, what = 'condition', intervalMs = 100): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 30_000,
+  what = 'condition',
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

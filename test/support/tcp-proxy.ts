@@ -20,9 +20,17 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     const upstream = connect(targetPort, targetHost);
     const pair = { client, upstream, silent: false };
     pairs.add(pair);
-    client.on('data', (d: Buffer) => { if (!pair.silent) upstream.write(d); });
-    upstream.on('data', (d: Buffer) => { if (!pair.silent) client.write(d); });
-    const end = (): void => { pairs.delete(pair); client.destroy(); upstream.destroy(); };
+    client.on('data', (d: Buffer) => {
+      if (!pair.silent) upstream.write(d);
+    });
+    upstream.on('data', (d: Buffer) => {
+      if (!pair.silent) client.write(d);
+    });
+    const end = (): void => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
     client.on('close', end).on('error', end);
     upstream.on('close', end).on('error', end);
   });
@@ -31,10 +39,21 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   return {
     port,
-    cut() { for (const p of pairs) { p.client.resetAndDestroy(); p.upstream.destroy(); } pairs.clear(); },
-    silence() { for (const p of pairs) p.silent = true; },
+    cut() {
+      for (const p of pairs) {
+        p.client.resetAndDestroy();
+        p.upstream.destroy();
+      }
+      pairs.clear();
+    },
+    silence() {
+      for (const p of pairs) p.silent = true;
+    },
     close() {
-      for (const p of pairs) { p.client.destroy(); p.upstream.destroy(); }
+      for (const p of pairs) {
+        p.client.destroy();
+        p.upstream.destroy();
+      }
       return new Promise((r) => server.close(() => r()));
     },
   };

@@ -31,7 +31,13 @@ export class KubeEventRecorder implements EventRecorder {
           reason,
           note: message.slice(0, 1024),
           type,
-          regarding: { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion },
+          regarding: {
+            apiVersion: obj.apiVersion,
+            kind: obj.kind,
+            name: obj.metadata.name,
+            uid: obj.metadata.uid,
+            resourceVersion: obj.metadata.resourceVersion,
+          },
         },
       });
     } catch (err) {

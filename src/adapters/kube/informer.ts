@@ -12,8 +12,13 @@ import type { Clock, TimerHandle } from '../../runtime/clock.js';
 import { KeyedBackoff } from '../../runtime/ratelimit.js';
 import { statusOf } from './errors.js';
 
-interface ListResult<T> { items: T[]; metadata?: { resourceVersion?: string } }
-interface Named { metadata?: { name?: string; resourceVersion?: string } }
+interface ListResult<T> {
+  items: T[];
+  metadata?: { resourceVersion?: string };
+}
+interface Named {
+  metadata?: { name?: string; resourceVersion?: string };
+}
 
 /** What an informer tells its handlers. */
 export type InformerEvent = 'add' | 'update' | 'delete';
@@ -48,10 +53,14 @@ export class Informer<T extends Named> implements ObjectStore<T> {
   constructor(private readonly opts: InformerOptions<T>) {}
 
   /** Registers a handler for changes; called for every object on each (re)list too. */
-  onEvent(handler: (type: InformerEvent, obj: T, old?: T) => void): void { this.handlers.push(handler); }
+  onEvent(handler: (type: InformerEvent, obj: T, old?: T) => void): void {
+    this.handlers.push(handler);
+  }
 
   /** Starts listing and watching in the background. */
-  start(): void { void this.relist(); }
+  start(): void {
+    void this.relist();
+  }
 
   /** Resolves once the first list has filled the cache. */
   waitForSync(): Promise<void> {
@@ -60,10 +69,16 @@ export class Informer<T extends Named> implements ObjectStore<T> {
   }
 
   /** True once the cache holds a full list. */
-  hasSynced(): boolean { return this.synced; }
+  hasSynced(): boolean {
+    return this.synced;
+  }
 
-  get(name: string): T | undefined { return this.cache.get(name); }
-  list(): T[] { return [...this.cache.values()]; }
+  get(name: string): T | undefined {
+    return this.cache.get(name);
+  }
+  list(): T[] {
+    return [...this.cache.values()];
+  }
 
   /** Stops watching. */
   stop(): void {

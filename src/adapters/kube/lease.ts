@@ -23,7 +23,11 @@ const micro = (d: Date | undefined): V1MicroTime | undefined => (d ? new V1Micro
 
 /** A Lease in one namespace. */
 export class KubeLeaseStore implements LeaseStore {
-  constructor(private readonly api: CoordinationV1Api, private readonly namespace: string, private readonly name: string) {}
+  constructor(
+    private readonly api: CoordinationV1Api,
+    private readonly namespace: string,
+    private readonly name: string,
+  ) {}
 
   private body(r: LeaseRecord): V1Lease {
     return {
@@ -49,7 +53,9 @@ export class KubeLeaseStore implements LeaseStore {
 
   async create(r: LeaseRecord): Promise<LeaseRecord> {
     try {
-      return toRecord(await this.api.createNamespacedLease({ namespace: this.namespace, body: this.body({ ...r, resourceVersion: undefined }) }));
+      return toRecord(
+        await this.api.createNamespacedLease({ namespace: this.namespace, body: this.body({ ...r, resourceVersion: undefined }) }),
+      );
     } catch (e) {
       throw classifyKubeError(e, `lease ${this.namespace}/${this.name}`);
     }

@@ -14,21 +14,35 @@ export function collectionPath(kind: KindName): string {
 
 /** Lists every object of a kind (for informers). */
 export function lister<T>(api: CustomObjectsApi, kind: KindName): () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }> {
-  return async () => (await api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: KINDS[kind].plural })) as { items: T[]; metadata?: { resourceVersion?: string } };
+  return async () =>
+    (await api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: KINDS[kind].plural })) as {
+      items: T[];
+      metadata?: { resourceVersion?: string };
+    };
 }
 
 /** Writes status and finalizers of one kind with JSON patches; never touches spec. */
 export class ResourceWriter<T extends AnyResource> implements ObjectWriter<T> {
-  constructor(private readonly api: CustomObjectsApi, private readonly kind: KindName, private readonly onWrite?: (what: 'status' | 'finalizer') => void) {}
+  constructor(
+    private readonly api: CustomObjectsApi,
+    private readonly kind: KindName,
+    private readonly onWrite?: (what: 'status' | 'finalizer') => void,
+  ) {}
 
-  private params(name: string, body: unknown): { group: string; version: string; plural: string; name: string; body: unknown; fieldManager: string } {
+  private params(
+    name: string,
+    body: unknown,
+  ): { group: string; version: string; plural: string; name: string; body: unknown; fieldManager: string } {
     return { group: GROUP, version: VERSION, plural: KINDS[this.kind].plural, name, body, fieldManager: FIELD_MANAGER };
   }
 
   async writeStatus(obj: T, status: NonNullable<T['status']>): Promise<void> {
     try {
       // `add` on /status replaces it whole, so fields the operator dropped really go away.
-      await this.api.patchClusterCustomObjectStatus(this.params(obj.metadata.name, [{ op: 'add', path: '/status', value: status }]), jsonPatch);
+      await this.api.patchClusterCustomObjectStatus(
+        this.params(obj.metadata.name, [{ op: 'add', path: '/status', value: status }]),
+        jsonPatch,
+      );
       this.onWrite?.('status');
     } catch (e) {
       throw classifyKubeError(e, `${this.kind} ${obj.metadata.name} status`);
@@ -44,7 +58,10 @@ export class ResourceWriter<T extends AnyResource> implements ObjectWriter<T> {
   async removeFinalizer(obj: T): Promise<void> {
     const current = obj.metadata.finalizers ?? [];
     if (!current.includes(FINALIZER)) return;
-    await this.patchFinalizers(obj, current.filter((f) => f !== FINALIZER));
+    await this.patchFinalizers(
+      obj,
+      current.filter((f) => f !== FINALIZER),
+    );
   }
 
   private async patchFinalizers(obj: T, finalizers: string[]): Promise<void> {

@@ -29,22 +29,48 @@ export class ModelAccessReconciler implements Reconciler {
     const tenant = this.tenants.get(access.spec.tenantRef.name);
     const generation = access.metadata.generation ?? 0;
     const write = async (conditions: ConditionInput[]): Promise<void> => {
-      const status: ModelAccessStatus = { ...access.status, conditions: applyConditions(access.status?.conditions, conditions, generation, this.deps.now()), observedGeneration: generation };
+      const status: ModelAccessStatus = {
+        ...access.status,
+        conditions: applyConditions(access.status?.conditions, conditions, generation, this.deps.now()),
+        observedGeneration: generation,
+      };
       await commitStatus(access, status, this.deps);
     };
     const refusal = checkModelAccess(access, tenant, this.approved());
     if (refusal) {
-      const approval: ConditionInput[] = refusal.reason === REASON.ModelNotApproved ? [{ type: CONDITION.ModelApproved, status: 'False', ...refusal }] : [];
+      const approval: ConditionInput[] =
+        refusal.reason === REASON.ModelNotApproved ? [{ type: CONDITION.ModelApproved, status: 'False', ...refusal }] : [];
       await write([...approval, { type: CONDITION.Ready, status: 'False', ...refusal }]);
       return {};
     }
-    const approved: ConditionInput = { type: CONDITION.ModelApproved, status: 'True', reason: REASON.ModelApproved, message: `model "${access.spec.model}" is on the approved list` };
+    const approved: ConditionInput = {
+      type: CONDITION.ModelApproved,
+      status: 'True',
+      reason: REASON.ModelApproved,
+      message: `model "${access.spec.model}" is on the approved list`,
+    };
     if (!isTrue(tenant?.status?.conditions, CONDITION.Ready)) {
-      await write([approved, { type: CONDITION.Ready, status: 'False', reason: REASON.TenantNotReady, message: `waiting for Tenant "${access.spec.tenantRef.name}" to be Ready` }]);
+      await write([
+        approved,
+        {
+          type: CONDITION.Ready,
+          status: 'False',
+          reason: REASON.TenantNotReady,
+          message: `waiting for Tenant "${access.spec.tenantRef.name}" to be Ready`,
+        },
+      ]);
       return {};
     }
     await this.deps.writer.addFinalizer(access);
-    await write([approved, { type: CONDITION.Ready, status: 'True', reason: REASON.Reconciled, message: `tenant "${access.spec.tenantRef.name}" may use "${access.spec.model}"` }]);
+    await write([
+      approved,
+      {
+        type: CONDITION.Ready,
+        status: 'True',
+        reason: REASON.Reconciled,
+        message: `tenant "${access.spec.tenantRef.name}" may use "${access.spec.model}"`,
+      },
+    ]);
     return {};
   }
 }

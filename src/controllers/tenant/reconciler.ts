@@ -48,13 +48,31 @@ export class TenantReconciler implements Reconciler {
       return {};
     }
     if (tenant.spec.suspend) {
-      await write([], { type: CONDITION.Ready, status: 'False', reason: REASON.Suspended, message: 'spec.suspend is true: the operator leaves this tenant\'s AWS resources as they are; set it to false to resume' }, true);
+      await write(
+        [],
+        {
+          type: CONDITION.Ready,
+          status: 'False',
+          reason: REASON.Suspended,
+          message: "spec.suspend is true: the operator leaves this tenant's AWS resources as they are; set it to false to resume",
+        },
+        true,
+      );
       return {};
     }
     const tierReady = findCondition(tier.status?.conditions, CONDITION.Ready);
     if (tierReady?.status !== 'True') {
       // The tier's watch requeues this tenant when the tier becomes Ready.
-      await write([], { type: CONDITION.Ready, status: 'False', reason: REASON.TierNotReady, message: `waiting for TenantTier "${tier.metadata.name}" to be Ready${tierReady ? ` (${tierReady.reason}: ${tierReady.message})` : ''}` }, false);
+      await write(
+        [],
+        {
+          type: CONDITION.Ready,
+          status: 'False',
+          reason: REASON.TierNotReady,
+          message: `waiting for TenantTier "${tier.metadata.name}" to be Ready${tierReady ? ` (${tierReady.reason}: ${tierReady.message})` : ''}`,
+        },
+        false,
+      );
       return {};
     }
 
@@ -69,11 +87,16 @@ export class TenantReconciler implements Reconciler {
   private async finalize(tenant: Tenant, tier: TenantTier | undefined, ctx: ReconcileContext): Promise<Result> {
     if (!tenant.metadata.finalizers?.includes(FINALIZER)) return {};
     if ((tenant.spec.deletionPolicy ?? 'Retain') === 'Retain') {
-      await this.deps.events.emit(tenant, 'Normal', EVENT_REASON.RetainedInAWS, 'deletionPolicy is Retain: the tenant\'s AWS resources were left in place');
+      await this.deps.events.emit(
+        tenant,
+        'Normal',
+        EVENT_REASON.RetainedInAWS,
+        "deletionPolicy is Retain: the tenant's AWS resources were left in place",
+      );
     } else if (tier) {
       const run = await runResources(ctx, this.resources(tenant, tier), true, () => Promise.resolve());
       if (!run.complete) return { requeueAfterMs: run.requeueAfterMs };
-      await this.deps.events.emit(tenant, 'Normal', EVENT_REASON.Deleted, 'the tenant\'s AWS resources were deleted');
+      await this.deps.events.emit(tenant, 'Normal', EVENT_REASON.Deleted, "the tenant's AWS resources were deleted");
     }
     await this.deps.writer.removeFinalizer(tenant);
     ctx.logger.info({ deletionPolicy: tenant.spec.deletionPolicy }, 'tenant finalized');

@@ -31,8 +31,17 @@ export class TenantTierReconciler implements Reconciler {
       if (!tier.metadata.finalizers?.includes(FINALIZER)) return {};
       if (members.length > 0) {
         const names = members.map((t) => t.metadata.name).sort();
-        const blocked: ConditionInput = { type: CONDITION.Ready, status: 'False', reason: REASON.TierInUse, message: `${members.length} tenant(s) still use this tier (${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''}): delete them or move them to another tier first` };
-        await commitStatus(tier, { ...tier.status, tenantCount: members.length, conditions: applyConditions(tier.status?.conditions, [blocked], generation, now) }, this.deps);
+        const blocked: ConditionInput = {
+          type: CONDITION.Ready,
+          status: 'False',
+          reason: REASON.TierInUse,
+          message: `${members.length} tenant(s) still use this tier (${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''}): delete them or move them to another tier first`,
+        };
+        await commitStatus(
+          tier,
+          { ...tier.status, tenantCount: members.length, conditions: applyConditions(tier.status?.conditions, [blocked], generation, now) },
+          this.deps,
+        );
         // Tenant deletions requeue the tier through the watch mapping; nothing to poll.
         return {};
       }

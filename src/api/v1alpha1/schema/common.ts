@@ -66,9 +66,24 @@ export const conditions: Schema = {
     properties: {
       type: { type: 'string', description: 'Condition type, e.g. `Ready`.', maxLength: 316, pattern: '^[A-Za-z][A-Za-z0-9]*$' },
       status: { type: 'string', description: '`True`, `False` or `Unknown`.', enum: ['True', 'False', 'Unknown'] },
-      observedGeneration: { type: 'integer', format: 'int64', minimum: 0, description: 'The `metadata.generation` this condition was computed from.' },
-      lastTransitionTime: { type: 'string', format: 'date-time', description: 'When `status` last changed; not touched when only the reason or message changes.' },
-      reason: { type: 'string', description: 'CamelCase reason for the current status.', maxLength: 1024, minLength: 1, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$' },
+      observedGeneration: {
+        type: 'integer',
+        format: 'int64',
+        minimum: 0,
+        description: 'The `metadata.generation` this condition was computed from.',
+      },
+      lastTransitionTime: {
+        type: 'string',
+        format: 'date-time',
+        description: 'When `status` last changed; not touched when only the reason or message changes.',
+      },
+      reason: {
+        type: 'string',
+        description: 'CamelCase reason for the current status.',
+        maxLength: 1024,
+        minLength: 1,
+        pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
+      },
       message: { type: 'string', description: 'Human-readable detail: what is happening, or what to change.', maxLength: 32768 },
     },
   },
@@ -101,23 +116,65 @@ const dimensionRules = [
 /** How documents are split into chunks; fixed once the data source exists. */
 export const chunking: Schema = {
   type: 'object',
-  description: 'How documents are split into chunks before embedding (Bedrock `chunkingConfiguration`). AWS cannot change it after the data source is created.',
+  description:
+    'How documents are split into chunks before embedding (Bedrock `chunkingConfiguration`). AWS cannot change it after the data source is created.',
   required: ['strategy'],
   properties: {
-    strategy: { type: 'string', enum: ['FixedSize', 'Hierarchical', 'Semantic', 'None'], description: '`FixedSize`, `Hierarchical`, `Semantic`, or `None` (each file is one chunk).' },
+    strategy: {
+      type: 'string',
+      enum: ['FixedSize', 'Hierarchical', 'Semantic', 'None'],
+      description: '`FixedSize`, `Hierarchical`, `Semantic`, or `None` (each file is one chunk).',
+    },
     maxTokens: { type: 'integer', minimum: 1, maximum: 8192, description: 'FixedSize and Semantic: the largest chunk in tokens (1-8192).' },
-    overlapPercentage: { type: 'integer', minimum: 1, maximum: 99, description: 'FixedSize: overlap between neighbouring chunks in percent (1-99).' },
-    parentMaxTokens: { type: 'integer', minimum: 1, maximum: 8192, description: 'Hierarchical: the largest parent chunk in tokens (1-8192).' },
-    childMaxTokens: { type: 'integer', minimum: 1, maximum: 8192, description: 'Hierarchical: the largest child chunk in tokens (1-8192).' },
+    overlapPercentage: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 99,
+      description: 'FixedSize: overlap between neighbouring chunks in percent (1-99).',
+    },
+    parentMaxTokens: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 8192,
+      description: 'Hierarchical: the largest parent chunk in tokens (1-8192).',
+    },
+    childMaxTokens: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 8192,
+      description: 'Hierarchical: the largest child chunk in tokens (1-8192).',
+    },
     overlapTokens: { type: 'integer', minimum: 1, maximum: 8192, description: 'Hierarchical: tokens shared between neighbouring chunks.' },
-    bufferSize: { type: 'integer', minimum: 0, maximum: 1, description: 'Semantic: sentences on each side compared for similarity (0 or 1).' },
-    breakpointPercentileThreshold: { type: 'integer', minimum: 50, maximum: 99, description: 'Semantic: dissimilarity percentile that starts a new chunk (50-99).' },
+    bufferSize: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1,
+      description: 'Semantic: sentences on each side compared for similarity (0 or 1).',
+    },
+    breakpointPercentileThreshold: {
+      type: 'integer',
+      minimum: 50,
+      maximum: 99,
+      description: 'Semantic: dissimilarity percentile that starts a new chunk (50-99).',
+    },
   },
   'x-kubernetes-validations': [
-    { rule: "self.strategy != 'FixedSize' || (has(self.maxTokens) && has(self.overlapPercentage))", message: 'FixedSize chunking needs maxTokens and overlapPercentage' },
-    { rule: "self.strategy != 'Hierarchical' || (has(self.parentMaxTokens) && has(self.childMaxTokens) && has(self.overlapTokens))", message: 'Hierarchical chunking needs parentMaxTokens, childMaxTokens and overlapTokens' },
-    { rule: "self.strategy != 'Hierarchical' || !has(self.parentMaxTokens) || !has(self.childMaxTokens) || self.childMaxTokens < self.parentMaxTokens", message: 'childMaxTokens must be smaller than parentMaxTokens' },
-    { rule: "self.strategy != 'Semantic' || (has(self.maxTokens) && has(self.bufferSize) && has(self.breakpointPercentileThreshold))", message: 'Semantic chunking needs maxTokens, bufferSize and breakpointPercentileThreshold' },
+    {
+      rule: "self.strategy != 'FixedSize' || (has(self.maxTokens) && has(self.overlapPercentage))",
+      message: 'FixedSize chunking needs maxTokens and overlapPercentage',
+    },
+    {
+      rule: "self.strategy != 'Hierarchical' || (has(self.parentMaxTokens) && has(self.childMaxTokens) && has(self.overlapTokens))",
+      message: 'Hierarchical chunking needs parentMaxTokens, childMaxTokens and overlapTokens',
+    },
+    {
+      rule: "self.strategy != 'Hierarchical' || !has(self.parentMaxTokens) || !has(self.childMaxTokens) || self.childMaxTokens < self.parentMaxTokens",
+      message: 'childMaxTokens must be smaller than parentMaxTokens',
+    },
+    {
+      rule: "self.strategy != 'Semantic' || (has(self.maxTokens) && has(self.bufferSize) && has(self.breakpointPercentileThreshold))",
+      message: 'Semantic chunking needs maxTokens, bufferSize and breakpointPercentileThreshold',
+    },
   ],
 };
 
@@ -128,7 +185,12 @@ export const vectorIndex: Schema = {
   properties: {
     spaceType: { type: 'string', enum: ['l2', 'innerproduct'], description: 'Distance function: `l2` (Euclidean) or `innerproduct`.' },
     m: { type: 'integer', minimum: 2, maximum: 100, description: 'HNSW `m`: links per node (2-100).' },
-    efConstruction: { type: 'integer', minimum: 2, maximum: 4096, description: 'HNSW `ef_construction`: candidate list size while building (2-4096).' },
+    efConstruction: {
+      type: 'integer',
+      minimum: 2,
+      maximum: 4096,
+      description: 'HNSW `ef_construction`: candidate list size while building (2-4096).',
+    },
   },
 };
 
@@ -142,10 +204,16 @@ export function knowledgeBaseSettings(description: string, withDefaults: boolean
       embeddingModel: {
         type: 'string',
         enum: [...EMBEDDING_MODELS],
-        description: 'Bedrock embedding model id. The operator knows these models\' output dimensions.',
+        description: "Bedrock embedding model id. The operator knows these models' output dimensions.",
         ...d('amazon.titan-embed-text-v2:0'),
       },
-      dimensions: { type: 'integer', minimum: 1, maximum: 4096, description: 'Vector dimensions; must be one the embedding model outputs.', ...d(1024) },
+      dimensions: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 4096,
+        description: 'Vector dimensions; must be one the embedding model outputs.',
+        ...d(1024),
+      },
       chunking: withDefaults ? { ...chunking, default: { strategy: 'FixedSize', maxTokens: 300, overlapPercentage: 20 } } : chunking,
       vectorIndex: withDefaults ? { ...vectorIndex, default: { spaceType: 'l2', m: 16, efConstruction: 512 } } : vectorIndex,
     },

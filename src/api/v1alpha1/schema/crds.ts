@@ -5,7 +5,13 @@ import { modelAccessSchema } from './modelaccess.js';
 import { tenantSchema } from './tenant.js';
 import { tenantTierSchema } from './tenanttier.js';
 
-interface PrinterColumn { name: string; type: string; jsonPath: string; priority?: number; description: string }
+interface PrinterColumn {
+  name: string;
+  type: string;
+  jsonPath: string;
+  priority?: number;
+  description: string;
+}
 
 interface CrdInput {
   kind: string;
@@ -16,27 +22,48 @@ interface CrdInput {
   columns: PrinterColumn[];
 }
 
-const ready = (name = 'READY'): PrinterColumn => ({ name, type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'Whether everything is in place.' });
-const reason: PrinterColumn = { name: 'REASON', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason', priority: 1, description: 'Why it is or is not ready.' };
+const ready = (name = 'READY'): PrinterColumn => ({
+  name,
+  type: 'string',
+  jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+  description: 'Whether everything is in place.',
+});
+const reason: PrinterColumn = {
+  name: 'REASON',
+  type: 'string',
+  jsonPath: '.status.conditions[?(@.type=="Ready")].reason',
+  priority: 1,
+  description: 'Why it is or is not ready.',
+};
 const age: PrinterColumn = { name: 'AGE', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Time since creation.' };
 
 const inputs: CrdInput[] = [
   {
-    kind: 'TenantTier', plural: 'tenanttiers', singular: 'tenanttier', shortNames: ['tier', 'tiers'], schema: tenantTierSchema,
+    kind: 'TenantTier',
+    plural: 'tenanttiers',
+    singular: 'tenanttier',
+    shortNames: ['tier', 'tiers'],
+    schema: tenantTierSchema,
     columns: [
       { name: 'ISOLATION', type: 'string', jsonPath: '.spec.isolation', description: 'Isolation pattern.' },
-      ready(), reason,
+      ready(),
+      reason,
       { name: 'TENANTS', type: 'integer', jsonPath: '.status.tenantCount', description: 'Tenants in the tier.' },
       { name: 'MAX', type: 'integer', jsonPath: '.spec.maxTenants', description: 'Most tenants admitted.' },
       age,
     ],
   },
   {
-    kind: 'Tenant', plural: 'tenants', singular: 'tenant', shortNames: ['tnt'], schema: tenantSchema,
+    kind: 'Tenant',
+    plural: 'tenants',
+    singular: 'tenant',
+    shortNames: ['tnt'],
+    schema: tenantSchema,
     columns: [
-      { name: 'TIER', type: 'string', jsonPath: '.spec.tier', description: 'The tenant\'s tier.' },
+      { name: 'TIER', type: 'string', jsonPath: '.spec.tier', description: "The tenant's tier." },
       { name: 'ISOLATION', type: 'string', jsonPath: '.status.isolation', description: 'Isolation pattern of the tier.' },
-      ready(), reason,
+      ready(),
+      reason,
       { name: 'KB', type: 'string', jsonPath: '.status.resources.knowledgeBaseId', description: 'Knowledge base id.' },
       { name: 'TOKENS (MONTH)', type: 'integer', jsonPath: '.status.usage.totalTokens', description: 'Tokens this month.' },
       { name: 'COST (MONTH)', type: 'string', jsonPath: '.status.usage.costUSD', description: 'Cost this month in USD.' },
@@ -46,14 +73,25 @@ const inputs: CrdInput[] = [
     ],
   },
   {
-    kind: 'ModelAccess', plural: 'modelaccesses', singular: 'modelaccess', shortNames: ['ma'], schema: modelAccessSchema,
+    kind: 'ModelAccess',
+    plural: 'modelaccesses',
+    singular: 'modelaccess',
+    shortNames: ['ma'],
+    schema: modelAccessSchema,
     columns: [
       { name: 'TENANT', type: 'string', jsonPath: '.spec.tenantRef.name', description: 'The tenant.' },
       { name: 'MODEL', type: 'string', jsonPath: '.spec.model', description: 'The model.' },
-      ready(), reason,
+      ready(),
+      reason,
       { name: 'TOKENS (MONTH)', type: 'integer', jsonPath: '.status.usage.totalTokens', description: 'Tokens this month.' },
       { name: 'QUOTA %', type: 'integer', jsonPath: '.status.usage.percentOfQuota', description: 'Share of the quota used.' },
-      { name: 'PROFILE', type: 'string', jsonPath: '.status.inferenceProfileArn', priority: 1, description: 'Application inference profile.' },
+      {
+        name: 'PROFILE',
+        type: 'string',
+        jsonPath: '.status.inferenceProfileArn',
+        priority: 1,
+        description: 'Application inference profile.',
+      },
       age,
     ],
   },
@@ -71,15 +109,24 @@ export function customResourceDefinitions(): CrdManifest[] {
     spec: {
       group: GROUP,
       scope: 'Cluster',
-      names: { kind: c.kind, listKind: `${c.kind}List`, plural: c.plural, singular: c.singular, shortNames: c.shortNames, categories: ['rag'] },
-      versions: [{
-        name: VERSION,
-        served: true,
-        storage: true,
-        subresources: { status: {} },
-        additionalPrinterColumns: c.columns,
-        schema: { openAPIV3Schema: c.schema },
-      }],
+      names: {
+        kind: c.kind,
+        listKind: `${c.kind}List`,
+        plural: c.plural,
+        singular: c.singular,
+        shortNames: c.shortNames,
+        categories: ['rag'],
+      },
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: c.columns,
+          schema: { openAPIV3Schema: c.schema },
+        },
+      ],
     },
   }));
 }

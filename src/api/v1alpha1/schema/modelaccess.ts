@@ -6,7 +6,8 @@ import { quotaSchema } from './tenanttier.js';
 /** spec and status of ModelAccess. */
 export const modelAccessSchema: Schema = {
   type: 'object',
-  description: 'A ModelAccess grants a tenant one approved Bedrock model through its own application inference profile, meters its tokens and cost, and enforces its quota.',
+  description:
+    'A ModelAccess grants a tenant one approved Bedrock model through its own application inference profile, meters its tokens and cost, and enforces its quota.',
   required: ['spec'],
   properties: {
     spec: {
@@ -24,15 +25,26 @@ export const modelAccessSchema: Schema = {
           'spec.tenantRef is immutable: create a new ModelAccess for the other tenant',
         ),
         model: immutable(
-          { type: 'string', minLength: 1, maxLength: 2048, pattern: '^[a-zA-Z0-9._:/-]+$', description: 'Bedrock model id (or system inference profile id); must be on the operator\'s approved list.' },
+          {
+            type: 'string',
+            minLength: 1,
+            maxLength: 2048,
+            pattern: '^[a-zA-Z0-9._:/-]+$',
+            description: "Bedrock model id (or system inference profile id); must be on the operator's approved list.",
+          },
           'spec.model is immutable: create a new ModelAccess for the other model',
         ),
         quota: {
           ...quotaSchema,
-          description: 'Token quota; without one the tier\'s defaultQuota applies.',
+          description: "Token quota; without one the tier's defaultQuota applies.",
           properties: {
             ...quotaSchema.properties,
-            onExceeded: { type: 'string', enum: ['Throttle', 'Alert'], default: 'Throttle', description: '`Throttle`: deny access until the window resets. `Alert`: only a condition, an Event and a metric.' },
+            onExceeded: {
+              type: 'string',
+              enum: ['Throttle', 'Alert'],
+              default: 'Throttle',
+              description: '`Throttle`: deny access until the window resets. `Alert`: only a condition, an Event and a metric.',
+            },
           },
         },
       },
@@ -41,9 +53,16 @@ export const modelAccessSchema: Schema = {
       type: 'object',
       description: 'Observed state of the grant, written by the operator.',
       properties: {
-        observedGeneration: { type: 'integer', format: 'int64', description: 'The generation the status reflects; moves only after a fully successful pass.' },
+        observedGeneration: {
+          type: 'integer',
+          format: 'int64',
+          description: 'The generation the status reflects; moves only after a fully successful pass.',
+        },
         conditions,
-        inferenceProfileArn: { type: 'string', description: 'The tenant\'s application inference profile for the model; invoke the model through it.' },
+        inferenceProfileArn: {
+          type: 'string',
+          description: "The tenant's application inference profile for the model; invoke the model through it.",
+        },
         usage: {
           ...usageSchema,
           properties: {

@@ -2,7 +2,7 @@
 import { type Schema, conditions, dnsLabel, immutable, knowledgeBaseSettings } from './common.js';
 
 const kbOverrides = knowledgeBaseSettings(
-  'Overrides of the tier\'s knowledge base defaults; allowed for bridge and silo tiers only. embeddingModel, dimensions and chunking cannot change once set.',
+  "Overrides of the tier's knowledge base defaults; allowed for bridge and silo tiers only. embeddingModel, dimensions and chunking cannot change once set.",
   false,
 );
 const kbProps = kbOverrides.properties ?? {};
@@ -10,13 +10,25 @@ const kbImmutable: Schema = {
   ...kbOverrides,
   properties: {
     ...kbProps,
-    embeddingModel: immutable(kbProps.embeddingModel ?? {}, 'knowledgeBase.embeddingModel is immutable: existing vectors were made with it; create a new tenant to change it'),
-    dimensions: immutable(kbProps.dimensions ?? {}, 'knowledgeBase.dimensions is immutable: the vector index was built with it; create a new tenant to change it'),
-    chunking: immutable(kbProps.chunking ?? {}, 'knowledgeBase.chunking is immutable: AWS cannot change a data source\'s chunking; create a new tenant to change it'),
+    embeddingModel: immutable(
+      kbProps.embeddingModel ?? {},
+      'knowledgeBase.embeddingModel is immutable: existing vectors were made with it; create a new tenant to change it',
+    ),
+    dimensions: immutable(
+      kbProps.dimensions ?? {},
+      'knowledgeBase.dimensions is immutable: the vector index was built with it; create a new tenant to change it',
+    ),
+    chunking: immutable(
+      kbProps.chunking ?? {},
+      "knowledgeBase.chunking is immutable: AWS cannot change a data source's chunking; create a new tenant to change it",
+    ),
   },
   'x-kubernetes-validations': [
     ...(kbOverrides['x-kubernetes-validations'] ?? []),
-    { rule: 'has(self.embeddingModel) == has(oldSelf.embeddingModel) && has(self.dimensions) == has(oldSelf.dimensions) && has(self.chunking) == has(oldSelf.chunking)', message: 'knowledgeBase.embeddingModel, dimensions and chunking cannot be added or removed after creation' },
+    {
+      rule: 'has(self.embeddingModel) == has(oldSelf.embeddingModel) && has(self.dimensions) == has(oldSelf.dimensions) && has(self.chunking) == has(oldSelf.chunking)',
+      message: 'knowledgeBase.embeddingModel, dimensions and chunking cannot be added or removed after creation',
+    },
   ],
 };
 
@@ -24,16 +36,16 @@ const iamRoleArn: Schema = { type: 'string', pattern: '^arn:aws[a-z-]*:iam::[0-9
 
 const resources: Schema = {
   type: 'object',
-  description: 'Identifiers of the AWS resources that serve this tenant (its own or the tier\'s).',
+  description: "Identifiers of the AWS resources that serve this tenant (its own or the tier's).",
   properties: {
-    bucket: { type: 'string', description: 'S3 bucket holding the tenant\'s documents.' },
-    prefix: { type: 'string', description: 'Key prefix of the tenant\'s documents in the bucket.' },
-    kmsKeyArn: { type: 'string', description: 'KMS key encrypting the tenant\'s data, when the tier uses one.' },
-    roleArn: { type: 'string', description: 'IAM role the tenant\'s application assumes.' },
+    bucket: { type: 'string', description: "S3 bucket holding the tenant's documents." },
+    prefix: { type: 'string', description: "Key prefix of the tenant's documents in the bucket." },
+    kmsKeyArn: { type: 'string', description: "KMS key encrypting the tenant's data, when the tier uses one." },
+    roleArn: { type: 'string', description: "IAM role the tenant's application assumes." },
     knowledgeBaseRoleArn: { type: 'string', description: 'Service role Bedrock uses for the knowledge base.' },
     collectionArn: { type: 'string', description: 'OpenSearch Serverless collection holding the vectors.' },
     collectionEndpoint: { type: 'string', description: 'Data-plane endpoint of the collection.' },
-    indexName: { type: 'string', description: 'Vector index holding the tenant\'s vectors.' },
+    indexName: { type: 'string', description: "Vector index holding the tenant's vectors." },
     knowledgeBaseId: { type: 'string', description: 'Bedrock knowledge base id to query.' },
     dataSourceId: { type: 'string', description: 'Bedrock data source id.' },
   },
@@ -63,7 +75,7 @@ export const usageSchema: Schema = {
     inputTokens: { type: 'integer', format: 'int64', description: 'Input tokens this window.' },
     outputTokens: { type: 'integer', format: 'int64', description: 'Output tokens this window.' },
     totalTokens: { type: 'integer', format: 'int64', description: 'Input plus output tokens this window.' },
-    costUSD: { type: 'string', description: 'Cost this window in US dollars, from the operator\'s price table, as a decimal string.' },
+    costUSD: { type: 'string', description: "Cost this window in US dollars, from the operator's price table, as a decimal string." },
     updatedAt: { type: 'string', format: 'date-time', description: 'When the numbers were read.' },
   },
 };
@@ -71,34 +83,49 @@ export const usageSchema: Schema = {
 /** spec and status of Tenant. */
 export const tenantSchema: Schema = {
   type: 'object',
-  description: 'A Tenant is one customer of the platform. The operator builds its RAG stack in AWS as its tier prescribes and reports what exists on status.',
+  description:
+    'A Tenant is one customer of the platform. The operator builds its RAG stack in AWS as its tier prescribes and reports what exists on status.',
   required: ['spec'],
   'x-kubernetes-validations': [
-    { rule: "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$') && size(self.metadata.name) <= 63", message: 'metadata.name must be a DNS-1123 label (lowercase letters, digits and dashes, starting with a letter, at most 63 characters): AWS resource names are derived from it' },
+    {
+      rule: "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$') && size(self.metadata.name) <= 63",
+      message:
+        'metadata.name must be a DNS-1123 label (lowercase letters, digits and dashes, starting with a letter, at most 63 characters): AWS resource names are derived from it',
+    },
   ],
   properties: {
     spec: {
       type: 'object',
-      description: "The tenant's tier, overrides, who may use its role, where to publish connection details, and what to do in AWS on deletion.",
+      description:
+        "The tenant's tier, overrides, who may use its role, where to publish connection details, and what to do in AWS on deletion.",
       required: ['tier'],
       properties: {
         tier: immutable(
-          { ...dnsLabel, description: 'Name of the TenantTier. Immutable: moving a tenant between tiers is a migration the operator does not do yet.' },
+          {
+            ...dnsLabel,
+            description: 'Name of the TenantTier. Immutable: moving a tenant between tiers is a migration the operator does not do yet.',
+          },
           'spec.tier is immutable: moving a tenant to another tier is not supported yet; create a new Tenant in the other tier',
         ),
         displayName: { type: 'string', maxLength: 200, description: 'Human-readable name, used in AWS descriptions.' },
         knowledgeBase: kbImmutable,
         access: {
           type: 'object',
-          description: 'Who may assume the tenant\'s IAM role: an EKS Pod Identity service account, or IAM principals. Exactly one.',
+          description: "Who may assume the tenant's IAM role: an EKS Pod Identity service account, or IAM principals. Exactly one.",
           properties: {
             podIdentity: {
               type: 'object',
-              description: 'The Kubernetes service account of the tenant\'s application (EKS Pod Identity).',
+              description: "The Kubernetes service account of the tenant's application (EKS Pod Identity).",
               required: ['namespace', 'serviceAccount'],
               properties: {
                 namespace: { ...dnsLabel, description: 'Namespace of the service account.' },
-                serviceAccount: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', description: 'Name of the service account.' },
+                serviceAccount: {
+                  type: 'string',
+                  minLength: 1,
+                  maxLength: 253,
+                  pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+                  description: 'Name of the service account.',
+                },
               },
             },
             principals: {
@@ -111,32 +138,62 @@ export const tenantSchema: Schema = {
             },
           },
           'x-kubernetes-validations': [
-            { rule: 'has(self.podIdentity) != has(self.principals)', message: 'set exactly one of access.podIdentity and access.principals' },
+            {
+              rule: 'has(self.podIdentity) != has(self.principals)',
+              message: 'set exactly one of access.podIdentity and access.principals',
+            },
           ],
         },
         connection: {
           type: 'object',
-          description: 'Where to write a ConfigMap with the ids and endpoints the tenant\'s application needs.',
+          description: "Where to write a ConfigMap with the ids and endpoints the tenant's application needs.",
           required: ['namespace'],
           properties: {
             namespace: { ...dnsLabel, description: 'Namespace of the ConfigMap.' },
-            configMapName: { type: 'string', default: 'rag-connection', minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', description: 'Name of the ConfigMap.' },
+            configMapName: {
+              type: 'string',
+              default: 'rag-connection',
+              minLength: 1,
+              maxLength: 253,
+              pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+              description: 'Name of the ConfigMap.',
+            },
           },
         },
-        deletionPolicy: { type: 'string', enum: ['Delete', 'Retain'], default: 'Retain', description: 'What happens in AWS when the Tenant is deleted: `Delete` removes everything the tenant owns, `Retain` leaves AWS untouched. Defaults to Retain so an accidental delete or GitOps prune never destroys data.' },
-        suspend: { type: 'boolean', default: false, description: 'Stop reconciling the tenant in AWS; model access is denied while suspended.' },
+        deletionPolicy: {
+          type: 'string',
+          enum: ['Delete', 'Retain'],
+          default: 'Retain',
+          description:
+            'What happens in AWS when the Tenant is deleted: `Delete` removes everything the tenant owns, `Retain` leaves AWS untouched. Defaults to Retain so an accidental delete or GitOps prune never destroys data.',
+        },
+        suspend: {
+          type: 'boolean',
+          default: false,
+          description: 'Stop reconciling the tenant in AWS; model access is denied while suspended.',
+        },
       },
     },
     status: {
       type: 'object',
       description: 'Observed state of the tenant, written by the operator.',
       properties: {
-        observedGeneration: { type: 'integer', format: 'int64', description: 'The generation the status reflects; moves only after a fully successful pass.' },
+        observedGeneration: {
+          type: 'integer',
+          format: 'int64',
+          description: 'The generation the status reflects; moves only after a fully successful pass.',
+        },
         conditions,
-        isolation: { type: 'string', description: 'Isolation pattern of the tenant\'s tier.' },
+        isolation: { type: 'string', description: "Isolation pattern of the tenant's tier." },
         resources,
         ingestion,
-        usage: { ...usageSchema, properties: { ...usageSchema.properties, storageBytes: { type: 'integer', format: 'int64', description: 'Bytes stored under the tenant\'s bucket or prefix.' } } },
+        usage: {
+          ...usageSchema,
+          properties: {
+            ...usageSchema.properties,
+            storageBytes: { type: 'integer', format: 'int64', description: "Bytes stored under the tenant's bucket or prefix." },
+          },
+        },
       },
     },
   },

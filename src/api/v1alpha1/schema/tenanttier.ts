@@ -6,7 +6,12 @@ const quota: Schema = {
   description: 'Token quota per window; at least one of tokensPerDay and tokensPerMonth.',
   properties: {
     tokensPerDay: { type: 'integer', format: 'int64', minimum: 1, description: 'Input plus output tokens allowed per UTC day.' },
-    tokensPerMonth: { type: 'integer', format: 'int64', minimum: 1, description: 'Input plus output tokens allowed per UTC calendar month.' },
+    tokensPerMonth: {
+      type: 'integer',
+      format: 'int64',
+      minimum: 1,
+      description: 'Input plus output tokens allowed per UTC calendar month.',
+    },
   },
   'x-kubernetes-validations': [
     { rule: 'has(self.tokensPerDay) || has(self.tokensPerMonth)', message: 'set tokensPerDay, tokensPerMonth or both' },
@@ -34,7 +39,8 @@ const sharedStatus: Schema = {
 /** spec and status of TenantTier. */
 export const tenantTierSchema: Schema = {
   type: 'object',
-  description: 'A TenantTier defines what a tier of tenants gets: the isolation pattern (pool, bridge or silo), knowledge base defaults, encryption, ingestion schedule and default quota.',
+  description:
+    'A TenantTier defines what a tier of tenants gets: the isolation pattern (pool, bridge or silo), knowledge base defaults, encryption, ingestion schedule and default quota.',
   required: ['spec'],
   properties: {
     spec: {
@@ -43,20 +49,39 @@ export const tenantTierSchema: Schema = {
       required: ['isolation'],
       properties: {
         isolation: immutable(
-          { type: 'string', enum: ['pool', 'bridge', 'silo'], description: 'Isolation pattern. `pool`: one bucket, collection, index and knowledge base per tier, tenants separated by prefix and metadata filter. `bridge`: tier bucket and collection, a knowledge base and index per tenant. `silo`: everything per tenant. Immutable.' },
+          {
+            type: 'string',
+            enum: ['pool', 'bridge', 'silo'],
+            description:
+              'Isolation pattern. `pool`: one bucket, collection, index and knowledge base per tier, tenants separated by prefix and metadata filter. `bridge`: tier bucket and collection, a knowledge base and index per tenant. `silo`: everything per tenant. Immutable.',
+          },
           'isolation is immutable: create a new tier with the pattern you want and move tenants to it',
         ),
         knowledgeBase: {
-          ...knowledgeBaseSettings('Knowledge base defaults for the tier\'s tenants. Bridge and silo tenants may override embeddingModel, dimensions, chunking and vectorIndex.', true),
+          ...knowledgeBaseSettings(
+            "Knowledge base defaults for the tier's tenants. Bridge and silo tenants may override embeddingModel, dimensions, chunking and vectorIndex.",
+            true,
+          ),
           default: {},
         },
-        dataDeletionPolicy: { type: 'string', enum: ['Delete', 'Retain'], default: 'Delete', description: 'What Bedrock does with vectors when a data source is deleted: `Delete` (Bedrock DELETE) or `Retain` (RETAIN).' },
+        dataDeletionPolicy: {
+          type: 'string',
+          enum: ['Delete', 'Retain'],
+          default: 'Delete',
+          description: 'What Bedrock does with vectors when a data source is deleted: `Delete` (Bedrock DELETE) or `Retain` (RETAIN).',
+        },
         storage: {
           type: 'object',
           default: {},
           description: 'Document storage settings.',
           properties: {
-            encryption: { type: 'string', enum: ['AwsOwned', 'TierKey', 'TenantKey'], default: 'AwsOwned', description: 'Encryption at rest: `AwsOwned` keys, one `TierKey` (KMS) for the tier, or a `TenantKey` (KMS) per tenant (silo only).' },
+            encryption: {
+              type: 'string',
+              enum: ['AwsOwned', 'TierKey', 'TenantKey'],
+              default: 'AwsOwned',
+              description:
+                'Encryption at rest: `AwsOwned` keys, one `TierKey` (KMS) for the tier, or a `TenantKey` (KMS) per tenant (silo only).',
+            },
           },
         },
         ingestion: {
@@ -64,24 +89,41 @@ export const tenantTierSchema: Schema = {
           default: {},
           description: 'When new documents are synced into the knowledge base.',
           properties: {
-            interval: { ...duration, default: '1h', description: 'How often each tenant\'s documents are synced, e.g. `15m`, `1h`. At least 5m; AWS starts at most one ingestion job per 10 s per account.' },
+            interval: {
+              ...duration,
+              default: '1h',
+              description:
+                "How often each tenant's documents are synced, e.g. `15m`, `1h`. At least 5m; AWS starts at most one ingestion job per 10 s per account.",
+            },
           },
           'x-kubernetes-validations': [
             { rule: "!has(self.interval) || duration(self.interval) >= duration('5m')", message: 'ingestion.interval must be at least 5m' },
           ],
         },
-        defaultQuota: { ...quota, description: 'Quota applied to a ModelAccess of this tier\'s tenants that sets none.' },
-        maxTenants: { type: 'integer', minimum: 1, maximum: 100000, description: 'Most tenants the tier admits; further tenants get Ready=False, reason TierFull. Unset: no limit beyond AWS quotas.' },
+        defaultQuota: { ...quota, description: "Quota applied to a ModelAccess of this tier's tenants that sets none." },
+        maxTenants: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 100000,
+          description: 'Most tenants the tier admits; further tenants get Ready=False, reason TierFull. Unset: no limit beyond AWS quotas.',
+        },
       },
       'x-kubernetes-validations': [
-        { rule: "!has(self.storage) || !has(self.storage.encryption) || self.storage.encryption != 'TenantKey' || self.isolation == 'silo'", message: 'storage.encryption TenantKey needs isolation silo: use TierKey or AwsOwned for pool and bridge tiers' },
+        {
+          rule: "!has(self.storage) || !has(self.storage.encryption) || self.storage.encryption != 'TenantKey' || self.isolation == 'silo'",
+          message: 'storage.encryption TenantKey needs isolation silo: use TierKey or AwsOwned for pool and bridge tiers',
+        },
       ],
     },
     status: {
       type: 'object',
       description: 'Observed state of the tier, written by the operator.',
       properties: {
-        observedGeneration: { type: 'integer', format: 'int64', description: 'The generation the status reflects; moves only after a fully successful pass.' },
+        observedGeneration: {
+          type: 'integer',
+          format: 'int64',
+          description: 'The generation the status reflects; moves only after a fully successful pass.',
+        },
         conditions,
         tenantCount: { type: 'integer', description: 'Tenants that name this tier.' },
         shared: sharedStatus,
