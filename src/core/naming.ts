@@ -1,0 +1,74 @@
+/**
+ * Deterministic AWS names. Every name is `<prefix>-<cluster>-<owner>` plus a role suffix, where
+ * the owner is `t-<tenant>` or `tier-<tier>` (so a tenant and a tier can never share a name),
+ * trimmed to the service's limit with a short hash of the untrimmed name when too long: the same
+ * object always maps to the same names and two objects never collide.
+ */
+import { createHash } from 'node:crypto';
+
+/** What every name is derived from (from the operator's config and the account it runs in). */
+export interface NamingContext {
+  prefix: string;
+  cluster: string;
+  accountId: string;
+  region: string;
+}
+
+/** Who owns a resource: a tenant, or a tier's shared resources. */
+export type Owner = { kind: 'Tenant'; name: string } | { kind: 'TenantTier'; name: string };
+
+/** An 8-character base-36 digest of `s`. */
+export function shortHash(s: string): string {
+  const n = BigInt(`0x${createHash('sha256').update(s).digest('hex').slice(0, 16)}`);
+  return n.toString(36).padStart(8, '0').slice(-8);
+}
+
+/** Fits `name` into `max` characters, replacing the tail with `-<hash>` when it is too long. */
+export function fit(name: string, max: number, separator = '-'): string {
+  if (name.length <= max) return name;
+  const hash = shortHash(name);
+  const head = name.slice(0, max - hash.length - separator.length).replace(/[-_.]+$/, '');
+  return `${head}${separator}${hash}`;
+}
+
+function ownerPart(owner: Owner): string {
+  return owner.kind === 'Tenant' ? `t-${owner.name}` : `tier-${owner.name}`;
+}
+
+function base(ctx: NamingContext, owner: Owner): string {
+  return `${ctx.prefix}-${ctx.cluster}-${ownerPart(owner)}`;
+}
+
+/** S3 bucket: 3-63, lowercase, globally unique, so the account and Region are part of it. */
+export function bucketName(ctx: NamingContext, owner: Owner): string {
+  const suffix = `-${ctx.accountId}-${ctx.region}`;
+  return fit(base(ctx, owner), 63 - suffix.length) + suffix;
+}
+
+/** IAM role names (1-64, `[\w+=,.@-]+`); roles live under the path {@link ROLE_PATH}. */
+export function roleName(ctx: NamingContext, owner: Owner, purpose: 'kb' | 'app'): string {
+  return fit(`${base(ctx, owner)}-${purpose}`, 64);
+}
+
+/** The IAM path of every role the operator creates; its own policy only allows this path. */
+export const ROLE_PATH = '/rag-tenant/';
+
+/** OpenSearch Serverless collection and policy names: 3-32, `[a-z][a-z0-9-]+`. */
+export function collectionName(ctx: NamingContext, owner: Owner): string {
+  return fit(base(ctx, owner), 32);
+}
+
+/** KMS alias: `alias/` + `[a-zA-Z0-9:/_-]`, up to 256. */
+export function keyAlias(ctx: NamingContext, owner: Owner): string {
+  return `alias/${fit(base(ctx, owner), 240)}`;
+}
+
+/** Bedrock knowledge base and data source names: `([0-9a-zA-Z][_-]?){1,100}`. */
+export function knowledgeBaseName(ctx: NamingContext, owner: Owner): string {
+  return fit(base(ctx, owner).replace(/-{2,}/g, '-'), 100);
+}
+
+/** The key prefix of a tenant's documents in a shared tier bucket. */
+export function tenantPrefix(tenant: string): string {
+  return `tenants/${tenant}/`;
+}

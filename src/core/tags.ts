@@ -1,0 +1,60 @@
+/** Ownership tags on every AWS resource: who owns it, so it can be found and adopted after a crash. */
+import { GROUP } from '../api/v1alpha1/constants.js';
+
+/** Tag keys. */
+export const TAG = {
+  cluster: `${GROUP}/cluster`,
+  kind: `${GROUP}/kind`,
+  name: `${GROUP}/name`,
+  uid: `${GROUP}/uid`,
+  tier: `${GROUP}/tier`,
+  managedBy: 'managed-by',
+} as const;
+
+/** The value of the managed-by tag. */
+export const MANAGED_BY = 'tenant-rag-operator';
+
+/** The owner of a resource as tags record it. */
+export interface OwnerRef {
+  cluster: string;
+  kind: 'Tenant' | 'TenantTier';
+  name: string;
+  uid: string;
+  tier: string;
+}
+
+/** The tags for a resource owned by `owner`. */
+export function ownerTags(owner: OwnerRef): Record<string, string> {
+  return {
+    [TAG.cluster]: owner.cluster,
+    [TAG.kind]: owner.kind,
+    [TAG.name]: owner.name,
+    [TAG.uid]: owner.uid,
+    [TAG.tier]: owner.tier,
+    [TAG.managedBy]: MANAGED_BY,
+  };
+}
+
+/** Whether tags found on a resource say it belongs to `owner` (same cluster, kind and name). */
+export function ownedBy(tags: Record<string, string | undefined>, owner: OwnerRef): boolean {
+  return (
+    tags[TAG.cluster] === owner.cluster &&
+    tags[TAG.kind] === owner.kind &&
+    tags[TAG.name] === owner.name &&
+    tags[TAG.managedBy] === MANAGED_BY
+  );
+}
+
+/** Tag keys whose values differ from `want` (missing keys included), for drift repair. */
+export function tagDrift(have: Record<string, string | undefined>, want: Record<string, string>): string[] {
+  return Object.keys(want)
+    .filter((k) => have[k] !== want[k])
+    .sort();
+}
+
+/** Converts a tag list of any casing (`Key`/`Value` or `key`/`value`) to a map. */
+export function tagMap(list: readonly { Key?: string; Value?: string }[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of list ?? []) if (t.Key !== undefined) out[t.Key] = t.Value ?? '';
+  return out;
+}
