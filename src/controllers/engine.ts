@@ -17,6 +17,8 @@ export interface EngineResult {
   requeueAfterMs?: number;
   /** True when every resource reached its desired state (or is gone, when deleting). */
   complete: boolean;
+  /** Identifiers published by the resources observed ready on this pass. */
+  outputs: Record<string, string>;
 }
 
 /** How soon to look again after a create, update or delete was sent. */
@@ -31,6 +33,12 @@ export async function runResources(
 ): Promise<EngineResult> {
   const ordered = deleting ? [...resources].reverse() : resources;
   const components = new Map<string, ConditionInput>();
+  const outputs: Record<string, string> = {};
+  const result = (extra: { requeueAfterMs?: number; complete: boolean }): EngineResult => ({
+    components: [...components.values()],
+    outputs,
+    ...extra,
+  });
   const set = (type: string, status: ConditionInput['status'], reason: string, message: string): void => {
     components.set(type, { type, status, reason, message });
   };
@@ -41,6 +49,7 @@ export async function runResources(
     const observation = spec === undefined && !deleting ? { state: 'absent' as const } : await driver.observe(ctx, spec, r.ids);
     const diff = observation.state === 'ready' && spec !== undefined ? driver.compare(spec, observation.observed) : [];
     const action = planStep(spec !== undefined, observation, diff, deleting);
+    if (observation.state === 'ready' && !deleting) Object.assign(outputs, driver.outputs?.(observation.observed));
     switch (action.type) {
       case 'none':
         if (!components.has(type))
@@ -51,27 +60,27 @@ export async function runResources(
         await onCreated(driver.kind, ids);
         ctx.logger.info({ kind: driver.kind, ids }, 'created');
         set(type, 'False', 'Creating', `${driver.kind} was created; waiting for it to be ready`);
-        return { components: [...components.values()], requeueAfterMs: AFTER_MUTATION_MS, complete: false };
+        return result({ requeueAfterMs: AFTER_MUTATION_MS, complete: false });
       }
       case 'update':
         if (observation.state !== 'ready') break;
         await driver.update(ctx, spec, observation.observed, action.diff);
         ctx.logger.info({ kind: driver.kind, diff: action.diff }, 'updated');
         set(type, 'False', 'Updating', `${driver.kind} differed in ${action.diff.join(', ')}; updated`);
-        return { components: [...components.values()], requeueAfterMs: AFTER_MUTATION_MS, complete: false };
+        return result({ requeueAfterMs: AFTER_MUTATION_MS, complete: false });
       case 'delete':
         if (observation.state === 'absent') break;
         await driver.delete(ctx, observation.observed);
         ctx.logger.info({ kind: driver.kind }, 'deleted');
         set(type, 'False', 'Deleting', `${driver.kind} is being deleted`);
-        return { components: [...components.values()], requeueAfterMs: AFTER_MUTATION_MS, complete: false };
+        return result({ requeueAfterMs: AFTER_MUTATION_MS, complete: false });
       case 'wait':
         set(type, 'False', action.reason, action.message);
-        return { components: [...components.values()], requeueAfterMs: action.afterMs, complete: false };
+        return result({ requeueAfterMs: action.afterMs, complete: false });
       case 'fail':
         set(type, 'False', action.reason, action.message);
         throw new TerminalError(action.reason, action.message);
     }
   }
-  return { components: [...components.values()], complete: true };
+  return result({ complete: true });
 }

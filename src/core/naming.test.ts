@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MANAGED_BY, TAG, foreignOwner } from './tags.js';
 import { bucketName, collectionName, fit, keyAlias, knowledgeBaseName, roleName, shortHash } from './naming.js';
 
 const ctx = { prefix: 'rag', cluster: 'prod-eu-1', accountId: '111122223333', region: 'eu-central-1' };
@@ -51,5 +52,26 @@ describe('names', () => {
     expect(fit('abc', 3)).toBe('abc');
     expect(fit('abcdef-ghijkl', 10)).toBe(`a-${shortHash('abcdef-ghijkl')}`);
     expect(shortHash('x')).toMatch(/^[0-9a-z]{8}$/);
+  });
+});
+
+describe('foreignOwner', () => {
+  const owner = { cluster: 'c', kind: 'Tenant' as const, name: 'acme', uid: 'u', tier: 't' };
+  it.each([
+    { name: 'no tags: ours, adopt', tags: {}, want: undefined },
+    { name: 'partial tags of ours: adopt and repair', tags: { [TAG.cluster]: 'c' }, want: undefined },
+    {
+      name: 'another tenant',
+      tags: { [TAG.cluster]: 'c', [TAG.kind]: 'Tenant', [TAG.name]: 'other', [TAG.managedBy]: MANAGED_BY },
+      want: 'Tenant "other" of cluster "c"',
+    },
+    {
+      name: 'another cluster',
+      tags: { [TAG.cluster]: 'd', [TAG.kind]: 'Tenant', [TAG.name]: 'acme' },
+      want: 'Tenant "acme" of cluster "d"',
+    },
+    { name: 'another manager', tags: { [TAG.managedBy]: 'terraform' }, want: 'a resource managed by "terraform"' },
+  ])('$name', ({ tags, want }) => {
+    expect(foreignOwner(tags, owner)).toBe(want);
   });
 });

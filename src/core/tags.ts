@@ -58,3 +58,18 @@ export function tagMap(list: readonly { Key?: string; Value?: string }[] | undef
   for (const t of list ?? []) if (t.Key !== undefined) out[t.Key] = t.Value ?? '';
   return out;
 }
+
+/**
+ * When a resource found by its deterministic name carries tags naming another owner (another
+ * cluster, kind or name, or another manager), who that is. Undefined when the tags are ours,
+ * partly ours or missing: a create of ours that crashed before tagging, or tags someone edited,
+ * which the driver adopts and repairs.
+ */
+export function foreignOwner(tags: Record<string, string | undefined>, owner: OwnerRef): string | undefined {
+  const differs = (key: string, want: string): boolean => tags[key] !== undefined && tags[key] !== want;
+  if (differs(TAG.managedBy, MANAGED_BY)) return `a resource managed by "${tags[TAG.managedBy] ?? ''}"`;
+  if (differs(TAG.cluster, owner.cluster) || differs(TAG.kind, owner.kind) || differs(TAG.name, owner.name)) {
+    return `${tags[TAG.kind] ?? '?'} "${tags[TAG.name] ?? '?'}" of cluster "${tags[TAG.cluster] ?? '?'}"`;
+  }
+  return undefined;
+}

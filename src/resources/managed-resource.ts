@@ -32,8 +32,10 @@ export interface ManagedResource<Spec, Observed> {
   compare(spec: Spec, observed: Observed): Diff;
   create(ctx: DriverContext, spec: Spec): Promise<ExternalIds>;
   update(ctx: DriverContext, spec: Spec, observed: Observed, diff: Diff): Promise<void>;
-  /** Deletes; NotFound counts as success. */
+  /** Deletes; NotFound counts as success. A delete may take several passes (observe decides). */
   delete(ctx: DriverContext, observed: Observed): Promise<void>;
+  /** Identifiers to publish on status (bucket name, role ARN, ...), from what was observed. */
+  outputs?(observed: Observed): Record<string, string>;
 }
 
 /** A driver bound to the desired spec of one object (undefined: must not exist). */

@@ -1,0 +1,43 @@
+/** The AWS SDK v3 clients, built once with the standard retry mode and the shared rate budgets. */
+import { IAMClient } from '@aws-sdk/client-iam';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { attachBudgets, type RateBudgets } from './budgets.js';
+
+/** Every client the drivers use. Endpoints follow the SDK's AWS_ENDPOINT_URL_<SERVICE> settings. */
+export interface AwsClients {
+  s3: S3Client;
+  iam: IAMClient;
+  sts: STSClient;
+  kms: KMSClient;
+}
+
+/** Options for building the clients. */
+export interface AwsClientOptions {
+  region: string;
+  /** Path-style S3 addressing, for S3-compatible endpoints and emulators. */
+  s3ForcePathStyle: boolean;
+  maxAttempts: number;
+  budgets: RateBudgets;
+}
+
+/** Builds the clients and attaches the rate budgets to each. */
+export function createAwsClients(o: AwsClientOptions): AwsClients {
+  const common = { region: o.region, maxAttempts: o.maxAttempts, retryMode: 'standard' as const };
+  const clients: AwsClients = {
+    s3: new S3Client({ ...common, forcePathStyle: o.s3ForcePathStyle }),
+    iam: new IAMClient(common),
+    sts: new STSClient(common),
+    kms: new KMSClient(common),
+  };
+  for (const [service, client] of Object.entries(clients)) attachBudgets(client as never, service, o.budgets);
+  return clients;
+}
+
+/** The account the operator runs in (asked once at start-up). */
+export async function callerAccount(sts: STSClient): Promise<string> {
+  const id = await sts.send(new GetCallerIdentityCommand({}));
+  if (!id.Account) throw new Error('STS GetCallerIdentity returned no account');
+  return id.Account;
+}

@@ -1,0 +1,116 @@
+/**
+ * The policies of the two roles the operator creates per tenant (or per pool tier): the knowledge
+ * base's service role, assumed by Bedrock, and the tenant's own role, assumed by its application.
+ * Every statement names only the owner's own bucket or prefix, key, collection and knowledge base.
+ */
+import { type PolicyDocument, type Statement, policy } from './document.js';
+
+/** Where the owner's documents and vectors live. */
+export interface DataScope {
+  partition?: string;
+  region: string;
+  accountId: string;
+  bucket: string;
+  /** Set for pool and bridge tenants: their prefix in the tier bucket. */
+  prefix?: string;
+  kmsKeyArn?: string;
+  collectionArn?: string;
+  knowledgeBaseId?: string;
+}
+
+const arn = (s: DataScope, service: string, resource: string, withRegion = true): string =>
+  `arn:${s.partition ?? 'aws'}:${service}:${withRegion ? s.region : ''}:${withRegion || service !== 's3' ? s.accountId : ''}:${resource}`;
+const bucketArn = (s: DataScope): string => `arn:${s.partition ?? 'aws'}:s3:::${s.bucket}`;
+const objectsArn = (s: DataScope): string => `${bucketArn(s)}/${s.prefix ?? ''}*`;
+
+/** Trust policy of a knowledge base service role: only Bedrock, only for this account's KBs. */
+export function knowledgeBaseTrust(s: DataScope): PolicyDocument {
+  return policy({
+    Effect: 'Allow',
+    Principal: { Service: 'bedrock.amazonaws.com' },
+    Action: 'sts:AssumeRole',
+    Condition: {
+      StringEquals: { 'aws:SourceAccount': s.accountId },
+      ArnLike: { 'aws:SourceArn': arn(s, 'bedrock', 'knowledge-base/*') },
+    },
+  });
+}
+
+function listBucket(s: DataScope, sid: string): Statement {
+  return {
+    Sid: sid,
+    Effect: 'Allow',
+    Action: 's3:ListBucket',
+    Resource: bucketArn(s),
+    ...(s.prefix ? { Condition: { StringLike: { 's3:prefix': [`${s.prefix}*`] } } } : {}),
+  };
+}
+
+/** Permissions of a knowledge base service role: embed, read its documents, write its vectors. */
+export function knowledgeBasePermissions(s: DataScope & { embeddingModelId: string }): PolicyDocument {
+  const statements: Statement[] = [
+    {
+      Sid: 'Embed',
+      Effect: 'Allow',
+      Action: 'bedrock:InvokeModel',
+      Resource: `arn:${s.partition ?? 'aws'}:bedrock:${s.region}::foundation-model/${s.embeddingModelId}`,
+    },
+    listBucket(s, 'ListDocuments'),
+    { Sid: 'ReadDocuments', Effect: 'Allow', Action: 's3:GetObject', Resource: objectsArn(s) },
+  ];
+  if (s.collectionArn) statements.push({ Sid: 'VectorStore', Effect: 'Allow', Action: 'aoss:APIAccessAll', Resource: s.collectionArn });
+  if (s.kmsKeyArn) {
+    statements.push({ Sid: 'DecryptDocuments', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: s.kmsKeyArn });
+  }
+  return policy(...statements);
+}
+
+/** Who may assume the tenant role. */
+export type TenantAccess = { podIdentity: { namespace: string; serviceAccount: string } } | { principals: string[] } | undefined;
+
+/**
+ * Trust policy of the tenant role: EKS Pod Identity for the tenant's service account (the
+ * association binds it; the session-tag conditions pin namespace and service account too), or
+ * the listed IAM roles. Without access, nobody may assume it.
+ */
+export function tenantTrust(s: DataScope, access: TenantAccess): PolicyDocument {
+  if (access && 'podIdentity' in access) {
+    return policy({
+      Effect: 'Allow',
+      Principal: { Service: 'pods.eks.amazonaws.com' },
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+      Condition: {
+        StringEquals: {
+          'aws:SourceAccount': s.accountId,
+          'aws:RequestTag/kubernetes-namespace': access.podIdentity.namespace,
+          'aws:RequestTag/kubernetes-service-account': access.podIdentity.serviceAccount,
+        },
+      },
+    });
+  }
+  if (access && 'principals' in access && access.principals.length > 0) {
+    return policy({ Effect: 'Allow', Principal: { AWS: [...access.principals].sort() }, Action: 'sts:AssumeRole' });
+  }
+  // No principal may assume the role until spec.access is set.
+  return policy({ Effect: 'Deny', Principal: { AWS: `arn:${s.partition ?? 'aws'}:iam::${s.accountId}:root` }, Action: 'sts:AssumeRole' });
+}
+
+/** Permissions of the tenant role: its own documents, its own knowledge base. */
+export function tenantPermissions(s: DataScope): PolicyDocument {
+  const statements: Statement[] = [
+    listBucket(s, 'ListOwnDocuments'),
+    { Sid: 'OwnDocuments', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: objectsArn(s) },
+  ];
+  if (s.knowledgeBaseId) {
+    statements.push({
+      Sid: 'QueryOwnKnowledgeBase',
+      Effect: 'Allow',
+      Action: ['bedrock:Retrieve', 'bedrock:RetrieveAndGenerate'],
+      Resource: arn(s, 'bedrock', `knowledge-base/${s.knowledgeBaseId}`),
+    });
+  }
+  if (s.kmsKeyArn) {
+    statements.push({ Sid: 'OwnKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: s.kmsKeyArn });
+  }
+  return policy(...statements);
+}

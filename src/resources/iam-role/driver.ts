@@ -1,0 +1,184 @@
+/**
+ * An IAM role under the operator's path, with a trust policy, inline policies (a policy of its
+ * own per role, as Bedrock requires for service roles), the configured permissions boundary and
+ * ownership tags. Deleting removes inline and attached policies first, as IAM requires.
+ */
+import {
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePermissionsBoundaryCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  type IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+  PutRolePermissionsBoundaryCommand,
+  PutRolePolicyCommand,
+  TagRoleCommand,
+  UpdateAssumeRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import { CONDITION } from '../../api/v1alpha1/constants.js';
+import { TerminalError } from '../../core/errors.js';
+import { type PolicyDocument, parsePolicy, samePolicy } from '../../core/policies/document.js';
+import { type OwnerRef, foreignOwner, ownerTags, tagDrift, tagMap } from '../../core/tags.js';
+import { classifyAwsError, isNotFound } from '../../adapters/aws/errors.js';
+import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
+
+/** The role as wanted. */
+export interface RoleSpec {
+  name: string;
+  path: string;
+  description: string;
+  owner: OwnerRef;
+  trust: PolicyDocument;
+  inline: Record<string, PolicyDocument>;
+  boundaryArn?: string;
+}
+
+/** The role as found. */
+export interface RoleObserved {
+  name: string;
+  arn: string;
+  trust: unknown;
+  inline: Record<string, unknown>;
+  attached: string[];
+  boundaryArn?: string;
+  tags: Record<string, string>;
+}
+
+/** The IAM role driver. */
+export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
+  readonly conditionType = CONDITION.IdentityReady;
+  constructor(
+    private readonly iam: IAMClient,
+    readonly kind: string,
+  ) {}
+
+  async observe(ctx: DriverContext, spec: RoleSpec): Promise<Observation<RoleObserved>> {
+    const opts = { abortSignal: ctx.signal };
+    let role;
+    try {
+      role = (await this.iam.send(new GetRoleCommand({ RoleName: spec.name }), opts)).Role;
+    } catch (e) {
+      if (isNotFound(e)) return { state: 'absent' };
+      throw e;
+    }
+    if (!role?.Arn) return { state: 'absent' };
+    const names = (await this.iam.send(new ListRolePoliciesCommand({ RoleName: spec.name }), opts)).PolicyNames ?? [];
+    const inline: Record<string, unknown> = {};
+    for (const PolicyName of names) {
+      const p = await this.iam.send(new GetRolePolicyCommand({ RoleName: spec.name, PolicyName }), opts);
+      inline[PolicyName] = parsePolicy(p.PolicyDocument);
+    }
+    const attached = (
+      (await this.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: spec.name }), opts)).AttachedPolicies ?? []
+    ).flatMap((p) => (p.PolicyArn ? [p.PolicyArn] : []));
+    const observed: RoleObserved = {
+      name: spec.name,
+      arn: role.Arn,
+      trust: parsePolicy(role.AssumeRolePolicyDocument),
+      inline,
+      attached,
+      boundaryArn: role.PermissionsBoundary?.PermissionsBoundaryArn,
+      tags: tagMap(role.Tags),
+    };
+    const other = foreignOwner(observed.tags, spec.owner);
+    if (other)
+      return {
+        state: 'failed',
+        observed,
+        reason: 'NameConflict',
+        message: `IAM role ${spec.name} already belongs to ${other}: rename or delete one of them`,
+      };
+    return { state: 'ready', observed };
+  }
+
+  compare(spec: RoleSpec, o: RoleObserved): string[] {
+    const diff: string[] = [];
+    if (!samePolicy(spec.trust, o.trust)) diff.push('trust');
+    const names = new Set([...Object.keys(spec.inline), ...Object.keys(o.inline)]);
+    for (const n of [...names].sort()) if (!samePolicy(spec.inline[n], o.inline[n])) diff.push(`inline:${n}`);
+    if (o.boundaryArn !== spec.boundaryArn) diff.push('boundary');
+    if (tagDrift(o.tags, ownerTags(spec.owner)).length) diff.push('tags');
+    return diff;
+  }
+
+  async create(ctx: DriverContext, spec: RoleSpec): Promise<ExternalIds> {
+    const opts = { abortSignal: ctx.signal };
+    let arn: string | undefined;
+    try {
+      const out = await this.iam.send(
+        new CreateRoleCommand({
+          RoleName: spec.name,
+          Path: spec.path,
+          Description: spec.description.slice(0, 1000),
+          AssumeRolePolicyDocument: JSON.stringify(spec.trust),
+          PermissionsBoundary: spec.boundaryArn,
+          Tags: Object.entries(ownerTags(spec.owner)).map(([Key, Value]) => ({ Key, Value })),
+        }),
+        opts,
+      );
+      arn = out.Role?.Arn;
+    } catch (e) {
+      const kind = classifyAwsError(e);
+      if (kind === 'QuotaExceeded')
+        throw new TerminalError(
+          'QuotaExceeded',
+          `IAM refused role ${spec.name}: the account's roles quota is reached; raise it in Service Quotas`,
+          { cause: e },
+        );
+      // EntityAlreadyExists: ours from a crashed pass; the next observe adopts and repairs it.
+      if (kind !== 'Conflict') throw e;
+    }
+    for (const [PolicyName, doc] of Object.entries(spec.inline)) {
+      await this.iam.send(new PutRolePolicyCommand({ RoleName: spec.name, PolicyName, PolicyDocument: JSON.stringify(doc) }), opts);
+    }
+    return arn ? { roleArn: arn } : {};
+  }
+
+  async update(ctx: DriverContext, spec: RoleSpec, o: RoleObserved, diff: string[]): Promise<void> {
+    const opts = { abortSignal: ctx.signal };
+    const RoleName = spec.name;
+    for (const d of diff) {
+      if (d === 'trust')
+        await this.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: JSON.stringify(spec.trust) }), opts);
+      if (d === 'boundary') {
+        if (spec.boundaryArn)
+          await this.iam.send(new PutRolePermissionsBoundaryCommand({ RoleName, PermissionsBoundary: spec.boundaryArn }), opts);
+        else if (o.boundaryArn) await this.iam.send(new DeleteRolePermissionsBoundaryCommand({ RoleName }), opts);
+      }
+      if (d === 'tags')
+        await this.iam.send(
+          new TagRoleCommand({ RoleName, Tags: Object.entries(ownerTags(spec.owner)).map(([Key, Value]) => ({ Key, Value })) }),
+          opts,
+        );
+      if (d.startsWith('inline:')) {
+        const PolicyName = d.slice('inline:'.length);
+        const doc = spec.inline[PolicyName];
+        if (doc) await this.iam.send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: JSON.stringify(doc) }), opts);
+        else await this.iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName }), opts);
+      }
+    }
+  }
+
+  async delete(ctx: DriverContext, o: RoleObserved): Promise<void> {
+    const opts = { abortSignal: ctx.signal };
+    const RoleName = o.name;
+    const gone = async (p: Promise<unknown>): Promise<void> => {
+      try {
+        await p;
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    };
+    for (const PolicyName of Object.keys(o.inline)) await gone(this.iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName }), opts));
+    for (const PolicyArn of o.attached) await gone(this.iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn }), opts));
+    await gone(this.iam.send(new DeleteRoleCommand({ RoleName }), opts));
+  }
+
+  outputs(o: RoleObserved): Record<string, string> {
+    return { [this.kind === 'KnowledgeBaseRole' ? 'knowledgeBaseRoleArn' : 'roleArn']: o.arn };
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * An S3 bucket with public access blocked, default encryption (SSE-S3, or SSE-KMS with a bucket
+ * key), versioning and ownership tags. Deleting empties it one page of versions per pass, so a
+ * large bucket never holds a reconcile for long.
+ */
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  GetBucketEncryptionCommand,
+  GetBucketTaggingCommand,
+  GetBucketVersioningCommand,
+  GetPublicAccessBlockCommand,
+  HeadBucketCommand,
+  ListObjectVersionsCommand,
+  PutBucketEncryptionCommand,
+  PutBucketTaggingCommand,
+  PutBucketVersioningCommand,
+  PutPublicAccessBlockCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { CONDITION } from '../../api/v1alpha1/constants.js';
+import { TerminalError } from '../../core/errors.js';
+import { type OwnerRef, foreignOwner, ownerTags, tagDrift, tagMap } from '../../core/tags.js';
+import { classifyAwsError, isNotFound } from '../../adapters/aws/errors.js';
+import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
+
+/** The bucket as wanted. */
+export interface BucketSpec {
+  name: string;
+  region: string;
+  owner: OwnerRef;
+  kmsKeyArn?: string;
+}
+
+/** The bucket as found. */
+export interface BucketObserved {
+  name: string;
+  tags: Record<string, string>;
+  sseAlgorithm?: string;
+  kmsKeyArn?: string;
+  publicAccessBlocked: boolean;
+  versioning?: string;
+}
+
+async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (e) {
+    const kind = classifyAwsError(e);
+    // S3 answers "not configured" with names of its own (NoSuchTagSet, ...); they mean absent.
+    if (
+      kind === 'NotFound' ||
+      (e as { name?: string }).name?.startsWith('NoSuch') ||
+      (e as { name?: string }).name === 'ServerSideEncryptionConfigurationNotFoundError'
+    )
+      return undefined;
+    throw e;
+  }
+}
+
+/** The S3 bucket driver. */
+export class S3BucketDriver implements ManagedResource<BucketSpec, BucketObserved> {
+  readonly kind = 'S3Bucket';
+  readonly conditionType = CONDITION.StorageReady;
+  constructor(private readonly s3: S3Client) {}
+
+  async observe(ctx: DriverContext, spec: BucketSpec): Promise<Observation<BucketObserved>> {
+    const opts = { abortSignal: ctx.signal };
+    try {
+      await this.s3.send(new HeadBucketCommand({ Bucket: spec.name }), opts);
+    } catch (e) {
+      if (isNotFound(e)) return { state: 'absent' };
+      throw e;
+    }
+    const [tagging, encryption, pab, versioning] = await Promise.all([
+      orUndefined(this.s3.send(new GetBucketTaggingCommand({ Bucket: spec.name }), opts)),
+      orUndefined(this.s3.send(new GetBucketEncryptionCommand({ Bucket: spec.name }), opts)),
+      orUndefined(this.s3.send(new GetPublicAccessBlockCommand({ Bucket: spec.name }), opts)),
+      this.s3.send(new GetBucketVersioningCommand({ Bucket: spec.name }), opts),
+    ]);
+    const rule = encryption?.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
+    const block = pab?.PublicAccessBlockConfiguration;
+    const observed: BucketObserved = {
+      name: spec.name,
+      tags: tagMap(tagging?.TagSet),
+      sseAlgorithm: rule?.SSEAlgorithm,
+      kmsKeyArn: rule?.KMSMasterKeyID,
+      publicAccessBlocked: !!(block?.BlockPublicAcls && block.BlockPublicPolicy && block.IgnorePublicAcls && block.RestrictPublicBuckets),
+      versioning: versioning.Status,
+    };
+    const other = foreignOwner(observed.tags, spec.owner);
+    if (other) {
+      return {
+        state: 'failed',
+        observed,
+        reason: 'NameConflict',
+        message: `bucket ${spec.name} already belongs to ${other}: rename or delete one of them`,
+      };
+    }
+    return { state: 'ready', observed };
+  }
+
+  compare(spec: BucketSpec, o: BucketObserved): string[] {
+    const diff: string[] = [];
+    if (tagDrift(o.tags, ownerTags(spec.owner)).length) diff.push('tags');
+    const wantAlgorithm = spec.kmsKeyArn ? 'aws:kms' : 'AES256';
+    if (o.sseAlgorithm !== wantAlgorithm || (spec.kmsKeyArn && o.kmsKeyArn !== spec.kmsKeyArn)) diff.push('encryption');
+    if (!o.publicAccessBlocked) diff.push('publicAccessBlock');
+    if (o.versioning !== 'Enabled') diff.push('versioning');
+    return diff;
+  }
+
+  async create(ctx: DriverContext, spec: BucketSpec): Promise<ExternalIds> {
+    try {
+      await this.s3.send(
+        new CreateBucketCommand({
+          Bucket: spec.name,
+          ...(spec.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: spec.region as never } }),
+        }),
+        { abortSignal: ctx.signal },
+      );
+    } catch (e) {
+      const kind = classifyAwsError(e);
+      if (kind === 'NameTaken')
+        throw new TerminalError(
+          'NameConflict',
+          `bucket name ${spec.name} is taken by another AWS account: change resourcePrefix or clusterName`,
+          { cause: e },
+        );
+      // Ours already (a create that crashed before its status write): adopt it.
+      if (kind !== 'Conflict') throw e;
+    }
+    await this.update(ctx, spec, { name: spec.name, tags: {}, publicAccessBlocked: false }, [
+      'publicAccessBlock',
+      'encryption',
+      'versioning',
+      'tags',
+    ]);
+    return { bucket: spec.name };
+  }
+
+  async update(ctx: DriverContext, spec: BucketSpec, _o: BucketObserved, diff: string[]): Promise<void> {
+    const opts = { abortSignal: ctx.signal };
+    const Bucket = spec.name;
+    if (diff.includes('publicAccessBlock')) {
+      await this.s3.send(
+        new PutPublicAccessBlockCommand({
+          Bucket,
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true,
+            BlockPublicPolicy: true,
+            IgnorePublicAcls: true,
+            RestrictPublicBuckets: true,
+          },
+        }),
+        opts,
+      );
+    }
+    if (diff.includes('encryption')) {
+      const rule = spec.kmsKeyArn
+        ? {
+            ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' as const, KMSMasterKeyID: spec.kmsKeyArn },
+            BucketKeyEnabled: true,
+          }
+        : { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' as const } };
+      await this.s3.send(new PutBucketEncryptionCommand({ Bucket, ServerSideEncryptionConfiguration: { Rules: [rule] } }), opts);
+    }
+    if (diff.includes('versioning')) {
+      await this.s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } }), opts);
+    }
+    if (diff.includes('tags')) {
+      const TagSet = Object.entries(ownerTags(spec.owner)).map(([Key, Value]) => ({ Key, Value }));
+      await this.s3.send(new PutBucketTaggingCommand({ Bucket, Tagging: { TagSet } }), opts);
+    }
+  }
+
+  async delete(ctx: DriverContext, o: BucketObserved): Promise<void> {
+    const opts = { abortSignal: ctx.signal };
+    const page = await this.s3.send(new ListObjectVersionsCommand({ Bucket: o.name, MaxKeys: 1000 }), opts);
+    const objects = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]
+      .filter((v) => v.Key)
+      .map((v) => ({ Key: v.Key ?? '', VersionId: v.VersionId }));
+    if (objects.length > 0) {
+      // One page per pass; the bucket is still there, so the next pass continues.
+      await this.s3.send(new DeleteObjectsCommand({ Bucket: o.name, Delete: { Objects: objects, Quiet: true } }), opts);
+      return;
+    }
+    try {
+      await this.s3.send(new DeleteBucketCommand({ Bucket: o.name }), opts);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  outputs(o: BucketObserved): Record<string, string> {
+    return { bucket: o.name };
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The S3 bucket and IAM role drivers over the real SDK against moto, driven by the engine as the
+ * controllers drive them: converge, repair drift, adopt after a crashed create, refuse a resource
+ * another owner tagged, and delete completely.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreatePolicyCommand, DeleteRolePolicyCommand, GetRoleCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import {
+  CreateBucketCommand,
+  DeletePublicAccessBlockCommand,
+  GetBucketEncryptionCommand,
+  HeadBucketCommand,
+  PutBucketTaggingCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { pino } from 'pino';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AwsClients } from '../../src/adapters/aws/clients.js';
+import { runResources } from '../../src/controllers/engine.js';
+import { ROLE_PATH } from '../../src/core/naming.js';
+import { policy } from '../../src/core/policies/document.js';
+import { TAG } from '../../src/core/tags.js';
+import { IamRoleDriver, type RoleSpec } from '../../src/resources/iam-role/driver.js';
+import type { BoundResource } from '../../src/resources/managed-resource.js';
+import { type BucketSpec, S3BucketDriver } from '../../src/resources/s3-bucket/driver.js';
+import { clientsFor } from '../support/aws.js';
+import { type Moto, startMoto } from '../support/moto.js';
+
+let moto: Moto;
+let aws: AwsClients;
+const ctx = { signal: new AbortController().signal, logger: pino({ level: 'silent' }) };
+const owner = { cluster: 'test', kind: 'Tenant' as const, name: 'acme', uid: 'uid-1', tier: 'premium' };
+
+beforeAll(async () => {
+  moto = await startMoto(join(await mkdtemp(join(tmpdir(), 'tro-moto-')), 'moto.log'));
+  aws = clientsFor(moto);
+});
+beforeEach(async () => {
+  await moto.reset();
+});
+afterAll(async () => {
+  await moto?.stop();
+});
+
+async function converge(
+  resources: BoundResource[],
+  deleting = false,
+  maxPasses = 20,
+): Promise<{ passes: number; outputs: Record<string, string> }> {
+  for (let pass = 1; pass <= maxPasses; pass++) {
+    const r = await runResources(ctx, resources, deleting, () => Promise.resolve());
+    if (r.complete) return { passes: pass, outputs: r.outputs };
+  }
+  throw new Error('did not converge');
+}
+
+const bucketSpec: BucketSpec = { name: 'rag-test-t-acme-123456789012-us-east-1', region: 'us-east-1', owner };
+const bucket = (): BoundResource => ({ driver: new S3BucketDriver(aws.s3) as never, spec: bucketSpec, ids: {} });
+
+describe('S3 bucket driver', () => {
+  it('creates a private, encrypted, versioned, tagged bucket and then does nothing', async () => {
+    const { outputs } = await converge([bucket()]);
+    expect(outputs.bucket).toBe(bucketSpec.name);
+    const enc = await aws.s3.send(new GetBucketEncryptionCommand({ Bucket: bucketSpec.name }));
+    expect(enc.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).toBe('AES256');
+    const again = await runResources(ctx, [bucket()], false, () => Promise.resolve());
+    expect(again).toMatchObject({ complete: true });
+  });
+
+  it('repairs drift: public access block removed and tags changed behind its back', async () => {
+    await converge([bucket()]);
+    await aws.s3.send(new DeletePublicAccessBlockCommand({ Bucket: bucketSpec.name }));
+    await aws.s3.send(new PutBucketTaggingCommand({ Bucket: bucketSpec.name, Tagging: { TagSet: [{ Key: TAG.cluster, Value: 'test' }] } }));
+    const pass = await runResources(ctx, [bucket()], false, () => Promise.resolve());
+    expect(pass.components[0]).toMatchObject({ reason: 'Updating' });
+    expect(pass.components[0]?.message).toMatch(/tags, publicAccessBlock/);
+    expect((await runResources(ctx, [bucket()], false, () => Promise.resolve())).complete).toBe(true);
+  });
+
+  it('adopts an untagged bucket of its name (a create that crashed before tagging)', async () => {
+    await aws.s3.send(new CreateBucketCommand({ Bucket: bucketSpec.name }));
+    const { passes } = await converge([bucket()]);
+    expect(passes).toBe(2);
+  });
+
+  it('refuses a bucket of its name that another tenant owns', async () => {
+    await aws.s3.send(new CreateBucketCommand({ Bucket: bucketSpec.name }));
+    await aws.s3.send(
+      new PutBucketTaggingCommand({
+        Bucket: bucketSpec.name,
+        Tagging: {
+          TagSet: [
+            { Key: TAG.cluster, Value: 'test' },
+            { Key: TAG.kind, Value: 'Tenant' },
+            { Key: TAG.name, Value: 'other' },
+            { Key: TAG.managedBy, Value: 'tenant-rag-operator' },
+          ],
+        },
+      }),
+    );
+    await expect(runResources(ctx, [bucket()], false, () => Promise.resolve())).rejects.toMatchObject({
+      reason: 'NameConflict',
+      message: expect.stringMatching(/belongs to Tenant "other"/),
+    });
+  });
+
+  it('empties a bucket with object versions and deletes it', async () => {
+    await converge([bucket()]);
+    for (let i = 0; i < 3; i++)
+      await aws.s3.send(new PutObjectCommand({ Bucket: bucketSpec.name, Key: `docs/${i % 2}.txt`, Body: `v${i}` }));
+    await converge([bucket()], true);
+    await expect(aws.s3.send(new HeadBucketCommand({ Bucket: bucketSpec.name }))).rejects.toMatchObject({ name: 'NotFound' });
+  });
+});
+
+describe('IAM role driver', () => {
+  const doc = policy({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/tenants/acme/*' });
+  const roleSpec = (boundaryArn?: string): RoleSpec => ({
+    name: 'rag-test-t-acme-app',
+    path: ROLE_PATH,
+    description: 'tenant acme',
+    owner,
+    trust: policy({ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] }),
+    inline: { 'tenant-access': doc },
+    boundaryArn,
+  });
+  const role = (spec: RoleSpec): BoundResource => ({ driver: new IamRoleDriver(aws.iam, 'TenantRole') as never, spec, ids: {} });
+
+  it('creates the role with its boundary and inline policy, then repairs a deleted policy', async () => {
+    const boundary = await aws.iam.send(
+      new CreatePolicyCommand({
+        PolicyName: 'RagTenantBoundary',
+        PolicyDocument: JSON.stringify(policy({ Effect: 'Allow', Action: ['s3:*', 'bedrock:*'], Resource: '*' })),
+      }),
+    );
+    const spec = roleSpec(boundary.Policy?.Arn);
+    const { outputs } = await converge([role(spec)]);
+    expect(outputs.roleArn).toMatch(/^arn:aws:iam::\d{12}:role\/rag-tenant\/rag-test-t-acme-app$/);
+    const got = await aws.iam.send(new GetRoleCommand({ RoleName: spec.name }));
+    expect(got.Role?.PermissionsBoundary?.PermissionsBoundaryArn).toBe(boundary.Policy?.Arn);
+    await aws.iam.send(new DeleteRolePolicyCommand({ RoleName: spec.name, PolicyName: 'tenant-access' }));
+    const pass = await runResources(ctx, [role(spec)], false, () => Promise.resolve());
+    expect(pass.components[0]?.message).toMatch(/inline:tenant-access/);
+    expect((await aws.iam.send(new ListRolePoliciesCommand({ RoleName: spec.name }))).PolicyNames).toEqual(['tenant-access']);
+  });
+
+  it('deletes inline policies and then the role', async () => {
+    await converge([role(roleSpec())]);
+    await converge([role(roleSpec())], true);
+    await expect(aws.iam.send(new GetRoleCommand({ RoleName: 'rag-test-t-acme-app' }))).rejects.toMatchObject({
+      name: 'NoSuchEntityException',
+    });
+  });
+});
