@@ -31,41 +31,69 @@ async function main(): Promise<number> {
   await mkdir(state, { recursive: true });
   say('installing or reusing etcd, kube-apiserver and moto (first run builds kube-apiserver: a few minutes)');
   await run('bash', [join(root, 'scripts/setup.sh')]);
-  const cp = await startControlPlane({ logDir: state });
-  const moto = await startMoto(join(state, 'moto.log'));
-  const kubeconfig = join(state, 'kubeconfig');
-  await copyFile(cp.kubeconfig, kubeconfig);
-  const kube = new TestKube(kubeconfig);
-  say(`control plane at ${cp.server}; AWS emulator at ${moto.endpoint}`);
-  await kube.kubectl('apply', '-f', join(root, 'crds'));
-  await kube.kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all');
-  await kube.kubectl('create', 'namespace', 'tenant-rag-system');
-  const operator = startProcess(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(root, 'src/main.ts'),
-      '--kubeconfig',
-      kubeconfig,
-      '--config',
-      join(root, 'config/sandbox/operator.yaml'),
-      '--identity',
-      'sandbox',
-      '--health-port',
-      '0',
-      '--metrics-port',
-      '0',
-    ],
-    join(state, 'operator.log'),
-    { ...process.env, ...moto.env },
-  );
-  await kube.kubectl('apply', '-f', join(root, 'config/samples'));
-  say('applied config/samples/; waiting for the operator to report status');
+  // Ctrl-C at any point from here on stops and cleans up whatever was started.
+  let interrupted: () => void = () => undefined;
+  const stop = new Promise<void>((resolve) => {
+    interrupted = resolve;
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    const cp = await startControlPlane({ logDir: state });
+    cleanups.unshift(() => cp.stop());
+    const moto = await startMoto(join(state, 'moto.log'));
+    cleanups.unshift(() => moto.stop());
+    const kubeconfig = join(state, 'kubeconfig');
+    await copyFile(cp.kubeconfig, kubeconfig);
+    cleanups.unshift(() => rm(kubeconfig, { force: true }));
+    const kube = new TestKube(kubeconfig);
+    say(`control plane at ${cp.server}; AWS emulator at ${moto.endpoint}`);
+    await kube.kubectl('apply', '-f', join(root, 'crds'));
+    await kube.kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all');
+    await kube.kubectl('create', 'namespace', 'tenant-rag-system');
+    const operator = startProcess(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(root, 'src/main.ts'),
+        '--kubeconfig',
+        kubeconfig,
+        '--config',
+        join(root, 'config/sandbox/operator.yaml'),
+        '--identity',
+        'sandbox',
+        '--health-port',
+        '0',
+        '--metrics-port',
+        '0',
+      ],
+      join(state, 'operator.log'),
+      { ...process.env, ...moto.env },
+    );
+    cleanups.unshift(() => stopProcess(operator));
+    await kube.kubectl('apply', '-f', join(root, 'config/samples'));
+    say('applied config/samples/; waiting for the operator to report status');
+    const code = await show(kube, Number(values['timeout-seconds']) * 1000);
+    say(`point kubectl at it:  export KUBECONFIG=${kubeconfig}`);
+    say('logs: .sandbox/operator.log, .sandbox/kube-apiserver.log, .sandbox/moto.log');
+    if (values.check) return code;
+    say('running; press Ctrl-C to stop and clean up');
+    await stop;
+    return 0;
+  } finally {
+    interrupted();
+    say('stopping');
+    for (const c of cleanups) await c().catch(() => undefined);
+  }
+}
 
-  let code = 0;
+/** Waits for every sample to be Ready, then prints them with their conditions; 1 if not all are. */
+async function show(kube: TestKube, timeoutMs: number): Promise<number> {
   const listAll = async (): Promise<Listed[]> =>
     (JSON.parse(await kube.kubectl('get', 'tenanttiers,tenants,modelaccesses', '-o', 'json')) as { items: Listed[] }).items;
+  let code = 0;
   try {
     await eventually(
       async () => {
@@ -74,7 +102,7 @@ async function main(): Promise<number> {
           ? true
           : undefined;
       },
-      Number(values['timeout-seconds']) * 1000,
+      timeoutMs,
       'every sample to be Ready',
       500,
     );
@@ -87,27 +115,7 @@ async function main(): Promise<number> {
     for (const c of item.status?.conditions ?? [])
       process.stdout.write(`  ${item.kind}/${item.metadata.name}  ${c.type}=${c.status}  ${c.reason}: ${c.message}\n`);
   }
-  say(`point kubectl at it:  export KUBECONFIG=${kubeconfig}`);
-  say('logs: .sandbox/operator.log, .sandbox/kube-apiserver.log, .sandbox/moto.log');
-
-  const shutdown = async (): Promise<void> => {
-    say('stopping');
-    await stopProcess(operator);
-    await moto.stop();
-    await cp.stop();
-    await rm(kubeconfig, { force: true });
-  };
-  if (values.check) {
-    await shutdown();
-    return code;
-  }
-  say('running; press Ctrl-C to stop and clean up');
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
-  await shutdown();
-  return 0;
+  return code;
 }
 
 main().then(

@@ -19,13 +19,16 @@ async function main(): Promise<number> {
   logger.info({ clusterName: config.clusterName, region: config.region, leaderElection: config.leaderElection.enabled }, 'starting');
   const operator = await startOperator(config, logger);
   const graceMs = config.shutdownGraceSeconds * 1000;
-  const onSignal = (signal: string): void => {
-    logger.info({ signal }, 'shutting down: finishing in-flight passes');
-    const timer = setTimeout(() => {
+  // Whatever stops the operator, a hung call must not keep the process alive past the grace period.
+  const armGrace = (): void => {
+    setTimeout(() => {
       logger.error('shutdown grace period over; exiting');
       process.exit(1);
-    }, graceMs);
-    timer.unref();
+    }, graceMs).unref();
+  };
+  const onSignal = (signal: string): void => {
+    logger.info({ signal }, 'shutting down: finishing in-flight passes');
+    armGrace();
     void operator.stop();
   };
   process.once('SIGTERM', () => onSignal('SIGTERM'));
@@ -33,6 +36,7 @@ async function main(): Promise<number> {
   const code = await operator.stopped;
   if (code !== 0) {
     logger.error('lost leadership; stopping so a fresh instance can campaign again');
+    armGrace();
     await operator.stop();
   }
   logger.info({ code }, 'stopped');

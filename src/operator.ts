@@ -4,7 +4,8 @@
  */
 import { CoordinationV1Api, CustomObjectsApi, EventsV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { KINDS, type KindName } from './api/v1alpha1/constants.js';
+import { CONDITION, KINDS, type KindName } from './api/v1alpha1/constants.js';
+import { isTrue } from './core/conditions.js';
 import type { AnyResource, ModelAccess, Tenant, TenantTier } from './api/v1alpha1/types.js';
 import type { Config } from './config.js';
 import { ModelAccessReconciler } from './controllers/modelaccess/reconciler.js';
@@ -65,7 +66,7 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
     new ResourceWriter<T>(custom, kind, (what) => {
       if (what === 'status') metrics.statusWrites.inc({ kind });
     });
-  const controller = (kind: KindName, reconciler: Reconciler): Controller =>
+  const controller = (kind: KindName, reconciler: Reconciler, store: { get(name: string): unknown }): Controller =>
     new Controller({
       name: KINDS[kind].plural,
       queue: new WorkQueue({ clock, backoff: new KeyedBackoff(500, 300_000), retryRatePerSec: 10, retryBurst: 100 }),
@@ -75,12 +76,18 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
       metrics,
       clock,
       resyncMs: config.resyncSeconds * 1000,
+      exists: (key) => store.get(key) !== undefined,
     });
-  const tierController = controller('TenantTier', new TenantTierReconciler(tiers, tenants, { writer: writer('TenantTier'), events, now }));
-  const tenantController = controller('Tenant', new TenantReconciler(tenants, tiers, { writer: writer('Tenant'), events, now }));
+  const tierController = controller(
+    'TenantTier',
+    new TenantTierReconciler(tiers, tenants, { writer: writer('TenantTier'), events, now }),
+    tiers,
+  );
+  const tenantController = controller('Tenant', new TenantReconciler(tenants, tiers, { writer: writer('Tenant'), events, now }), tenants);
   const accessController = controller(
     'ModelAccess',
     new ModelAccessReconciler(accesses, tenants, () => config.approvedModels, { writer: writer('ModelAccess'), events, now }),
+    accesses,
   );
 
   // Watches map events to keys: an object's own changes, plus the objects that depend on it.
@@ -93,9 +100,10 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
     tierController.enqueue(tenant.spec.tier);
     if (old && old.spec.tier !== tenant.spec.tier) tierController.enqueue(old.spec.tier);
     for (const a of accesses.list()) if (a.spec.tenantRef.name === tenant.metadata.name) accessController.enqueue(a.metadata.name);
-    // A tenant leaving a full tier can admit the next one.
+    // A tenant leaving a tier (or being admitted) changes who fits under maxTenants: the tier's
+    // tenants that are not Ready get another look.
     for (const t of tenants.list())
-      if (t.spec.tier === tenant.spec.tier && t.metadata.name !== tenant.metadata.name && !t.status?.observedGeneration)
+      if (t.spec.tier === tenant.spec.tier && t.metadata.name !== tenant.metadata.name && !isTrue(t.status?.conditions, CONDITION.Ready))
         tenantController.enqueue(t.metadata.name);
   });
   accesses.onEvent((_t, a) => accessController.enqueue(a.metadata.name));
@@ -142,7 +150,7 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
       // Another instance may already be acting: stop at once rather than race it.
       onStoppedLeading: () => {
         metrics.leader.set(0);
-        for (const c of controllers) c.abortInFlight();
+        for (const c of controllers) c.halt();
         resolveStopped(1);
       },
     });

@@ -100,4 +100,18 @@ describe('runResources', () => {
   it('with no resources is complete at once', async () => {
     expect((await runResources(ctx, [], false, () => Promise.resolve())).complete).toBe(true);
   });
+
+  it('a resource failed in AWS is reported as a terminal outcome with its condition, not thrown', async () => {
+    const failing: ManagedResource<string, string> = {
+      ...memoryResource('A', new Map(), []),
+      observe: () =>
+        Promise.resolve({ state: 'failed', observed: 'x', reason: 'CollectionFailed', message: 'AWS says FAILED: fix the key policy' }),
+    };
+    const r = await runResources(ctx, [{ driver: failing, spec: 'v', ids: {} }], false, () => Promise.resolve());
+    expect(r.terminal).toEqual({ reason: 'CollectionFailed', message: 'AWS says FAILED: fix the key policy' });
+    expect(r.components).toEqual([
+      { type: 'AReady', status: 'False', reason: 'CollectionFailed', message: 'AWS says FAILED: fix the key policy' },
+    ]);
+    expect(r.complete).toBe(false);
+  });
 });

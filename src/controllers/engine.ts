@@ -4,8 +4,8 @@
  * that is not ready yet. AWS-assigned ids are handed to `onCreated` the moment a create returns,
  * so the caller persists them before anything else can fail.
  */
+import { REASON } from '../api/v1alpha1/constants.js';
 import type { ConditionInput } from '../core/conditions.js';
-import { TerminalError } from '../core/errors.js';
 import { planStep } from '../core/plan.js';
 import type { BoundResource, DriverContext, ExternalIds } from '../resources/managed-resource.js';
 
@@ -19,6 +19,8 @@ export interface EngineResult {
   complete: boolean;
   /** Identifiers published by the resources observed ready on this pass. */
   outputs: Record<string, string>;
+  /** Set when a resource failed in a way only a spec change can fix; its condition says why. */
+  terminal?: { reason: string; message: string };
 }
 
 /** How soon to look again after a create, update or delete was sent. */
@@ -34,7 +36,7 @@ export async function runResources(
   const ordered = deleting ? [...resources].reverse() : resources;
   const components = new Map<string, ConditionInput>();
   const outputs: Record<string, string> = {};
-  const result = (extra: { requeueAfterMs?: number; complete: boolean }): EngineResult => ({
+  const result = (extra: Omit<EngineResult, 'components' | 'outputs'>): EngineResult => ({
     components: [...components.values()],
     outputs,
     ...extra,
@@ -53,33 +55,34 @@ export async function runResources(
     switch (action.type) {
       case 'none':
         if (!components.has(type))
-          set(type, 'True', deleting ? 'Deleted' : 'Ready', `${driver.kind} ${deleting ? 'is gone' : 'is in place'}`);
+          set(type, 'True', deleting ? REASON.Deleted : REASON.ResourceReady, `${driver.kind} ${deleting ? 'is gone' : 'is in place'}`);
         continue;
       case 'create': {
         const ids = await driver.create(ctx, spec);
         await onCreated(driver.kind, ids);
         ctx.logger.info({ kind: driver.kind, ids }, 'created');
-        set(type, 'False', 'Creating', `${driver.kind} was created; waiting for it to be ready`);
+        set(type, 'False', REASON.Creating, `${driver.kind} was created; waiting for it to be ready`);
         return result({ requeueAfterMs: AFTER_MUTATION_MS, complete: false });
       }
       case 'update':
         if (observation.state !== 'ready') break;
         await driver.update(ctx, spec, observation.observed, action.diff);
         ctx.logger.info({ kind: driver.kind, diff: action.diff }, 'updated');
-        set(type, 'False', 'Updating', `${driver.kind} differed in ${action.diff.join(', ')}; updated`);
+        set(type, 'False', REASON.Updating, `${driver.kind} differed in ${action.diff.join(', ')}; updated`);
         return result({ requeueAfterMs: AFTER_MUTATION_MS, complete: false });
       case 'delete':
         if (observation.state === 'absent') break;
         await driver.delete(ctx, observation.observed);
         ctx.logger.info({ kind: driver.kind }, 'deleted');
-        set(type, 'False', 'Deleting', `${driver.kind} is being deleted`);
+        set(type, 'False', REASON.Deleting, `${driver.kind} is being deleted`);
         return result({ requeueAfterMs: AFTER_MUTATION_MS, complete: false });
       case 'wait':
         set(type, 'False', action.reason, action.message);
         return result({ requeueAfterMs: action.afterMs, complete: false });
       case 'fail':
+        // Returned, not thrown, so the caller writes the condition before giving up on the key.
         set(type, 'False', action.reason, action.message);
-        throw new TerminalError(action.reason, action.message);
+        return result({ complete: false, terminal: { reason: action.reason, message: action.message } });
     }
   }
   return result({ complete: true });

@@ -41,7 +41,10 @@ export function checkTenant(
     };
   }
   if (tier.metadata.deletionTimestamp) {
-    return { reason: REASON.TierNotReady, message: `TenantTier "${tierName}" is being deleted: set spec.tier to another tier` };
+    return {
+      reason: REASON.TierDeleting,
+      message: `TenantTier "${tierName}" is being deleted and admits no new tenants: delete this tenant and create it in another tier`,
+    };
   }
   const overrides = Object.keys(tenant.spec.knowledgeBase ?? {});
   if (tier.spec.isolation === 'pool' && overrides.length > 0) {
@@ -79,7 +82,10 @@ export function checkModelAccess(
     return { reason: REASON.TenantNotFound, message: `Tenant "${tenantName}" does not exist: create it or fix spec.tenantRef.name` };
   }
   if (tenant.metadata.deletionTimestamp) {
-    return { reason: REASON.TenantDeleting, message: `Tenant "${tenantName}" is being deleted: access will not be granted` };
+    return {
+      reason: REASON.TenantDeleting,
+      message: `Tenant "${tenantName}" is being deleted, so no access is granted: delete this ModelAccess`,
+    };
   }
   if (!approved.some((m) => m.id === access.spec.model)) {
     return {

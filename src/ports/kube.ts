@@ -11,8 +11,8 @@ export interface ObjectStore<T> {
 export interface ObjectWriter<T extends AnyResource> {
   /** Replaces status through the /status subresource. */
   writeStatus(obj: T, status: NonNullable<T['status']>): Promise<void>;
-  /** Adds the operator's finalizer; fails with a conflict if the object changed meanwhile. */
-  addFinalizer(obj: T): Promise<void>;
+  /** Adds the operator's finalizer and returns the updated object; conflicts if it changed meanwhile. */
+  addFinalizer(obj: T): Promise<T>;
   /** Removes the operator's finalizer; fails with a conflict if the object changed meanwhile. */
   removeFinalizer(obj: T): Promise<void>;
 }

@@ -6,7 +6,7 @@
  * resync period to catch drift.
  */
 import type { Logger } from 'pino';
-import { TerminalError, asError } from '../core/errors.js';
+import { ConflictError, TerminalError, asError } from '../core/errors.js';
 import type { Clock } from './clock.js';
 import type { RuntimeMetrics } from './metrics.js';
 import type { WorkQueue } from './workqueue.js';
@@ -39,7 +39,12 @@ export interface ControllerOptions {
   clock: Clock;
   /** Every object is reconciled again at about this interval (+0-10% jitter). */
   resyncMs: number;
+  /** Whether the key's object still exists; gone keys are not scheduled for resync. */
+  exists: (key: string) => boolean;
 }
+
+/** How soon a pass that lost a write race runs again (with fresh state from the watch). */
+export const CONFLICT_REQUEUE_MS = 200;
 
 /** A running controller. */
 export class Controller {
@@ -66,9 +71,14 @@ export class Controller {
     await Promise.all(this.workers);
   }
 
-  /** Stops at once: in-flight passes see their signal aborted. */
-  abortInFlight(): void {
+  /** Stops at once: no new passes start and in-flight passes see their signal aborted. */
+  halt(): void {
     this.abort.abort();
+    void this.opts.queue.shutDown();
+  }
+
+  private scheduleResync(key: string): void {
+    if (this.opts.exists(key)) this.opts.queue.addAfter(key, Math.round(this.opts.resyncMs * (1 + Math.random() * 0.1)));
   }
 
   private async work(): Promise<void> {
@@ -88,16 +98,23 @@ export class Controller {
           queue.addAfter(key, result.requeueAfterMs);
         } else {
           metrics.reconcileTotal.inc({ controller, result: 'success' });
-          queue.addAfter(key, Math.round(this.opts.resyncMs * (1 + Math.random() * 0.1)));
+          this.scheduleResync(key);
         }
       } catch (e) {
         const err = asError(e);
         if (err instanceof TerminalError) {
-          // Needs a spec change; the watch brings the key back when that happens.
+          // Needs a spec change; the watch brings the key back when that happens, and the resync
+          // still looks for drift meanwhile.
           queue.forget(key);
           metrics.reconcileTotal.inc({ controller, result: 'terminal' });
           metrics.reconcileErrors.inc({ controller, reason: err.reason });
           logger.info({ reason: err.reason }, err.message);
+          this.scheduleResync(key);
+        } else if (err instanceof ConflictError) {
+          // Lost a write race: not a failure; run again shortly on the newer object.
+          metrics.reconcileTotal.inc({ controller, result: 'conflict' });
+          logger.debug({ err: err.message }, 'write conflict; requeued');
+          queue.addAfter(key, CONFLICT_REQUEUE_MS);
         } else {
           const delay = queue.addRateLimited(key);
           metrics.reconcileTotal.inc({ controller, result: 'error' });

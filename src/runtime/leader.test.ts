@@ -10,7 +10,9 @@ class MemoryLeaseStore implements LeaseStore {
   record: LeaseRecord | undefined;
   private rv = 0;
   failing = false;
+  hanging = false;
   get(): Promise<LeaseRecord | undefined> {
+    if (this.hanging) return new Promise(() => undefined);
     if (this.failing) return Promise.reject(new Error('apiserver down'));
     return Promise.resolve(this.record && { ...this.record });
   }
@@ -103,5 +105,28 @@ describe('LeaderElector.tryAcquireOrRenew', () => {
     }
     expect(stopped).toBe(true);
     expect(a.isLeader()).toBe(false);
+  });
+
+  it('steps down within the renew deadline even when the API server never answers', async () => {
+    const clock = new ManualClock(1_000_000);
+    const store = new MemoryLeaseStore();
+    const a = new LeaderElector(store, 'a', clock, timings, log);
+    let stoppedAt: number | undefined;
+    a.run({
+      onStartedLeading: () => undefined,
+      onStoppedLeading: () => {
+        stoppedAt = clock.now();
+      },
+    });
+    await new Promise((r) => setImmediate(r));
+    const hungFrom = clock.now();
+    store.hanging = true;
+    for (let i = 0; i < 40 && stoppedAt === undefined; i++) {
+      clock.advance(500);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(stoppedAt).toBeDefined();
+    // Stepped down before the lease (15 s) could have expired for the others.
+    expect((stoppedAt ?? Infinity) - hungFrom).toBeLessThan(timings.leaseDurationMs);
   });
 });

@@ -58,22 +58,43 @@ export class LeaderElector {
     return ms * (1 + Math.random() * 0.2);
   }
 
+  /**
+   * One attempt bounded by `budgetMs`: a call that hangs (a silent connection) counts as a failed
+   * attempt when the budget runs out, so a leader can never believe it renewed a lease that
+   * others already saw expire.
+   */
+  private attempt(budgetMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimer(Math.max(0, budgetMs), () => {
+        this.logger.warn({ budgetMs }, 'leader election attempt timed out');
+        resolve(false);
+      });
+      void this.tryAcquireOrRenew().then((ok) => {
+        timer.cancel();
+        resolve(ok);
+      });
+    });
+  }
+
   private async campaign(cb: LeaderCallbacks): Promise<void> {
     const signal = this.stop.signal;
-    while (!signal.aborted && !(await this.tryAcquireOrRenew())) {
-      await this.clock.sleep(this.jittered(this.timings.retryPeriodMs), signal);
+    const { retryPeriodMs, renewDeadlineMs } = this.timings;
+    while (!signal.aborted && !(await this.attempt(renewDeadlineMs))) {
+      await this.clock.sleep(this.jittered(retryPeriodMs), signal);
     }
     if (signal.aborted) return;
     this.leading = true;
     this.logger.info('became leader');
     cb.onStartedLeading();
+    // Renewal counts from when an attempt started, not when its answer came back.
     let lastRenew = this.clock.now();
     while (!signal.aborted) {
-      await this.clock.sleep(this.timings.retryPeriodMs, signal);
+      await this.clock.sleep(retryPeriodMs, signal);
       if (signal.aborted) break;
-      if (await this.tryAcquireOrRenew()) {
-        lastRenew = this.clock.now();
-      } else if (this.clock.now() - lastRenew >= this.timings.renewDeadlineMs) {
+      const started = this.clock.now();
+      if (await this.attempt(renewDeadlineMs - (started - lastRenew))) {
+        lastRenew = started;
+      } else if (this.clock.now() - lastRenew >= renewDeadlineMs) {
         this.leading = false;
         this.logger.error('lost leadership: could not renew the lease in time');
         cb.onStoppedLeading();

@@ -57,7 +57,7 @@ async function converge(
 }
 
 const bucketSpec: BucketSpec = { name: 'rag-test-t-acme-123456789012-us-east-1', region: 'us-east-1', owner };
-const bucket = (): BoundResource => ({ driver: new S3BucketDriver(aws.s3) as never, spec: bucketSpec, ids: {} });
+const bucket = (): BoundResource => ({ driver: new S3BucketDriver(aws.s3), spec: bucketSpec, ids: {} });
 
 describe('S3 bucket driver', () => {
   it('creates a private, encrypted, versioned, tagged bucket and then does nothing', async () => {
@@ -100,10 +100,10 @@ describe('S3 bucket driver', () => {
         },
       }),
     );
-    await expect(runResources(ctx, [bucket()], false, () => Promise.resolve())).rejects.toMatchObject({
-      reason: 'NameConflict',
-      message: expect.stringMatching(/belongs to Tenant "other"/),
-    });
+    const refused = await runResources(ctx, [bucket()], false, () => Promise.resolve());
+    expect(refused.terminal?.reason).toBe('NameConflict');
+    expect(refused.components[0]).toMatchObject({ status: 'False', reason: 'NameConflict' });
+    expect(refused.components[0]?.message).toMatch(/belongs to Tenant "other" of cluster "test": rename or delete one of them/);
   });
 
   it('empties a bucket with object versions and deletes it', async () => {
@@ -126,7 +126,7 @@ describe('IAM role driver', () => {
     inline: { 'tenant-access': doc },
     boundaryArn,
   });
-  const role = (spec: RoleSpec): BoundResource => ({ driver: new IamRoleDriver(aws.iam, 'TenantRole') as never, spec, ids: {} });
+  const role = (spec: RoleSpec): BoundResource => ({ driver: new IamRoleDriver(aws.iam, 'TenantRole'), spec, ids: {} });
 
   it('creates the role with its boundary and inline policy, then repairs a deleted policy', async () => {
     const boundary = await aws.iam.send(

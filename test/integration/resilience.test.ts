@@ -60,6 +60,22 @@ describe('resilience', () => {
     expect(tenant).toBeTruthy();
   });
 
+  it('recovers from watches that hang while connecting, once the network heals', async () => {
+    await onboard();
+    // Every connection, open or new, goes dead: restarted watches hang before any response.
+    proxy.silenceAll();
+    const before = await op.metric('tenant_rag_operator_informer_restarts_total', { reason: 'watchdog' });
+    await eventually(
+      async () =>
+        (await op.metric('tenant_rag_operator_informer_restarts_total', { reason: 'watchdog' })) >= before + 6 ? true : undefined,
+      60_000,
+      'the watchdog to retire hung watches more than once',
+    );
+    proxy.resume();
+    // The hung connections stay hung; only a watchdog restart on a new connection can recover.
+    await onboard();
+  });
+
   it('recovers when the API server restarts', async () => {
     await onboard();
     await c.cp.restartApiServer(2_000);

@@ -9,16 +9,21 @@ import { type Server, type Socket, connect, createServer } from 'node:net';
 export interface TcpProxy {
   port: number;
   cut(): void;
+  /** Open connections stop passing bytes; new ones work. */
   silence(): void;
+  /** Every connection, open or new, stops passing bytes until `resume`. */
+  silenceAll(): void;
+  resume(): void;
   close(): Promise<void>;
 }
 
 /** Starts a proxy on a free loopback port forwarding to `target`. */
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const pairs = new Set<{ client: Socket; upstream: Socket; silent: boolean }>();
+  let allSilent = false;
   const server: Server = createServer((client) => {
     const upstream = connect(targetPort, targetHost);
-    const pair = { client, upstream, silent: false };
+    const pair = { client, upstream, silent: allSilent };
     pairs.add(pair);
     client.on('data', (d: Buffer) => {
       if (!pair.silent) upstream.write(d);
@@ -48,6 +53,14 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     },
     silence() {
       for (const p of pairs) p.silent = true;
+    },
+    silenceAll() {
+      allSilent = true;
+      for (const p of pairs) p.silent = true;
+    },
+    resume() {
+      // Connections silenced so far stay hung, as on a real dead path; only new ones flow again.
+      allSilent = false;
     },
     close() {
       for (const p of pairs) {

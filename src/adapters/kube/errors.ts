@@ -10,12 +10,13 @@ export function statusOf(e: unknown): number | undefined {
 }
 
 /**
- * Classifies a Kubernetes API error: 404 -> NotFoundError; 409 (resourceVersion precondition) and
- * 422 from a failed JSON-patch `test` -> ConflictError; anything else is returned as is.
+ * Classifies a Kubernetes API error: 404 -> NotFoundError; 409 (a resourceVersion precondition
+ * failed: the object changed since it was read) -> ConflictError; anything else, including 422
+ * (the write is invalid, a bug to surface), is returned as is.
  */
 export function classifyKubeError(e: unknown, what: string): Error {
   const status = statusOf(e);
   if (status === 404) return new NotFoundError(`${what}: not found`, { cause: e });
-  if (status === 409 || status === 422) return new ConflictError(`${what}: changed concurrently`, { cause: e });
+  if (status === 409) return new ConflictError(`${what}: changed since it was read`, { cause: e });
   return asError(e);
 }

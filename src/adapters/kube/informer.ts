@@ -34,6 +34,7 @@ export interface InformerOptions<T> {
   watchdogMs?: number;
   /** Server-side watch timeout; the server closes the watch and it is resumed. */
   watchTimeoutSeconds?: number;
+  listTimeoutMs?: number;
   onRestart?: (reason: string) => void;
 }
 
@@ -91,10 +92,28 @@ export class Informer<T extends Named> implements ObjectStore<T> {
     for (const h of this.handlers) h(type, obj, old);
   }
 
+  /** Lists, failing after `listTimeoutMs` so a hung connection cannot stall the informer. */
+  private listWithTimeout(): Promise<ListResult<T>> {
+    const ms = this.opts.listTimeoutMs ?? 60_000;
+    return new Promise((resolve, reject) => {
+      const timer = this.opts.clock.setTimer(ms, () => reject(new Error(`list of ${this.opts.path} timed out after ${ms} ms`)));
+      this.opts.list().then(
+        (r) => {
+          timer.cancel();
+          resolve(r);
+        },
+        (e: unknown) => {
+          timer.cancel();
+          reject(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
+    });
+  }
+
   private async relist(): Promise<void> {
     if (this.stopped) return;
     try {
-      const res = await this.opts.list();
+      const res = await this.listWithTimeout();
       const seen = new Set<string>();
       for (const item of res.items) {
         const name = item.metadata?.name;
@@ -111,14 +130,13 @@ export class Informer<T extends Named> implements ObjectStore<T> {
         }
       }
       this.resourceVersion = res.metadata?.resourceVersion;
-      this.backoff.forget('list');
       if (!this.synced) {
         this.synced = true;
         for (const w of this.syncWaiters.splice(0)) w();
       }
       await this.watch();
     } catch (e) {
-      const delay = this.backoff.next('list');
+      const delay = this.backoff.next('watch');
       this.opts.logger.warn({ err: e, path: this.opts.path, retryInMs: delay }, 'list failed; retrying');
       this.opts.onRestart?.('list-error');
       this.opts.clock.setTimer(delay, () => void this.relist());
@@ -132,7 +150,15 @@ export class Informer<T extends Named> implements ObjectStore<T> {
       if (gen !== this.generation || this.stopped) return;
       this.opts.logger.warn({ path: this.opts.path, silentMs: ms }, 'watch silent too long; restarting');
       this.opts.onRestart?.('watchdog');
+      // Retire this watch even if it is still connecting (no controller yet): a late controller
+      // of an old generation is aborted when it arrives.
+      this.generation++;
       this.abort?.abort();
+      this.abort = undefined;
+      // Resume from the last resourceVersion: a relist would have to cross the same dead path,
+      // and a too-old version is answered with 410, which does relist.
+      const delay = this.backoff.next('watch');
+      this.opts.clock.setTimer(delay, () => void this.watch());
     });
   }
 
@@ -145,6 +171,8 @@ export class Informer<T extends Named> implements ObjectStore<T> {
     const onEvent = (phase: string, obj: T & { code?: number }): void => {
       if (gen !== this.generation) return;
       this.armWatchdog(gen);
+      // Anything delivered proves the path healthy again.
+      this.backoff.forget('watch');
       if (phase === 'BOOKMARK') {
         this.resourceVersion = obj.metadata?.resourceVersion ?? this.resourceVersion;
         return;
@@ -167,17 +195,21 @@ export class Informer<T extends Named> implements ObjectStore<T> {
         this.emit(old ? 'update' : 'add', obj, old);
       }
     };
+    const startedAt = this.opts.clock.now();
     const onDone = (err: unknown): void => {
       if (gen !== this.generation || this.stopped) return;
       this.watchdog?.cancel();
       if (statusOf(err) === 410) needRelist = true;
-      const delay = err && !needRelist ? this.backoff.next('watch') : 0;
-      if (!err) this.backoff.forget('watch');
+      // A watch that lived a while and closed cleanly resumes at once; errors, relists and watches
+      // that end right after starting back off, so a persistent fault cannot make a hot loop.
+      const healthy = !err && !needRelist && this.opts.clock.now() - startedAt > 5_000;
+      if (healthy) this.backoff.forget('watch');
+      const delay = healthy ? 0 : this.backoff.next('watch');
       this.opts.onRestart?.(needRelist ? 'relist' : err ? 'watch-error' : 'watch-closed');
       this.opts.clock.setTimer(delay, () => void (needRelist ? this.relist() : this.watch()));
     };
     const timeout = this.opts.watchTimeoutSeconds ?? 300;
-    this.abort = await w.watch(
+    const controller = await w.watch(
       this.opts.path,
       {
         resourceVersion: this.resourceVersion,
@@ -188,5 +220,10 @@ export class Informer<T extends Named> implements ObjectStore<T> {
       onEvent,
       onDone,
     );
+    if (gen !== this.generation || this.stopped) {
+      controller.abort();
+      return;
+    }
+    this.abort = controller;
   }
 }

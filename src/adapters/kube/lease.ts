@@ -1,6 +1,7 @@
 /** The leader-election Lease in coordination.k8s.io/v1. */
 import { type CoordinationV1Api, V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import type { LeaseRecord, LeaseStore } from '../../ports/kube.js';
+import { withTimeout } from './call-options.js';
 import { classifyKubeError, statusOf } from './errors.js';
 
 /** client-node declares MicroTime as a Date but hands back the wire string; normalise it. */
@@ -27,6 +28,8 @@ export class KubeLeaseStore implements LeaseStore {
     private readonly api: CoordinationV1Api,
     private readonly namespace: string,
     private readonly name: string,
+    /** Each call is cut off after this; the leader elector also bounds whole attempts. */
+    private readonly timeoutMs = 5_000,
   ) {}
 
   private body(r: LeaseRecord): V1Lease {
@@ -44,7 +47,7 @@ export class KubeLeaseStore implements LeaseStore {
 
   async get(): Promise<LeaseRecord | undefined> {
     try {
-      return toRecord(await this.api.readNamespacedLease({ name: this.name, namespace: this.namespace }));
+      return toRecord(await this.api.readNamespacedLease({ name: this.name, namespace: this.namespace }, withTimeout(this.timeoutMs)));
     } catch (e) {
       if (statusOf(e) === 404) return undefined;
       throw classifyKubeError(e, `lease ${this.namespace}/${this.name}`);
@@ -54,7 +57,10 @@ export class KubeLeaseStore implements LeaseStore {
   async create(r: LeaseRecord): Promise<LeaseRecord> {
     try {
       return toRecord(
-        await this.api.createNamespacedLease({ namespace: this.namespace, body: this.body({ ...r, resourceVersion: undefined }) }),
+        await this.api.createNamespacedLease(
+          { namespace: this.namespace, body: this.body({ ...r, resourceVersion: undefined }) },
+          withTimeout(this.timeoutMs),
+        ),
       );
     } catch (e) {
       throw classifyKubeError(e, `lease ${this.namespace}/${this.name}`);
@@ -63,7 +69,12 @@ export class KubeLeaseStore implements LeaseStore {
 
   async update(r: LeaseRecord): Promise<LeaseRecord> {
     try {
-      return toRecord(await this.api.replaceNamespacedLease({ name: this.name, namespace: this.namespace, body: this.body(r) }));
+      return toRecord(
+        await this.api.replaceNamespacedLease(
+          { name: this.name, namespace: this.namespace, body: this.body(r) },
+          withTimeout(this.timeoutMs),
+        ),
+      );
     } catch (e) {
       throw classifyKubeError(e, `lease ${this.namespace}/${this.name}`);
     }

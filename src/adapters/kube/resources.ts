@@ -1,11 +1,10 @@
 /** Status and finalizer writes on the operator's custom resources, and their list calls. */
-import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { FIELD_MANAGER, FINALIZER, GROUP, KINDS, type KindName, VERSION } from '../../api/v1alpha1/constants.js';
 import type { AnyResource } from '../../api/v1alpha1/types.js';
 import type { ObjectWriter } from '../../ports/kube.js';
+import { jsonPatchOptions, withTimeout } from './call-options.js';
 import { classifyKubeError } from './errors.js';
-
-const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 
 /** API path of a kind's collection, for watches. */
 export function collectionPath(kind: KindName): string {
@@ -15,10 +14,19 @@ export function collectionPath(kind: KindName): string {
 /** Lists every object of a kind (for informers). */
 export function lister<T>(api: CustomObjectsApi, kind: KindName): () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }> {
   return async () =>
-    (await api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: KINDS[kind].plural })) as {
+    (await api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: KINDS[kind].plural }, withTimeout(60_000))) as {
       items: T[];
       metadata?: { resourceVersion?: string };
     };
+}
+
+/**
+ * Setting metadata.resourceVersion in a patch makes the API server check it like an update's
+ * precondition: a changed object answers 409 Conflict (a JSON-patch `test` would answer 422, which
+ * cannot be told apart from an invalid write).
+ */
+function precondition(obj: AnyResource): { op: 'replace'; path: string; value: string | undefined } {
+  return { op: 'replace', path: '/metadata/resourceVersion', value: obj.metadata.resourceVersion };
 }
 
 /** Writes status and finalizers of one kind with JSON patches; never touches spec. */
@@ -37,22 +45,21 @@ export class ResourceWriter<T extends AnyResource> implements ObjectWriter<T> {
   }
 
   async writeStatus(obj: T, status: NonNullable<T['status']>): Promise<void> {
+    // `add` on /status replaces it whole, so fields the operator dropped really go away; the
+    // resourceVersion precondition makes a status computed from a stale read fail with 409.
+    const patch = [precondition(obj), { op: 'add', path: '/status', value: status }];
     try {
-      // `add` on /status replaces it whole, so fields the operator dropped really go away.
-      await this.api.patchClusterCustomObjectStatus(
-        this.params(obj.metadata.name, [{ op: 'add', path: '/status', value: status }]),
-        jsonPatch,
-      );
+      await this.api.patchClusterCustomObjectStatus(this.params(obj.metadata.name, patch), jsonPatchOptions());
       this.onWrite?.('status');
     } catch (e) {
       throw classifyKubeError(e, `${this.kind} ${obj.metadata.name} status`);
     }
   }
 
-  async addFinalizer(obj: T): Promise<void> {
+  async addFinalizer(obj: T): Promise<T> {
     const current = obj.metadata.finalizers ?? [];
-    if (current.includes(FINALIZER)) return;
-    await this.patchFinalizers(obj, [...current, FINALIZER]);
+    if (current.includes(FINALIZER)) return obj;
+    return this.patchFinalizers(obj, [...current, FINALIZER]);
   }
 
   async removeFinalizer(obj: T): Promise<void> {
@@ -64,15 +71,13 @@ export class ResourceWriter<T extends AnyResource> implements ObjectWriter<T> {
     );
   }
 
-  private async patchFinalizers(obj: T, finalizers: string[]): Promise<void> {
-    // The `test` on resourceVersion makes this fail rather than clobber another writer's change.
-    const patch = [
-      { op: 'test', path: '/metadata/resourceVersion', value: obj.metadata.resourceVersion },
-      { op: 'add', path: '/metadata/finalizers', value: finalizers },
-    ];
+  private async patchFinalizers(obj: T, finalizers: string[]): Promise<T> {
+    // The precondition makes this fail rather than clobber another writer's change.
+    const patch = [precondition(obj), { op: 'add', path: '/metadata/finalizers', value: finalizers }];
     try {
-      await this.api.patchClusterCustomObject(this.params(obj.metadata.name, patch), jsonPatch);
+      const updated = (await this.api.patchClusterCustomObject(this.params(obj.metadata.name, patch), jsonPatchOptions())) as T;
       this.onWrite?.('finalizer');
+      return updated;
     } catch (e) {
       throw classifyKubeError(e, `${this.kind} ${obj.metadata.name} finalizers`);
     }

@@ -45,7 +45,13 @@ export const CONDITION = {
 export const REASON = {
   Reconciled: 'Reconciled',
   Progressing: 'Progressing',
+  ResourceReady: 'Ready',
+  Creating: 'Creating',
+  Updating: 'Updating',
   Deleting: 'Deleting',
+  Deleted: 'Deleted',
+  TierDeleting: 'TierDeleting',
+  TierMissing: 'TierMissing',
   Suspended: 'Suspended',
   TierNotFound: 'TierNotFound',
   TierNotReady: 'TierNotReady',

@@ -28,13 +28,15 @@ export class ModelAccessReconciler implements Reconciler {
     }
     const tenant = this.tenants.get(access.spec.tenantRef.name);
     const generation = access.metadata.generation ?? 0;
+    // The object the next write is based on; moves forward when the finalizer patch returns.
+    let latest: ModelAccess = access;
     const write = async (conditions: ConditionInput[]): Promise<void> => {
       const status: ModelAccessStatus = {
         ...access.status,
         conditions: applyConditions(access.status?.conditions, conditions, generation, this.deps.now()),
         observedGeneration: generation,
       };
-      await commitStatus(access, status, this.deps);
+      await commitStatus(latest, status, this.deps);
     };
     const refusal = checkModelAccess(access, tenant, this.approved());
     if (refusal) {
@@ -61,7 +63,8 @@ export class ModelAccessReconciler implements Reconciler {
       ]);
       return {};
     }
-    await this.deps.writer.addFinalizer(access);
+    // Continue with the updated object so this pass's status write is not a stale one.
+    latest = await this.deps.writer.addFinalizer(access);
     await write([
       approved,
       {

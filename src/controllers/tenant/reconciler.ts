@@ -3,6 +3,7 @@ import { CONDITION, EVENT_REASON, FINALIZER, REASON } from '../../api/v1alpha1/c
 import type { Tenant, TenantStatus, TenantTier } from '../../api/v1alpha1/types.js';
 import { checkTenant } from '../../core/admission.js';
 import { type ConditionInput, findCondition, summarize } from '../../core/conditions.js';
+import { TerminalError } from '../../core/errors.js';
 import type { ObjectStore } from '../../ports/kube.js';
 import type { BoundResource } from '../../resources/managed-resource.js';
 import type { ReconcileContext, Reconciler, Result } from '../../runtime/controller.js';
@@ -29,6 +30,8 @@ export class TenantReconciler implements Reconciler {
 
     const generation = tenant.metadata.generation ?? 0;
     const now = this.deps.now();
+    // The object the next write is based on; moves forward when the finalizer patch returns.
+    let latest: Tenant = tenant;
     const write = async (components: ConditionInput[], ready: ConditionInput, complete: boolean): Promise<void> => {
       const status: TenantStatus = {
         ...tenant.status,
@@ -36,7 +39,7 @@ export class TenantReconciler implements Reconciler {
         conditions: applyConditions(tenant.status?.conditions, [...components, ready], generation, now),
         observedGeneration: complete ? generation : tenant.status?.observedGeneration,
       };
-      await commitStatus(tenant, status, this.deps);
+      await commitStatus(latest, status, this.deps);
     };
 
     const tierTenants = this.tenants.list().filter((t) => t.spec.tier === tenant.spec.tier);
@@ -77,10 +80,12 @@ export class TenantReconciler implements Reconciler {
     }
 
     // The finalizer goes on before the first AWS call.
-    await this.deps.writer.addFinalizer(tenant);
+    // Continue with the updated object so this pass's status write is not a stale one.
+    latest = await this.deps.writer.addFinalizer(tenant);
     const run = await runResources(ctx, this.resources(tenant, tier), false, () => Promise.resolve());
     const ready = summarize(run.components, REASON.Reconciled, `tenant is ready in tier "${tier.metadata.name}" (${tier.spec.isolation})`);
     await write(run.components, ready, run.complete);
+    if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);
     return run.complete ? {} : { requeueAfterMs: run.requeueAfterMs };
   }
 
@@ -93,8 +98,25 @@ export class TenantReconciler implements Reconciler {
         EVENT_REASON.RetainedInAWS,
         "deletionPolicy is Retain: the tenant's AWS resources were left in place",
       );
-    } else if (tier) {
+    } else if (!tier) {
+      // The tier says what the tenant's resources are; without it they cannot be found to be
+      // deleted, and releasing the finalizer now would leak them.
+      const missing: ConditionInput = {
+        type: CONDITION.Ready,
+        status: 'False',
+        reason: REASON.TierMissing,
+        message: `cannot delete the tenant's AWS resources: TenantTier "${tenant.spec.tier}" is gone; recreate it, or set spec.deletionPolicy to Retain to leave AWS as it is`,
+      };
+      const generation = tenant.metadata.generation ?? 0;
+      await commitStatus(
+        tenant,
+        { ...tenant.status, conditions: applyConditions(tenant.status?.conditions, [missing], generation, this.deps.now()) },
+        this.deps,
+      );
+      return {};
+    } else {
       const run = await runResources(ctx, this.resources(tenant, tier), true, () => Promise.resolve());
+      if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);
       if (!run.complete) return { requeueAfterMs: run.requeueAfterMs };
       await this.deps.events.emit(tenant, 'Normal', EVENT_REASON.Deleted, "the tenant's AWS resources were deleted");
     }

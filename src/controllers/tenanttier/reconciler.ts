@@ -2,6 +2,7 @@
 import { CONDITION, FINALIZER, REASON } from '../../api/v1alpha1/constants.js';
 import type { Tenant, TenantTier, TenantTierStatus } from '../../api/v1alpha1/types.js';
 import { type ConditionInput, summarize } from '../../core/conditions.js';
+import { TerminalError } from '../../core/errors.js';
 import type { ObjectStore } from '../../ports/kube.js';
 import type { BoundResource } from '../../resources/managed-resource.js';
 import type { ReconcileContext, Reconciler, Result } from '../../runtime/controller.js';
@@ -46,13 +47,15 @@ export class TenantTierReconciler implements Reconciler {
         return {};
       }
       const run = await runResources(ctx, this.resources(tier), true, () => Promise.resolve());
+      if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);
       if (!run.complete) return { requeueAfterMs: run.requeueAfterMs };
       await this.deps.writer.removeFinalizer(tier);
       ctx.logger.info('tier deleted; finalizer removed');
       return {};
     }
 
-    await this.deps.writer.addFinalizer(tier);
+    // Continue with the updated object so this pass's status write is not a stale one.
+    const latest = await this.deps.writer.addFinalizer(tier);
     const run = await runResources(ctx, this.resources(tier), false, () => Promise.resolve());
     const ready = summarize(run.components, REASON.Reconciled, `tier is ready (${tier.spec.isolation}); ${members.length} tenant(s)`);
     const status: TenantTierStatus = {
@@ -61,7 +64,8 @@ export class TenantTierReconciler implements Reconciler {
       conditions: applyConditions(tier.status?.conditions, [...run.components, ready], generation, now),
       observedGeneration: run.complete ? generation : tier.status?.observedGeneration,
     };
-    await commitStatus(tier, status, this.deps);
+    await commitStatus(latest, status, this.deps);
+    if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);
     return run.complete ? {} : { requeueAfterMs: run.requeueAfterMs };
   }
 }
