@@ -63,6 +63,7 @@ async function main(): Promise<void> {
 
   const c = await startTestCluster();
   const op = await startOperatorProcess(c.cp.kubeconfig, {
+    env: c.moto.env,
     settings: { workers: Number(values.workers), logLevel: 'warn', leaderElection: { enabled: false } },
   });
   try {
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
     for (const [k, v] of rows) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
   } finally {
     await op.stop();
-    await c.cp.stop();
+    await c.stop();
   }
 }
 

@@ -22,6 +22,12 @@ import { createMetrics } from './runtime/metrics.js';
 import { KeyedBackoff } from './runtime/ratelimit.js';
 import { WorkQueue } from './runtime/workqueue.js';
 import { startEndpoints } from './server.js';
+import { RateBudgets } from './adapters/aws/budgets.js';
+import { type AwsClients, callerAccount, createAwsClients } from './adapters/aws/clients.js';
+import type { NamingContext } from './core/naming.js';
+import { IamRoleDriver } from './resources/iam-role/driver.js';
+import { S3BucketDriver } from './resources/s3-bucket/driver.js';
+import { type StackDeps, tenantResources, tierResources } from './resources/stacks.js';
 
 /** A running operator. */
 export interface OperatorHandle {
@@ -38,6 +44,28 @@ function kubeConfigFrom(config: Config): KubeConfig {
   if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
   else kc.loadFromDefault();
   return kc;
+}
+
+/**
+ * The naming context, resolved on first use: the account comes from STS, asked once and cached,
+ * and asked again on the next pass if it failed, so the operator starts (and reports healthy)
+ * while AWS is briefly unreachable.
+ */
+function namingContext(config: Config, aws: AwsClients, logger: Logger): () => Promise<NamingContext> {
+  let pending: Promise<NamingContext> | undefined;
+  return () => {
+    pending ??= callerAccount(aws.sts).then(
+      (accountId) => {
+        logger.info({ accountId }, 'AWS account resolved');
+        return { prefix: config.resourcePrefix, cluster: config.clusterName, accountId, region: config.region };
+      },
+      (e: unknown) => {
+        pending = undefined;
+        throw e;
+      },
+    );
+    return pending;
+  };
 }
 
 /** Starts the operator. */
@@ -78,12 +106,24 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
       resyncMs: config.resyncSeconds * 1000,
       exists: (key) => store.get(key) !== undefined,
     });
+  const aws = createAwsClients({ region: config.region, s3ForcePathStyle: config.aws.s3ForcePathStyle, maxAttempts: config.aws.maxAttempts, budgets: new RateBudgets(clock) });
+  const stacks: StackDeps = {
+    naming: namingContext(config, aws, logger),
+    permissionsBoundaryArn: config.permissionsBoundaryArn,
+    buckets: new S3BucketDriver(aws.s3),
+    knowledgeBaseRoles: new IamRoleDriver(aws.iam, 'KnowledgeBaseRole'),
+    tenantRoles: new IamRoleDriver(aws.iam, 'TenantRole'),
+  };
   const tierController = controller(
     'TenantTier',
-    new TenantTierReconciler(tiers, tenants, { writer: writer('TenantTier'), events, now }),
+    new TenantTierReconciler(tiers, tenants, { writer: writer('TenantTier'), events, now }, (tier) => tierResources(stacks, tier)),
     tiers,
   );
-  const tenantController = controller('Tenant', new TenantReconciler(tenants, tiers, { writer: writer('Tenant'), events, now }), tenants);
+  const tenantController = controller(
+    'Tenant',
+    new TenantReconciler(tenants, tiers, { writer: writer('Tenant'), events, now }, (tenant, tier) => tenantResources(stacks, tenant, tier)),
+    tenants,
+  );
   const accessController = controller(
     'ModelAccess',
     new ModelAccessReconciler(accesses, tenants, () => config.approvedModels, { writer: writer('ModelAccess'), events, now }),

@@ -14,7 +14,7 @@ beforeAll(async () => {
   c = await startTestCluster();
 });
 afterAll(async () => {
-  await c?.cp.stop();
+  await c?.stop();
 });
 
 const tier = (name: string, spec: string): string => `apiVersion: rag.tenancy.dev/v1alpha1

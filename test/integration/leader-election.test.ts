@@ -22,7 +22,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all(running.map((p) => p.stop()));
-  await c?.cp.stop();
+  await c?.stop();
 });
 
 async function holder(): Promise<string | undefined> {
@@ -31,7 +31,7 @@ async function holder(): Promise<string | undefined> {
 }
 
 async function start(identity: string): Promise<OperatorProcess> {
-  const p = await startOperatorProcess(c.cp.kubeconfig, { identity });
+  const p = await startOperatorProcess(c.cp.kubeconfig, { env: c.moto.env, identity });
   running.push(p);
   return p;
 }

@@ -16,11 +16,11 @@ let op: OperatorProcess;
 beforeAll(async () => {
   c = await startTestCluster();
   // A long resync: every reaction below must come from a watch event, not from polling.
-  op = await startOperatorProcess(c.cp.kubeconfig, { settings: { resyncSeconds: 3600 } });
+  op = await startOperatorProcess(c.cp.kubeconfig, { env: c.moto.env, settings: { resyncSeconds: 3600 } });
 });
 afterAll(async () => {
   await op?.stop();
-  await c?.cp.stop();
+  await c?.stop();
 });
 
 const tierYaml = (name: string, isolation: string, extra = ''): string =>

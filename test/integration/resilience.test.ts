@@ -19,12 +19,15 @@ beforeAll(async () => {
   proxy = await startTcpProxy('127.0.0.1', c.cp.port);
   const viaProxy = await c.cp.kubeconfigVia('proxy', proxy.port);
   // Leader election off: this file is about watches; a long resync so only watches can deliver changes.
-  op = await startOperatorProcess(viaProxy, { settings: { resyncSeconds: 3600, watchdogSeconds: 5, leaderElection: { enabled: false } } });
+  op = await startOperatorProcess(viaProxy, {
+    env: c.moto.env,
+    settings: { resyncSeconds: 3600, watchdogSeconds: 5, leaderElection: { enabled: false } },
+  });
 });
 afterAll(async () => {
   await op?.stop();
   await proxy?.close();
-  await c?.cp.stop();
+  await c?.stop();
 });
 
 const manifest = (tier: string, tenant: string): string =>

@@ -35,6 +35,7 @@ export const TEST_OPERATOR_SETTINGS = {
     renewDeadlineSeconds: 3,
     retryPeriodSeconds: 1,
   },
+  aws: { s3ForcePathStyle: true, maxAttempts: 3 },
   approvedModels: [
     { id: 'anthropic.claude-3-5-sonnet-20241022-v2:0', inputPricePer1k: 0.003, outputPricePer1k: 0.015 },
     { id: 'amazon.nova-lite-v1:0', inputPricePer1k: 0.00006, outputPricePer1k: 0.00024 },
@@ -44,7 +45,7 @@ export const TEST_OPERATOR_SETTINGS = {
 /** Starts the operator with `settings` merged over the test defaults. */
 export async function startOperatorProcess(
   kubeconfig: string,
-  opts: { identity?: string; settings?: Record<string, unknown>; logDir?: string } = {},
+  opts: { identity?: string; settings?: Record<string, unknown>; logDir?: string; env?: Record<string, string> } = {},
 ): Promise<OperatorProcess> {
   const dir = opts.logDir ?? (await mkdtemp(join(tmpdir(), 'tro-op-')));
   const identity = opts.identity ?? `op-${Math.random().toString(36).slice(2, 7)}`;
@@ -59,6 +60,7 @@ export async function startOperatorProcess(
     process.execPath,
     ['--import', 'tsx', join(repoRoot, 'src/main.ts'), '--kubeconfig', kubeconfig, '--config', configPath, '--identity', identity],
     logFile,
+    { ...process.env, ...opts.env },
   );
   const metrics = async (): Promise<string> => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   await eventually(

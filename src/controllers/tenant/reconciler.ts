@@ -2,6 +2,7 @@
 import { CONDITION, EVENT_REASON, FINALIZER, REASON } from '../../api/v1alpha1/constants.js';
 import type { Tenant, TenantStatus, TenantTier } from '../../api/v1alpha1/types.js';
 import { checkTenant } from '../../core/admission.js';
+import { tenantPrefix } from '../../core/naming.js';
 import { type ConditionInput, findCondition, summarize } from '../../core/conditions.js';
 import { TerminalError } from '../../core/errors.js';
 import type { ObjectStore } from '../../ports/kube.js';
@@ -11,7 +12,7 @@ import { runResources } from '../engine.js';
 import { applyConditions, commitStatus, type StatusDeps } from '../status.js';
 
 /** The tenant's own resources for its tier's pattern (AWS drivers plug in here). */
-export type TenantResources = (tenant: Tenant, tier: TenantTier) => BoundResource[];
+export type TenantResources = (tenant: Tenant, tier: TenantTier) => Promise<BoundResource[]>;
 
 /** Reconciler of Tenant. */
 export class TenantReconciler implements Reconciler {
@@ -19,7 +20,7 @@ export class TenantReconciler implements Reconciler {
     private readonly tenants: ObjectStore<Tenant>,
     private readonly tiers: ObjectStore<TenantTier>,
     private readonly deps: StatusDeps<Tenant>,
-    private readonly resources: TenantResources = () => [],
+    private readonly resources: TenantResources = () => Promise.resolve([]),
   ) {}
 
   async reconcile(name: string, ctx: ReconcileContext): Promise<Result> {
@@ -32,10 +33,11 @@ export class TenantReconciler implements Reconciler {
     const now = this.deps.now();
     // The object the next write is based on; moves forward when the finalizer patch returns.
     let latest: Tenant = tenant;
-    const write = async (components: ConditionInput[], ready: ConditionInput, complete: boolean): Promise<void> => {
+    const write = async (components: ConditionInput[], ready: ConditionInput, complete: boolean, resources?: Record<string, string>): Promise<void> => {
       const status: TenantStatus = {
         ...tenant.status,
         isolation: tier?.spec.isolation,
+        ...(resources ? { resources: { ...tenant.status?.resources, ...resources } } : {}),
         conditions: applyConditions(tenant.status?.conditions, [...components, ready], generation, now),
         observedGeneration: complete ? generation : tenant.status?.observedGeneration,
       };
@@ -82,9 +84,9 @@ export class TenantReconciler implements Reconciler {
     // The finalizer goes on before the first AWS call.
     // Continue with the updated object so this pass's status write is not a stale one.
     latest = await this.deps.writer.addFinalizer(tenant);
-    const run = await runResources(ctx, this.resources(tenant, tier), false, () => Promise.resolve());
+    const run = await runResources(ctx, await this.resources(tenant, tier), false, () => Promise.resolve());
     const ready = summarize(run.components, REASON.Reconciled, `tenant is ready in tier "${tier.metadata.name}" (${tier.spec.isolation})`);
-    await write(run.components, ready, run.complete);
+    await write(run.components, ready, run.complete, { ...sharedResources(tenant, tier), ...run.outputs });
     if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);
     return run.complete ? {} : { requeueAfterMs: run.requeueAfterMs };
   }
@@ -115,7 +117,7 @@ export class TenantReconciler implements Reconciler {
       );
       return {};
     } else {
-      const run = await runResources(ctx, this.resources(tenant, tier), true, () => Promise.resolve());
+      const run = await runResources(ctx, await this.resources(tenant, tier), true, () => Promise.resolve());
       if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);
       if (!run.complete) return { requeueAfterMs: run.requeueAfterMs };
       await this.deps.events.emit(tenant, 'Normal', EVENT_REASON.Deleted, "the tenant's AWS resources were deleted");
@@ -124,4 +126,14 @@ export class TenantReconciler implements Reconciler {
     ctx.logger.info({ deletionPolicy: tenant.spec.deletionPolicy }, 'tenant finalized');
     return {};
   }
+}
+
+/** What a pool or bridge tenant uses of its tier's shared resources, as published on the tier. */
+function sharedResources(tenant: Tenant, tier: TenantTier): Record<string, string> {
+  if (tier.spec.isolation === 'silo') return {};
+  const shared = tier.status?.shared ?? {};
+  const out: Record<string, string> = { prefix: tenantPrefix(tenant.metadata.name) };
+  if (shared.bucket) out.bucket = shared.bucket;
+  if (tier.spec.isolation === 'pool' && shared.knowledgeBaseRoleArn) out.knowledgeBaseRoleArn = shared.knowledgeBaseRoleArn;
+  return out;
 }

@@ -10,7 +10,7 @@ import { runResources } from '../engine.js';
 import { applyConditions, commitStatus, type StatusDeps } from '../status.js';
 
 /** The resources a tier shares among its tenants, bound to its spec (AWS drivers plug in here). */
-export type TierResources = (tier: TenantTier) => BoundResource[];
+export type TierResources = (tier: TenantTier) => Promise<BoundResource[]>;
 
 /** Reconciler of TenantTier. */
 export class TenantTierReconciler implements Reconciler {
@@ -18,7 +18,7 @@ export class TenantTierReconciler implements Reconciler {
     private readonly tiers: ObjectStore<TenantTier>,
     private readonly tenants: ObjectStore<Tenant>,
     private readonly deps: StatusDeps<TenantTier>,
-    private readonly resources: TierResources = () => [],
+    private readonly resources: TierResources = () => Promise.resolve([]),
   ) {}
 
   async reconcile(name: string, ctx: ReconcileContext): Promise<Result> {
@@ -46,7 +46,7 @@ export class TenantTierReconciler implements Reconciler {
         // Tenant deletions requeue the tier through the watch mapping; nothing to poll.
         return {};
       }
-      const run = await runResources(ctx, this.resources(tier), true, () => Promise.resolve());
+      const run = await runResources(ctx, await this.resources(tier), true, () => Promise.resolve());
       if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);
       if (!run.complete) return { requeueAfterMs: run.requeueAfterMs };
       await this.deps.writer.removeFinalizer(tier);
@@ -56,11 +56,12 @@ export class TenantTierReconciler implements Reconciler {
 
     // Continue with the updated object so this pass's status write is not a stale one.
     const latest = await this.deps.writer.addFinalizer(tier);
-    const run = await runResources(ctx, this.resources(tier), false, () => Promise.resolve());
+    const run = await runResources(ctx, await this.resources(tier), false, () => Promise.resolve());
     const ready = summarize(run.components, REASON.Reconciled, `tier is ready (${tier.spec.isolation}); ${members.length} tenant(s)`);
     const status: TenantTierStatus = {
       ...tier.status,
       tenantCount: members.length,
+      shared: { ...tier.status?.shared, ...run.outputs },
       conditions: applyConditions(tier.status?.conditions, [...run.components, ready], generation, now),
       observedGeneration: run.complete ? generation : tier.status?.observedGeneration,
     };

@@ -1,0 +1,132 @@
+/**
+ * The operator provisions document storage and IAM in AWS (moto) for each isolation pattern,
+ * publishes the ids on status, keeps tenants apart, repairs drift, and on deletion removes what a
+ * `Delete` tenant owns and leaves a `Retain` tenant's resources alone.
+ */
+import { DeleteRolePolicyCommand, GetRoleCommand, GetRolePolicyCommand, ListRolesCommand } from '@aws-sdk/client-iam';
+import { HeadBucketCommand, ListBucketsCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AwsClients } from '../../src/adapters/aws/clients.js';
+import type { Tenant, TenantTier } from '../../src/api/v1alpha1/types.js';
+import { clientsFor } from '../support/aws.js';
+import { startTestCluster, type TestCluster } from '../support/cluster.js';
+import { uniq } from '../support/kube.js';
+import { type OperatorProcess, startOperatorProcess } from '../support/operator-process.js';
+import { eventually } from '../support/processes.js';
+
+let c: TestCluster;
+let op: OperatorProcess;
+let aws: AwsClients;
+
+beforeAll(async () => {
+  c = await startTestCluster();
+  aws = clientsFor(c.moto);
+  op = await startOperatorProcess(c.cp.kubeconfig, { env: c.moto.env, settings: { resyncSeconds: 3600 } });
+});
+afterAll(async () => {
+  await op?.stop();
+  await c?.stop();
+});
+
+const tierYaml = (name: string, isolation: string): string =>
+  `apiVersion: rag.tenancy.dev/v1alpha1\nkind: TenantTier\nmetadata: { name: ${name} }\nspec: { isolation: ${isolation} }\n`;
+const tenantYaml = (name: string, tier: string, policy = 'Delete'): string =>
+  `apiVersion: rag.tenancy.dev/v1alpha1\nkind: Tenant\nmetadata: { name: ${name} }\nspec: { tier: ${tier}, deletionPolicy: ${policy}, access: { podIdentity: { namespace: ${name}, serviceAccount: app } } }\n`;
+
+async function inlinePolicy(roleArn: string | undefined, name: string): Promise<string> {
+  const roleName = roleArn?.split('/').pop() ?? '';
+  const p = await aws.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }));
+  return decodeURIComponent(p.PolicyDocument ?? '');
+}
+
+async function bucketExists(name: string | undefined): Promise<boolean> {
+  try {
+    await aws.s3.send(new HeadBucketCommand({ Bucket: name }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('provisioning storage and identity', () => {
+  it('silo: a bucket and both roles of its own, ids on status, conditions per component', async () => {
+    const tier = uniq('silo');
+    const tenant = uniq('acme');
+    await c.kube.apply(tierYaml(tier, 'silo') + '---\n' + tenantYaml(tenant, tier));
+    const t = await c.kube.waitForCondition<Tenant>('Tenant', tenant, 'Ready', { status: 'True' }, 60_000);
+    const r = t.status?.resources ?? {};
+    expect(r.bucket).toMatch(new RegExp(`^rag-test-t-${tenant}-\\d{12}-us-east-1$`));
+    expect(r.roleArn).toMatch(new RegExp(`:role/rag-tenant/rag-test-t-${tenant}-app$`));
+    expect(r.knowledgeBaseRoleArn).toMatch(new RegExp(`:role/rag-tenant/rag-test-t-${tenant}-kb$`));
+    expect(t.status?.conditions?.find((x) => x.type === 'StorageReady')?.status).toBe('True');
+    expect(t.status?.conditions?.find((x) => x.type === 'IdentityReady')?.status).toBe('True');
+    expect(await bucketExists(r.bucket)).toBe(true);
+    const access = await inlinePolicy(r.roleArn, 'tenant-access');
+    expect(access).toContain(`arn:aws:s3:::${r.bucket}/*`);
+    const role = await aws.iam.send(new GetRoleCommand({ RoleName: r.roleArn?.split('/').pop() }));
+    expect(decodeURIComponent(role.Role?.AssumeRolePolicyDocument ?? '')).toContain(`"aws:RequestTag/kubernetes-namespace":"${tenant}"`);
+  });
+
+  it('pool: tenants share the tier bucket and knowledge base role; each role reaches only its own prefix', async () => {
+    const tier = uniq('pool');
+    const [a, b] = [uniq('a'), uniq('b')];
+    await c.kube.apply(tierYaml(tier, 'pool') + '---\n' + tenantYaml(a, tier) + '---\n' + tenantYaml(b, tier));
+    const tr = await c.kube.waitForCondition<TenantTier>('TenantTier', tier, 'Ready', { status: 'True' }, 60_000);
+    const ta = await c.kube.waitForCondition<Tenant>('Tenant', a, 'Ready', { status: 'True' }, 60_000);
+    const tb = await c.kube.waitForCondition<Tenant>('Tenant', b, 'Ready', { status: 'True' }, 60_000);
+    expect(tr.status?.shared?.bucket).toBeTruthy();
+    expect(ta.status?.resources?.bucket).toBe(tr.status?.shared?.bucket);
+    expect(ta.status?.resources).toMatchObject({ prefix: `tenants/${a}/`, knowledgeBaseRoleArn: tr.status?.shared?.knowledgeBaseRoleArn });
+    const pa = await inlinePolicy(ta.status?.resources?.roleArn, 'tenant-access');
+    const pb = await inlinePolicy(tb.status?.resources?.roleArn, 'tenant-access');
+    expect(pa).toContain(`/tenants/${a}/*`);
+    expect(pa).not.toContain(`/tenants/${b}/`);
+    expect(pb).toContain(`/tenants/${b}/*`);
+    expect(pb).not.toContain(`/tenants/${a}/`);
+  });
+
+  it('bridge: the tier bucket is shared, each tenant has its own knowledge base role scoped to its prefix', async () => {
+    const tier = uniq('bridge');
+    const tenant = uniq('globex');
+    await c.kube.apply(tierYaml(tier, 'bridge') + '---\n' + tenantYaml(tenant, tier));
+    const t = await c.kube.waitForCondition<Tenant>('Tenant', tenant, 'Ready', { status: 'True' }, 60_000);
+    const kb = await inlinePolicy(t.status?.resources?.knowledgeBaseRoleArn, 'knowledge-base');
+    expect(kb).toContain(`/tenants/${tenant}/*`);
+    expect(kb).toContain('foundation-model/amazon.titan-embed-text-v2:0');
+  });
+
+  it('repairs a policy deleted behind its back on the next pass', async () => {
+    const tier = uniq('drift');
+    const tenant = uniq('d');
+    await c.kube.apply(tierYaml(tier, 'silo') + '---\n' + tenantYaml(tenant, tier));
+    const t = await c.kube.waitForCondition<Tenant>('Tenant', tenant, 'Ready', { status: 'True' }, 60_000);
+    const roleName = t.status?.resources?.roleArn?.split('/').pop() ?? '';
+    await aws.iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: 'tenant-access' }));
+    await c.kube.kubectl('annotate', '--overwrite', 'tenant', tenant, 'rag.tenancy.dev/reconcile-requested-at=now');
+    await eventually(
+      async () =>
+        (await inlinePolicy(t.status?.resources?.roleArn, 'tenant-access').catch(() => '')).includes('s3:GetObject') ? true : undefined,
+      30_000,
+      'the policy to be restored',
+    );
+  });
+
+  it('deletes everything a Delete tenant owns and nothing of a Retain tenant', async () => {
+    const tier = uniq('bye');
+    const [gone, kept] = [uniq('gone'), uniq('kept')];
+    await c.kube.apply(tierYaml(tier, 'silo') + '---\n' + tenantYaml(gone, tier, 'Delete') + '---\n' + tenantYaml(kept, tier, 'Retain'));
+    const g = await c.kube.waitForCondition<Tenant>('Tenant', gone, 'Ready', { status: 'True' }, 60_000);
+    const k = await c.kube.waitForCondition<Tenant>('Tenant', kept, 'Ready', { status: 'True' }, 60_000);
+    await c.kube.delete('Tenant', gone);
+    await c.kube.delete('Tenant', kept);
+    await c.kube.waitForGone('Tenant', gone, 60_000);
+    await c.kube.waitForGone('Tenant', kept, 60_000);
+    expect(await bucketExists(g.status?.resources?.bucket)).toBe(false);
+    expect(await bucketExists(k.status?.resources?.bucket)).toBe(true);
+    const roles = ((await aws.iam.send(new ListRolesCommand({ PathPrefix: '/rag-tenant/' }))).Roles ?? []).map((r) => r.RoleName ?? '');
+    expect(roles.filter((n) => n.includes(gone))).toEqual([]);
+    expect(roles.filter((n) => n.includes(kept)).sort()).toEqual([`rag-test-t-${kept}-app`, `rag-test-t-${kept}-kb`]);
+    const buckets = ((await aws.s3.send(new ListBucketsCommand({}))).Buckets ?? []).map((b) => b.Name ?? '');
+    expect(buckets.filter((n) => n.includes(gone))).toEqual([]);
+  });
+});
