@@ -67,13 +67,13 @@ const configSchema = z
       .strict()
       .default({ bindAddress: '0.0.0.0', healthPort: 8081, metricsPort: 8080 }),
     aws: z
-    .object({
-      s3ForcePathStyle: z.boolean().default(false),
-      maxAttempts: z.number().int().min(1).max(10).default(3),
-    })
-    .strict()
-    .default({ s3ForcePathStyle: false, maxAttempts: 3 }),
-  watchdogSeconds: z.number().int().min(5).default(120),
+      .object({
+        s3ForcePathStyle: z.boolean().default(false),
+        maxAttempts: z.number().int().min(1).max(10).default(3),
+      })
+      .strict()
+      .default({ s3ForcePathStyle: false, maxAttempts: 3 }),
+    watchdogSeconds: z.number().int().min(5).default(120),
     shutdownGraceSeconds: z.number().int().min(1).default(25),
   })
   .strict()

@@ -106,7 +106,12 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
       resyncMs: config.resyncSeconds * 1000,
       exists: (key) => store.get(key) !== undefined,
     });
-  const aws = createAwsClients({ region: config.region, s3ForcePathStyle: config.aws.s3ForcePathStyle, maxAttempts: config.aws.maxAttempts, budgets: new RateBudgets(clock) });
+  const aws = createAwsClients({
+    region: config.region,
+    s3ForcePathStyle: config.aws.s3ForcePathStyle,
+    maxAttempts: config.aws.maxAttempts,
+    budgets: new RateBudgets(clock),
+  });
   const stacks: StackDeps = {
     naming: namingContext(config, aws, logger),
     permissionsBoundaryArn: config.permissionsBoundaryArn,
@@ -121,7 +126,9 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
   );
   const tenantController = controller(
     'Tenant',
-    new TenantReconciler(tenants, tiers, { writer: writer('Tenant'), events, now }, (tenant, tier) => tenantResources(stacks, tenant, tier)),
+    new TenantReconciler(tenants, tiers, { writer: writer('Tenant'), events, now }, (tenant, tier) =>
+      tenantResources(stacks, tenant, tier),
+    ),
     tenants,
   );
   const accessController = controller(

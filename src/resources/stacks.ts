@@ -46,7 +46,9 @@ export function tenantScope(n: NamingContext, tenant: Tenant, tier: TenantTier):
   return {
     region: n.region,
     accountId: n.accountId,
-    bucket: silo ? bucketName(n, { kind: 'Tenant', name: tenant.metadata.name }) : bucketName(n, { kind: 'TenantTier', name: tier.metadata.name }),
+    bucket: silo
+      ? bucketName(n, { kind: 'Tenant', name: tenant.metadata.name })
+      : bucketName(n, { kind: 'TenantTier', name: tier.metadata.name }),
     prefix: silo ? undefined : tenantPrefix(tenant.metadata.name),
   };
 }
@@ -87,7 +89,8 @@ export async function tenantResources(deps: StackDeps, tenant: Tenant, tier: Ten
   const out: BoundResource[] = [];
   if (iso === 'silo') out.push(bind(deps.buckets, { name: scope.bucket, region: n.region, owner }));
   if (iso !== 'pool') {
-    const embeddingModelId = tenant.spec.knowledgeBase?.embeddingModel ?? tier.spec.knowledgeBase?.embeddingModel ?? DEFAULT_EMBEDDING_MODEL;
+    const embeddingModelId =
+      tenant.spec.knowledgeBase?.embeddingModel ?? tier.spec.knowledgeBase?.embeddingModel ?? DEFAULT_EMBEDDING_MODEL;
     out.push(
       bind(deps.knowledgeBaseRoles, {
         name: roleName(n, { kind: 'Tenant', name: tenant.metadata.name }, 'kb'),

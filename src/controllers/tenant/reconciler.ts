@@ -33,7 +33,12 @@ export class TenantReconciler implements Reconciler {
     const now = this.deps.now();
     // The object the next write is based on; moves forward when the finalizer patch returns.
     let latest: Tenant = tenant;
-    const write = async (components: ConditionInput[], ready: ConditionInput, complete: boolean, resources?: Record<string, string>): Promise<void> => {
+    const write = async (
+      components: ConditionInput[],
+      ready: ConditionInput,
+      complete: boolean,
+      resources?: Record<string, string>,
+    ): Promise<void> => {
       const status: TenantStatus = {
         ...tenant.status,
         isolation: tier?.spec.isolation,
