@@ -27,6 +27,7 @@ import { type AwsClients, callerAccount, createAwsClients } from './adapters/aws
 import type { NamingContext } from './core/naming.js';
 import { IamRoleDriver } from './resources/iam-role/driver.js';
 import { S3BucketDriver } from './resources/s3-bucket/driver.js';
+import { S3PrefixDriver } from './resources/s3-prefix/driver.js';
 import { type StackDeps, tenantResources, tierResources } from './resources/stacks.js';
 
 /** A running operator. */
@@ -116,6 +117,7 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
     naming: namingContext(config, aws, logger),
     permissionsBoundaryArn: config.permissionsBoundaryArn,
     buckets: new S3BucketDriver(aws.s3),
+    prefixes: new S3PrefixDriver(aws.s3),
     knowledgeBaseRoles: new IamRoleDriver(aws.iam, 'KnowledgeBaseRole'),
     tenantRoles: new IamRoleDriver(aws.iam, 'TenantRole'),
   };

@@ -114,4 +114,17 @@ describe('runResources', () => {
     ]);
     expect(r.complete).toBe(false);
   });
+
+  it('an implicit resource is never created, and deleting it runs until it is empty', async () => {
+    const world = new Map<string, { state: 'pending' | 'ready'; value: string }>();
+    const log: string[] = [];
+    const prefix: ManagedResource<string, string> = { ...memoryResource('P', world, log), implicit: true };
+    const bound = [{ driver: prefix as ManagedResource<unknown, unknown>, spec: 'v', ids: {} }];
+    const first = await runResources(ctx, bound, false, () => Promise.resolve());
+    expect(first.complete).toBe(true);
+    expect(log).toEqual([]);
+    world.set('P', { state: 'ready', value: 'docs' });
+    for (let i = 0; i < 3 && !(await runResources(ctx, bound, true, () => Promise.resolve())).complete; i++);
+    expect(log).toEqual(['delete P']);
+  });
 });

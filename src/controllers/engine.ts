@@ -50,7 +50,8 @@ export async function runResources(
     const spec = r.spec;
     const observation = spec === undefined && !deleting ? { state: 'absent' as const } : await driver.observe(ctx, spec, r.ids);
     const diff = observation.state === 'ready' && spec !== undefined ? driver.compare(spec, observation.observed) : [];
-    const action = planStep(spec !== undefined, observation, diff, deleting);
+    const planned = planStep(spec !== undefined, observation, diff, deleting);
+    const action = planned.type === 'create' && driver.implicit ? { type: 'none' as const } : planned;
     if (observation.state === 'ready' && !deleting) Object.assign(outputs, driver.outputs?.(observation.observed));
     switch (action.type) {
       case 'none':

@@ -28,6 +28,11 @@ export interface ManagedResource<Spec, Observed> {
   readonly kind: string;
   /** The condition type this resource contributes to. */
   readonly conditionType: string;
+  /**
+   * True for resources that exist by use (an S3 prefix): absent is as good as present, nothing is
+   * ever created for them, and only deletion acts.
+   */
+  readonly implicit?: boolean;
   observe(ctx: DriverContext, spec: Spec, ids: ExternalIds): Promise<Observation<Observed>>;
   compare(spec: Spec, observed: Observed): Diff;
   create(ctx: DriverContext, spec: Spec): Promise<ExternalIds>;

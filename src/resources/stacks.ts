@@ -5,8 +5,8 @@
  *
  * | pattern | tier owns                     | tenant owns                               |
  * |---------|-------------------------------|-------------------------------------------|
- * | pool    | bucket, knowledge base role   | tenant role (its prefix)                  |
- * | bridge  | bucket                        | knowledge base role, tenant role (prefix) |
+ * | pool    | bucket, knowledge base role   | prefix, tenant role                       |
+ * | bridge  | bucket                        | prefix, knowledge base role, tenant role  |
  * | silo    | nothing                       | bucket, knowledge base role, tenant role  |
  */
 import type { Tenant, TenantTier } from '../api/v1alpha1/types.js';
@@ -16,12 +16,14 @@ import type { OwnerRef } from '../core/tags.js';
 import type { IamRoleDriver } from './iam-role/driver.js';
 import type { BoundResource } from './managed-resource.js';
 import type { S3BucketDriver } from './s3-bucket/driver.js';
+import type { S3PrefixDriver } from './s3-prefix/driver.js';
 
 /** What binding needs: names, the boundary, and one driver instance per kind. */
 export interface StackDeps {
   naming: () => Promise<NamingContext>;
   permissionsBoundaryArn?: string;
   buckets: S3BucketDriver;
+  prefixes: S3PrefixDriver;
   knowledgeBaseRoles: IamRoleDriver;
   tenantRoles: IamRoleDriver;
 }
@@ -88,6 +90,8 @@ export async function tenantResources(deps: StackDeps, tenant: Tenant, tier: Ten
   const scope = tenantScope(n, tenant, tier);
   const out: BoundResource[] = [];
   if (iso === 'silo') out.push(bind(deps.buckets, { name: scope.bucket, region: n.region, owner }));
+  // Its documents in the tier bucket: nothing to create, emptied when a Delete tenant goes.
+  else out.push(bind(deps.prefixes, { bucket: scope.bucket, prefix: scope.prefix ?? '' }));
   if (iso !== 'pool') {
     const embeddingModelId =
       tenant.spec.knowledgeBase?.embeddingModel ?? tier.spec.knowledgeBase?.embeddingModel ?? DEFAULT_EMBEDDING_MODEL;

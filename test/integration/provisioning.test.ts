@@ -4,7 +4,7 @@
  * `Delete` tenant owns and leaves a `Retain` tenant's resources alone.
  */
 import { DeleteRolePolicyCommand, GetRoleCommand, GetRolePolicyCommand, ListRolesCommand } from '@aws-sdk/client-iam';
-import { HeadBucketCommand, ListBucketsCommand } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/adapters/aws/clients.js';
 import type { Tenant, TenantTier } from '../../src/api/v1alpha1/types.js';
@@ -128,5 +128,24 @@ describe('provisioning storage and identity', () => {
     expect(roles.filter((n) => n.includes(kept)).sort()).toEqual([`rag-test-t-${kept}-app`, `rag-test-t-${kept}-kb`]);
     const buckets = ((await aws.s3.send(new ListBucketsCommand({}))).Buckets ?? []).map((b) => b.Name ?? '');
     expect(buckets.filter((n) => n.includes(gone))).toEqual([]);
+  });
+
+  it("a pool tenant deleted with Delete takes its documents out of the shared bucket and leaves its neighbour's", async () => {
+    const tier = uniq('shared');
+    const [gone, stays] = [uniq('gone'), uniq('stays')];
+    await c.kube.apply(tierYaml(tier, 'pool') + '---\n' + tenantYaml(gone, tier) + '---\n' + tenantYaml(stays, tier));
+    const g = await c.kube.waitForCondition<Tenant>('Tenant', gone, 'Ready', { status: 'True' }, 60_000);
+    await c.kube.waitForCondition<Tenant>('Tenant', stays, 'Ready', { status: 'True' }, 60_000);
+    const bucket = g.status?.resources?.bucket ?? '';
+    for (const [t, n] of [
+      [gone, 3],
+      [stays, 2],
+    ] as const) {
+      for (let i = 0; i < n; i++) await aws.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `tenants/${t}/doc${i}.txt`, Body: 'x' }));
+    }
+    await c.kube.delete('Tenant', gone);
+    await c.kube.waitForGone('Tenant', gone, 60_000);
+    const left = ((await aws.s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key).sort();
+    expect(left).toEqual([`tenants/${stays}/doc0.txt`, `tenants/${stays}/doc1.txt`]);
   });
 });
