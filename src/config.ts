@@ -70,9 +70,10 @@ const configSchema = z
       .object({
         s3ForcePathStyle: z.boolean().default(false),
         maxAttempts: z.number().int().min(1).max(10).default(3),
+        keyPendingWindowDays: z.number().int().min(7).max(30).default(30),
       })
       .strict()
-      .default({ s3ForcePathStyle: false, maxAttempts: 3 }),
+      .default({ s3ForcePathStyle: false, maxAttempts: 3, keyPendingWindowDays: 30 }),
     watchdogSeconds: z.number().int().min(5).default(120),
     shutdownGraceSeconds: z.number().int().min(1).default(25),
   })

@@ -26,6 +26,7 @@ import { RateBudgets } from './adapters/aws/budgets.js';
 import { type AwsClients, callerAccount, createAwsClients } from './adapters/aws/clients.js';
 import type { NamingContext } from './core/naming.js';
 import { IamRoleDriver } from './resources/iam-role/driver.js';
+import { KmsKeyDriver } from './resources/kms-key/driver.js';
 import { S3BucketDriver } from './resources/s3-bucket/driver.js';
 import { S3PrefixDriver } from './resources/s3-prefix/driver.js';
 import { type StackDeps, tenantResources, tierResources } from './resources/stacks.js';
@@ -116,6 +117,8 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
   const stacks: StackDeps = {
     naming: namingContext(config, aws, logger),
     permissionsBoundaryArn: config.permissionsBoundaryArn,
+    keyPendingWindowDays: config.aws.keyPendingWindowDays,
+    keys: new KmsKeyDriver(aws.kms),
     buckets: new S3BucketDriver(aws.s3),
     prefixes: new S3PrefixDriver(aws.s3),
     knowledgeBaseRoles: new IamRoleDriver(aws.iam, 'KnowledgeBaseRole'),

@@ -47,7 +47,7 @@ export async function runResources(
   for (const r of ordered) {
     const { driver } = r;
     const type = driver.conditionType;
-    const spec = r.spec;
+    const spec = typeof r.spec === 'function' ? (r.spec as (o: Record<string, string>) => unknown)(outputs) : r.spec;
     const observation = spec === undefined && !deleting ? { state: 'absent' as const } : await driver.observe(ctx, spec, r.ids);
     const diff = observation.state === 'ready' && spec !== undefined ? driver.compare(spec, observation.observed) : [];
     const planned = planStep(spec !== undefined, observation, diff, deleting);

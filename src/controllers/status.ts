@@ -28,10 +28,10 @@ export function applyConditions(
   return list;
 }
 
-/** Writes `next` if it differs from the stored status; returns whether it wrote. */
-export async function commitStatus<T extends AnyResource>(obj: T, next: NonNullable<T['status']>, deps: StatusDeps<T>): Promise<boolean> {
-  if (isDeepStrictEqual(stripUndefined(obj.status ?? {}), stripUndefined(next))) return false;
-  await deps.writer.writeStatus(obj, next);
+/** Writes `next` if it differs from the stored status; returns the object as stored afterwards. */
+export async function commitStatus<T extends AnyResource>(obj: T, next: NonNullable<T['status']>, deps: StatusDeps<T>): Promise<T> {
+  if (isDeepStrictEqual(stripUndefined(obj.status ?? {}), stripUndefined(next))) return obj;
+  const updated = await deps.writer.writeStatus(obj, next);
   const before = findCondition(obj.status?.conditions, CONDITION.Ready);
   const after = findCondition((next as { conditions?: Condition[] }).conditions, CONDITION.Ready);
   if (after && (before?.status !== after.status || (after.status !== 'True' && before?.reason !== after.reason))) {
@@ -43,7 +43,7 @@ export async function commitStatus<T extends AnyResource>(obj: T, next: NonNulla
       `${after.reason}: ${after.message}`,
     );
   }
-  return true;
+  return updated;
 }
 
 /** JSON round-trip drops undefined fields so a computed status compares equal to the stored one. */

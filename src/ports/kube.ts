@@ -9,8 +9,8 @@ export interface ObjectStore<T> {
 
 /** Writes the operator makes on its own kinds: status and its finalizer, never spec. */
 export interface ObjectWriter<T extends AnyResource> {
-  /** Replaces status through the /status subresource. */
-  writeStatus(obj: T, status: NonNullable<T['status']>): Promise<void>;
+  /** Replaces status through the /status subresource and returns the updated object. */
+  writeStatus(obj: T, status: NonNullable<T['status']>): Promise<T>;
   /** Adds the operator's finalizer and returns the updated object; conflicts if it changed meanwhile. */
   addFinalizer(obj: T): Promise<T>;
   /** Removes the operator's finalizer; fails with a conflict if the object changed meanwhile. */

@@ -33,6 +33,7 @@ export interface ManagedResource<Spec, Observed> {
    * ever created for them, and only deletion acts.
    */
   readonly implicit?: boolean;
+  /** Finds the resource by deterministic name, or by the ids persisted on status. */
   observe(ctx: DriverContext, spec: Spec, ids: ExternalIds): Promise<Observation<Observed>>;
   compare(spec: Spec, observed: Observed): Diff;
   create(ctx: DriverContext, spec: Spec): Promise<ExternalIds>;
@@ -43,9 +44,13 @@ export interface ManagedResource<Spec, Observed> {
   outputs?(observed: Observed): Record<string, string>;
 }
 
-/** A driver bound to the desired spec of one object (undefined: must not exist). */
+/**
+ * A driver bound to the desired spec of one object (undefined: must not exist). The spec may be a
+ * function of what resources earlier in the order published (a bucket's spec needs its key's
+ * ARN); the engine only reaches a resource once those before it are ready.
+ */
 export interface BoundResource<Spec = unknown, Observed = unknown> {
   driver: ManagedResource<Spec, Observed>;
-  spec: Spec | undefined;
+  spec: Spec | undefined | ((outputs: Record<string, string>) => Spec | undefined);
   ids: ExternalIds;
 }

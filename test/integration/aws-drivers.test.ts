@@ -6,6 +6,13 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  CreateKeyCommand,
+  DeleteAliasCommand,
+  DescribeKeyCommand,
+  GetKeyRotationStatusCommand,
+  ListKeysCommand,
+} from '@aws-sdk/client-kms';
 import { CreatePolicyCommand, DeleteRolePolicyCommand, GetRoleCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import {
   CreateBucketCommand,
@@ -21,8 +28,9 @@ import type { AwsClients } from '../../src/adapters/aws/clients.js';
 import { runResources } from '../../src/controllers/engine.js';
 import { ROLE_PATH } from '../../src/core/naming.js';
 import { policy } from '../../src/core/policies/document.js';
-import { TAG } from '../../src/core/tags.js';
+import { TAG, ownerTags } from '../../src/core/tags.js';
 import { IamRoleDriver, type RoleSpec } from '../../src/resources/iam-role/driver.js';
+import { KmsKeyDriver } from '../../src/resources/kms-key/driver.js';
 import type { BoundResource } from '../../src/resources/managed-resource.js';
 import { type BucketSpec, S3BucketDriver } from '../../src/resources/s3-bucket/driver.js';
 import { clientsFor } from '../support/aws.js';
@@ -152,5 +160,50 @@ describe('IAM role driver', () => {
     await expect(aws.iam.send(new GetRoleCommand({ RoleName: 'rag-test-t-acme-app' }))).rejects.toMatchObject({
       name: 'NoSuchEntityException',
     });
+  });
+});
+
+describe('KMS key driver', () => {
+  const keySpec = { alias: 'alias/rag-test-t-acme', description: 'tenant acme', owner, pendingWindowDays: 7 };
+  const keyRes = (ids: Record<string, string> = {}): BoundResource => ({ driver: new KmsKeyDriver(aws.kms) as never, spec: keySpec, ids });
+  const ownerKeys = async (): Promise<{ id: string; state?: string }[]> => {
+    const out = [];
+    for (const k of (await aws.kms.send(new ListKeysCommand({}))).Keys ?? []) {
+      const meta = (await aws.kms.send(new DescribeKeyCommand({ KeyId: k.KeyId }))).KeyMetadata;
+      out.push({ id: k.KeyId ?? '', state: meta?.KeyState });
+    }
+    return out;
+  };
+
+  it('creates a rotating key behind its alias and publishes its ARN', async () => {
+    const { outputs } = await converge([keyRes()]);
+    expect(outputs.kmsKeyArn).toMatch(/^arn:aws:kms:us-east-1:\d{12}:key\//);
+    const rotation = await aws.kms.send(new GetKeyRotationStatusCommand({ KeyId: outputs.kmsKeyArn }));
+    expect(rotation.KeyRotationEnabled).toBe(true);
+    expect(await ownerKeys()).toHaveLength(1);
+  });
+
+  it('after a crash between CreateKey and CreateAlias, adopts the tagged key instead of making a second', async () => {
+    const orphan = await aws.kms.send(
+      new CreateKeyCommand({ Tags: Object.entries(ownerTags(owner)).map(([TagKey, TagValue]) => ({ TagKey, TagValue })) }),
+    );
+    const { outputs } = await converge([keyRes()]);
+    expect(outputs.kmsKeyArn).toBe(orphan.KeyMetadata?.Arn);
+    expect(await ownerKeys()).toHaveLength(1);
+  });
+
+  it('finds its key by the id persisted on status when the alias was deleted, and restores the alias', async () => {
+    const { outputs } = await converge([keyRes()]);
+    await aws.kms.send(new DeleteAliasCommand({ AliasName: keySpec.alias }));
+    const again = await converge([keyRes({ kmsKeyArn: outputs.kmsKeyArn ?? '' })]);
+    expect(again.outputs.kmsKeyArn).toBe(outputs.kmsKeyArn);
+    expect(await ownerKeys()).toHaveLength(1);
+  });
+
+  it('deletes the alias and schedules the key for deletion', async () => {
+    const { outputs } = await converge([keyRes()]);
+    await converge([keyRes({ kmsKeyArn: outputs.kmsKeyArn ?? '' })], true);
+    expect((await aws.kms.send(new DescribeKeyCommand({ KeyId: outputs.kmsKeyArn }))).KeyMetadata?.KeyState).toBe('PendingDeletion');
+    await expect(aws.kms.send(new DescribeKeyCommand({ KeyId: keySpec.alias }))).rejects.toMatchObject({ name: 'NotFoundException' });
   });
 });

@@ -4,7 +4,14 @@
  * `Delete` tenant owns and leaves a `Retain` tenant's resources alone.
  */
 import { DeleteRolePolicyCommand, GetRoleCommand, GetRolePolicyCommand, ListRolesCommand } from '@aws-sdk/client-iam';
-import { HeadBucketCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DescribeKeyCommand } from '@aws-sdk/client-kms';
+import {
+  GetBucketEncryptionCommand,
+  HeadBucketCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/adapters/aws/clients.js';
 import type { Tenant, TenantTier } from '../../src/api/v1alpha1/types.js';
@@ -147,5 +154,41 @@ describe('provisioning storage and identity', () => {
     await c.kube.waitForGone('Tenant', gone, 60_000);
     const left = ((await aws.s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key).sort();
     expect(left).toEqual([`tenants/${stays}/doc0.txt`, `tenants/${stays}/doc1.txt`]);
+  });
+
+  it("TenantKey: a silo tenant's own key encrypts its bucket, its roles may use it, and it is scheduled for deletion with the tenant", async () => {
+    const tier = uniq('keyed');
+    const tenant = uniq('vault');
+    await c.kube.apply(
+      `apiVersion: rag.tenancy.dev/v1alpha1\nkind: TenantTier\nmetadata: { name: ${tier} }\nspec: { isolation: silo, storage: { encryption: TenantKey } }\n---\n` +
+        tenantYaml(tenant, tier),
+    );
+    const t = await c.kube.waitForCondition<Tenant>('Tenant', tenant, 'Ready', { status: 'True' }, 60_000);
+    const r = t.status?.resources ?? {};
+    expect(r.kmsKeyArn).toMatch(/^arn:aws:kms:us-east-1:\d{12}:key\//);
+    const enc = await aws.s3.send(new GetBucketEncryptionCommand({ Bucket: r.bucket }));
+    const rule = enc.ServerSideEncryptionConfiguration?.Rules?.[0];
+    expect(rule?.ApplyServerSideEncryptionByDefault).toMatchObject({ SSEAlgorithm: 'aws:kms', KMSMasterKeyID: r.kmsKeyArn });
+    expect(await inlinePolicy(r.roleArn, 'tenant-access')).toContain(r.kmsKeyArn);
+    expect(await inlinePolicy(r.knowledgeBaseRoleArn, 'knowledge-base')).toContain(r.kmsKeyArn);
+    await c.kube.delete('Tenant', tenant);
+    await c.kube.waitForGone('Tenant', tenant, 60_000);
+    expect((await aws.kms.send(new DescribeKeyCommand({ KeyId: r.kmsKeyArn }))).KeyMetadata?.KeyState).toBe('PendingDeletion');
+  });
+
+  it("TierKey: one key for a bridge tier encrypts the tier bucket and reaches its tenants' roles", async () => {
+    const tier = uniq('tierkey');
+    const tenant = uniq('member');
+    await c.kube.apply(
+      `apiVersion: rag.tenancy.dev/v1alpha1\nkind: TenantTier\nmetadata: { name: ${tier} }\nspec: { isolation: bridge, storage: { encryption: TierKey } }\n---\n` +
+        tenantYaml(tenant, tier),
+    );
+    const tr = await c.kube.waitForCondition<TenantTier>('TenantTier', tier, 'Ready', { status: 'True' }, 60_000);
+    const t = await c.kube.waitForCondition<Tenant>('Tenant', tenant, 'Ready', { status: 'True' }, 60_000);
+    const keyArn = tr.status?.shared?.kmsKeyArn ?? '';
+    expect(keyArn).toMatch(/:key\//);
+    const enc = await aws.s3.send(new GetBucketEncryptionCommand({ Bucket: tr.status?.shared?.bucket }));
+    expect(enc.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID).toBe(keyArn);
+    expect(await inlinePolicy(t.status?.resources?.roleArn, 'tenant-access')).toContain(keyArn);
   });
 });

@@ -35,7 +35,7 @@ export const TEST_OPERATOR_SETTINGS = {
     renewDeadlineSeconds: 3,
     retryPeriodSeconds: 1,
   },
-  aws: { s3ForcePathStyle: true, maxAttempts: 3 },
+  aws: { s3ForcePathStyle: true, maxAttempts: 3, keyPendingWindowDays: 7 },
   approvedModels: [
     { id: 'anthropic.claude-3-5-sonnet-20241022-v2:0', inputPricePer1k: 0.003, outputPricePer1k: 0.015 },
     { id: 'amazon.nova-lite-v1:0', inputPricePer1k: 0.00006, outputPricePer1k: 0.00024 },

@@ -44,13 +44,14 @@ export class ResourceWriter<T extends AnyResource> implements ObjectWriter<T> {
     return { group: GROUP, version: VERSION, plural: KINDS[this.kind].plural, name, body, fieldManager: FIELD_MANAGER };
   }
 
-  async writeStatus(obj: T, status: NonNullable<T['status']>): Promise<void> {
+  async writeStatus(obj: T, status: NonNullable<T['status']>): Promise<T> {
     // `add` on /status replaces it whole, so fields the operator dropped really go away; the
     // resourceVersion precondition makes a status computed from a stale read fail with 409.
     const patch = [precondition(obj), { op: 'add', path: '/status', value: status }];
     try {
-      await this.api.patchClusterCustomObjectStatus(this.params(obj.metadata.name, patch), jsonPatchOptions());
+      const updated = (await this.api.patchClusterCustomObjectStatus(this.params(obj.metadata.name, patch), jsonPatchOptions())) as T;
       this.onWrite?.('status');
+      return updated;
     } catch (e) {
       throw classifyKubeError(e, `${this.kind} ${obj.metadata.name} status`);
     }

@@ -40,13 +40,13 @@ export class TenantReconciler implements Reconciler {
       resources?: Record<string, string>,
     ): Promise<void> => {
       const status: TenantStatus = {
-        ...tenant.status,
+        ...latest.status,
         isolation: tier?.spec.isolation,
-        ...(resources ? { resources: { ...tenant.status?.resources, ...resources } } : {}),
-        conditions: applyConditions(tenant.status?.conditions, [...components, ready], generation, now),
-        observedGeneration: complete ? generation : tenant.status?.observedGeneration,
+        ...(resources ? { resources: { ...latest.status?.resources, ...resources } } : {}),
+        conditions: applyConditions(latest.status?.conditions, [...components, ready], generation, now),
+        observedGeneration: complete ? generation : latest.status?.observedGeneration,
       };
-      await commitStatus(latest, status, this.deps);
+      latest = await commitStatus(latest, status, this.deps);
     };
 
     const tierTenants = this.tenants.list().filter((t) => t.spec.tier === tenant.spec.tier);
@@ -89,7 +89,11 @@ export class TenantReconciler implements Reconciler {
     // The finalizer goes on before the first AWS call.
     // Continue with the updated object so this pass's status write is not a stale one.
     latest = await this.deps.writer.addFinalizer(tenant);
-    const run = await runResources(ctx, await this.resources(tenant, tier), false, () => Promise.resolve());
+    // Ids AWS assigns are on status before anything else can fail (no duplicate after a crash).
+    const persist = async (_kind: string, ids: Record<string, string>): Promise<void> => {
+      latest = await this.deps.writer.writeStatus(latest, { ...latest.status, resources: { ...latest.status?.resources, ...ids } });
+    };
+    const run = await runResources(ctx, await this.resources(latest, tier), false, persist);
     const ready = summarize(run.components, REASON.Reconciled, `tenant is ready in tier "${tier.metadata.name}" (${tier.spec.isolation})`);
     await write(run.components, ready, run.complete, { ...sharedResources(tenant, tier), ...run.outputs });
     if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);

@@ -55,15 +55,19 @@ export class TenantTierReconciler implements Reconciler {
     }
 
     // Continue with the updated object so this pass's status write is not a stale one.
-    const latest = await this.deps.writer.addFinalizer(tier);
-    const run = await runResources(ctx, await this.resources(tier), false, () => Promise.resolve());
+    let latest = await this.deps.writer.addFinalizer(tier);
+    // Ids AWS assigns are on status before anything else can fail (no duplicate after a crash).
+    const persist = async (_kind: string, ids: Record<string, string>): Promise<void> => {
+      latest = await this.deps.writer.writeStatus(latest, { ...latest.status, shared: { ...latest.status?.shared, ...ids } });
+    };
+    const run = await runResources(ctx, await this.resources(latest), false, persist);
     const ready = summarize(run.components, REASON.Reconciled, `tier is ready (${tier.spec.isolation}); ${members.length} tenant(s)`);
     const status: TenantTierStatus = {
-      ...tier.status,
+      ...latest.status,
       tenantCount: members.length,
-      shared: { ...tier.status?.shared, ...run.outputs },
-      conditions: applyConditions(tier.status?.conditions, [...run.components, ready], generation, now),
-      observedGeneration: run.complete ? generation : tier.status?.observedGeneration,
+      shared: { ...latest.status?.shared, ...run.outputs },
+      conditions: applyConditions(latest.status?.conditions, [...run.components, ready], generation, now),
+      observedGeneration: run.complete ? generation : latest.status?.observedGeneration,
     };
     await commitStatus(latest, status, this.deps);
     if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);

@@ -1,0 +1,186 @@
+/**
+ * A customer managed KMS key with an alias, rotation on, and ownership tags. KMS keys have no
+ * unique name and CreateKey takes no idempotency token, so the key is tagged at creation, its id
+ * is persisted on status the moment CreateKey returns, and before creating a key the driver looks
+ * for one already tagged for this owner (a create that crashed before its alias or status write),
+ * so a crash at any point never leaves two keys. Deleting removes the alias and schedules the
+ * key's deletion (7-30 days, during which it can be cancelled).
+ */
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DeleteAliasCommand,
+  DescribeKeyCommand,
+  EnableKeyRotationCommand,
+  GetKeyRotationStatusCommand,
+  type KMSClient,
+  type KeyMetadata,
+  ListKeysCommand,
+  ListResourceTagsCommand,
+  ScheduleKeyDeletionCommand,
+  TagResourceCommand,
+} from '@aws-sdk/client-kms';
+import { CONDITION } from '../../api/v1alpha1/constants.js';
+import { type OwnerRef, foreignOwner, ownedBy, ownerTags, tagDrift } from '../../core/tags.js';
+import { isNotFound } from '../../adapters/aws/errors.js';
+import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
+
+/** The key as wanted. */
+export interface KeySpec {
+  alias: string;
+  description: string;
+  owner: OwnerRef;
+  /** Days between ScheduleKeyDeletion and the key's deletion (7-30). */
+  pendingWindowDays: number;
+}
+
+/** The key as found. */
+export interface KeyObserved {
+  keyId: string;
+  alias: string;
+  pendingWindowDays: number;
+  arn: string;
+  aliased: boolean;
+  rotation: boolean;
+  tags: Record<string, string>;
+}
+
+const kmsTags = (list: { TagKey?: string; TagValue?: string }[] | undefined): Record<string, string> =>
+  Object.fromEntries((list ?? []).flatMap((t) => (t.TagKey ? [[t.TagKey, t.TagValue ?? '']] : [])));
+
+/** The KMS key driver. */
+export class KmsKeyDriver implements ManagedResource<KeySpec, KeyObserved> {
+  readonly kind = 'KmsKey';
+  readonly conditionType = CONDITION.StorageReady;
+  constructor(private readonly kms: KMSClient) {}
+
+  private async describe(ctx: DriverContext, keyId: string): Promise<KeyMetadata | undefined> {
+    try {
+      return (await this.kms.send(new DescribeKeyCommand({ KeyId: keyId }), { abortSignal: ctx.signal })).KeyMetadata;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async observe(ctx: DriverContext, spec: KeySpec, ids: ExternalIds): Promise<Observation<KeyObserved>> {
+    const byAlias = await this.describe(ctx, spec.alias);
+    // No alias yet (or any more): the id persisted on status still finds the key.
+    const meta = byAlias ?? (ids.kmsKeyArn ? await this.describe(ctx, ids.kmsKeyArn) : undefined);
+    if (!meta?.KeyId || !meta.Arn || meta.KeyState === 'PendingDeletion' || meta.KeyState === 'PendingReplicaDeletion')
+      return { state: 'absent' };
+    const opts = { abortSignal: ctx.signal };
+    const [tags, rotation] = await Promise.all([
+      this.kms.send(new ListResourceTagsCommand({ KeyId: meta.KeyId }), opts),
+      this.kms.send(new GetKeyRotationStatusCommand({ KeyId: meta.KeyId }), opts),
+    ]);
+    const observed: KeyObserved = {
+      keyId: meta.KeyId,
+      alias: spec.alias,
+      pendingWindowDays: spec.pendingWindowDays,
+      arn: meta.Arn,
+      aliased: !!byAlias,
+      rotation: !!rotation.KeyRotationEnabled,
+      tags: kmsTags(tags.Tags),
+    };
+    const other = foreignOwner(observed.tags, spec.owner);
+    if (other)
+      return {
+        state: 'failed',
+        observed,
+        reason: 'NameConflict',
+        message: `KMS alias ${spec.alias} already points to a key of ${other}: delete the alias or rename one of them`,
+      };
+    if (meta.KeyState === 'Creating' || meta.KeyState === 'Updating') {
+      return {
+        state: 'pending',
+        observed,
+        reason: 'KeyCreating',
+        message: `KMS key ${meta.KeyId} is ${meta.KeyState}`,
+        retryAfterMs: 5_000,
+      };
+    }
+    return { state: 'ready', observed };
+  }
+
+  compare(spec: KeySpec, o: KeyObserved): string[] {
+    const diff: string[] = [];
+    if (!o.aliased) diff.push('alias');
+    if (!o.rotation) diff.push('rotation');
+    if (tagDrift(o.tags, ownerTags(spec.owner)).length) diff.push('tags');
+    return diff;
+  }
+
+  /** A key of this owner left by a create that crashed before its alias was made. */
+  private async findOrphan(ctx: DriverContext, owner: OwnerRef): Promise<string | undefined> {
+    const opts = { abortSignal: ctx.signal };
+    let marker: string | undefined;
+    do {
+      const page = await this.kms.send(new ListKeysCommand({ Marker: marker, Limit: 1000 }), opts);
+      for (const k of page.Keys ?? []) {
+        if (!k.KeyId) continue;
+        const tags = kmsTags((await this.kms.send(new ListResourceTagsCommand({ KeyId: k.KeyId }), opts)).Tags);
+        if (!ownedBy(tags, owner)) continue;
+        const meta = await this.describe(ctx, k.KeyId);
+        if (meta && meta.KeyState !== 'PendingDeletion') return k.KeyId;
+      }
+      marker = page.Truncated ? page.NextMarker : undefined;
+    } while (marker);
+    return undefined;
+  }
+
+  async create(ctx: DriverContext, spec: KeySpec): Promise<ExternalIds> {
+    const opts = { abortSignal: ctx.signal };
+    let keyId = await this.findOrphan(ctx, spec.owner);
+    let arn: string | undefined;
+    if (!keyId) {
+      const out = await this.kms.send(
+        new CreateKeyCommand({
+          Description: spec.description.slice(0, 8192),
+          KeyUsage: 'ENCRYPT_DECRYPT',
+          KeySpec: 'SYMMETRIC_DEFAULT',
+          Tags: Object.entries(ownerTags(spec.owner)).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
+        }),
+        opts,
+      );
+      keyId = out.KeyMetadata?.KeyId;
+      arn = out.KeyMetadata?.Arn;
+    }
+    if (!keyId) throw new Error('KMS CreateKey returned no key id');
+    await this.kms.send(new CreateAliasCommand({ AliasName: spec.alias, TargetKeyId: keyId }), opts);
+    await this.kms.send(new EnableKeyRotationCommand({ KeyId: keyId }), opts);
+    // KMS accepts the ARN wherever it takes a key id; only the ARN is a status field.
+    return arn ? { kmsKeyArn: arn } : {};
+  }
+
+  async update(ctx: DriverContext, spec: KeySpec, o: KeyObserved, diff: string[]): Promise<void> {
+    const opts = { abortSignal: ctx.signal };
+    if (diff.includes('alias')) await this.kms.send(new CreateAliasCommand({ AliasName: spec.alias, TargetKeyId: o.keyId }), opts);
+    if (diff.includes('rotation')) await this.kms.send(new EnableKeyRotationCommand({ KeyId: o.keyId }), opts);
+    if (diff.includes('tags')) {
+      await this.kms.send(
+        new TagResourceCommand({
+          KeyId: o.keyId,
+          Tags: Object.entries(ownerTags(spec.owner)).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
+        }),
+        opts,
+      );
+    }
+  }
+
+  async delete(ctx: DriverContext, o: KeyObserved): Promise<void> {
+    const opts = { abortSignal: ctx.signal };
+    if (o.aliased) {
+      try {
+        await this.kms.send(new DeleteAliasCommand({ AliasName: o.alias }), opts);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    }
+    await this.kms.send(new ScheduleKeyDeletionCommand({ KeyId: o.keyId, PendingWindowInDays: o.pendingWindowDays }), opts);
+  }
+
+  outputs(o: KeyObserved): Record<string, string> {
+    return { kmsKeyArn: o.arn };
+  }
+}
