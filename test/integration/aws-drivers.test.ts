@@ -165,7 +165,7 @@ describe('IAM role driver', () => {
 
 describe('KMS key driver', () => {
   const keySpec = { alias: 'alias/rag-test-t-acme', description: 'tenant acme', owner, pendingWindowDays: 7 };
-  const keyRes = (ids: Record<string, string> = {}): BoundResource => ({ driver: new KmsKeyDriver(aws.kms) as never, spec: keySpec, ids });
+  const keyRes = (ids: Record<string, string> = {}): BoundResource => ({ driver: new KmsKeyDriver(aws.kms), spec: keySpec, ids });
   const ownerKeys = async (): Promise<{ id: string; state?: string }[]> => {
     const out = [];
     for (const k of (await aws.kms.send(new ListKeysCommand({}))).Keys ?? []) {
