@@ -143,7 +143,7 @@ maxTenants?: number
  */
 export interface TenantTierStatus {
 /**
- * The generation the status reflects; moves only after a fully successful pass.
+ * The generation this status describes: set when a pass finished evaluating the spec (including refusing it), not while it waits or after a transient error.
  */
 observedGeneration?: number
 /**
@@ -327,7 +327,7 @@ suspend?: boolean
  */
 export interface TenantStatus {
 /**
- * The generation the status reflects; moves only after a fully successful pass.
+ * The generation this status describes: set when a pass finished evaluating the spec (including refusing it), not while it waits or after a transient error.
  */
 observedGeneration?: number
 /**
@@ -496,7 +496,7 @@ onExceeded?: ("Throttle" | "Alert")
  */
 export interface ModelAccessStatus {
 /**
- * The generation the status reflects; moves only after a fully successful pass.
+ * The generation this status describes: set when a pass finished evaluating the spec (including refusing it), not while it waits or after a transient error.
  */
 observedGeneration?: number
 /**

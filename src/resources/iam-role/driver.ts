@@ -22,9 +22,10 @@ import {
 import { CONDITION } from '../../api/v1alpha1/constants.js';
 import { TerminalError } from '../../core/errors.js';
 import { type PolicyDocument, parsePolicy, samePolicy } from '../../core/policies/document.js';
-import { type OwnerRef, foreignOwner, ownerTags, tagDrift, tagMap } from '../../core/tags.js';
+import { type OwnerRef, ownerTags, tagDrift, tagMap } from '../../core/tags.js';
 import { classifyAwsError, isNotFound } from '../../adapters/aws/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
+import { readyIfOwned } from '../ownership.js';
 
 /** The role as wanted. */
 export interface RoleSpec {
@@ -84,15 +85,7 @@ export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
       boundaryArn: role.PermissionsBoundary?.PermissionsBoundaryArn,
       tags: tagMap(role.Tags),
     };
-    const other = foreignOwner(observed.tags, spec.owner);
-    if (other)
-      return {
-        state: 'failed',
-        observed,
-        reason: 'NameConflict',
-        message: `IAM role ${spec.name} already belongs to ${other}: rename or delete one of them`,
-      };
-    return { state: 'ready', observed };
+    return readyIfOwned(observed, observed.tags, spec.owner, `IAM role ${spec.name}`);
   }
 
   compare(spec: RoleSpec, o: RoleObserved): string[] {

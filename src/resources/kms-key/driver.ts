@@ -21,9 +21,10 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-kms';
 import { CONDITION } from '../../api/v1alpha1/constants.js';
-import { type OwnerRef, foreignOwner, ownedBy, ownerTags, tagDrift } from '../../core/tags.js';
+import { type OwnerRef, ownedBy, ownerTags, tagDrift } from '../../core/tags.js';
 import { isNotFound } from '../../adapters/aws/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
+import { readyIfOwned } from '../ownership.js';
 
 /** The key as wanted. */
 export interface KeySpec {
@@ -83,15 +84,8 @@ export class KmsKeyDriver implements ManagedResource<KeySpec, KeyObserved> {
       rotation: !!rotation.KeyRotationEnabled,
       tags: kmsTags(tags.Tags),
     };
-    const other = foreignOwner(observed.tags, spec.owner);
-    if (other)
-      return {
-        state: 'failed',
-        observed,
-        reason: 'NameConflict',
-        message: `KMS alias ${spec.alias} already points to a key of ${other}: delete the alias or rename one of them`,
-      };
-    if (meta.KeyState === 'Creating' || meta.KeyState === 'Updating') {
+    const owned = readyIfOwned(observed, observed.tags, spec.owner, `KMS alias ${spec.alias}'s key`);
+    if (owned.state === 'ready' && (meta.KeyState === 'Creating' || meta.KeyState === 'Updating')) {
       return {
         state: 'pending',
         observed,
@@ -100,7 +94,7 @@ export class KmsKeyDriver implements ManagedResource<KeySpec, KeyObserved> {
         retryAfterMs: 5_000,
       };
     }
-    return { state: 'ready', observed };
+    return owned;
   }
 
   compare(spec: KeySpec, o: KeyObserved): string[] {

@@ -21,9 +21,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { CONDITION } from '../../api/v1alpha1/constants.js';
 import { TerminalError } from '../../core/errors.js';
-import { type OwnerRef, foreignOwner, ownerTags, tagDrift, tagMap } from '../../core/tags.js';
+import { type OwnerRef, ownerTags, tagDrift, tagMap } from '../../core/tags.js';
 import { classifyAwsError, isNotFound } from '../../adapters/aws/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
+import { readyIfOwned } from '../ownership.js';
 
 /** The bucket as wanted. */
 export interface BucketSpec {
@@ -89,16 +90,7 @@ export class S3BucketDriver implements ManagedResource<BucketSpec, BucketObserve
       publicAccessBlocked: !!(block?.BlockPublicAcls && block.BlockPublicPolicy && block.IgnorePublicAcls && block.RestrictPublicBuckets),
       versioning: versioning.Status,
     };
-    const other = foreignOwner(observed.tags, spec.owner);
-    if (other) {
-      return {
-        state: 'failed',
-        observed,
-        reason: 'NameConflict',
-        message: `bucket ${spec.name} already belongs to ${other}: rename or delete one of them`,
-      };
-    }
-    return { state: 'ready', observed };
+    return readyIfOwned(observed, observed.tags, spec.owner, `bucket ${spec.name}`);
   }
 
   compare(spec: BucketSpec, o: BucketObserved): string[] {

@@ -51,6 +51,14 @@ export const dnsLabel: Schema = {
 /** A Kubernetes duration such as `30m`, `1h` or `1h30m`. */
 export const duration: Schema = { type: 'string', pattern: '^([0-9]+(\\.[0-9]+)?(s|m|h))+$', maxLength: 32 };
 
+/** status.observedGeneration, with the meaning docs/architecture.md gives it. */
+export const observedGeneration: Schema = {
+  type: 'integer',
+  format: 'int64',
+  description:
+    'The generation this status describes: set when a pass finished evaluating the spec (including refusing it), not while it waits or after a transient error.',
+};
+
 /** metav1.Condition, the standard condition shape, kept as a list map keyed by `type`. */
 export const conditions: Schema = {
   type: 'array',

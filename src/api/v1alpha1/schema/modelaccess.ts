@@ -1,5 +1,5 @@
 /** OpenAPI schema of ModelAccess: one tenant's grant of one model. */
-import { type Schema, conditions, dnsLabel, immutable } from './common.js';
+import { type Schema, conditions, observedGeneration, dnsLabel, immutable } from './common.js';
 import { usageSchema } from './tenant.js';
 import { quotaSchema } from './tenanttier.js';
 
@@ -53,11 +53,7 @@ export const modelAccessSchema: Schema = {
       type: 'object',
       description: 'Observed state of the grant, written by the operator.',
       properties: {
-        observedGeneration: {
-          type: 'integer',
-          format: 'int64',
-          description: 'The generation the status reflects; moves only after a fully successful pass.',
-        },
+        observedGeneration,
         conditions,
         inferenceProfileArn: {
           type: 'string',

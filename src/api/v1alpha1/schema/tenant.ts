@@ -1,5 +1,5 @@
 /** OpenAPI schema of Tenant: one customer's RAG stack. */
-import { type Schema, conditions, dnsLabel, immutable, knowledgeBaseSettings } from './common.js';
+import { type Schema, conditions, observedGeneration, dnsLabel, immutable, knowledgeBaseSettings } from './common.js';
 
 const kbOverrides = knowledgeBaseSettings(
   "Overrides of the tier's knowledge base defaults; allowed for bridge and silo tiers only. embeddingModel, dimensions and chunking cannot change once set.",
@@ -178,11 +178,7 @@ export const tenantSchema: Schema = {
       type: 'object',
       description: 'Observed state of the tenant, written by the operator.',
       properties: {
-        observedGeneration: {
-          type: 'integer',
-          format: 'int64',
-          description: 'The generation the status reflects; moves only after a fully successful pass.',
-        },
+        observedGeneration,
         conditions,
         isolation: { type: 'string', description: "Isolation pattern of the tenant's tier." },
         resources,

@@ -1,5 +1,5 @@
 /** OpenAPI schema of TenantTier: what a tier means (isolation pattern and defaults). */
-import { type Schema, conditions, duration, immutable, knowledgeBaseSettings } from './common.js';
+import { type Schema, conditions, observedGeneration, duration, immutable, knowledgeBaseSettings } from './common.js';
 
 const quota: Schema = {
   type: 'object',
@@ -119,11 +119,7 @@ export const tenantTierSchema: Schema = {
       type: 'object',
       description: 'Observed state of the tier, written by the operator.',
       properties: {
-        observedGeneration: {
-          type: 'integer',
-          format: 'int64',
-          description: 'The generation the status reflects; moves only after a fully successful pass.',
-        },
+        observedGeneration,
         conditions,
         tenantCount: { type: 'integer', description: 'Tenants that name this tier.' },
         shared: sharedStatus,
