@@ -60,7 +60,8 @@ export async function runResources(
         continue;
       case 'create': {
         const ids = await driver.create(ctx, spec);
-        await onCreated(driver.kind, ids);
+        // Only AWS-assigned ids need persisting before anything else can fail.
+        if (Object.keys(ids).length > 0) await onCreated(driver.kind, ids);
         ctx.logger.info({ kind: driver.kind, ids }, 'created');
         set(type, 'False', REASON.Creating, `${driver.kind} was created; waiting for it to be ready`);
         return result({ requeueAfterMs: AFTER_MUTATION_MS, complete: false });

@@ -100,9 +100,8 @@ export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
 
   async create(ctx: DriverContext, spec: RoleSpec): Promise<ExternalIds> {
     const opts = { abortSignal: ctx.signal };
-    let arn: string | undefined;
     try {
-      const out = await this.iam.send(
+      await this.iam.send(
         new CreateRoleCommand({
           RoleName: spec.name,
           Path: spec.path,
@@ -113,7 +112,6 @@ export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
         }),
         opts,
       );
-      arn = out.Role?.Arn;
     } catch (e) {
       const kind = classifyAwsError(e);
       if (kind === 'QuotaExceeded')
@@ -128,7 +126,8 @@ export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
     for (const [PolicyName, doc] of Object.entries(spec.inline)) {
       await this.iam.send(new PutRolePolicyCommand({ RoleName: spec.name, PolicyName, PolicyDocument: JSON.stringify(doc) }), opts);
     }
-    return arn ? { roleArn: arn } : {};
+    // A role's ARN follows from its path and name: nothing AWS-assigned to persist.
+    return {};
   }
 
   async update(ctx: DriverContext, spec: RoleSpec, o: RoleObserved, diff: string[]): Promise<void> {

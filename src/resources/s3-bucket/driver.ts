@@ -129,7 +129,8 @@ export class S3BucketDriver implements ManagedResource<BucketSpec, BucketObserve
       'versioning',
       'tags',
     ]);
-    return { bucket: spec.name };
+    // The name is the id: nothing AWS-assigned to persist before the next observe.
+    return {};
   }
 
   async update(ctx: DriverContext, spec: BucketSpec, _o: BucketObserved, diff: string[]): Promise<void> {
