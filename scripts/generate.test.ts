@@ -9,6 +9,9 @@ describe('generated files', () => {
   it('crds/ and the TypeScript types match the schema source (run `npm run gen` after changing it)', async () => {
     const files = await generatedFiles();
     expect([...files.keys()].sort()).toEqual([
+      'charts/tenant-rag-operator/crds/modelaccesses.yaml',
+      'charts/tenant-rag-operator/crds/tenants.yaml',
+      'charts/tenant-rag-operator/crds/tenanttiers.yaml',
       'crds/modelaccesses.yaml',
       'crds/tenants.yaml',
       'crds/tenanttiers.yaml',

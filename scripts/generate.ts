@@ -33,7 +33,10 @@ export async function generatedFiles(): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   const crds = customResourceDefinitions();
   for (const crd of crds) {
-    files.set(`crds/${crd.spec.names.plural}.yaml`, header + stringify(crd, { lineWidth: 0 }));
+    const yaml = header + stringify(crd, { lineWidth: 0 });
+    files.set(`crds/${crd.spec.names.plural}.yaml`, yaml);
+    // Helm installs a chart's crds/ before its templates; the same bytes, so they cannot drift.
+    files.set(`charts/tenant-rag-operator/crds/${crd.spec.names.plural}.yaml`, yaml);
   }
   const kinds = Object.fromEntries(
     crds.map((c) => {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests and the sandbox need, idempotently, cached outside the repo:
-# etcd (Debian), kube-apiserver (built from the Kubernetes Go modules), moto (PyPI, in a venv).
+# etcd (Debian), kube-apiserver and helm (built from Go modules), moto (PyPI, in a venv).
 set -euo pipefail
 CACHE="${TRO_CACHE:-$HOME/.cache/tenant-rag-operator}"
 MOTO_VERSION="${MOTO_VERSION:-5.2.5}"
@@ -19,6 +19,7 @@ if ! command -v openssl >/dev/null 2>&1; then
 fi
 
 echo "setup: kube-apiserver $("$here/build-kube-apiserver.sh")" >&2
+echo "setup: helm $("$here/build-helm.sh")" >&2
 
 VENV="$CACHE/moto-$MOTO_VERSION"
 if [ ! -x "$VENV/bin/moto_server" ]; then

@@ -35,6 +35,11 @@ describe('parseConfig', () => {
     { name: 'a renew deadline longer than the lease', argv: ['--config', 'lease.yaml'], message: /renewDeadlineSeconds must be shorter/ },
     { name: 'a non-numeric port flag', argv: ['--health-port', 'x'], message: /--health-port must be a whole number/ },
     { name: 'a bad boolean flag', argv: ['--leader-elect', 'yes'], message: /--leader-elect must be true or false/ },
+    {
+      name: 'a config file that cannot be read',
+      argv: ['--config', 'missing.yaml'],
+      message: /cannot read --config missing.yaml: no file missing.yaml/,
+    },
   ])('rejects $name', ({ argv, message }) => {
     expect(() => parseConfig(argv, {}, read)).toThrow(ConfigError);
     expect(() => parseConfig(argv, {}, read)).toThrow(message);

@@ -110,7 +110,13 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, readFile: (p
   });
   let file: Record<string, unknown> = {};
   if (values.config) {
-    const parsed: unknown = parseYaml(readFile(values.config));
+    let text: string;
+    try {
+      text = readFile(values.config);
+    } catch (e) {
+      throw new ConfigError(`cannot read --config ${values.config}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const parsed: unknown = parseYaml(text);
     if (parsed !== null && parsed !== undefined) {
       if (typeof parsed !== 'object' || Array.isArray(parsed))
         throw new ConfigError(`${values.config}: expected a YAML mapping of settings`);

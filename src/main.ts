@@ -9,6 +9,7 @@ async function main(): Promise<number> {
   try {
     config = parseConfig(process.argv.slice(2), process.env, (p) => readFileSync(p, 'utf8'));
   } catch (e) {
+    // ConfigError: a bad setting; TypeError with a code: a flag util.parseArgs does not know.
     if (e instanceof ConfigError || (e instanceof TypeError && 'code' in e)) {
       process.stderr.write(`tenant-rag-operator: ${e.message}\n`);
       return 2;

@@ -45,20 +45,35 @@ export const TEST_OPERATOR_SETTINGS = {
 /** Starts the operator with `settings` merged over the test defaults. */
 export async function startOperatorProcess(
   kubeconfig: string,
-  opts: { identity?: string; settings?: Record<string, unknown>; logDir?: string; env?: Record<string, string> } = {},
+  opts: { identity?: string; settings?: Record<string, unknown>; rawConfig?: string; logDir?: string; env?: Record<string, string> } = {},
 ): Promise<OperatorProcess> {
   const dir = opts.logDir ?? (await mkdtemp(join(tmpdir(), 'tro-op-')));
   const identity = opts.identity ?? `op-${Math.random().toString(36).slice(2, 7)}`;
   const [metricsPort, healthPort] = [await freePort(), await freePort()];
   const configPath = join(dir, `${identity}.yaml`);
+  // A raw config is used verbatim (e.g. the chart's rendered ConfigMap); ports come from flags.
   await writeFile(
     configPath,
-    stringify({ ...TEST_OPERATOR_SETTINGS, ...opts.settings, server: { bindAddress: '127.0.0.1', metricsPort, healthPort } }),
+    opts.rawConfig ?? stringify({ ...TEST_OPERATOR_SETTINGS, ...opts.settings, server: { bindAddress: '127.0.0.1' } }),
   );
   const logFile = join(dir, `${identity}.log`);
   const proc = startProcess(
     process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'src/main.ts'), '--kubeconfig', kubeconfig, '--config', configPath, '--identity', identity],
+    [
+      '--import',
+      'tsx',
+      join(repoRoot, 'src/main.ts'),
+      '--kubeconfig',
+      kubeconfig,
+      '--config',
+      configPath,
+      '--identity',
+      identity,
+      '--health-port',
+      String(healthPort),
+      '--metrics-port',
+      String(metricsPort),
+    ],
     logFile,
     { ...process.env, ...opts.env },
   );
