@@ -12,6 +12,7 @@ describe('generated files', () => {
       'charts/tenant-rag-operator/crds/modelaccesses.yaml',
       'charts/tenant-rag-operator/crds/tenants.yaml',
       'charts/tenant-rag-operator/crds/tenanttiers.yaml',
+      'config/argocd/argocd-cm-patch.yaml',
       'crds/modelaccesses.yaml',
       'crds/tenants.yaml',
       'crds/tenanttiers.yaml',

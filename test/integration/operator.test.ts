@@ -2,6 +2,9 @@
  * The real operator process against the real API server: finalizers, status discipline,
  * conditions and Events, references to other objects, deletion, and recreation.
  */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FINALIZER } from '../../src/api/v1alpha1/constants.js';
 import type { ModelAccess, Tenant, TenantTier } from '../../src/api/v1alpha1/types.js';
@@ -216,5 +219,39 @@ describe('deletion', () => {
     expect(second.metadata.uid).not.toBe(first.metadata.uid);
     expect(second.metadata.finalizers).toContain(FINALIZER);
     expect(second.status?.observedGeneration).toBe(1);
+  });
+});
+
+describe('GitOps', () => {
+  it('the applier alone owns spec: the operator only ever manages status and its finalizer', async () => {
+    const tier = uniq('gitops');
+    const tenant = uniq('argo');
+    const access = uniq('grant');
+    const manifest =
+      tierYaml(tier, 'pool') + '---\n' + tenantYaml(tenant, tier) + '---\n' + accessYaml(access, tenant, 'amazon.nova-lite-v1:0');
+    const dir = await mkdtemp(join(tmpdir(), 'tro-gitops-'));
+    await writeFile(join(dir, 'app.yaml'), manifest);
+    const apply = (): Promise<string> =>
+      c.kube.kubectl('apply', '--server-side', '--field-manager=argocd-controller', '-f', join(dir, 'app.yaml'));
+    await apply();
+    await c.kube.waitForCondition('ModelAccess', access, 'Ready', { status: 'True' }, 60_000);
+    for (const [kind, name] of [
+      ['TenantTier', tier],
+      ['Tenant', tenant],
+      ['ModelAccess', access],
+    ] as const) {
+      const o = await c.kube.get(kind, name);
+      const fields = (o?.metadata.managedFields ?? []) as { manager?: string; subresource?: string; fieldsV1?: Record<string, unknown> }[];
+      const ours = fields.filter((f) => f.manager === 'tenant-rag-operator');
+      expect(ours.length, `${kind} has operator entries`).toBeGreaterThan(0);
+      for (const f of ours) {
+        expect(Object.keys(f.fieldsV1 ?? {}), `${kind} operator entry`).not.toContain('f:spec');
+        if (f.subresource !== 'status') expect(Object.keys((f.fieldsV1?.['f:metadata'] as object) ?? {})).toEqual(['f:finalizers']);
+      }
+      const applier = fields.find((f) => f.manager === 'argocd-controller');
+      expect(Object.keys(applier?.fieldsV1 ?? {})).toContain('f:spec');
+    }
+    // Applying the same manifests again is clean: no conflicts with fields the operator manages.
+    expect(await apply()).toMatch(/serverside-applied|unchanged/);
   });
 });

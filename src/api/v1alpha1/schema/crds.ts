@@ -98,7 +98,10 @@ const inputs: CrdInput[] = [
 ];
 
 /** A CRD manifest as plain data. */
-export type CrdManifest = Record<string, unknown> & { metadata: { name: string }; spec: { names: { kind: string; plural: string } } };
+export type CrdManifest = Record<string, unknown> & {
+  metadata: { name: string };
+  spec: { group: string; names: { kind: string; plural: string } };
+};
 
 /** The three CRDs, in the order they should be applied. */
 export function customResourceDefinitions(): CrdManifest[] {
