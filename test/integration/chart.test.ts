@@ -5,7 +5,7 @@
  * run with the chart's own rendered settings as the chart's ServiceAccount, reconciles the
  * samples, while actions outside its ClusterRole are forbidden.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +77,14 @@ describe('helm chart', () => {
     expect(rendered).toContain('permissionsBoundaryArn: "arn:aws:iam::111122223333:policy/RagTenantBoundary"');
     const out = await dryRun(rendered);
     expect(out).toMatch(/networkpolicy.networking.k8s.io\/tro-tenant-rag-operator created \(server dry run\)/);
+  });
+
+  it('config/default (the kustomize base) is the chart rendered with default values, and applies', async () => {
+    const rendered = await run('bash', [join(root, 'scripts/render-install.sh')]);
+    expect(await readFile(join(root, 'config/default/install.yaml'), 'utf8'), 'run `npm run gen:install`').toBe(rendered);
+    const built = await c.kube.kubectl('kustomize', join(root, 'config/default'));
+    const out = await dryRun(built);
+    expect(out).toMatch(/deployment.apps\/tenant-rag-operator created \(server dry run\)/);
   });
 
   it('renders a Pod Security restricted pod', async () => {
