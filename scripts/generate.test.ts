@@ -16,6 +16,8 @@ describe('generated files', () => {
       'crds/modelaccesses.yaml',
       'crds/tenants.yaml',
       'crds/tenanttiers.yaml',
+      'docs/iam/operator-policy.example.json',
+      'docs/iam/tenant-boundary.example.json',
       'src/api/v1alpha1/types.generated.ts',
     ]);
     for (const [path, content] of files) {

@@ -6,7 +6,6 @@
 import {
   CreateRoleCommand,
   DeleteRoleCommand,
-  DeleteRolePermissionsBoundaryCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
   GetRoleCommand,
@@ -93,7 +92,8 @@ export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
     if (!samePolicy(spec.trust, o.trust)) diff.push('trust');
     const names = new Set([...Object.keys(spec.inline), ...Object.keys(o.inline)]);
     for (const n of [...names].sort()) if (!samePolicy(spec.inline[n], o.inline[n])) diff.push(`inline:${n}`);
-    if (o.boundaryArn !== spec.boundaryArn) diff.push('boundary');
+    // A boundary is set or replaced, never removed: the operator's own policy denies removing one.
+    if (spec.boundaryArn && o.boundaryArn !== spec.boundaryArn) diff.push('boundary');
     if (tagDrift(o.tags, ownerTags(spec.owner)).length) diff.push('tags');
     return diff;
   }
@@ -136,11 +136,8 @@ export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
     for (const d of diff) {
       if (d === 'trust')
         await this.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: JSON.stringify(spec.trust) }), opts);
-      if (d === 'boundary') {
-        if (spec.boundaryArn)
-          await this.iam.send(new PutRolePermissionsBoundaryCommand({ RoleName, PermissionsBoundary: spec.boundaryArn }), opts);
-        else if (o.boundaryArn) await this.iam.send(new DeleteRolePermissionsBoundaryCommand({ RoleName }), opts);
-      }
+      if (d === 'boundary' && spec.boundaryArn)
+        await this.iam.send(new PutRolePermissionsBoundaryCommand({ RoleName, PermissionsBoundary: spec.boundaryArn }), opts);
       if (d === 'tags')
         await this.iam.send(
           new TagRoleCommand({ RoleName, Tags: Object.entries(ownerTags(spec.owner)).map(([Key, Value]) => ({ Key, Value })) }),

@@ -1,0 +1,38 @@
+/**
+ * Prints the operator's IAM policy and the tenant-role permissions boundary for your account:
+ *   npm run iam-policies -- --account 111122223333 --region eu-central-1 --cluster prod-eu-1 \
+ *     [--prefix rag] [--boundary-name RagTenantBoundary] [--partition aws]
+ */
+import { parseArgs } from 'node:util';
+import { operatorPolicy, tenantBoundaryPolicy } from '../src/core/policies/operator.js';
+
+const { values } = parseArgs({
+  options: {
+    account: { type: 'string' },
+    region: { type: 'string', default: 'us-east-1' },
+    cluster: { type: 'string' },
+    prefix: { type: 'string', default: 'rag' },
+    'boundary-name': { type: 'string', default: 'RagTenantBoundary' },
+    partition: { type: 'string', default: 'aws' },
+  },
+});
+if (!values.account || !/^\d{12}$/.test(values.account) || !values.cluster) {
+  process.stderr.write(
+    'usage: npm run iam-policies -- --account <12 digits> --cluster <clusterName> [--region r] [--prefix rag] [--boundary-name RagTenantBoundary]\n',
+  );
+  process.exit(2);
+}
+const scope = {
+  partition: values.partition,
+  accountId: values.account,
+  region: values.region,
+  prefix: values.prefix,
+  cluster: values.cluster,
+};
+const boundaryArn = `arn:${values.partition}:iam::${values.account}:policy/${values['boundary-name']}`;
+process.stdout.write(
+  `# Operator policy (attach to the operator's role)\n${JSON.stringify(operatorPolicy({ ...scope, boundaryArn }), null, 2)}\n`,
+);
+process.stdout.write(
+  `# Permissions boundary ${boundaryArn} (create it first; set config.permissionsBoundaryArn)\n${JSON.stringify(tenantBoundaryPolicy(scope), null, 2)}\n`,
+);

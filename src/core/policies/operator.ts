@@ -1,0 +1,174 @@
+/**
+ * The operator's own IAM policy and the permissions boundary of the roles it creates, generated
+ * from the AWS commands the drivers send (COMMAND_ACTIONS; a test fails when a driver sends a
+ * command missing here). Every grant is scoped to the operator's names: buckets and aliases under
+ * `<prefix>-<cluster>-`, roles under the path /rag-tenant/ (created and edited only with the
+ * boundary attached), keys tagged with the cluster.
+ */
+import { ROLE_PATH } from '../naming.js';
+import { TAG } from '../tags.js';
+import { type PolicyDocument, type Statement, policy } from './document.js';
+
+/** Which resources an action applies to, and under which condition. */
+export type ResourceKind = 'bucket' | 'object' | 'role' | 'roleWithBoundary' | 'key' | 'anyKey' | 'alias' | 'newKey' | 'any' | 'none';
+
+/** The IAM actions each SDK command the drivers send needs, and on what. */
+export const COMMAND_ACTIONS: Record<string, { actions: string[]; on: ResourceKind[] }> = {
+  // S3
+  CreateBucket: { actions: ['s3:CreateBucket'], on: ['bucket'] },
+  DeleteBucket: { actions: ['s3:DeleteBucket'], on: ['bucket'] },
+  HeadBucket: { actions: ['s3:ListBucket'], on: ['bucket'] },
+  GetBucketTagging: { actions: ['s3:GetBucketTagging'], on: ['bucket'] },
+  PutBucketTagging: { actions: ['s3:PutBucketTagging'], on: ['bucket'] },
+  GetBucketEncryption: { actions: ['s3:GetEncryptionConfiguration'], on: ['bucket'] },
+  PutBucketEncryption: { actions: ['s3:PutEncryptionConfiguration'], on: ['bucket'] },
+  GetPublicAccessBlock: { actions: ['s3:GetBucketPublicAccessBlock'], on: ['bucket'] },
+  PutPublicAccessBlock: { actions: ['s3:PutBucketPublicAccessBlock'], on: ['bucket'] },
+  GetBucketVersioning: { actions: ['s3:GetBucketVersioning'], on: ['bucket'] },
+  PutBucketVersioning: { actions: ['s3:PutBucketVersioning'], on: ['bucket'] },
+  ListObjectVersions: { actions: ['s3:ListBucketVersions'], on: ['bucket'] },
+  DeleteObjects: { actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'], on: ['object'] },
+  // IAM: changes that shape a role's power need the boundary on the role.
+  CreateRole: { actions: ['iam:CreateRole'], on: ['roleWithBoundary'] },
+  PutRolePolicy: { actions: ['iam:PutRolePolicy'], on: ['roleWithBoundary'] },
+  DeleteRolePolicy: { actions: ['iam:DeleteRolePolicy'], on: ['roleWithBoundary'] },
+  DetachRolePolicy: { actions: ['iam:DetachRolePolicy'], on: ['roleWithBoundary'] },
+  PutRolePermissionsBoundary: { actions: ['iam:PutRolePermissionsBoundary'], on: ['roleWithBoundary'] },
+  GetRole: { actions: ['iam:GetRole'], on: ['role'] },
+  ListRolePolicies: { actions: ['iam:ListRolePolicies'], on: ['role'] },
+  GetRolePolicy: { actions: ['iam:GetRolePolicy'], on: ['role'] },
+  ListAttachedRolePolicies: { actions: ['iam:ListAttachedRolePolicies'], on: ['role'] },
+  UpdateAssumeRolePolicy: { actions: ['iam:UpdateAssumeRolePolicy'], on: ['role'] },
+  TagRole: { actions: ['iam:TagRole'], on: ['role'] },
+  DeleteRole: { actions: ['iam:DeleteRole'], on: ['role'] },
+  // KMS: a new key must carry the cluster tag; existing keys are reachable only with it.
+  CreateKey: { actions: ['kms:CreateKey', 'kms:TagResource'], on: ['newKey'] },
+  CreateAlias: { actions: ['kms:CreateAlias'], on: ['alias', 'key'] },
+  DeleteAlias: { actions: ['kms:DeleteAlias'], on: ['alias', 'key'] },
+  DescribeKey: { actions: ['kms:DescribeKey'], on: ['key'] },
+  EnableKeyRotation: { actions: ['kms:EnableKeyRotation'], on: ['key'] },
+  GetKeyRotationStatus: { actions: ['kms:GetKeyRotationStatus'], on: ['key'] },
+  TagResource: { actions: ['kms:TagResource'], on: ['key'] },
+  ScheduleKeyDeletion: { actions: ['kms:ScheduleKeyDeletion'], on: ['key'] },
+  // Finding a key left by a crashed create reads the tags of keys it does not own yet.
+  ListResourceTags: { actions: ['kms:ListResourceTags'], on: ['anyKey'] },
+  ListKeys: { actions: ['kms:ListKeys'], on: ['any'] },
+  // STS GetCallerIdentity needs no permission.
+  GetCallerIdentity: { actions: [], on: ['none'] },
+};
+
+/** Where the operator runs. */
+export interface OperatorScope {
+  partition?: string;
+  accountId: string;
+  region: string;
+  prefix: string;
+  cluster: string;
+  boundaryArn: string;
+}
+
+function resourcesOf(kind: ResourceKind, s: OperatorScope): { Resource: string; Condition?: Statement['Condition'] } | undefined {
+  const p = s.partition ?? 'aws';
+  const names = `${s.prefix}-${s.cluster}-`;
+  switch (kind) {
+    case 'bucket':
+      return { Resource: `arn:${p}:s3:::${names}*` };
+    case 'object':
+      return { Resource: `arn:${p}:s3:::${names}*/*` };
+    case 'role':
+      return { Resource: `arn:${p}:iam::${s.accountId}:role${ROLE_PATH}${names}*` };
+    case 'roleWithBoundary':
+      return {
+        Resource: `arn:${p}:iam::${s.accountId}:role${ROLE_PATH}${names}*`,
+        Condition: { StringEquals: { 'iam:PermissionsBoundary': s.boundaryArn } },
+      };
+    case 'key':
+      return {
+        Resource: `arn:${p}:kms:${s.region}:${s.accountId}:key/*`,
+        Condition: { StringEquals: { [`aws:ResourceTag/${TAG.cluster}`]: s.cluster } },
+      };
+    case 'anyKey':
+      return { Resource: `arn:${p}:kms:${s.region}:${s.accountId}:key/*` };
+    case 'alias':
+      return { Resource: `arn:${p}:kms:${s.region}:${s.accountId}:alias/${names}*` };
+    case 'newKey':
+      return { Resource: '*', Condition: { StringEquals: { [`aws:RequestTag/${TAG.cluster}`]: s.cluster } } };
+    case 'any':
+      return { Resource: '*' };
+    case 'none':
+      return undefined;
+  }
+}
+
+/** The operator's identity policy. */
+export function operatorPolicy(s: OperatorScope): PolicyDocument {
+  const byKind = new Map<ResourceKind, Set<string>>();
+  for (const { actions, on } of Object.values(COMMAND_ACTIONS)) {
+    for (const kind of on) for (const a of actions) byKind.set(kind, (byKind.get(kind) ?? new Set()).add(a));
+  }
+  const statements: Statement[] = [];
+  for (const [kind, actions] of byKind) {
+    const r = resourcesOf(kind, s);
+    if (!r || actions.size === 0) continue;
+    statements.push({
+      Sid: `Operator${kind[0]?.toUpperCase() ?? ''}${kind.slice(1)}`,
+      Effect: 'Allow',
+      Action: [...actions].sort(),
+      Resource: r.Resource,
+      ...(r.Condition ? { Condition: r.Condition } : {}),
+    });
+  }
+  const p = s.partition ?? 'aws';
+  // Nothing the operator may do can loosen a boundary: not remove it from a role, not edit it.
+  statements.push({
+    Sid: 'NoBoundaryTampering',
+    Effect: 'Deny',
+    Action: [
+      'iam:DeleteRolePermissionsBoundary',
+      'iam:CreatePolicyVersion',
+      'iam:DeletePolicy',
+      'iam:DeletePolicyVersion',
+      'iam:SetDefaultPolicyVersion',
+    ],
+    Resource: [s.boundaryArn, `arn:${p}:iam::${s.accountId}:role${ROLE_PATH}*`],
+  });
+  return policy(...statements);
+}
+
+/**
+ * The permissions boundary of every role the operator creates: at most what a knowledge base
+ * role or a tenant role may ever need, and only on the operator's own resources. Each role's own
+ * inline policy narrows it to that role's tenant.
+ */
+export function tenantBoundaryPolicy(s: Omit<OperatorScope, 'boundaryArn'>): PolicyDocument {
+  const p = s.partition ?? 'aws';
+  const names = `${s.prefix}-${s.cluster}-`;
+  return policy(
+    {
+      Sid: 'Documents',
+      Effect: 'Allow',
+      Action: ['s3:ListBucket', 's3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      Resource: [`arn:${p}:s3:::${names}*`, `arn:${p}:s3:::${names}*/*`],
+    },
+    {
+      Sid: 'Keys',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: `arn:${p}:kms:${s.region}:${s.accountId}:key/*`,
+      Condition: { StringEquals: { [`aws:ResourceTag/${TAG.cluster}`]: s.cluster } },
+    },
+    { Sid: 'Embeddings', Effect: 'Allow', Action: 'bedrock:InvokeModel', Resource: `arn:${p}:bedrock:${s.region}::foundation-model/*` },
+    {
+      Sid: 'KnowledgeBases',
+      Effect: 'Allow',
+      Action: ['bedrock:Retrieve', 'bedrock:RetrieveAndGenerate'],
+      Resource: `arn:${p}:bedrock:${s.region}:${s.accountId}:knowledge-base/*`,
+    },
+    {
+      Sid: 'VectorStores',
+      Effect: 'Allow',
+      Action: 'aoss:APIAccessAll',
+      Resource: `arn:${p}:aoss:${s.region}:${s.accountId}:collection/*`,
+    },
+  );
+}
