@@ -127,4 +127,19 @@ describe('runResources', () => {
     for (let i = 0; i < 3 && !(await runResources(ctx, bound, true, () => Promise.resolve())).complete; i++);
     expect(log).toEqual(['delete P']);
   });
+
+  it('a component made of several resources names all of them once they are in place', async () => {
+    const world = new Map([
+      ['Key', { state: 'ready' as const, value: 'v' }],
+      ['Bucket', { state: 'ready' as const, value: 'v' }],
+    ]);
+    const same = (kind: string): ManagedResource<string, string> => ({ ...memoryResource(kind, world, []), conditionType: 'StorageReady' });
+    const r = await runResources(
+      ctx,
+      ['Key', 'Bucket'].map((k) => ({ driver: same(k) as ManagedResource<unknown, unknown>, spec: 'v', ids: {} })),
+      false,
+      () => Promise.resolve(),
+    );
+    expect(r.components).toEqual([{ type: 'StorageReady', status: 'True', reason: 'Ready', message: 'Key, Bucket in place' }]);
+  });
 });

@@ -36,6 +36,7 @@ export async function runResources(
   const ordered = deleting ? [...resources].reverse() : resources;
   const components = new Map<string, ConditionInput>();
   const outputs: Record<string, string> = {};
+  const settled = new Map<string, string[]>();
   const result = (extra: Omit<EngineResult, 'components' | 'outputs'>): EngineResult => ({
     components: [...components.values()],
     outputs,
@@ -54,10 +55,15 @@ export async function runResources(
     const action = planned.type === 'create' && driver.implicit ? { type: 'none' as const } : planned;
     if (observation.state === 'ready' && !deleting) Object.assign(outputs, driver.outputs?.(observation.observed));
     switch (action.type) {
-      case 'none':
-        if (!components.has(type))
-          set(type, 'True', deleting ? REASON.Deleted : REASON.ResourceReady, `${driver.kind} ${deleting ? 'is gone' : 'is in place'}`);
+      case 'none': {
+        // A component made of several resources (key and bucket) names them all.
+        const done = (settled.get(type) ?? []).concat(driver.kind);
+        settled.set(type, done);
+        if (!components.has(type) || components.get(type)?.status === 'True') {
+          set(type, 'True', deleting ? REASON.Deleted : REASON.ResourceReady, `${done.join(', ')} ${deleting ? 'gone' : 'in place'}`);
+        }
         continue;
+      }
       case 'create': {
         const ids = await driver.create(ctx, spec);
         // Only AWS-assigned ids need persisting before anything else can fail.
