@@ -136,7 +136,7 @@ describe('runResources', () => {
     const same = (kind: string): ManagedResource<string, string> => ({ ...memoryResource(kind, world, []), conditionType: 'StorageReady' });
     const r = await runResources(
       ctx,
-      ['Key', 'Bucket'].map((k) => ({ driver: same(k) as ManagedResource<unknown, unknown>, spec: 'v', ids: {} })),
+      ['Key', 'Bucket'].map((k) => ({ driver: same(k), spec: 'v', ids: {} })),
       false,
       () => Promise.resolve(),
     );
