@@ -14,12 +14,12 @@ export interface Rate {
 
 /** Budgets from AWS's documented quotas (see docs/performance.md); `service:Operation` keys. */
 export const DEFAULT_BUDGETS: Record<string, Rate> = {
-  'bedrock-agent:CreateKnowledgeBase': { ratePerSec: 2, burst: 2 },
-  'bedrock-agent:DeleteKnowledgeBase': { ratePerSec: 2, burst: 2 },
-  'bedrock-agent:CreateDataSource': { ratePerSec: 2, burst: 2 },
-  'bedrock-agent:DeleteDataSource': { ratePerSec: 2, burst: 2 },
-  'bedrock-agent:StartIngestionJob': { ratePerSec: 0.1, burst: 1 },
-  'bedrock-agent:GetIngestionJob': { ratePerSec: 10, burst: 10 },
+  'bedrockAgent:CreateKnowledgeBase': { ratePerSec: 2, burst: 2 },
+  'bedrockAgent:DeleteKnowledgeBase': { ratePerSec: 2, burst: 2 },
+  'bedrockAgent:CreateDataSource': { ratePerSec: 2, burst: 2 },
+  'bedrockAgent:DeleteDataSource': { ratePerSec: 2, burst: 2 },
+  'bedrockAgent:StartIngestionJob': { ratePerSec: 0.1, burst: 1 },
+  'bedrockAgent:GetIngestionJob': { ratePerSec: 10, burst: 10 },
 };
 
 /** The budget of operations not listed: well under the control-plane limits of IAM, S3, KMS. */

@@ -1,5 +1,9 @@
 /** The AWS SDK v3 clients, built once with the standard retry mode and the shared rate budgets. */
+import { BedrockClient } from '@aws-sdk/client-bedrock';
+import { BedrockAgentClient } from '@aws-sdk/client-bedrock-agent';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { OpenSearchServerlessClient } from '@aws-sdk/client-opensearchserverless';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -11,6 +15,14 @@ export interface AwsClients {
   iam: IAMClient;
   sts: STSClient;
   kms: KMSClient;
+  /** OpenSearch Serverless control plane (collections, security and access policies). */
+  aoss: OpenSearchServerlessClient;
+  /** Knowledge bases, data sources, ingestion jobs. */
+  bedrockAgent: BedrockAgentClient;
+  /** Foundation models and application inference profiles. */
+  bedrock: BedrockClient;
+  /** Token usage metrics. */
+  cloudwatch: CloudWatchClient;
 }
 
 /** Options for building the clients. */
@@ -30,6 +42,10 @@ export function createAwsClients(o: AwsClientOptions): AwsClients {
     iam: new IAMClient(common),
     sts: new STSClient(common),
     kms: new KMSClient(common),
+    aoss: new OpenSearchServerlessClient(common),
+    bedrockAgent: new BedrockAgentClient(common),
+    bedrock: new BedrockClient(common),
+    cloudwatch: new CloudWatchClient(common),
   };
   for (const [service, client] of Object.entries(clients)) attachBudgets(client as never, service, o.budgets);
   return clients;
