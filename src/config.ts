@@ -71,9 +71,26 @@ const configSchema = z
         s3ForcePathStyle: z.boolean().default(false),
         maxAttempts: z.number().int().min(1).max(10).default(3),
         keyPendingWindowDays: z.number().int().min(7).max(30).default(30),
+        openSearchDataPlaneUrl: z
+          .string()
+          .regex(/^https?:\/\/.+\{id\}/, 'must be an http(s) URL template containing {id}')
+          .optional()
+          .describe(
+            'Data-plane URL template for AWS-compatible endpoints whose collection hosts do not resolve; {id} is the collection id',
+          ),
       })
       .strict()
       .default({ s3ForcePathStyle: false, maxAttempts: 3, keyPendingWindowDays: 30 }),
+    openSearch: z
+      .object({
+        vpcEndpointIds: z
+          .array(z.string().regex(/^vpce-[0-9a-z]+$/, 'must be an OpenSearch Serverless VPC endpoint id (vpce-...)'))
+          .default([])
+          .describe('VPC endpoints collections accept; empty makes collections reachable publicly (still IAM and data-policy gated)'),
+        standbyReplicas: z.enum(['ENABLED', 'DISABLED']).default('ENABLED').describe('Standby replicas of new collections'),
+      })
+      .strict()
+      .default({ vpcEndpointIds: [], standbyReplicas: 'ENABLED' }),
     watchdogSeconds: z.number().int().min(5).default(120),
     shutdownGraceSeconds: z.number().int().min(1).default(25),
   })

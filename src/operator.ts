@@ -23,7 +23,13 @@ import { KeyedBackoff } from './runtime/ratelimit.js';
 import { WorkQueue } from './runtime/workqueue.js';
 import { startEndpoints } from './server.js';
 import { RateBudgets } from './adapters/aws/budgets.js';
-import { type AwsClients, callerAccount, createAwsClients } from './adapters/aws/clients.js';
+import { type AwsClients, type CallerIdentity, callerIdentity, createAwsClients } from './adapters/aws/clients.js';
+import { AossDataPlane } from './adapters/aws/aoss-data.js';
+import { AossCollectionDriver } from './resources/aoss-collection/driver.js';
+import { AossPolicyDriver } from './resources/aoss-policy/driver.js';
+import { DataSourceDriver } from './resources/data-source/driver.js';
+import { KnowledgeBaseDriver } from './resources/knowledge-base/driver.js';
+import { VectorIndexDriver } from './resources/vector-index/driver.js';
 import type { NamingContext } from './core/naming.js';
 import { IamRoleDriver } from './resources/iam-role/driver.js';
 import { KmsKeyDriver } from './resources/kms-key/driver.js';
@@ -49,17 +55,17 @@ function kubeConfigFrom(config: Config): KubeConfig {
 }
 
 /**
- * The naming context, resolved on first use: the account comes from STS, asked once and cached,
- * and asked again on the next pass if it failed, so the operator starts (and reports healthy)
- * while AWS is briefly unreachable.
+ * Who the operator is in AWS, resolved on first use: asked of STS once and cached, and asked
+ * again on the next pass if it failed, so the operator starts (and reports healthy) while AWS is
+ * briefly unreachable.
  */
-function namingContext(config: Config, aws: AwsClients, logger: Logger): () => Promise<NamingContext> {
-  let pending: Promise<NamingContext> | undefined;
+function identityOnce(aws: AwsClients, logger: Logger): () => Promise<CallerIdentity> {
+  let pending: Promise<CallerIdentity> | undefined;
   return () => {
-    pending ??= callerAccount(aws.sts).then(
-      (accountId) => {
-        logger.info({ accountId }, 'AWS account resolved');
-        return { prefix: config.resourcePrefix, cluster: config.clusterName, accountId, region: config.region };
+    pending ??= callerIdentity(aws.sts).then(
+      (id) => {
+        logger.info(id, 'AWS identity resolved');
+        return id;
       },
       (e: unknown) => {
         pending = undefined;
@@ -108,14 +114,39 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
       resyncMs: config.resyncSeconds * 1000,
       exists: (key) => store.get(key) !== undefined,
     });
+  const budgets = new RateBudgets(clock);
   const aws = createAwsClients({
     region: config.region,
     s3ForcePathStyle: config.aws.s3ForcePathStyle,
     maxAttempts: config.aws.maxAttempts,
-    budgets: new RateBudgets(clock),
+    budgets,
+  });
+  const identity = identityOnce(aws, logger);
+  const dataPlane = new AossDataPlane({
+    region: config.region,
+    credentials: () => aws.sts.config.credentials(),
+    budgets,
+    urlTemplate: config.aws.openSearchDataPlaneUrl,
   });
   const stacks: StackDeps = {
-    naming: namingContext(config, aws, logger),
+    naming: async (): Promise<NamingContext> => ({
+      prefix: config.resourcePrefix,
+      cluster: config.clusterName,
+      accountId: (await identity()).accountId,
+      region: config.region,
+    }),
+    operatorPrincipal: async () => config.operatorRoleArn ?? (await identity()).principalArn,
+    vector: {
+      encryptionPolicies: new AossPolicyDriver(aws.aoss, 'encryption'),
+      networkPolicies: new AossPolicyDriver(aws.aoss, 'network'),
+      dataPolicies: new AossPolicyDriver(aws.aoss, 'data'),
+      collections: new AossCollectionDriver(aws.aoss),
+      indexes: new VectorIndexDriver(dataPlane),
+      knowledgeBases: new KnowledgeBaseDriver(aws.bedrockAgent),
+      dataSources: new DataSourceDriver(aws.bedrockAgent),
+      vpcEndpointIds: config.openSearch.vpcEndpointIds,
+      standbyReplicas: config.openSearch.standbyReplicas,
+    },
     permissionsBoundaryArn: config.permissionsBoundaryArn,
     keyPendingWindowDays: config.aws.keyPendingWindowDays,
     keys: new KmsKeyDriver(aws.kms),

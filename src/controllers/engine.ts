@@ -6,6 +6,7 @@
  */
 import { REASON } from '../api/v1alpha1/constants.js';
 import type { ConditionInput } from '../core/conditions.js';
+import { TerminalError, WaitError } from '../core/errors.js';
 import { planStep } from '../core/plan.js';
 import type { BoundResource, DriverContext, ExternalIds } from '../resources/managed-resource.js';
 
@@ -32,10 +33,13 @@ export async function runResources(
   resources: readonly BoundResource[],
   deleting: boolean,
   onCreated: (kind: string, ids: ExternalIds) => Promise<void>,
+  known: Record<string, string> = {},
 ): Promise<EngineResult> {
   const ordered = deleting ? [...resources].reverse() : resources;
   const components = new Map<string, ConditionInput>();
-  const outputs: Record<string, string> = {};
+  // Starts from what status already records, so a deletion (run in reverse) still knows the ids
+  // of the resources it has not reached; a ready resource overwrites its entries.
+  const outputs: Record<string, string> = { ...known };
   const settled = new Map<string, string[]>();
   const result = (extra: Omit<EngineResult, 'components' | 'outputs'>): EngineResult => ({
     components: [...components.values()],
@@ -54,43 +58,56 @@ export async function runResources(
     const planned = planStep(spec !== undefined, observation, diff, deleting);
     const action = planned.type === 'create' && driver.implicit ? { type: 'none' as const } : planned;
     if (observation.state === 'ready' && !deleting) Object.assign(outputs, driver.outputs?.(observation.observed));
-    switch (action.type) {
-      case 'none': {
-        // A component made of several resources (key and bucket) names them all.
-        const done = (settled.get(type) ?? []).concat(driver.kind);
-        settled.set(type, done);
-        if (!components.has(type) || components.get(type)?.status === 'True') {
-          set(type, 'True', deleting ? REASON.Deleted : REASON.ResourceReady, `${done.join(', ')} ${deleting ? 'gone' : 'in place'}`);
+    try {
+      switch (action.type) {
+        case 'none': {
+          // A component made of several resources (key and bucket) names them all.
+          const done = (settled.get(type) ?? []).concat(driver.kind);
+          settled.set(type, done);
+          if (!components.has(type) || components.get(type)?.status === 'True') {
+            set(type, 'True', deleting ? REASON.Deleted : REASON.ResourceReady, `${done.join(', ')} ${deleting ? 'gone' : 'in place'}`);
+          }
+          continue;
         }
-        continue;
+        case 'create': {
+          const ids = await driver.create(ctx, spec);
+          // Only AWS-assigned ids need persisting before anything else can fail.
+          if (Object.keys(ids).length > 0) await onCreated(driver.kind, ids);
+          ctx.logger.info({ kind: driver.kind, ids }, 'created');
+          set(type, 'False', REASON.Creating, `${driver.kind} was created; waiting for it to be ready`);
+          return result({ requeueAfterMs: AFTER_MUTATION_MS, complete: false });
+        }
+        case 'update':
+          if (observation.state !== 'ready') break;
+          await driver.update(ctx, spec, observation.observed, action.diff);
+          ctx.logger.info({ kind: driver.kind, diff: action.diff }, 'updated');
+          set(type, 'False', REASON.Updating, `${driver.kind} differed in ${action.diff.join(', ')}; updated`);
+          return result({ requeueAfterMs: AFTER_MUTATION_MS, complete: false });
+        case 'delete':
+          if (observation.state === 'absent') break;
+          await driver.delete(ctx, observation.observed);
+          ctx.logger.info({ kind: driver.kind }, 'deleted');
+          set(type, 'False', REASON.Deleting, `${driver.kind} is being deleted`);
+          return result({ requeueAfterMs: AFTER_MUTATION_MS, complete: false });
+        case 'wait':
+          set(type, 'False', action.reason, action.message);
+          return result({ requeueAfterMs: action.afterMs, complete: false });
+        case 'fail':
+          // Returned, not thrown, so the caller writes the condition before giving up on the key.
+          set(type, 'False', action.reason, action.message);
+          return result({ complete: false, terminal: { reason: action.reason, message: action.message } });
       }
-      case 'create': {
-        const ids = await driver.create(ctx, spec);
-        // Only AWS-assigned ids need persisting before anything else can fail.
-        if (Object.keys(ids).length > 0) await onCreated(driver.kind, ids);
-        ctx.logger.info({ kind: driver.kind, ids }, 'created');
-        set(type, 'False', REASON.Creating, `${driver.kind} was created; waiting for it to be ready`);
-        return result({ requeueAfterMs: AFTER_MUTATION_MS, complete: false });
+    } catch (e) {
+      // Refusals that name their own outcome are recorded on the component's condition.
+      if (e instanceof WaitError) {
+        set(type, 'False', e.reason, e.message);
+        return result({ requeueAfterMs: e.retryAfterMs, complete: false });
       }
-      case 'update':
-        if (observation.state !== 'ready') break;
-        await driver.update(ctx, spec, observation.observed, action.diff);
-        ctx.logger.info({ kind: driver.kind, diff: action.diff }, 'updated');
-        set(type, 'False', REASON.Updating, `${driver.kind} differed in ${action.diff.join(', ')}; updated`);
-        return result({ requeueAfterMs: AFTER_MUTATION_MS, complete: false });
-      case 'delete':
-        if (observation.state === 'absent') break;
-        await driver.delete(ctx, observation.observed);
-        ctx.logger.info({ kind: driver.kind }, 'deleted');
-        set(type, 'False', REASON.Deleting, `${driver.kind} is being deleted`);
-        return result({ requeueAfterMs: AFTER_MUTATION_MS, complete: false });
-      case 'wait':
-        set(type, 'False', action.reason, action.message);
-        return result({ requeueAfterMs: action.afterMs, complete: false });
-      case 'fail':
-        // Returned, not thrown, so the caller writes the condition before giving up on the key.
-        set(type, 'False', action.reason, action.message);
-        return result({ complete: false, terminal: { reason: action.reason, message: action.message } });
+      if (e instanceof TerminalError) {
+        set(type, 'False', e.reason, e.message);
+        return result({ complete: false, terminal: { reason: e.reason, message: e.message } });
+      }
+      throw e;
     }
   }
   return result({ complete: true });

@@ -30,3 +30,19 @@ export class NotFoundError extends Error {
 export function asError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e), { cause: e });
 }
+
+/**
+ * An expected wait discovered by acting rather than observing (AWS refusing a create until IAM
+ * or a data access policy has propagated): requeue after `retryAfterMs`, not an error.
+ */
+export class WaitError extends Error {
+  override readonly name = 'WaitError';
+  constructor(
+    readonly reason: string,
+    message: string,
+    readonly retryAfterMs: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

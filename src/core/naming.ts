@@ -72,3 +72,21 @@ export function knowledgeBaseName(ctx: NamingContext, owner: Owner): string {
 export function tenantPrefix(tenant: string): string {
   return `tenants/${tenant}/`;
 }
+
+/**
+ * An idempotency token for one create step of one object (bedrock-agent wants 33-256 characters
+ * of `[a-zA-Z0-9-]`): a retried create sends the same token and AWS returns the same resource.
+ */
+export function idempotencyToken(uid: string, step: string): string {
+  return `tro-${createHash('sha256').update(`${uid}/${step}`).digest('hex').slice(0, 40)}`;
+}
+
+/** Vector index names: lowercase, not starting with `_` or `-`. */
+export function indexName(ctx: NamingContext, owner: Owner): string {
+  return fit(base(ctx, owner), 80);
+}
+
+/** The ARN of a role the operator names (it lives under {@link ROLE_PATH}). */
+export function roleArn(ctx: NamingContext, name: string, partition = 'aws'): string {
+  return `arn:${partition}:iam::${ctx.accountId}:role${ROLE_PATH}${name}`;
+}

@@ -1,19 +1,29 @@
 /**
  * Which AWS resources a tier and a tenant get, per isolation pattern (see docs/api.md), bound to
- * their desired specs in dependency order, with the ids already persisted on status. So far:
- * encryption keys, document storage and IAM; the vector store and knowledge base drivers join
- * these lists next.
+ * their desired specs in the order AWS requires (reversed for deletion), with the ids already
+ * persisted on status. "collection" stands for its encryption and network policies and itself;
+ * "kb" for the vector index, the knowledge base and its S3 data source.
  *
- * | pattern | tier owns                                   | tenant owns                                   |
- * |---------|---------------------------------------------|-----------------------------------------------|
- * | pool    | [tier key], bucket, knowledge base role     | prefix, tenant role                           |
- * | bridge  | [tier key], bucket                          | prefix, knowledge base role, tenant role      |
- * | silo    | [tier key]                                  | [tenant key], bucket, kb role, tenant role    |
+ * | pattern | tier owns                                                   | tenant owns                                                          |
+ * |---------|-------------------------------------------------------------|----------------------------------------------------------------------|
+ * | pool    | [key], bucket, collection, kb role, data policy, kb         | prefix, tenant role                                                  |
+ * | bridge  | [key], bucket, collection, data policy (operator)           | prefix, kb role, data policy (its index), kb, tenant role            |
+ * | silo    | [key]                                                       | [key], bucket, collection, kb role, data policy, kb, tenant role     |
  *
  * A tier key exists with `storage.encryption: TierKey`; a tenant key with `TenantKey` (silo only).
  */
 import type { Tenant, TenantTier } from '../api/v1alpha1/types.js';
-import { type NamingContext, type Owner, ROLE_PATH, bucketName, keyAlias, roleName, tenantPrefix } from '../core/naming.js';
+import {
+  type NamingContext,
+  type Owner,
+  ROLE_PATH,
+  bucketName,
+  indexName,
+  keyAlias,
+  roleArn,
+  roleName,
+  tenantPrefix,
+} from '../core/naming.js';
 import { type DataScope, knowledgeBasePermissions, knowledgeBaseTrust, tenantPermissions, tenantTrust } from '../core/policies/roles.js';
 import type { OwnerRef } from '../core/tags.js';
 import type { IamRoleDriver, RoleSpec } from './iam-role/driver.js';
@@ -21,6 +31,15 @@ import type { KmsKeyDriver } from './kms-key/driver.js';
 import type { BoundResource } from './managed-resource.js';
 import type { S3BucketDriver } from './s3-bucket/driver.js';
 import type { S3PrefixDriver } from './s3-prefix/driver.js';
+import {
+  type CollectionRef,
+  type Outputs,
+  type VectorDeps,
+  collectionResources,
+  dataPolicy,
+  knowledgeBaseResources,
+} from './vector-stack.js';
+import { kbSettings } from '../core/kb-settings.js';
 
 /** What binding needs: names, settings, and one driver instance per kind. */
 export interface StackDeps {
@@ -33,10 +52,10 @@ export interface StackDeps {
   prefixes: S3PrefixDriver;
   knowledgeBaseRoles: IamRoleDriver;
   tenantRoles: IamRoleDriver;
+  vector: VectorDeps;
+  /** The operator's own IAM principal: it must be in the data access policies to create indexes. */
+  operatorPrincipal: () => Promise<string>;
 }
-
-const DEFAULT_EMBEDDING_MODEL = 'amazon.titan-embed-text-v2:0';
-type Outputs = Record<string, string>;
 
 function ownerRef(n: NamingContext, kind: Owner['kind'], name: string, uid: string | undefined, tier: string): OwnerRef {
   return { cluster: n.cluster, kind, name, uid: uid ?? '', tier };
@@ -95,6 +114,12 @@ function kbRole(
   });
 }
 
+/** Where the tier's collection is, as the tier publishes it on status (bridge tenants use it). */
+function tierCollection(tier: TenantTier): CollectionRef {
+  const shared = tier.status?.shared ?? {};
+  return { collectionId: shared.collectionId, collectionArn: shared.collectionArn, collectionEndpoint: shared.collectionEndpoint };
+}
+
 /** The tier's shared resources. */
 export async function tierResources(deps: StackDeps, tier: TenantTier): Promise<BoundResource[]> {
   const n = await deps.naming();
@@ -104,19 +129,50 @@ export async function tierResources(deps: StackDeps, tier: TenantTier): Promise<
   const out: BoundResource[] = [];
   if (tier.spec.storage?.encryption === 'TierKey') out.push(key(deps, n, owner, `tier ${name}`, shared));
   if (tier.spec.isolation === 'silo') return out;
+  const v = deps.vector;
+  const operator = await deps.operatorPrincipal();
   const bucket = bucketName(n, { kind: 'TenantTier', name });
+  const keyArn = (o: Outputs): string | undefined => o.kmsKeyArn;
   out.push(bind(deps.buckets, (o: Outputs) => ({ name: bucket, region: n.region, owner, kmsKeyArn: o.kmsKeyArn })));
-  if (tier.spec.isolation === 'pool') {
-    // One knowledge base serves the pool, so its role reads every tenant's prefix.
-    const scope = (o: Outputs): DataScope => ({
-      region: n.region,
-      accountId: n.accountId,
-      bucket,
-      prefix: 'tenants/',
-      kmsKeyArn: o.kmsKeyArn,
-    });
-    out.push(kbRole(deps, n, owner, scope, tier.spec.knowledgeBase?.embeddingModel ?? DEFAULT_EMBEDDING_MODEL, `pool tier ${name}`));
+  out.push(...collectionResources(v, n, owner, keyArn, `tier ${name}`));
+  if (tier.spec.isolation === 'bridge') {
+    // Tenants get their own index, knowledge base and data policy; the operator creates the indexes.
+    out.push(
+      dataPolicy(v, n, owner, (collection) => [
+        { description: `operator: indexes of tier ${name}`, principals: [operator], collection, index: '*', collectionItems: true },
+      ]),
+    );
+    return out;
   }
+  // Pool: one knowledge base serves every tenant, so its role reads every tenant's prefix.
+  const scope = (o: Outputs): DataScope => ({
+    region: n.region,
+    accountId: n.accountId,
+    bucket,
+    prefix: 'tenants/',
+    kmsKeyArn: o.kmsKeyArn,
+    collectionArn: o.collectionArn,
+  });
+  const settings = kbSettings(tier);
+  out.push(kbRole(deps, n, owner, scope, settings.embeddingModel, `pool tier ${name}`));
+  const kbRoleArn = roleArn(n, roleName(n, { kind: 'TenantTier', name }, 'kb'));
+  out.push(
+    dataPolicy(v, n, owner, (collection) => [
+      {
+        description: `pool tier ${name}`,
+        principals: [kbRoleArn, operator],
+        collection,
+        index: indexName(n, { kind: 'TenantTier', name }),
+        collectionItems: true,
+      },
+    ]),
+  );
+  out.push(
+    ...knowledgeBaseResources(v, n, owner, settings, { bucket, prefix: 'tenants/', kmsKeyArn: keyArn }, (o) => o, {
+      knowledgeBaseId: shared.knowledgeBaseId,
+      dataSourceId: shared.dataSourceId,
+    }),
+  );
   return out;
 }
 
@@ -128,21 +184,55 @@ export async function tenantResources(deps: StackDeps, tenant: Tenant, tier: Ten
   const iso = tier.spec.isolation;
   const base = tenantScope(n, tenant, tier);
   const mine = tenant.status?.resources ?? {};
+  const v = deps.vector;
   const tierKeyArn = tier.spec.storage?.encryption === 'TierKey' ? tier.status?.shared?.kmsKeyArn : undefined;
   // The tenant's key if it has one (published earlier in this pass), else the tier's.
-  const scope = (o: Outputs): DataScope => ({ ...base, kmsKeyArn: o.kmsKeyArn ?? tierKeyArn });
+  const keyArn = (o: Outputs): string | undefined => o.kmsKeyArn ?? tierKeyArn;
+  // Its own collection (silo) as published in this pass, or the tier's (bridge, pool).
+  const collection = (o: Outputs): CollectionRef => (iso === 'silo' ? o : tierCollection(tier));
+  const scope = (o: Outputs): DataScope => ({
+    ...base,
+    kmsKeyArn: keyArn(o),
+    collectionArn: collection(o).collectionArn,
+    knowledgeBaseId: iso === 'pool' ? tier.status?.shared?.knowledgeBaseId : o.knowledgeBaseId,
+  });
   const out: BoundResource[] = [];
   if (iso === 'silo') {
     if (tier.spec.storage?.encryption === 'TenantKey') out.push(key(deps, n, owner, `tenant ${name}`, mine));
-    out.push(bind(deps.buckets, (o: Outputs) => ({ name: base.bucket, region: n.region, owner, kmsKeyArn: scope(o).kmsKeyArn })));
+    out.push(bind(deps.buckets, (o: Outputs) => ({ name: base.bucket, region: n.region, owner, kmsKeyArn: keyArn(o) })));
+    out.push(...collectionResources(v, n, owner, keyArn, `tenant ${name}`));
   } else {
     // Its documents in the tier bucket: nothing to create, emptied when a Delete tenant goes.
     out.push(bind(deps.prefixes, { bucket: base.bucket, prefix: base.prefix ?? '' }));
   }
   if (iso !== 'pool') {
-    const embeddingModelId =
-      tenant.spec.knowledgeBase?.embeddingModel ?? tier.spec.knowledgeBase?.embeddingModel ?? DEFAULT_EMBEDDING_MODEL;
-    out.push(kbRole(deps, n, owner, scope, embeddingModelId, `tenant ${name}`));
+    const settings = kbSettings(tier, tenant);
+    out.push(kbRole(deps, n, owner, scope, settings.embeddingModel, `tenant ${name}`));
+    const kbRoleArn = roleArn(n, roleName(n, { kind: 'Tenant', name }, 'kb'));
+    const index = indexName(n, { kind: 'Tenant', name });
+    const operator = await deps.operatorPrincipal();
+    // Bridge: the tenant's role reaches only its own index in the tier collection (the tier's
+    // policy lets the operator create it); silo: the whole collection is the tenant's.
+    const tierOwner = ownerRef(n, 'TenantTier', tier.metadata.name, tier.metadata.uid, tier.metadata.name);
+    out.push(
+      iso === 'silo'
+        ? dataPolicy(v, n, owner, (c) => [
+            { description: `tenant ${name}`, principals: [kbRoleArn, operator], collection: c, index, collectionItems: true },
+          ])
+        : dataPolicy(
+            v,
+            n,
+            owner,
+            (c) => [{ description: `tenant ${name}`, principals: [kbRoleArn], collection: c, index, collectionItems: false }],
+            tierOwner,
+          ),
+    );
+    out.push(
+      ...knowledgeBaseResources(v, n, owner, settings, { bucket: base.bucket, prefix: base.prefix, kmsKeyArn: keyArn }, collection, {
+        knowledgeBaseId: mine.knowledgeBaseId,
+        dataSourceId: mine.dataSourceId,
+      }),
+    );
   }
   out.push(
     bind(deps.tenantRoles, (o: Outputs): RoleSpec => ({

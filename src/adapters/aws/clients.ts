@@ -51,9 +51,21 @@ export function createAwsClients(o: AwsClientOptions): AwsClients {
   return clients;
 }
 
-/** The account the operator runs in (asked once at start-up). */
-export async function callerAccount(sts: STSClient): Promise<string> {
+/** Who the operator is in AWS: its account and its IAM principal. */
+export interface CallerIdentity {
+  accountId: string;
+  /** The IAM role (or user) ARN; an assumed-role session is mapped back to its role. */
+  principalArn: string;
+}
+
+/**
+ * Asks STS who the operator is. An assumed-role ARN names the role without its path, so where the
+ * role has a path the configured operatorRoleArn must be used instead (see docs/configuration.md).
+ */
+export async function callerIdentity(sts: STSClient): Promise<CallerIdentity> {
   const id = await sts.send(new GetCallerIdentityCommand({}));
-  if (!id.Account) throw new Error('STS GetCallerIdentity returned no account');
-  return id.Account;
+  if (!id.Account || !id.Arn) throw new Error('STS GetCallerIdentity returned no account');
+  const assumed = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(id.Arn);
+  const principalArn = assumed ? `arn:${assumed[1]}:iam::${assumed[2]}:role/${assumed[3]}` : id.Arn;
+  return { accountId: id.Account, principalArn };
 }

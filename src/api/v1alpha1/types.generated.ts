@@ -181,6 +181,10 @@ collectionArn?: string
  */
 collectionEndpoint?: string
 /**
+ * Id of the tier collection (the last part of its ARN).
+ */
+collectionId?: string
+/**
  * Vector index shared by the tier (pool).
  */
 indexName?: string
@@ -372,6 +376,10 @@ collectionArn?: string
  * Data-plane endpoint of the collection.
  */
 collectionEndpoint?: string
+/**
+ * Id of the collection (the last part of its ARN).
+ */
+collectionId?: string
 /**
  * Vector index holding the tenant's vectors.
  */

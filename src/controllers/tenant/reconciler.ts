@@ -93,7 +93,7 @@ export class TenantReconciler implements Reconciler {
     const persist = async (_kind: string, ids: Record<string, string>): Promise<void> => {
       latest = await this.deps.writer.writeStatus(latest, { ...latest.status, resources: { ...latest.status?.resources, ...ids } });
     };
-    const run = await runResources(ctx, await this.resources(latest, tier), false, persist);
+    const run = await runResources(ctx, await this.resources(latest, tier), false, persist, ownIds(latest, tier));
     const ready = summarize(run.components, REASON.Reconciled, `tenant is ready in tier "${tier.metadata.name}" (${tier.spec.isolation})`);
     await write(run.components, ready, run.complete, { ...sharedResources(tenant, tier), ...run.outputs });
     if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);
@@ -126,7 +126,7 @@ export class TenantReconciler implements Reconciler {
       );
       return {};
     } else {
-      const run = await runResources(ctx, await this.resources(tenant, tier), true, () => Promise.resolve());
+      const run = await runResources(ctx, await this.resources(tenant, tier), true, () => Promise.resolve(), ownIds(tenant, tier));
       if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);
       if (!run.complete) return { requeueAfterMs: run.requeueAfterMs };
       await this.deps.events.emit(tenant, 'Normal', EVENT_REASON.Deleted, "the tenant's AWS resources were deleted");
@@ -141,8 +141,33 @@ export class TenantReconciler implements Reconciler {
 function sharedResources(tenant: Tenant, tier: TenantTier): Record<string, string> {
   if (tier.spec.isolation === 'silo') return {};
   const shared = tier.status?.shared ?? {};
+  const keys: (keyof typeof shared)[] =
+    tier.spec.isolation === 'pool'
+      ? [
+          'bucket',
+          'knowledgeBaseRoleArn',
+          'collectionArn',
+          'collectionEndpoint',
+          'collectionId',
+          'indexName',
+          'knowledgeBaseId',
+          'dataSourceId',
+        ]
+      : ['bucket', 'collectionArn', 'collectionEndpoint', 'collectionId'];
   const out: Record<string, string> = { prefix: tenantPrefix(tenant.metadata.name) };
-  if (shared.bucket) out.bucket = shared.bucket;
-  if (tier.spec.isolation === 'pool' && shared.knowledgeBaseRoleArn) out.knowledgeBaseRoleArn = shared.knowledgeBaseRoleArn;
+  for (const k of keys) {
+    const v = shared[k];
+    if (typeof v === 'string') out[k] = v;
+  }
   return out;
+}
+
+/**
+ * The ids status records for the tenant's own resources (not the tier's, which a tenant must
+ * never act on), handed to the engine so a deletion knows them before it reaches their owners.
+ */
+function ownIds(tenant: Tenant, tier: TenantTier): Record<string, string> {
+  const shared = new Set(Object.keys(sharedResources(tenant, tier)));
+  const mine = tenant.status?.resources ?? {};
+  return Object.fromEntries(Object.entries(mine).filter((e): e is [string, string] => typeof e[1] === 'string' && !shared.has(e[0])));
 }

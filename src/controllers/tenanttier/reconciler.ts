@@ -46,7 +46,7 @@ export class TenantTierReconciler implements Reconciler {
         // Tenant deletions requeue the tier through the watch mapping; nothing to poll.
         return {};
       }
-      const run = await runResources(ctx, await this.resources(tier), true, () => Promise.resolve());
+      const run = await runResources(ctx, await this.resources(tier), true, () => Promise.resolve(), sharedIds(tier));
       if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);
       if (!run.complete) return { requeueAfterMs: run.requeueAfterMs };
       await this.deps.writer.removeFinalizer(tier);
@@ -60,7 +60,7 @@ export class TenantTierReconciler implements Reconciler {
     const persist = async (_kind: string, ids: Record<string, string>): Promise<void> => {
       latest = await this.deps.writer.writeStatus(latest, { ...latest.status, shared: { ...latest.status?.shared, ...ids } });
     };
-    const run = await runResources(ctx, await this.resources(latest), false, persist);
+    const run = await runResources(ctx, await this.resources(latest), false, persist, sharedIds(latest));
     const ready = summarize(run.components, REASON.Reconciled, `tier is ready (${tier.spec.isolation}); ${members.length} tenant(s)`);
     const status: TenantTierStatus = {
       ...latest.status,
@@ -73,4 +73,9 @@ export class TenantTierReconciler implements Reconciler {
     if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);
     return run.complete ? {} : { requeueAfterMs: run.requeueAfterMs };
   }
+}
+
+/** The ids the tier's status records, handed to the engine (see runResources). */
+function sharedIds(tier: TenantTier): Record<string, string> {
+  return Object.fromEntries(Object.entries(tier.status?.shared ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }

@@ -75,12 +75,25 @@ const sample: Record<string, string> = {
   anyKey: `arn:aws:kms:us-east-1:${account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
   alias: `arn:aws:kms:us-east-1:${account}:alias/rag-prod-t-acme`,
   newKey: '*',
+  passRole: `arn:aws:iam::${account}:role/rag-tenant/rag-prod-t-acme-kb`,
+  collection: `arn:aws:aoss:us-east-1:${account}:collection/07tjusf2h91cunochc`,
+  knowledgeBase: `arn:aws:bedrock:us-east-1:${account}:knowledge-base/ABCDEFGHIJ`,
+  newKnowledgeBase: '*',
+  anyCollection: `arn:aws:aoss:us-east-1:${account}:collection/07tjusf2h91cunochc`,
+  newCollection: '*',
+  ownTagged: '*',
   any: '*',
 };
 const contextFor: Record<string, Record<string, string>> = {
   roleWithBoundary: { 'iam:PermissionsBoundary': scope.boundaryArn },
   key: { [`aws:ResourceTag/${TAG.cluster}`]: 'prod' },
   newKey: { [`aws:RequestTag/${TAG.cluster}`]: 'prod' },
+  passRole: { 'iam:PassedToService': 'bedrock.amazonaws.com' },
+  collection: { 'aoss:collection': 'rag-prod-t-acme' },
+  knowledgeBase: { [`aws:ResourceTag/${TAG.cluster}`]: 'prod' },
+  newKnowledgeBase: { [`aws:RequestTag/${TAG.cluster}`]: 'prod' },
+  newCollection: { [`aws:RequestTag/${TAG.cluster}`]: 'prod' },
+  ownTagged: { [`aws:ResourceTag/${TAG.cluster}`]: 'prod' },
 };
 
 describe('operator policy', () => {
@@ -90,8 +103,17 @@ describe('operator policy', () => {
       ...(await readdir(`${dir}resources`, { recursive: true })).filter((f) => f.endsWith('driver.ts')).map((f) => `${dir}resources/${f}`),
       `${dir}adapters/aws/clients.ts`,
     ];
+    // A command several services share is keyed by the client the file imports.
+    const clientOf: Record<string, string> = { opensearchserverless: 'aoss', 'bedrock-agent': 'bedrockAgent', bedrock: 'bedrock' };
     const sent = new Set<string>();
-    for (const f of files) for (const m of (await readFile(f, 'utf8')).matchAll(/new (\w+)Command\(/g)) sent.add(m[1] ?? '');
+    for (const f of files) {
+      const text = await readFile(f, 'utf8');
+      const client = clientOf[/@aws-sdk\/client-([a-z-]+)'/.exec(text)?.[1] ?? ''];
+      for (const m of text.matchAll(/new (\w+)Command\(/g)) {
+        const qualified = `${client ?? ''}:${m[1] ?? ''}`;
+        sent.add(qualified in COMMAND_ACTIONS ? qualified : (m[1] ?? ''));
+      }
+    }
     expect([...sent].filter((c) => !(c in COMMAND_ACTIONS))).toEqual([]);
     expect(sent.size).toBeGreaterThan(30);
   });

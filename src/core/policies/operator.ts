@@ -10,9 +10,30 @@ import { TAG } from '../tags.js';
 import { type PolicyDocument, type Statement, policy } from './document.js';
 
 /** Which resources an action applies to, and under which condition. */
-export type ResourceKind = 'bucket' | 'object' | 'role' | 'roleWithBoundary' | 'key' | 'anyKey' | 'alias' | 'newKey' | 'any' | 'none';
+export type ResourceKind =
+  | 'bucket'
+  | 'object'
+  | 'role'
+  | 'roleWithBoundary'
+  | 'passRole'
+  | 'key'
+  | 'anyKey'
+  | 'alias'
+  | 'newKey'
+  | 'collection'
+  | 'anyCollection'
+  | 'newCollection'
+  | 'ownTagged'
+  | 'knowledgeBase'
+  | 'newKnowledgeBase'
+  | 'any'
+  | 'none';
 
-/** The IAM actions each SDK command the drivers send needs, and on what. */
+/**
+ * The IAM actions each SDK command the drivers send needs, and on what. Keys are command names;
+ * a command several services share (TagResource) is keyed `<client>:<Command>`, the client as
+ * named in AwsClients.
+ */
 export const COMMAND_ACTIONS: Record<string, { actions: string[]; on: ResourceKind[] }> = {
   // S3
   CreateBucket: { actions: ['s3:CreateBucket'], on: ['bucket'] },
@@ -53,6 +74,47 @@ export const COMMAND_ACTIONS: Record<string, { actions: string[]; on: ResourceKi
   // Finding a key left by a crashed create reads the tags of keys it does not own yet.
   ListResourceTags: { actions: ['kms:ListResourceTags'], on: ['anyKey'] },
   ListKeys: { actions: ['kms:ListKeys'], on: ['any'] },
+  // OpenSearch Serverless control plane (per the IAM service reference): policies and reads take
+  // no resource-level scoping; a collection is created only with the cluster tag and tagged only
+  // when it carries it; DeleteCollection takes no condition keys, so it reaches any collection
+  // of the account by id (the driver only deletes collections it found by name and owns).
+  CreateSecurityPolicy: { actions: ['aoss:CreateSecurityPolicy'], on: ['any'] },
+  GetSecurityPolicy: { actions: ['aoss:GetSecurityPolicy'], on: ['any'] },
+  UpdateSecurityPolicy: { actions: ['aoss:UpdateSecurityPolicy'], on: ['any'] },
+  DeleteSecurityPolicy: { actions: ['aoss:DeleteSecurityPolicy'], on: ['any'] },
+  CreateAccessPolicy: { actions: ['aoss:CreateAccessPolicy'], on: ['any'] },
+  GetAccessPolicy: { actions: ['aoss:GetAccessPolicy'], on: ['any'] },
+  UpdateAccessPolicy: { actions: ['aoss:UpdateAccessPolicy'], on: ['any'] },
+  DeleteAccessPolicy: { actions: ['aoss:DeleteAccessPolicy'], on: ['any'] },
+  BatchGetCollection: { actions: ['aoss:BatchGetCollection'], on: ['any'] },
+  // The first collection of an account makes AOSS create its service-linked role.
+  CreateCollection: { actions: ['aoss:CreateCollection', 'aoss:TagResource'], on: ['newCollection'] },
+  DeleteCollection: { actions: ['aoss:DeleteCollection'], on: ['anyCollection'] },
+  'aoss:TagResource': { actions: ['aoss:TagResource'], on: ['ownTagged'] },
+  'aoss:ListTagsForResource': { actions: ['aoss:ListTagsForResource'], on: ['any'] },
+  // The data plane (vector indexes): IAM admits the call, the data access policy decides.
+  'aossData:Request': { actions: ['aoss:APIAccessAll'], on: ['collection'] },
+  // Bedrock knowledge bases: created with the cluster tag, reached only with it; the service
+  // role is passed to Bedrock and nowhere else.
+  CreateKnowledgeBase: { actions: ['bedrock:CreateKnowledgeBase', 'bedrock:TagResource'], on: ['newKnowledgeBase'] },
+  'iam:PassRole': { actions: ['iam:PassRole'], on: ['passRole'] },
+  GetKnowledgeBase: { actions: ['bedrock:GetKnowledgeBase'], on: ['knowledgeBase'] },
+  DeleteKnowledgeBase: { actions: ['bedrock:DeleteKnowledgeBase'], on: ['knowledgeBase'] },
+  ListKnowledgeBases: { actions: ['bedrock:ListKnowledgeBases'], on: ['any'] },
+  'bedrockAgent:TagResource': { actions: ['bedrock:TagResource'], on: ['knowledgeBase'] },
+  'bedrockAgent:ListTagsForResource': { actions: ['bedrock:ListTagsForResource'], on: ['knowledgeBase'] },
+  CreateDataSource: { actions: ['bedrock:CreateDataSource'], on: ['knowledgeBase'] },
+  GetDataSource: { actions: ['bedrock:GetDataSource'], on: ['knowledgeBase'] },
+  ListDataSources: { actions: ['bedrock:ListDataSources'], on: ['knowledgeBase'] },
+  UpdateDataSource: { actions: ['bedrock:UpdateDataSource'], on: ['knowledgeBase'] },
+  DeleteDataSource: { actions: ['bedrock:DeleteDataSource'], on: ['knowledgeBase'] },
+  StartIngestionJob: { actions: ['bedrock:StartIngestionJob'], on: ['knowledgeBase'] },
+  GetIngestionJob: { actions: ['bedrock:GetIngestionJob'], on: ['knowledgeBase'] },
+  ListIngestionJobs: { actions: ['bedrock:ListIngestionJobs'], on: ['knowledgeBase'] },
+  // Pool tenants' metadata sidecars.
+  PutObject: { actions: ['s3:PutObject'], on: ['object'] },
+  ListObjectsV2: { actions: ['s3:ListBucket'], on: ['bucket'] },
+  DeleteObject: { actions: ['s3:DeleteObject'], on: ['object'] },
   // STS GetCallerIdentity needs no permission.
   GetCallerIdentity: { actions: [], on: ['none'] },
 };
@@ -87,6 +149,29 @@ function resourcesOf(kind: ResourceKind, s: OperatorScope): { Resource: string; 
         Resource: `arn:${p}:kms:${s.region}:${s.accountId}:key/*`,
         Condition: { StringEquals: { [`aws:ResourceTag/${TAG.cluster}`]: s.cluster } },
       };
+    case 'passRole':
+      return {
+        Resource: `arn:${p}:iam::${s.accountId}:role${ROLE_PATH}${names}*`,
+        Condition: { StringEquals: { 'iam:PassedToService': 'bedrock.amazonaws.com' } },
+      };
+    case 'collection':
+      return {
+        Resource: `arn:${p}:aoss:${s.region}:${s.accountId}:collection/*`,
+        Condition: { StringLike: { 'aoss:collection': `${names}*` } },
+      };
+    case 'anyCollection':
+      return { Resource: `arn:${p}:aoss:${s.region}:${s.accountId}:collection/*` };
+    case 'newCollection':
+      return { Resource: '*', Condition: { StringEquals: { [`aws:RequestTag/${TAG.cluster}`]: s.cluster } } };
+    case 'ownTagged':
+      return { Resource: '*', Condition: { StringEquals: { [`aws:ResourceTag/${TAG.cluster}`]: s.cluster } } };
+    case 'knowledgeBase':
+      return {
+        Resource: `arn:${p}:bedrock:${s.region}:${s.accountId}:knowledge-base/*`,
+        Condition: { StringEquals: { [`aws:ResourceTag/${TAG.cluster}`]: s.cluster } },
+      };
+    case 'newKnowledgeBase':
+      return { Resource: '*', Condition: { StringEquals: { [`aws:RequestTag/${TAG.cluster}`]: s.cluster } } };
     case 'anyKey':
       return { Resource: `arn:${p}:kms:${s.region}:${s.accountId}:key/*` };
     case 'alias':

@@ -45,6 +45,7 @@ const resources: Schema = {
     knowledgeBaseRoleArn: { type: 'string', description: 'Service role Bedrock uses for the knowledge base.' },
     collectionArn: { type: 'string', description: 'OpenSearch Serverless collection holding the vectors.' },
     collectionEndpoint: { type: 'string', description: 'Data-plane endpoint of the collection.' },
+    collectionId: { type: 'string', description: 'Id of the collection (the last part of its ARN).' },
     indexName: { type: 'string', description: "Vector index holding the tenant's vectors." },
     knowledgeBaseId: { type: 'string', description: 'Bedrock knowledge base id to query.' },
     dataSourceId: { type: 'string', description: 'Bedrock data source id.' },

@@ -30,6 +30,7 @@ const sharedStatus: Schema = {
     knowledgeBaseRoleArn: { type: 'string', description: 'ARN of the shared knowledge base service role (pool).' },
     collectionArn: { type: 'string', description: 'ARN of the tier OpenSearch Serverless collection.' },
     collectionEndpoint: { type: 'string', description: 'Data-plane endpoint of the tier collection.' },
+    collectionId: { type: 'string', description: 'Id of the tier collection (the last part of its ARN).' },
     indexName: { type: 'string', description: 'Vector index shared by the tier (pool).' },
     knowledgeBaseId: { type: 'string', description: 'Id of the shared knowledge base (pool).' },
     dataSourceId: { type: 'string', description: 'Id of the shared data source (pool).' },

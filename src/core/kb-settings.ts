@@ -1,0 +1,86 @@
+/**
+ * The knowledge base settings a tier or tenant gets: the tenant's overrides (bridge and silo),
+ * else the tier's defaults, else the operator's defaults; and their Bedrock wire shapes.
+ */
+import type { ChunkingConfiguration } from '@aws-sdk/client-bedrock-agent';
+import type { Tenant, TenantTier } from '../api/v1alpha1/types.js';
+
+type KbSpec = NonNullable<TenantTier['spec']['knowledgeBase']>;
+type Chunking = NonNullable<KbSpec['chunking']>;
+
+/** Resolved knowledge base settings. */
+export interface KbSettings {
+  embeddingModel: string;
+  dimensions: number;
+  chunking: Chunking;
+  spaceType: string;
+  m: number;
+  efConstruction: number;
+  dataDeletionPolicy: 'DELETE' | 'RETAIN';
+}
+
+/** The default output dimensions of the embedding models the operator knows. */
+export const DEFAULT_DIMENSIONS: Record<string, number> = {
+  'amazon.titan-embed-text-v2:0': 1024,
+  'amazon.titan-embed-text-v1': 1536,
+  'cohere.embed-english-v3': 1024,
+  'cohere.embed-multilingual-v3': 1024,
+};
+
+/** The embedding model used when neither tier nor tenant names one. */
+export const DEFAULT_EMBEDDING_MODEL = 'amazon.titan-embed-text-v2:0';
+
+/** Settings for the tier's shared knowledge base (pool) or for a tenant (with its overrides). */
+export function kbSettings(tier: TenantTier, tenant?: Tenant): KbSettings {
+  const t: KbSpec = tier.spec.knowledgeBase ?? {};
+  const o: KbSpec = (tier.spec.isolation === 'pool' ? undefined : tenant?.spec.knowledgeBase) ?? {};
+  const embeddingModel = o.embeddingModel ?? t.embeddingModel ?? DEFAULT_EMBEDDING_MODEL;
+  // A tier's dimensions only carry over when the tenant keeps the tier's model.
+  const sameModel = embeddingModel === (t.embeddingModel ?? DEFAULT_EMBEDDING_MODEL);
+  const dimensions = o.dimensions ?? (sameModel ? t.dimensions : undefined) ?? DEFAULT_DIMENSIONS[embeddingModel] ?? 1024;
+  const index = { ...t.vectorIndex, ...o.vectorIndex };
+  return {
+    embeddingModel,
+    dimensions,
+    chunking: o.chunking ?? t.chunking ?? { strategy: 'FixedSize', maxTokens: 300, overlapPercentage: 20 },
+    spaceType: index.spaceType ?? 'l2',
+    m: index.m ?? 16,
+    efConstruction: index.efConstruction ?? 512,
+    dataDeletionPolicy: tier.spec.dataDeletionPolicy === 'Retain' ? 'RETAIN' : 'DELETE',
+  };
+}
+
+/** Bedrock's chunkingConfiguration for a chunking spec. */
+export function chunkingConfiguration(c: Chunking): ChunkingConfiguration {
+  switch (c.strategy) {
+    case 'FixedSize':
+      return {
+        chunkingStrategy: 'FIXED_SIZE',
+        fixedSizeChunkingConfiguration: { maxTokens: c.maxTokens ?? 300, overlapPercentage: c.overlapPercentage ?? 20 },
+      };
+    case 'Hierarchical':
+      return {
+        chunkingStrategy: 'HIERARCHICAL',
+        hierarchicalChunkingConfiguration: {
+          levelConfigurations: [{ maxTokens: c.parentMaxTokens ?? 1500 }, { maxTokens: c.childMaxTokens ?? 300 }],
+          overlapTokens: c.overlapTokens ?? 60,
+        },
+      };
+    case 'Semantic':
+      return {
+        chunkingStrategy: 'SEMANTIC',
+        semanticChunkingConfiguration: {
+          maxTokens: c.maxTokens ?? 300,
+          bufferSize: c.bufferSize ?? 0,
+          breakpointPercentileThreshold: c.breakpointPercentileThreshold ?? 95,
+        },
+      };
+    case 'None':
+      return { chunkingStrategy: 'NONE' };
+  }
+}
+
+/** The foundation-model ARN of an embedding model. */
+export function embeddingModelArn(partition: string, region: string, model: string): string {
+  return `arn:${partition}:bedrock:${region}::foundation-model/${model}`;
+}

@@ -1,0 +1,146 @@
+/**
+ * An S3 data source of a knowledge base: the bucket (one prefix at most, AWS's limit), the
+ * chunking (fixed at creation by AWS) and what happens to vectors when it is deleted. Its id is
+ * AWS-assigned and persisted at once; a lost create is found again by name under its knowledge base.
+ */
+import {
+  type BedrockAgentClient,
+  type ChunkingConfiguration,
+  CreateDataSourceCommand,
+  type DataSource,
+  DeleteDataSourceCommand,
+  GetDataSourceCommand,
+  ListDataSourcesCommand,
+  UpdateDataSourceCommand,
+} from '@aws-sdk/client-bedrock-agent';
+import { CONDITION } from '../../api/v1alpha1/constants.js';
+import { TerminalError } from '../../core/errors.js';
+import { idempotencyToken } from '../../core/naming.js';
+import type { OwnerRef } from '../../core/tags.js';
+import { canonical } from '../../core/policies/document.js';
+import { classifyAwsError, isNotFound } from '../../adapters/aws/errors.js';
+import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
+import { findByName, transitionObservation } from '../knowledge-base/lookup.js';
+
+/** The data source as wanted. */
+export interface DataSourceSpec {
+  knowledgeBaseId: string;
+  name: string;
+  owner: OwnerRef;
+  bucketArn: string;
+  /** The one prefix Bedrock reads (pool: every tenant's, bridge: the tenant's). */
+  inclusionPrefix?: string;
+  chunking: ChunkingConfiguration;
+  dataDeletionPolicy: 'DELETE' | 'RETAIN';
+  /** Key for Bedrock's transient ingestion data (the tenant's or tier's key). */
+  kmsKeyArn?: string;
+}
+
+/** The data source as found. */
+export interface DataSourceObserved {
+  knowledgeBaseId: string;
+  id: string;
+  status: string;
+  source: DataSource;
+}
+
+/** The data source driver. */
+export class DataSourceDriver implements ManagedResource<DataSourceSpec, DataSourceObserved> {
+  readonly kind = 'DataSource';
+  readonly conditionType = CONDITION.KnowledgeBaseReady;
+  constructor(private readonly agent: BedrockAgentClient) {}
+
+  async observe(ctx: DriverContext, spec: DataSourceSpec, ids: ExternalIds): Promise<Observation<DataSourceObserved>> {
+    const opts = { abortSignal: ctx.signal };
+    const knowledgeBaseId = spec.knowledgeBaseId;
+    // No knowledge base, no data source.
+    if (!knowledgeBaseId) return { state: 'absent' };
+    let id: string | undefined;
+    try {
+      id =
+        ids.dataSourceId ??
+        (await findByName(spec.name, async (nextToken) => {
+          const page = await this.agent.send(new ListDataSourcesCommand({ knowledgeBaseId, maxResults: 100, nextToken }), opts);
+          return { items: (page.dataSourceSummaries ?? []).map((s) => ({ id: s.dataSourceId, name: s.name })), nextToken: page.nextToken };
+        }));
+      if (!id) return { state: 'absent' };
+      const ds = (await this.agent.send(new GetDataSourceCommand({ knowledgeBaseId, dataSourceId: id }), opts)).dataSource;
+      if (!ds) return { state: 'absent' };
+      const observed: DataSourceObserved = { knowledgeBaseId, id, status: ds.status ?? 'UNKNOWN', source: ds };
+      return transitionObservation(observed, observed.status, ['AVAILABLE'], ds.failureReasons, `data source ${spec.name}`, 10_000);
+    } catch (e) {
+      // The knowledge base (and with it the data source) is gone.
+      if (isNotFound(e)) return { state: 'absent' };
+      throw e;
+    }
+  }
+
+  compare(spec: DataSourceSpec, o: DataSourceObserved): string[] {
+    const diff: string[] = [];
+    const s3 = o.source.dataSourceConfiguration?.s3Configuration;
+    if (s3?.bucketArn !== spec.bucketArn || (s3.inclusionPrefixes?.[0] ?? undefined) !== spec.inclusionPrefix) diff.push('source');
+    if (o.source.dataDeletionPolicy !== spec.dataDeletionPolicy) diff.push('dataDeletionPolicy');
+    if ((o.source.serverSideEncryptionConfiguration?.kmsKeyArn ?? undefined) !== spec.kmsKeyArn) diff.push('encryption');
+    if (canonical(o.source.vectorIngestionConfiguration?.chunkingConfiguration ?? {}) !== canonical(spec.chunking)) diff.push('chunking');
+    return diff;
+  }
+
+  private input(spec: DataSourceSpec) {
+    return {
+      knowledgeBaseId: spec.knowledgeBaseId,
+      name: spec.name,
+      description: `documents of ${spec.owner.kind} ${spec.owner.name}`,
+      dataSourceConfiguration: {
+        type: 'S3' as const,
+        s3Configuration: { bucketArn: spec.bucketArn, ...(spec.inclusionPrefix ? { inclusionPrefixes: [spec.inclusionPrefix] } : {}) },
+      },
+      dataDeletionPolicy: spec.dataDeletionPolicy,
+      ...(spec.kmsKeyArn ? { serverSideEncryptionConfiguration: { kmsKeyArn: spec.kmsKeyArn } } : {}),
+      vectorIngestionConfiguration: { chunkingConfiguration: spec.chunking },
+    };
+  }
+
+  async create(ctx: DriverContext, spec: DataSourceSpec): Promise<ExternalIds> {
+    try {
+      const out = await this.agent.send(
+        new CreateDataSourceCommand({
+          ...this.input(spec),
+          clientToken: idempotencyToken(spec.owner.uid, `data-source/${spec.knowledgeBaseId}`),
+        }),
+        { abortSignal: ctx.signal },
+      );
+      const id = out.dataSource?.dataSourceId;
+      return id ? { dataSourceId: id } : {};
+    } catch (e) {
+      const kind = classifyAwsError(e);
+      if (kind === 'QuotaExceeded' || kind === 'InvalidInput')
+        throw new TerminalError('DataSourceRejected', `Bedrock refused data source ${spec.name}: ${(e as Error).message}`, { cause: e });
+      throw e;
+    }
+  }
+
+  async update(ctx: DriverContext, spec: DataSourceSpec, o: DataSourceObserved, diff: string[]): Promise<void> {
+    if (diff.includes('chunking')) {
+      // AWS cannot change chunking after creation; the admission rules make this rare (pool tiers).
+      throw new TerminalError(
+        'ChunkingImmutable',
+        `data source ${spec.name} was created with other chunking settings, which AWS cannot change; restore the previous chunking in the spec`,
+      );
+    }
+    await this.agent.send(new UpdateDataSourceCommand({ ...this.input(spec), dataSourceId: o.id }), { abortSignal: ctx.signal });
+  }
+
+  async delete(ctx: DriverContext, o: DataSourceObserved): Promise<void> {
+    try {
+      await this.agent.send(new DeleteDataSourceCommand({ knowledgeBaseId: o.knowledgeBaseId, dataSourceId: o.id }), {
+        abortSignal: ctx.signal,
+      });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  outputs(o: DataSourceObserved): Record<string, string> {
+    return { dataSourceId: o.id };
+  }
+}
