@@ -73,7 +73,7 @@ const configSchema = z
         keyPendingWindowDays: z.number().int().min(7).max(30).default(30),
         openSearchDataPlaneUrl: z
           .string()
-          .regex(/^https?:\/\/.+\{id\}/, 'must be an http(s) URL template containing {id}')
+          .regex(/^$|^https?:\/\/.+\{id\}/, 'must be an http(s) URL template containing {id} (or empty)')
           .optional()
           .describe(
             'Data-plane URL template for AWS-compatible endpoints whose collection hosts do not resolve; {id} is the collection id',

@@ -126,7 +126,7 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
     region: config.region,
     credentials: () => aws.sts.config.credentials(),
     budgets,
-    urlTemplate: config.aws.openSearchDataPlaneUrl,
+    urlTemplate: config.aws.openSearchDataPlaneUrl || undefined,
   });
   const stacks: StackDeps = {
     naming: async (): Promise<NamingContext> => ({
