@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { BoundResource, ManagedResource, Observation } from '../resources/managed-resource.js';
+import { TerminalError, WaitError } from '../core/errors.js';
 import { runResources } from './engine.js';
 
 /** A resource kept in memory: created pending, ready on the next observe. */
@@ -141,5 +142,75 @@ describe('runResources', () => {
       () => Promise.resolve(),
     );
     expect(r.components).toEqual([{ type: 'StorageReady', status: 'True', reason: 'Ready', message: 'Key, Bucket in place' }]);
+  });
+
+  it.each([
+    {
+      name: 'a wait discovered by acting (propagation) is a condition and a requeue, not an error',
+      error: new WaitError('PermissionsPropagating', 'role not usable yet', 7_000),
+      want: { requeueAfterMs: 7_000, terminal: undefined, reason: 'PermissionsPropagating' },
+    },
+    {
+      name: 'a refusal only a spec change can fix is a condition and a terminal result',
+      error: new TerminalError('KnowledgeBaseRejected', 'bad engine'),
+      want: {
+        requeueAfterMs: undefined,
+        terminal: { reason: 'KnowledgeBaseRejected', message: 'bad engine' },
+        reason: 'KnowledgeBaseRejected',
+      },
+    },
+  ])('$name', async ({ error, want }) => {
+    const failing: ManagedResource<string, string> = {
+      kind: 'X',
+      conditionType: 'XReady',
+      observe: () => Promise.resolve({ state: 'absent' }),
+      compare: () => [],
+      create: () => Promise.reject(error),
+      update: () => Promise.resolve(),
+      delete: () => Promise.resolve(),
+    };
+    const r = await runResources(ctx, [{ driver: failing, spec: 'v', ids: {} }], false, () => Promise.resolve());
+    expect(r.complete).toBe(false);
+    expect(r.requeueAfterMs).toBe(want.requeueAfterMs);
+    expect(r.terminal).toEqual(want.terminal);
+    expect(r.components).toEqual([{ type: 'XReady', status: 'False', reason: want.reason, message: error.message }]);
+  });
+
+  it('a transient failure propagates to the work queue', async () => {
+    const failing: ManagedResource<string, string> = {
+      kind: 'X',
+      conditionType: 'XReady',
+      observe: () => Promise.resolve({ state: 'absent' }),
+      compare: () => [],
+      create: () => Promise.reject(new Error('ECONNRESET')),
+      update: () => Promise.resolve(),
+      delete: () => Promise.resolve(),
+    };
+    await expect(runResources(ctx, [{ driver: failing, spec: 'v', ids: {} }], false, () => Promise.resolve())).rejects.toThrow(
+      'ECONNRESET',
+    );
+  });
+
+  it('a deletion knows ids recorded on status before it reaches the resource that published them', async () => {
+    const seen: (string | undefined)[] = [];
+    const child: ManagedResource<string, string> = {
+      kind: 'Child',
+      conditionType: 'C',
+      observe: (_c, spec) => {
+        seen.push(spec);
+        return Promise.resolve({ state: 'absent' });
+      },
+      compare: () => [],
+      create: () => Promise.resolve({}),
+      update: () => Promise.resolve(),
+      delete: () => Promise.resolve(),
+    };
+    const parent = memoryResource('Parent', new Map(), []);
+    const resources: BoundResource[] = [
+      { driver: parent, spec: 'p', ids: {} },
+      { driver: child, spec: (o: Record<string, string>) => `under ${o.parentId ?? 'unknown'}`, ids: {} },
+    ];
+    await runResources(ctx, resources, true, () => Promise.resolve(), { parentId: 'P-1' });
+    expect(seen).toEqual(['under P-1']);
   });
 });
