@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the tests and the sandbox need, idempotently, cached outside the repo:
-# etcd (Debian), kube-apiserver and helm (built from Go modules), moto (PyPI, in a venv).
+# etcd (Debian), kube-apiserver and helm (built from Go modules), moto and ministack (PyPI, each
+# in its own venv).
 set -euo pipefail
 CACHE="${TRO_CACHE:-$HOME/.cache/tenant-rag-operator}"
 MOTO_VERSION="${MOTO_VERSION:-5.2.5}"
+MINISTACK_VERSION="${MINISTACK_VERSION:-1.5.33}"
 here="$(cd "$(dirname "$0")" && pwd)"
 mkdir -p "$CACHE/bin"
 
@@ -29,5 +31,16 @@ if [ ! -x "$VENV/bin/moto_server" ]; then
   rm -rf "$VENV"; mv "$VENV.tmp" "$VENV"
   # A venv records its own path; rebuild the entry points after the move.
   sed -i "1s|.*|#!$VENV/bin/python3|" "$VENV"/bin/moto_server "$VENV"/bin/pip* 2>/dev/null || true
+fi
+
+# ministack serves the OpenSearch Serverless control plane (policies, asynchronous collections).
+VENV="$CACHE/ministack-$MINISTACK_VERSION"
+if [ ! -x "$VENV/bin/ministack" ]; then
+  echo "setup: installing ministack $MINISTACK_VERSION into $VENV" >&2
+  rm -rf "$VENV.tmp"
+  python3 -m venv "$VENV.tmp"
+  "$VENV.tmp/bin/pip" install -q --disable-pip-version-check "ministack==$MINISTACK_VERSION" >&2
+  rm -rf "$VENV"; mv "$VENV.tmp" "$VENV"
+  sed -i "1s|.*|#!$VENV/bin/python3|" "$VENV"/bin/ministack "$VENV"/bin/hypercorn "$VENV"/bin/pip* 2>/dev/null || true
 fi
 echo "setup: ready ($CACHE)" >&2

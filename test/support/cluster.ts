@@ -1,24 +1,41 @@
-/** A per-file test cluster: control plane with the CRDs installed, and the AWS emulator. */
+/** A per-file test cluster: control plane with the CRDs installed, and the AWS emulators and fakes. */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ControlPlane, startControlPlane } from './controlplane.js';
+import { type AwsFakes, startAwsFakes } from './fakes/index.js';
 import { TestKube } from './kube.js';
+import { type Ministack, startMinistack } from './ministack.js';
 import { type Moto, startMoto } from './moto.js';
+import { TEST_OPERATOR_SETTINGS } from './operator-process.js';
 
 const crds = fileURLToPath(new URL('../../crds', import.meta.url));
 
-/** A control plane with the CRDs established, a test client, and moto. */
+/** A control plane with the CRDs established, a test client, moto, ministack and the AWS fakes. */
 export interface TestCluster {
   cp: ControlPlane;
   kube: TestKube;
+  /** S3, IAM, STS, KMS, CloudWatch. */
   moto: Moto;
+  /** The OpenSearch Serverless control plane. */
+  ministack: Ministack;
+  /** The OpenSearch Serverless data plane and bedrock-agent. */
+  fakes: AwsFakes;
+  /** Value for the operator setting `aws.openSearchDataPlaneUrl` (`http://127.0.0.1:PORT/{id}`). */
+  dataPlaneUrl: string;
+  /** Environment for an operator process: moto for every service, ministack and the fakes where they serve. */
+  awsEnv: Record<string, string>;
+  /** The test settings' `aws` block with `openSearchDataPlaneUrl` set, to pass as `settings: { aws }`. */
+  awsSettings: Record<string, unknown>;
+  /** Resets moto, ministack and the fakes. */
+  resetAws(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Starts a control plane and moto, and installs the CRDs. */
+/** Starts a control plane, moto, ministack and the fakes, and installs the CRDs. */
 export async function startTestCluster(): Promise<TestCluster> {
   const cp = await startControlPlane();
-  const moto = await startMoto(join(cp.dir, 'moto.log'));
+  const [moto, ministack] = await Promise.all([startMoto(join(cp.dir, 'moto.log')), startMinistack(join(cp.dir, 'ministack.log'))]);
+  const fakes = await startAwsFakes({ motoEndpoint: moto.endpoint, ministackEndpoint: ministack.endpoint });
   const kube = new TestKube(cp.kubeconfig);
   await kube.kubectl('apply', '-f', crds);
   await kube.kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all');
@@ -26,8 +43,18 @@ export async function startTestCluster(): Promise<TestCluster> {
     cp,
     kube,
     moto,
+    ministack,
+    fakes,
+    dataPlaneUrl: fakes.dataPlaneUrl,
+    awsEnv: { ...moto.env, ...ministack.env, ...fakes.env },
+    awsSettings: { ...TEST_OPERATOR_SETTINGS.aws, openSearchDataPlaneUrl: fakes.dataPlaneUrl },
+    async resetAws() {
+      fakes.reset();
+      await Promise.all([moto.reset(), ministack.reset()]);
+    },
     async stop() {
-      await moto.stop();
+      await fakes.stop();
+      await Promise.all([moto.stop(), ministack.stop()]);
       await cp.stop();
     },
   };

@@ -1,0 +1,161 @@
+/**
+ * What an ingestion job of the bedrock-agent fake does: list the data source's S3 prefix (moto,
+ * real S3 client), compare with what it indexed before by ETag, read the `.metadata.json` sidecars,
+ * and write or delete one vector document per object in the knowledge base's index.
+ */
+import type { IngestionJobStatistics } from '@aws-sdk/client-bedrock-agent';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client, type _Object } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import type { AossControlPlane } from './aoss-access.js';
+import type { IndexStore } from './aoss-data-plane.js';
+import type { IndexDocument } from './opensearch-index.js';
+
+/** What a data source last indexed for one object. */
+export interface IndexedObject {
+  etag: string;
+  metadataEtag?: string;
+}
+
+/** Where a knowledge base's vectors live and who writes them. */
+export interface VectorTarget {
+  collectionId: string;
+  collectionName: string;
+  index: string;
+  roleArn: string;
+  vectorField: string;
+  textField: string;
+  metadataField: string;
+  dimensions: number;
+}
+
+/** One vector as tests see it. */
+export interface FakeVector {
+  id: string;
+  sourceUri: string;
+  dataSourceId: string;
+  /** The metadata attributes from the object's sidecar, e.g. `{ tenantId: 'acme' }`. */
+  metadata: Record<string, unknown>;
+}
+
+const SOURCE = 'x-amz-bedrock-kb-source-uri';
+const DATA_SOURCE = 'x-amz-bedrock-kb-data-source-id';
+const SIDECAR = '.metadata.json';
+
+/** The vectors in a knowledge base's index, optionally of one data source. */
+export function readVectors(store: IndexStore, t: VectorTarget, dataSourceId?: string): FakeVector[] {
+  const ix = store.get(t.collectionId, t.index);
+  const reserved = new Set([SOURCE, DATA_SOURCE, t.vectorField, t.textField, t.metadataField]);
+  return [...(ix?.docs ?? new Map<string, IndexDocument>()).entries()]
+    .filter(([, d]) => d[DATA_SOURCE] !== undefined && (!dataSourceId || d[DATA_SOURCE] === dataSourceId))
+    .map(([id, d]) => ({
+      id,
+      sourceUri: String(d[SOURCE]),
+      dataSourceId: String(d[DATA_SOURCE]),
+      metadata: Object.fromEntries(Object.entries(d).filter(([k]) => !reserved.has(k))),
+    }));
+}
+
+/** Deletes a data source's vectors (all, or those of one source URI); throws when the index is gone. */
+export function deleteVectors(store: IndexStore, t: VectorTarget, dataSourceId: string, sourceUri?: string): void {
+  const ix = store.get(t.collectionId, t.index);
+  if (!ix) throw new Error(`Dependency error document status code: 404, error message: no such index [${t.index}]`);
+  for (const [id, d] of ix.docs) if (d[DATA_SOURCE] === dataSourceId && (!sourceUri || d[SOURCE] === sourceUri)) ix.docs.delete(id);
+}
+
+/** Whether the knowledge base role may write to its index; throws Bedrock's failure reason otherwise. */
+export async function checkWritable(control: AossControlPlane, store: IndexStore, t: VectorTarget): Promise<void> {
+  if (!(await control.allowed(t.roleArn, 'aoss:WriteDocument', t.collectionName, t.index))) {
+    throw new Error('The knowledge base storage configuration provided is invalid... Request failed: [security_exception] 403 Forbidden');
+  }
+  if (!store.get(t.collectionId, t.index))
+    throw new Error(`Dependency error document status code: 404, error message: no such index [${t.index}]`);
+}
+
+/** Flattens sidecar attributes: plain values, or typed `{ value: { type, stringValue | ... } }`. */
+function attributes(raw: unknown): Record<string, unknown> {
+  const attrs = (raw as { metadataAttributes?: unknown } | undefined)?.metadataAttributes;
+  if (!attrs || typeof attrs !== 'object') throw new Error('metadataAttributes must be an object');
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(attrs as Record<string, unknown>)) {
+    const typed = v && typeof v === 'object' && !Array.isArray(v) ? (v as { value?: Record<string, unknown> }).value : undefined;
+    out[k] = typed ? (typed.stringValue ?? typed.numberValue ?? typed.booleanValue ?? typed.stringListValue) : v;
+  }
+  return out;
+}
+
+async function text(s3: S3Client, bucket: string, key: string): Promise<string> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return (await out.Body?.transformToString()) ?? '';
+}
+
+function vector(key: string, dimensions: number): number[] {
+  const seed = createHash('sha256').update(key).digest();
+  return Array.from({ length: dimensions }, (_, i) => (seed[i % seed.length] ?? 0) / 255);
+}
+
+/** Runs one sync of an S3 data source into `t`, updating `indexed`, and returns the job statistics. */
+export async function syncDataSource(
+  s3: S3Client,
+  store: IndexStore,
+  t: VectorTarget,
+  ds: { dataSourceId: string; bucket: string; prefix?: string; indexed: Map<string, IndexedObject> },
+): Promise<Required<IngestionJobStatistics>> {
+  const objects: _Object[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: ds.bucket, Prefix: ds.prefix, ContinuationToken: token }));
+    objects.push(...(page.Contents ?? []));
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  const sidecars = new Map(objects.filter((o) => o.Key?.endsWith(SIDECAR)).map((o) => [o.Key ?? '', o]));
+  const docs = objects.filter((o) => o.Key && !o.Key.endsWith(SIDECAR));
+  const stats: Required<IngestionJobStatistics> = {
+    numberOfDocumentsScanned: docs.length,
+    numberOfMetadataDocumentsScanned: sidecars.size,
+    numberOfNewDocumentsIndexed: 0,
+    numberOfModifiedDocumentsIndexed: 0,
+    numberOfMetadataDocumentsModified: 0,
+    numberOfDocumentsDeleted: 0,
+    numberOfDocumentsFailed: 0,
+    numberOfDocumentsSkipped: 0,
+  };
+  const ix = store.get(t.collectionId, t.index);
+  if (!ix) throw new Error(`Dependency error document status code: 404, error message: no such index [${t.index}]`);
+  const seen = new Set<string>();
+  for (const o of docs) {
+    const key = o.Key ?? '';
+    const uri = `s3://${ds.bucket}/${key}`;
+    seen.add(key);
+    const side = sidecars.get(key + SIDECAR);
+    const prev = ds.indexed.get(key);
+    const etag = o.ETag ?? '';
+    if (prev && prev.etag === etag && prev.metadataEtag === side?.ETag) continue;
+    try {
+      if ((o.Size ?? 0) > 50 * 1024 * 1024) throw new Error('file larger than 50 MB');
+      if (side && (side.Size ?? 0) > 10 * 1024) throw new Error('metadata file larger than 10 KB');
+      const meta = side ? attributes(JSON.parse(await text(s3, ds.bucket, side.Key ?? ''))) : {};
+      deleteVectors(store, t, ds.dataSourceId, uri);
+      ix.docs.set(createHash('sha1').update(`${ds.dataSourceId}/${key}`).digest('hex'), {
+        [t.vectorField]: vector(key, t.dimensions),
+        [t.textField]: (await text(s3, ds.bucket, key)).slice(0, 2000),
+        [t.metadataField]: JSON.stringify({ source: uri }),
+        [SOURCE]: uri,
+        [DATA_SOURCE]: ds.dataSourceId,
+        ...meta,
+      });
+      if (!prev) stats.numberOfNewDocumentsIndexed++;
+      else if (prev.etag !== etag) stats.numberOfModifiedDocumentsIndexed++;
+      else stats.numberOfMetadataDocumentsModified++;
+      ds.indexed.set(key, { etag, metadataEtag: side?.ETag });
+    } catch {
+      stats.numberOfDocumentsFailed++;
+    }
+  }
+  for (const key of [...ds.indexed.keys()]) {
+    if (seen.has(key)) continue;
+    deleteVectors(store, t, ds.dataSourceId, `s3://${ds.bucket}/${key}`);
+    ds.indexed.delete(key);
+    stats.numberOfDocumentsDeleted++;
+  }
+  return stats;
+}

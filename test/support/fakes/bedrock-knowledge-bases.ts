@@ -1,0 +1,132 @@
+/** Knowledge base and tagging operations of the bedrock-agent fake. */
+import type { CreateKnowledgeBaseRequest, OpenSearchServerlessConfiguration } from '@aws-sdk/client-bedrock-agent';
+import { checkServiceRole, checkStorage } from './bedrock-checks.js';
+import { deleteVectors } from './bedrock-ingestion.js';
+import { type BedrockContext, type FakeKnowledgeBase, findKb, kbView, newId, now, page } from './bedrock-state.js';
+import { checkCreateKnowledgeBase, checkId, checkTags, embeddingDimensions } from './bedrock-validate.js';
+import { AwsError, type FakeResponse } from './http.js';
+
+/** PUT /knowledgebases/ (202): validated like Bedrock, CREATING then ACTIVE; idempotent by clientToken. */
+export async function createKnowledgeBase(c: BedrockContext, body: Record<string, unknown>): Promise<FakeResponse> {
+  const req = body as unknown as CreateKnowledgeBaseRequest;
+  checkCreateKnowledgeBase(req);
+  const tokenKey = req.clientToken ? `CreateKnowledgeBase//${req.clientToken}` : undefined;
+  const earlier = tokenKey ? c.state.knowledgeBases.get(c.state.tokens.get(tokenKey) ?? '') : undefined;
+  if (earlier) return { status: 202, body: { knowledgeBase: kbView(earlier) } };
+  if (c.state.knowledgeBases.size >= c.options.maxKnowledgeBases) {
+    throw new AwsError(
+      402,
+      'ServiceQuotaExceededException',
+      `You have exceeded the number of knowledge bases (${c.options.maxKnowledgeBases}) for this account.`,
+    );
+  }
+  const dimensions = embeddingDimensions(req);
+  const id = newId();
+  const arn = `arn:aws:bedrock:${c.region}:${c.account}:knowledge-base/${id}`;
+  const roleArn = req.roleArn ?? '';
+  await checkServiceRole(c.iam, roleArn, c.account, arn);
+  const aoss: OpenSearchServerlessConfiguration = req.storageConfiguration?.opensearchServerlessConfiguration ?? {
+    collectionArn: undefined,
+    vectorIndexName: undefined,
+    fieldMapping: undefined,
+  };
+  await checkStorage(c.control, c.store, roleArn, c.account, aoss, dimensions);
+  const collectionId = (aoss.collectionArn ?? '').split('/').pop() ?? '';
+  const collection = await c.control.collection(collectionId);
+  const t = now();
+  const kb: FakeKnowledgeBase = {
+    knowledgeBaseId: id,
+    name: req.name ?? '',
+    knowledgeBaseArn: arn,
+    ...(req.description ? { description: req.description } : {}),
+    roleArn,
+    knowledgeBaseConfiguration: req.knowledgeBaseConfiguration ?? { type: 'VECTOR' },
+    storageConfiguration: req.storageConfiguration ?? { type: 'OPENSEARCH_SERVERLESS' },
+    status: 'CREATING',
+    createdAt: t,
+    updatedAt: t,
+    target: {
+      collectionId,
+      collectionName: collection?.name ?? '',
+      index: aoss.vectorIndexName ?? '',
+      roleArn,
+      vectorField: aoss.fieldMapping?.vectorField ?? '',
+      textField: aoss.fieldMapping?.textField ?? '',
+      metadataField: aoss.fieldMapping?.metadataField ?? '',
+      dimensions,
+    },
+  };
+  c.state.knowledgeBases.set(id, kb);
+  c.state.targets.set(id, kb.target);
+  if (tokenKey) c.state.tokens.set(tokenKey, id);
+  c.state.tags.set(arn, checkTags(req.tags));
+  c.state.later(c.options.knowledgeBaseCreateMs, () => {
+    if (kb.status === 'CREATING') Object.assign(kb, { status: 'ACTIVE', updatedAt: now() });
+  });
+  return { status: 202, body: { knowledgeBase: kbView(kb) } };
+}
+
+/** GET /knowledgebases/{id}. */
+export function getKnowledgeBase(c: BedrockContext, id: string): FakeResponse {
+  checkId('knowledgeBaseId', id);
+  return { status: 200, body: { knowledgeBase: kbView(findKb(c, id)) } };
+}
+
+/** POST /knowledgebases/: summaries in creation order, paged. */
+export function listKnowledgeBases(c: BedrockContext, body: Record<string, unknown>): FakeResponse {
+  const all = [...c.state.knowledgeBases.values()].map((kb) => ({
+    knowledgeBaseId: kb.knowledgeBaseId,
+    name: kb.name,
+    ...(kb.description ? { description: kb.description } : {}),
+    status: kb.status,
+    updatedAt: kb.updatedAt,
+  }));
+  const p = page(all, body.maxResults, body.nextToken);
+  return { status: 200, body: { knowledgeBaseSummaries: p.items, ...(p.nextToken ? { nextToken: p.nextToken } : {}) } };
+}
+
+/**
+ * DELETE /knowledgebases/{id} (202): DELETING, then gone; the vectors of data sources with
+ * dataDeletionPolicy DELETE are removed, and DELETE_UNSUCCESSFUL results when that fails.
+ */
+export function deleteKnowledgeBase(c: BedrockContext, id: string): FakeResponse {
+  checkId('knowledgeBaseId', id);
+  const kb = findKb(c, id);
+  if ([...c.state.jobs.values()].some((j) => j.knowledgeBaseId === id && ['STARTING', 'IN_PROGRESS', 'STOPPING'].includes(j.status))) {
+    throw new AwsError(409, 'ConflictException', `Knowledge base ${id} has an ingestion job in progress`);
+  }
+  Object.assign(kb, { status: 'DELETING', updatedAt: now() });
+  c.state.later(c.options.deleteMs, () => {
+    const sources = [...c.state.dataSources.values()].filter((d) => d.knowledgeBaseId === id);
+    try {
+      for (const ds of sources) if (ds.dataDeletionPolicy === 'DELETE') deleteVectors(c.store, kb.target, ds.dataSourceId);
+    } catch (e) {
+      Object.assign(kb, { status: 'DELETE_UNSUCCESSFUL', failureReasons: [String((e as Error).message)], updatedAt: now() });
+      return;
+    }
+    for (const ds of sources) c.state.dataSources.delete(ds.dataSourceId);
+    c.state.knowledgeBases.delete(id);
+    c.state.tags.delete(kb.knowledgeBaseArn);
+  });
+  return { status: 202, body: { knowledgeBaseId: id, status: 'DELETING' } };
+}
+
+function tagsOf(c: BedrockContext, arn: string): Record<string, string> {
+  const tags = c.state.tags.get(arn);
+  if (!tags) throw new AwsError(404, 'ResourceNotFoundException', `The resource ${arn} does not exist`);
+  return tags;
+}
+
+/** GET/POST/DELETE /tags/{resourceArn}: ListTagsForResource, TagResource, UntagResource. */
+export function tagOperation(c: BedrockContext, method: string, arn: string, body: Record<string, unknown>, keys: string[]): FakeResponse {
+  const tags = tagsOf(c, arn);
+  if (method === 'GET') return { status: 200, body: { tags } };
+  if (method === 'POST') {
+    const merged = { ...tags, ...checkTags(body.tags) };
+    if (Object.keys(merged).length > 50) throw new AwsError(400, 'ValidationException', 'A resource can have at most 50 tags');
+    c.state.tags.set(arn, merged);
+  } else {
+    for (const k of keys) delete tags[k];
+  }
+  return { status: 200, body: {} };
+}

@@ -1,0 +1,159 @@
+/** Shared plumbing of the in-process AWS fakes: HTTP servers, AWS-shaped errors and fault injection. */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A request as the fakes see it: method, raw path, decoded query, lower-cased headers and body. */
+export interface FakeRequest {
+  method: string;
+  /** The path exactly as sent (still percent-encoded), without the query string. */
+  rawPath: string;
+  query: Record<string, string | string[]>;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** A response a handler returns. */
+export interface FakeResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** A string or Buffer is sent as is; anything else is sent as JSON. */
+  body?: unknown;
+}
+
+/** An error the REST-JSON handlers throw; the SDK reads `x-amzn-errortype` and `message`. */
+export class AwsError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A REST-JSON error response with the shape the AWS SDK v3 parses. */
+export function awsErrorResponse(e: AwsError): FakeResponse {
+  return { status: e.status, headers: { 'x-amzn-errortype': e.type }, body: { message: e.message } };
+}
+
+/** A fault to inject into the next matching requests. */
+export interface Fault {
+  /** HTTP status of the injected error (e.g. 429, 500, 503); ignored with `reset`. */
+  status?: number;
+  /** Error type (e.g. ThrottlingException, InternalServerException). */
+  name?: string;
+  message?: string;
+  /** Destroys the connection instead of answering. */
+  reset?: boolean;
+  /** Extra latency before answering (or before the injected error). */
+  delayMs?: number;
+  /** How many matching requests it applies to (default 1). */
+  times?: number;
+}
+
+/** Fault-injection hooks shared by the fakes, keyed by operation name (`*` matches every operation). */
+export class Faults {
+  private readonly queue: { operation: string; fault: Fault; left: number }[] = [];
+  /** Operations seen, in order, for assertions on retries. */
+  readonly seen: string[] = [];
+
+  /** Makes the next `times` requests for `operation` fail (or stall or reset) as described. */
+  failNext(operation: string, fault: Fault = {}): void {
+    this.queue.push({ operation, fault, left: fault.times ?? 1 });
+  }
+
+  /** Forgets every pending fault and the log of operations seen. */
+  clear(): void {
+    this.queue.length = 0;
+    this.seen.length = 0;
+  }
+
+  /** Takes the fault that applies to one request of `operation`, if any. */
+  take(operation: string): Fault | undefined {
+    this.seen.push(operation);
+    const i = this.queue.findIndex((q) => q.operation === operation || q.operation === '*');
+    const q = i >= 0 ? this.queue[i] : undefined;
+    if (!q) return undefined;
+    if (--q.left <= 0) this.queue.splice(i, 1);
+    return q.fault;
+  }
+}
+
+/** A started fake server. */
+export interface FakeServer {
+  endpoint: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+function parseRequest(req: IncomingMessage, body: Buffer): FakeRequest {
+  const raw = req.url ?? '/';
+  const q = raw.indexOf('?');
+  const query: Record<string, string | string[]> = {};
+  for (const [k, v] of new URLSearchParams(q >= 0 ? raw.slice(q + 1) : '')) {
+    const prev = query[k];
+    query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  return { method: req.method ?? 'GET', rawPath: q >= 0 ? raw.slice(0, q) : raw, query, headers, body };
+}
+
+function send(res: ServerResponse, r: FakeResponse, head: boolean): void {
+  const isRaw = typeof r.body === 'string' || Buffer.isBuffer(r.body);
+  const payload = r.body === undefined ? '' : isRaw ? (r.body as string | Buffer) : JSON.stringify(r.body);
+  const headers = { 'content-type': 'application/json', ...r.headers, 'content-length': String(Buffer.byteLength(payload)) };
+  res.writeHead(r.status, headers);
+  res.end(head ? undefined : payload);
+}
+
+/**
+ * Starts an HTTP server on a free loopback port. `operationOf` names each request for fault
+ * injection; `faultResponse` shapes an injected error the way the service would.
+ */
+export async function startFakeServer(
+  handler: (req: FakeRequest) => Promise<FakeResponse>,
+  opts: { faults: Faults; operationOf: (req: FakeRequest) => string; faultResponse: (f: Fault) => FakeResponse },
+): Promise<FakeServer> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const r = parseRequest(req, Buffer.concat(chunks));
+      const fault = opts.faults.take(opts.operationOf(r));
+      const answer = async (): Promise<void> => {
+        if (fault?.delayMs) await new Promise((ok) => setTimeout(ok, fault.delayMs));
+        if (fault?.reset) return void req.socket.destroy();
+        const out = fault?.status || fault?.name ? opts.faultResponse(fault) : await handler(r);
+        send(res, out, r.method === 'HEAD');
+      };
+      answer().catch((e: unknown) => {
+        const out = e instanceof AwsError ? awsErrorResponse(e) : awsErrorResponse(new AwsError(500, 'InternalServerException', String(e)));
+        if (!res.headersSent) send(res, out, r.method === 'HEAD');
+      });
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    stop: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  };
+}
+
+/** Parses a JSON request body (empty is `{}`); a malformed one is a SerializationException. */
+export function jsonBody(req: FakeRequest): Record<string, unknown> {
+  if (req.body.length === 0) return {};
+  try {
+    const v: unknown = JSON.parse(req.body.toString('utf8'));
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new AwsError(400, 'SerializationException', 'Request body is not a JSON object');
+}
