@@ -63,7 +63,7 @@ async function main(): Promise<void> {
 
   const c = await startTestCluster();
   const op = await startOperatorProcess(c.cp.kubeconfig, {
-    env: c.moto.env,
+    cluster: c,
     settings: { workers: Number(values.workers), logLevel: 'warn', leaderElection: { enabled: false } },
   });
   try {

@@ -30,6 +30,9 @@ import { AossPolicyDriver } from './resources/aoss-policy/driver.js';
 import { DataSourceDriver } from './resources/data-source/driver.js';
 import { KnowledgeBaseDriver } from './resources/knowledge-base/driver.js';
 import { VectorIndexDriver } from './resources/vector-index/driver.js';
+import { IngestionScheduler, bedrockAgentIngestionPort } from './ingestion/scheduler.js';
+import { sidecarWriter } from './ingestion/sidecar-cursor.js';
+import type { IngestionDeps } from './controllers/ingestion.js';
 import type { NamingContext } from './core/naming.js';
 import { IamRoleDriver } from './resources/iam-role/driver.js';
 import { KmsKeyDriver } from './resources/kms-key/driver.js';
@@ -155,18 +158,45 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
     knowledgeBaseRoles: new IamRoleDriver(aws.iam, 'KnowledgeBaseRole'),
     tenantRoles: new IamRoleDriver(aws.iam, 'TenantRole'),
   };
+  // One scheduler for the account: it starts and polls ingestion jobs and requeues their owners.
+  let onIngestionChange: (key: string) => void = () => undefined;
+  const scheduler = new IngestionScheduler({
+    port: bedrockAgentIngestionPort(aws.bedrockAgent),
+    clock,
+    logger: logger.child({ component: 'ingestion' }),
+    onChange: (key) => onIngestionChange(key),
+  });
+  const ingestion: IngestionDeps = { scheduler, sidecars: sidecarWriter(aws.s3) };
   const tierController = controller(
     'TenantTier',
-    new TenantTierReconciler(tiers, tenants, { writer: writer('TenantTier'), events, now }, (tier) => tierResources(stacks, tier)),
+    new TenantTierReconciler(
+      tiers,
+      tenants,
+      { writer: writer('TenantTier'), events, now },
+      (tier) => tierResources(stacks, tier),
+      ingestion,
+    ),
     tiers,
   );
   const tenantController = controller(
     'Tenant',
-    new TenantReconciler(tenants, tiers, { writer: writer('Tenant'), events, now }, (tenant, tier) =>
-      tenantResources(stacks, tenant, tier),
+    new TenantReconciler(
+      tenants,
+      tiers,
+      { writer: writer('Tenant'), events, now },
+      (tenant, tier) => tenantResources(stacks, tenant, tier),
+      ingestion,
     ),
     tenants,
   );
+  onIngestionChange = (key) => {
+    const [kind, name = ''] = key.split('/');
+    if (kind === 'Tenant') tenantController.enqueue(name);
+    if (kind !== 'TenantTier') return;
+    tierController.enqueue(name);
+    // A pool's tenants show their tier's syncs.
+    for (const t of tenants.list()) if (t.spec.tier === name) tenantController.enqueue(t.metadata.name);
+  };
   const accessController = controller(
     'ModelAccess',
     new ModelAccessReconciler(accesses, tenants, () => config.approvedModels, { writer: writer('ModelAccess'), events, now }),
@@ -208,6 +238,7 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
     resolveStopped = r;
   });
   const startControllers = (): void => {
+    scheduler.start();
     for (const c of controllers) c.start();
   };
 
@@ -234,6 +265,7 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
       onStoppedLeading: () => {
         metrics.leader.set(0);
         for (const c of controllers) c.halt();
+        void scheduler.stop();
         resolveStopped(1);
       },
     });
@@ -249,6 +281,7 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
     stop: () => {
       stopping ??= (async () => {
         await Promise.all(controllers.map((c) => c.stop()));
+        await scheduler.stop();
         await elector?.shutdown();
         metrics.leader.set(0);
         for (const inf of [tiers, tenants, accesses]) inf.stop();

@@ -66,11 +66,38 @@ describe('runResources', () => {
     }
     expect(log).toEqual(['create A', 'create B']);
     expect(saved).toEqual(['A:A-1', 'B:B-1']);
-    expect(passes.map((p) => p.requeueAfterMs)).toEqual([2000, 5000, 2000, 5000, undefined]);
+    // Each create is looked at again at once; still pending, the pass waits out its retry delay.
+    expect(passes.map((p) => p.requeueAfterMs)).toEqual([5000, 5000, undefined]);
     expect(passes.at(-1)?.components.map((c) => [c.type, c.status])).toEqual([
       ['AReady', 'True'],
       ['BReady', 'True'],
     ]);
+  });
+
+  it('goes on in the same pass when a created resource is ready at once', async () => {
+    const instant = (kind: string, world: Set<string>): ManagedResource<string, string> => ({
+      kind,
+      conditionType: 'Ready',
+      observe: () => Promise.resolve(world.has(kind) ? { state: 'ready', observed: 'v' } : { state: 'absent' }),
+      compare: () => [],
+      create: () => {
+        world.add(kind);
+        return Promise.resolve({});
+      },
+      update: () => Promise.resolve(),
+      delete: () => Promise.resolve(),
+      outputs: () => ({ [`${kind}Arn`]: `arn:${kind}` }),
+    });
+    const world = new Set<string>();
+    const r = await runResources(
+      ctx,
+      ['Role', 'Bucket'].map((k) => ({ driver: instant(k, world), spec: 'v', ids: {} })),
+      false,
+      () => Promise.resolve(),
+    );
+    expect(r.complete).toBe(true);
+    expect(r.outputs).toEqual({ RoleArn: 'arn:Role', BucketArn: 'arn:Bucket' });
+    expect(r.components).toEqual([{ type: 'Ready', status: 'True', reason: 'Ready', message: 'Role, Bucket in place' }]);
   });
 
   it('repairs drift with an update', async () => {

@@ -74,6 +74,21 @@ export async function runResources(
           // Only AWS-assigned ids need persisting before anything else can fail.
           if (Object.keys(ids).length > 0) await onCreated(driver.kind, ids);
           ctx.logger.info({ kind: driver.kind, ids }, 'created');
+          // Most resources are usable the moment their create returns (roles, buckets,
+          // policies): look once more and go on if so, rather than spend a requeue on it.
+          const after = await driver.observe(ctx, spec, { ...r.ids, ...ids });
+          if (after.state === 'ready' && driver.compare(spec, after.observed).length === 0) {
+            Object.assign(outputs, driver.outputs?.(after.observed));
+            settled.set(type, (settled.get(type) ?? []).concat(driver.kind));
+            if (!components.has(type) || components.get(type)?.status === 'True') {
+              set(type, 'True', REASON.ResourceReady, `${(settled.get(type) ?? []).join(', ')} in place`);
+            }
+            continue;
+          }
+          if (after.state === 'pending') {
+            set(type, 'False', after.reason, after.message);
+            return result({ requeueAfterMs: after.retryAfterMs, complete: false });
+          }
           set(type, 'False', REASON.Creating, `${driver.kind} was created; waiting for it to be ready`);
           return result({ requeueAfterMs: AFTER_MUTATION_MS, complete: false });
         }

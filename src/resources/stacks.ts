@@ -1,14 +1,15 @@
 /**
  * Which AWS resources a tier and a tenant get, per isolation pattern (see docs/api.md), bound to
  * their desired specs in the order AWS requires (reversed for deletion), with the ids already
- * persisted on status. "collection" stands for its encryption and network policies and itself;
- * "kb" for the vector index, the knowledge base and its S3 data source.
+ * persisted on status. "collection" stands for its encryption, network and data access policies
+ * and itself (the data policy before the collection, so a deletion keeps it until the collection
+ * is gone); "kb" for the vector index, the knowledge base and its S3 data source.
  *
- * | pattern | tier owns                                                   | tenant owns                                                          |
- * |---------|-------------------------------------------------------------|----------------------------------------------------------------------|
- * | pool    | [key], bucket, collection, kb role, data policy, kb         | prefix, tenant role                                                  |
- * | bridge  | [key], bucket, collection, data policy (operator)           | prefix, kb role, data policy (its index), kb, tenant role            |
- * | silo    | [key]                                                       | [key], bucket, collection, kb role, data policy, kb, tenant role     |
+ * | pattern | tier owns                                         | tenant owns                                                     |
+ * |---------|---------------------------------------------------|-----------------------------------------------------------------|
+ * | pool    | [key], bucket, collection, kb role, kb            | prefix, tenant role                                             |
+ * | bridge  | [key], bucket, collection (operator's data policy) | prefix, kb role, data policy (its index only), kb, tenant role |
+ * | silo    | [key]                                             | [key], bucket, collection, kb role, kb, tenant role             |
  *
  * A tier key exists with `storage.encryption: TierKey`; a tenant key with `TenantKey` (silo only).
  */
@@ -134,16 +135,25 @@ export async function tierResources(deps: StackDeps, tier: TenantTier): Promise<
   const bucket = bucketName(n, { kind: 'TenantTier', name });
   const keyArn = (o: Outputs): string | undefined => o.kmsKeyArn;
   out.push(bind(deps.buckets, (o: Outputs) => ({ name: bucket, region: n.region, owner, kmsKeyArn: o.kmsKeyArn })));
-  out.push(...collectionResources(v, n, owner, keyArn, `tier ${name}`));
-  if (tier.spec.isolation === 'bridge') {
-    // Tenants get their own index, knowledge base and data policy; the operator creates the indexes.
-    out.push(
-      dataPolicy(v, n, owner, (collection) => [
-        { description: `operator: indexes of tier ${name}`, principals: [operator], collection, index: '*', collectionItems: true },
-      ]),
-    );
-    return out;
-  }
+  const kbRoleArn = roleArn(n, roleName(n, { kind: 'TenantTier', name }, 'kb'));
+  // Bridge: tenants get their own index, knowledge base and data policy; the operator creates the
+  // indexes. Pool: the shared knowledge base's role and the operator reach the one index.
+  const access =
+    tier.spec.isolation === 'bridge'
+      ? dataPolicy(v, n, owner, (collection) => [
+          { description: `operator: indexes of tier ${name}`, principals: [operator], collection, index: '*', collectionItems: true },
+        ])
+      : dataPolicy(v, n, owner, (collection) => [
+          {
+            description: `pool tier ${name}`,
+            principals: [kbRoleArn, operator],
+            collection,
+            index: indexName(n, { kind: 'TenantTier', name }),
+            collectionItems: true,
+          },
+        ]);
+  out.push(...collectionResources(v, n, owner, keyArn, `tier ${name}`, access));
+  if (tier.spec.isolation === 'bridge') return out;
   // Pool: one knowledge base serves every tenant, so its role reads every tenant's prefix.
   const scope = (o: Outputs): DataScope => ({
     region: n.region,
@@ -155,18 +165,6 @@ export async function tierResources(deps: StackDeps, tier: TenantTier): Promise<
   });
   const settings = kbSettings(tier);
   out.push(kbRole(deps, n, owner, scope, settings.embeddingModel, `pool tier ${name}`));
-  const kbRoleArn = roleArn(n, roleName(n, { kind: 'TenantTier', name }, 'kb'));
-  out.push(
-    dataPolicy(v, n, owner, (collection) => [
-      {
-        description: `pool tier ${name}`,
-        principals: [kbRoleArn, operator],
-        collection,
-        index: indexName(n, { kind: 'TenantTier', name }),
-        collectionItems: true,
-      },
-    ]),
-  );
   out.push(
     ...knowledgeBaseResources(v, n, owner, settings, { bucket, prefix: 'tenants/', kmsKeyArn: keyArn }, (o) => o, {
       knowledgeBaseId: shared.knowledgeBaseId,
@@ -197,10 +195,17 @@ export async function tenantResources(deps: StackDeps, tenant: Tenant, tier: Ten
     knowledgeBaseId: iso === 'pool' ? tier.status?.shared?.knowledgeBaseId : o.knowledgeBaseId,
   });
   const out: BoundResource[] = [];
+  const kbRoleArn = roleArn(n, roleName(n, { kind: 'Tenant', name }, 'kb'));
+  const index = indexName(n, { kind: 'Tenant', name });
+  const operator = await deps.operatorPrincipal();
   if (iso === 'silo') {
     if (tier.spec.storage?.encryption === 'TenantKey') out.push(key(deps, n, owner, `tenant ${name}`, mine));
     out.push(bind(deps.buckets, (o: Outputs) => ({ name: base.bucket, region: n.region, owner, kmsKeyArn: keyArn(o) })));
-    out.push(...collectionResources(v, n, owner, keyArn, `tenant ${name}`));
+    // The whole collection is the tenant's.
+    const access = dataPolicy(v, n, owner, (c) => [
+      { description: `tenant ${name}`, principals: [kbRoleArn, operator], collection: c, index, collectionItems: true },
+    ]);
+    out.push(...collectionResources(v, n, owner, keyArn, `tenant ${name}`, access));
   } else {
     // Its documents in the tier bucket: nothing to create, emptied when a Delete tenant goes.
     out.push(bind(deps.prefixes, { bucket: base.bucket, prefix: base.prefix ?? '' }));
@@ -208,25 +213,20 @@ export async function tenantResources(deps: StackDeps, tenant: Tenant, tier: Ten
   if (iso !== 'pool') {
     const settings = kbSettings(tier, tenant);
     out.push(kbRole(deps, n, owner, scope, settings.embeddingModel, `tenant ${name}`));
-    const kbRoleArn = roleArn(n, roleName(n, { kind: 'Tenant', name }, 'kb'));
-    const index = indexName(n, { kind: 'Tenant', name });
-    const operator = await deps.operatorPrincipal();
-    // Bridge: the tenant's role reaches only its own index in the tier collection (the tier's
-    // policy lets the operator create it); silo: the whole collection is the tenant's.
-    const tierOwner = ownerRef(n, 'TenantTier', tier.metadata.name, tier.metadata.uid, tier.metadata.name);
-    out.push(
-      iso === 'silo'
-        ? dataPolicy(v, n, owner, (c) => [
-            { description: `tenant ${name}`, principals: [kbRoleArn, operator], collection: c, index, collectionItems: true },
-          ])
-        : dataPolicy(
-            v,
-            n,
-            owner,
-            (c) => [{ description: `tenant ${name}`, principals: [kbRoleArn], collection: c, index, collectionItems: false }],
-            tierOwner,
-          ),
-    );
+    if (iso === 'bridge') {
+      // The tenant's role reaches only its own index in the tier collection (the tier's policy
+      // lets the operator create it).
+      const tierOwner = ownerRef(n, 'TenantTier', tier.metadata.name, tier.metadata.uid, tier.metadata.name);
+      out.push(
+        dataPolicy(
+          v,
+          n,
+          owner,
+          (c) => [{ description: `tenant ${name}`, principals: [kbRoleArn], collection: c, index, collectionItems: false }],
+          tierOwner,
+        ),
+      );
+    }
     out.push(
       ...knowledgeBaseResources(v, n, owner, settings, { bucket: base.bucket, prefix: base.prefix, kmsKeyArn: keyArn }, collection, {
         knowledgeBaseId: mine.knowledgeBaseId,

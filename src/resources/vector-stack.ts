@@ -38,13 +38,19 @@ function bind<S>(driver: { kind: string }, spec: Spec<S>, ids: Record<string, st
   return { driver: driver as BoundResource['driver'], spec, ids: known };
 }
 
-/** Encryption and network policies and the collection itself, named after the owner. */
+/**
+ * Encryption and network policies, the data access policy and the collection itself, named after
+ * the owner. The data access policy comes before the collection (it names no ids) so that a
+ * deletion removes it only after the collection: until then the operator may still read and
+ * delete the collection's indexes.
+ */
 export function collectionResources(
   d: VectorDeps,
   n: NamingContext,
   owner: OwnerRef,
   kmsKeyArn: (o: Outputs) => string | undefined,
   what: string,
+  access: BoundResource,
 ): BoundResource[] {
   const name = collectionName(n, { kind: owner.kind, name: owner.name });
   const policy = (driver: AossPolicyDriver, document: (o: Outputs) => unknown): BoundResource =>
@@ -52,6 +58,7 @@ export function collectionResources(
   return [
     policy(d.encryptionPolicies, (o) => encryptionPolicy(name, kmsKeyArn(o))),
     policy(d.networkPolicies, () => networkPolicy(name, d.vpcEndpointIds)),
+    access,
     bind(d.collections, { name, owner, description: `vectors of ${what}`, standbyReplicas: d.standbyReplicas } satisfies CollectionSpec),
   ];
 }

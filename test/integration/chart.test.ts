@@ -122,7 +122,8 @@ describe('helm chart', () => {
       [
         'config:',
         '  clusterName: test',
-        '  aws: { s3ForcePathStyle: true, keyPendingWindowDays: 7 }',
+        `  aws: { s3ForcePathStyle: true, keyPendingWindowDays: 7, openSearchDataPlaneUrl: "${c.dataPlaneUrl}" }`,
+        '  operatorRoleArn: arn:aws:iam::123456789012:role/rag-operator',
         '  approvedModels:',
         '    - { id: "anthropic.claude-3-5-sonnet-20241022-v2:0", inputPricePer1k: 0.003, outputPricePer1k: 0.015 }',
         '    - { id: "amazon.nova-lite-v1:0", inputPricePer1k: 0.00006, outputPricePer1k: 0.00024 }',
@@ -141,10 +142,10 @@ describe('helm chart', () => {
     const saKubeconfig = await c.cp.kubeconfigForToken('operator-sa', token);
     const sa = new TestKube(saKubeconfig);
 
-    op = await startOperatorProcess(saKubeconfig, { env: c.moto.env, rawConfig: config, identity: 'chart-sa' });
+    op = await startOperatorProcess(saKubeconfig, { env: c.awsEnv, rawConfig: config, identity: 'chart-sa' });
     await c.kube.kubectl('apply', '-f', samples);
-    for (const t of ['acme', 'globex', 'initech']) await c.kube.waitForCondition('Tenant', t, 'Ready', { status: 'True' }, 60_000);
-    await c.kube.waitForCondition('ModelAccess', 'acme-claude', 'Ready', { status: 'True' }, 60_000);
+    for (const t of ['acme', 'globex', 'initech']) await c.kube.waitForCondition('Tenant', t, 'Ready', { status: 'True' }, 120_000);
+    await c.kube.waitForCondition('ModelAccess', 'acme-claude', 'Ready', { status: 'True' }, 120_000);
     expect(await op.metric('tenant_rag_operator_leader')).toBe(1);
 
     // Outside the ClusterRole: refused.

@@ -31,7 +31,7 @@ async function holder(): Promise<string | undefined> {
 }
 
 async function start(identity: string): Promise<OperatorProcess> {
-  const p = await startOperatorProcess(c.cp.kubeconfig, { env: c.moto.env, identity });
+  const p = await startOperatorProcess(c.cp.kubeconfig, { cluster: c, identity });
   running.push(p);
   return p;
 }

@@ -19,7 +19,7 @@ let op: OperatorProcess;
 beforeAll(async () => {
   c = await startTestCluster();
   // A long resync: every reaction below must come from a watch event, not from polling.
-  op = await startOperatorProcess(c.cp.kubeconfig, { env: c.moto.env, settings: { resyncSeconds: 3600 } });
+  op = await startOperatorProcess(c.cp.kubeconfig, { cluster: c, settings: { resyncSeconds: 3600 } });
 });
 afterAll(async () => {
   await op?.stop();

@@ -28,7 +28,7 @@ let aws: AwsClients;
 beforeAll(async () => {
   c = await startTestCluster();
   aws = clientsFor(c.moto);
-  op = await startOperatorProcess(c.cp.kubeconfig, { env: c.moto.env, settings: { resyncSeconds: 3600 } });
+  op = await startOperatorProcess(c.cp.kubeconfig, { cluster: c, settings: { resyncSeconds: 3600 } });
 });
 afterAll(async () => {
   await op?.stop();

@@ -20,7 +20,7 @@ beforeAll(async () => {
   const viaProxy = await c.cp.kubeconfigVia('proxy', proxy.port);
   // Leader election off: this file is about watches; a long resync so only watches can deliver changes.
   op = await startOperatorProcess(viaProxy, {
-    env: c.moto.env,
+    cluster: c,
     settings: { resyncSeconds: 3600, watchdogSeconds: 5, leaderElection: { enabled: false } },
   });
 });

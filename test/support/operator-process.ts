@@ -36,6 +36,8 @@ export const TEST_OPERATOR_SETTINGS = {
     retryPeriodSeconds: 1,
   },
   aws: { s3ForcePathStyle: true, maxAttempts: 3, keyPendingWindowDays: 7 },
+  // The principal the data-plane fake maps the test credentials to.
+  operatorRoleArn: 'arn:aws:iam::123456789012:role/rag-operator',
   approvedModels: [
     { id: 'anthropic.claude-3-5-sonnet-20241022-v2:0', inputPricePer1k: 0.003, outputPricePer1k: 0.015 },
     { id: 'amazon.nova-lite-v1:0', inputPricePer1k: 0.00006, outputPricePer1k: 0.00024 },
@@ -45,7 +47,15 @@ export const TEST_OPERATOR_SETTINGS = {
 /** Starts the operator with `settings` merged over the test defaults. */
 export async function startOperatorProcess(
   kubeconfig: string,
-  opts: { identity?: string; settings?: Record<string, unknown>; rawConfig?: string; logDir?: string; env?: Record<string, string> } = {},
+  opts: {
+    identity?: string;
+    settings?: Record<string, unknown>;
+    rawConfig?: string;
+    logDir?: string;
+    env?: Record<string, string>;
+    /** The emulators to reach: their environment and the data-plane URL setting. */
+    cluster?: { awsEnv: Record<string, string>; awsSettings: Record<string, unknown> };
+  } = {},
 ): Promise<OperatorProcess> {
   const dir = opts.logDir ?? (await mkdtemp(join(tmpdir(), 'tro-op-')));
   const identity = opts.identity ?? `op-${Math.random().toString(36).slice(2, 7)}`;
@@ -54,7 +64,13 @@ export async function startOperatorProcess(
   // A raw config is used verbatim (e.g. the chart's rendered ConfigMap); ports come from flags.
   await writeFile(
     configPath,
-    opts.rawConfig ?? stringify({ ...TEST_OPERATOR_SETTINGS, ...opts.settings, server: { bindAddress: '127.0.0.1' } }),
+    opts.rawConfig ??
+      stringify({
+        ...TEST_OPERATOR_SETTINGS,
+        ...(opts.cluster ? { aws: opts.cluster.awsSettings } : {}),
+        ...opts.settings,
+        server: { bindAddress: '127.0.0.1' },
+      }),
   );
   const logFile = join(dir, `${identity}.log`);
   const proc = startProcess(
@@ -75,7 +91,7 @@ export async function startOperatorProcess(
       String(metricsPort),
     ],
     logFile,
-    { ...process.env, ...opts.env },
+    { ...process.env, ...opts.cluster?.awsEnv, ...opts.env },
   );
   const metrics = async (): Promise<string> => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   await eventually(

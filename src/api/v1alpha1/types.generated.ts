@@ -197,6 +197,43 @@ knowledgeBaseId?: string
  */
 dataSourceId?: string
 }
+/**
+ * The last ingestion job of the shared data source (pool tiers).
+ */
+ingestion?: {
+/**
+ * Id of the last ingestion job.
+ */
+lastJobId?: string
+/**
+ * Its status as Bedrock reports it.
+ */
+lastStatus?: string
+/**
+ * When it started.
+ */
+lastStartedAt?: string
+/**
+ * When it finished.
+ */
+lastCompletedAt?: string
+/**
+ * The last `rag.tenancy.dev/sync-requested-at` value acted on.
+ */
+lastRequestedAt?: string
+/**
+ * Documents scanned by the last job.
+ */
+documentsScanned?: number
+/**
+ * New and modified documents indexed by the last job.
+ */
+documentsIndexed?: number
+/**
+ * Documents that failed in the last job.
+ */
+documentsFailed?: number
+}
 }
 /**
  * The tenant's tier, overrides, who may use its role, where to publish connection details, and what to do in AWS on deletion.
@@ -546,11 +583,15 @@ costUSD?: string
  */
 updatedAt?: string
 /**
+ * The UTC day dayTokens counts, e.g. `2026-11-05`.
+ */
+day?: string
+/**
  * Input plus output tokens this UTC day.
  */
 dayTokens?: number
 /**
- * The highest share of a quota window used, in percent.
+ * The highest share of a quota window (day or month) used, in percent; absent without a quota.
  */
 percentOfQuota?: number
 }

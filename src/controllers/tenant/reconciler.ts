@@ -9,6 +9,9 @@ import type { ObjectStore } from '../../ports/kube.js';
 import type { BoundResource } from '../../resources/managed-resource.js';
 import type { ReconcileContext, Reconciler, Result } from '../../runtime/controller.js';
 import { runResources } from '../engine.js';
+import { type IngestionDeps, ingestionKey, syncStep } from '../ingestion.js';
+import { ANNOTATIONS } from '../../api/v1alpha1/constants.js';
+import { parseDuration } from '../../core/ingestion-plan.js';
 import { applyConditions, commitStatus, type StatusDeps } from '../status.js';
 
 /** The tenant's own resources for its tier's pattern (AWS drivers plug in here). */
@@ -21,7 +24,11 @@ export class TenantReconciler implements Reconciler {
     private readonly tiers: ObjectStore<TenantTier>,
     private readonly deps: StatusDeps<Tenant>,
     private readonly resources: TenantResources = () => Promise.resolve([]),
+    private readonly ingestion?: IngestionDeps,
   ) {}
+
+  /** When each deleted pool tenant's purge sync was asked for (a restart asks again). */
+  private readonly purges = new Map<string, number>();
 
   async reconcile(name: string, ctx: ReconcileContext): Promise<Result> {
     const tenant = this.tenants.get(name);
@@ -38,9 +45,11 @@ export class TenantReconciler implements Reconciler {
       ready: ConditionInput,
       complete: boolean,
       resources?: Record<string, string>,
+      ingestion?: TenantStatus['ingestion'],
     ): Promise<void> => {
       const status: TenantStatus = {
         ...latest.status,
+        ...(ingestion ? { ingestion } : {}),
         isolation: tier?.spec.isolation,
         ...(resources ? { resources: { ...latest.status?.resources, ...resources } } : {}),
         conditions: applyConditions(latest.status?.conditions, [...components, ready], generation, now),
@@ -94,10 +103,69 @@ export class TenantReconciler implements Reconciler {
       latest = await this.deps.writer.writeStatus(latest, { ...latest.status, resources: { ...latest.status?.resources, ...ids } });
     };
     const run = await runResources(ctx, await this.resources(latest, tier), false, persist, ownIds(latest, tier));
-    const ready = summarize(run.components, REASON.Reconciled, `tenant is ready in tier "${tier.metadata.name}" (${tier.spec.isolation})`);
-    await write(run.components, ready, run.complete, { ...sharedResources(tenant, tier), ...run.outputs });
+    const resources = { ...sharedResources(tenant, tier), ...run.outputs };
+    const components = [...run.components];
+    let requeueAfterMs = run.requeueAfterMs;
+    const sync = run.complete ? await this.sync(latest, tier, resources, ctx) : undefined;
+    if (sync) {
+      components.push(sync.condition);
+      requeueAfterMs = sync.requeueAfterMs;
+    }
+    const ready = summarize(components, REASON.Reconciled, `tenant is ready in tier "${tier.metadata.name}" (${tier.spec.isolation})`);
+    await write(components, ready, run.complete, resources, sync?.ingestion);
     if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);
-    return run.complete ? {} : { requeueAfterMs: run.requeueAfterMs };
+    return requeueAfterMs !== undefined ? { requeueAfterMs } : {};
+  }
+
+  /**
+   * The tenant's ingestion: its own data source on the tier's interval (bridge, silo), or, in a
+   * pool, on-demand syncs of the tier's shared data source after writing its sidecars (the tier
+   * schedules the regular ones). Undefined when there is no data source yet.
+   */
+  private async sync(tenant: Tenant, tier: TenantTier, r: Record<string, string>, ctx: ReconcileContext) {
+    const { knowledgeBaseId, dataSourceId } = r;
+    if (!this.ingestion || !knowledgeBaseId || !dataSourceId) return undefined;
+    const name = tenant.metadata.name;
+    const pool = tier.spec.isolation === 'pool';
+    const { bucket, prefix } = r;
+    return syncStep(this.ingestion.scheduler, {
+      target: { key: ingestionKey('Tenant', name), knowledgeBaseId, dataSourceId },
+      intervalMs: pool ? undefined : parseDuration(tier.spec.ingestion?.interval ?? '1h'),
+      status: tenant.status?.ingestion,
+      requestedAt: tenant.metadata.annotations?.[ANNOTATIONS.syncRequestedAt],
+      now: this.deps.now(),
+      ...(pool && bucket && prefix
+        ? {
+            beforeSync: () => this.ingestion?.sidecars(bucket, prefix, name, ctx.signal) ?? Promise.resolve(true),
+            alsoFrom: [ingestionKey('TenantTier', tier.metadata.name)],
+          }
+        : {}),
+    });
+  }
+
+  /**
+   * After a pool tenant's documents are gone from the shared bucket, a sync of the shared data
+   * source removes its vectors from the shared index; true once one that started after the
+   * documents were gone has finished.
+   */
+  private purged(tenant: Tenant, tier: TenantTier): boolean {
+    const shared = tier.status?.shared;
+    if (!this.ingestion || tier.spec.isolation !== 'pool' || !shared?.knowledgeBaseId || !shared.dataSourceId) return true;
+    const key = ingestionKey('Tenant', tenant.metadata.name);
+    const scheduler = this.ingestion.scheduler;
+    const askedAt = this.purges.get(key);
+    const state = scheduler.state(key);
+    if (askedAt !== undefined && state.last && Date.parse(state.last.startedAt ?? '') >= askedAt && !state.queued && !state.running) {
+      this.purges.delete(key);
+      scheduler.forget(key);
+      return true;
+    }
+    if (askedAt === undefined || (!state.queued && !state.running)) {
+      // A job already running may have read the documents before they went: ask for a new one.
+      const outcome = scheduler.request({ key, knowledgeBaseId: shared.knowledgeBaseId, dataSourceId: shared.dataSourceId }, 'on-demand');
+      if (outcome !== 'running') this.purges.set(key, this.deps.now().getTime());
+    }
+    return false;
   }
 
   private async finalize(tenant: Tenant, tier: TenantTier | undefined, ctx: ReconcileContext): Promise<Result> {
@@ -129,8 +197,10 @@ export class TenantReconciler implements Reconciler {
       const run = await runResources(ctx, await this.resources(tenant, tier), true, () => Promise.resolve(), ownIds(tenant, tier));
       if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);
       if (!run.complete) return { requeueAfterMs: run.requeueAfterMs };
+      if (!this.purged(tenant, tier)) return { requeueAfterMs: 10_000 };
       await this.deps.events.emit(tenant, 'Normal', EVENT_REASON.Deleted, "the tenant's AWS resources were deleted");
     }
+    this.ingestion?.scheduler.forget(ingestionKey('Tenant', tenant.metadata.name));
     await this.deps.writer.removeFinalizer(tenant);
     ctx.logger.info({ deletionPolicy: tenant.spec.deletionPolicy }, 'tenant finalized');
     return {};

@@ -7,6 +7,10 @@ import type { ObjectStore } from '../../ports/kube.js';
 import type { BoundResource } from '../../resources/managed-resource.js';
 import type { ReconcileContext, Reconciler, Result } from '../../runtime/controller.js';
 import { runResources } from '../engine.js';
+import { type IngestionDeps, ingestionKey, syncStep } from '../ingestion.js';
+import { ANNOTATIONS } from '../../api/v1alpha1/constants.js';
+import { parseDuration } from '../../core/ingestion-plan.js';
+import { tenantPrefix } from '../../core/naming.js';
 import { applyConditions, commitStatus, type StatusDeps } from '../status.js';
 
 /** The resources a tier shares among its tenants, bound to its spec (AWS drivers plug in here). */
@@ -19,6 +23,7 @@ export class TenantTierReconciler implements Reconciler {
     private readonly tenants: ObjectStore<Tenant>,
     private readonly deps: StatusDeps<TenantTier>,
     private readonly resources: TierResources = () => Promise.resolve([]),
+    private readonly ingestion?: IngestionDeps,
   ) {}
 
   async reconcile(name: string, ctx: ReconcileContext): Promise<Result> {
@@ -49,6 +54,7 @@ export class TenantTierReconciler implements Reconciler {
       const run = await runResources(ctx, await this.resources(tier), true, () => Promise.resolve(), sharedIds(tier));
       if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);
       if (!run.complete) return { requeueAfterMs: run.requeueAfterMs };
+      this.ingestion?.scheduler.forget(ingestionKey('TenantTier', name));
       await this.deps.writer.removeFinalizer(tier);
       ctx.logger.info('tier deleted; finalizer removed');
       return {};
@@ -61,17 +67,47 @@ export class TenantTierReconciler implements Reconciler {
       latest = await this.deps.writer.writeStatus(latest, { ...latest.status, shared: { ...latest.status?.shared, ...ids } });
     };
     const run = await runResources(ctx, await this.resources(latest), false, persist, sharedIds(latest));
-    const ready = summarize(run.components, REASON.Reconciled, `tier is ready (${tier.spec.isolation}); ${members.length} tenant(s)`);
+    const shared = { ...latest.status?.shared, ...run.outputs };
+    const components = [...run.components];
+    // A pool's shared data source is synced on the tier's interval, after every admitted
+    // tenant's documents have their sidecars (what the query-time tenant filter matches).
+    const sync =
+      run.complete && tier.spec.isolation === 'pool' && this.ingestion && shared.knowledgeBaseId && shared.dataSourceId && shared.bucket
+        ? await syncStep(this.ingestion.scheduler, {
+            target: { key: ingestionKey('TenantTier', name), knowledgeBaseId: shared.knowledgeBaseId, dataSourceId: shared.dataSourceId },
+            intervalMs: parseDuration(tier.spec.ingestion?.interval ?? '1h'),
+            status: latest.status?.ingestion,
+            requestedAt: tier.metadata.annotations?.[ANNOTATIONS.syncRequestedAt],
+            now: now,
+            beforeSync: () => this.writeSidecars(shared.bucket ?? '', members, ctx.signal),
+          })
+        : undefined;
+    if (sync) components.push(sync.condition);
+    const ready = summarize(components, REASON.Reconciled, `tier is ready (${tier.spec.isolation}); ${members.length} tenant(s)`);
     const status: TenantTierStatus = {
       ...latest.status,
       tenantCount: members.length,
-      shared: { ...latest.status?.shared, ...run.outputs },
-      conditions: applyConditions(latest.status?.conditions, [...run.components, ready], generation, now),
+      shared,
+      ...(sync ? { ingestion: sync.ingestion } : {}),
+      conditions: applyConditions(latest.status?.conditions, [...components, ready], generation, now),
       observedGeneration: run.complete ? generation : latest.status?.observedGeneration,
     };
     await commitStatus(latest, status, this.deps);
     if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);
-    return run.complete ? {} : { requeueAfterMs: run.requeueAfterMs };
+    const requeueAfterMs = sync ? sync.requeueAfterMs : run.requeueAfterMs;
+    return requeueAfterMs !== undefined ? { requeueAfterMs } : {};
+  }
+
+  /** Sidecars for every admitted tenant of a pool tier; true once all are written. */
+  private async writeSidecars(bucket: string, members: readonly Tenant[], signal: AbortSignal): Promise<boolean> {
+    let done = true;
+    for (const t of members) {
+      // Tenants not yet admitted (or leaving) have no documents the shared index should hold.
+      if (!t.metadata.finalizers?.includes(FINALIZER) || t.metadata.deletionTimestamp) continue;
+      const name = t.metadata.name;
+      if (!(await this.ingestion?.sidecars(bucket, tenantPrefix(name), name, signal))) done = false;
+    }
+    return done;
   }
 }
 

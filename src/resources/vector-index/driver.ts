@@ -54,6 +54,8 @@ export class VectorIndexDriver implements ManagedResource<VectorIndexSpec, Vecto
     try {
       res = await this.data.request(base, 'GET', this.path(spec.indexName), undefined, ctx.signal);
     } catch (e) {
+      // A deleted collection's endpoint no longer resolves: no collection, no index.
+      if ((e as { cause?: { code?: string } }).cause?.code === 'ENOTFOUND') return { state: 'absent' };
       if (e instanceof DataPlaneError && classifyAwsError(e) === 'AccessDenied') {
         const observed = { base, indexName: spec.indexName, denied: true };
         return {

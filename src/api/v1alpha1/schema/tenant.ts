@@ -52,7 +52,8 @@ const resources: Schema = {
   },
 };
 
-const ingestion: Schema = {
+/** The last ingestion job of a data source; shared with TenantTier (pool). */
+export const ingestion: Schema = {
   type: 'object',
   description: 'The last ingestion job.',
   properties: {

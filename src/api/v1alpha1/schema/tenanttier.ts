@@ -1,4 +1,5 @@
 /** OpenAPI schema of TenantTier: what a tier means (isolation pattern and defaults). */
+import { ingestion } from './tenant.js';
 import { type Schema, conditions, observedGeneration, duration, immutable, knowledgeBaseSettings } from './common.js';
 
 const quota: Schema = {
@@ -124,6 +125,7 @@ export const tenantTierSchema: Schema = {
         conditions,
         tenantCount: { type: 'integer', description: 'Tenants that name this tier.' },
         shared: sharedStatus,
+        ingestion: { ...ingestion, description: 'The last ingestion job of the shared data source (pool tiers).' },
       },
     },
   },
