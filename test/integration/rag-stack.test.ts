@@ -150,7 +150,7 @@ describe('the RAG stack per isolation pattern', () => {
       for (const v of c.fakes.bedrockAgent.vectors(kb)) out[String(v.metadata.tenantId)] = (out[String(v.metadata.tenantId)] ?? 0) + 1;
       return out;
     };
-    await eventually(async () => (byTenant()[gone] === 2 && byTenant()[stays] === 1 ? true : undefined), 90_000, 'vectors of both tenants');
+    await eventually(() => (byTenant()[gone] === 2 && byTenant()[stays] === 1 ? true : undefined), 90_000, 'vectors of both tenants');
     await c.kube.delete('Tenant', gone);
     await c.kube.waitForGone('Tenant', gone, 120_000);
     expect(byTenant()).toEqual({ [stays]: 1 });
