@@ -47,6 +47,11 @@ export interface Fault {
   reset?: boolean;
   /** Extra latency before answering (or before the injected error). */
   delayMs?: number;
+  /**
+   * Carry the request out, then hold the answer this long (a create that succeeded while its
+   * caller crashed or timed out: the caller must find the resource again without making another).
+   */
+  holdAnswerMs?: number;
   /** How many matching requests it applies to (default 1). */
   times?: number;
 }
@@ -66,6 +71,11 @@ export class Faults {
   clear(): void {
     this.queue.length = 0;
     this.seen.length = 0;
+  }
+
+  /** How many injected faults have not been served yet. */
+  pending(): number {
+    return this.queue.reduce((n, q) => n + q.left, 0);
   }
 
   /** Takes the fault that applies to one request of `operation`, if any. */
@@ -125,6 +135,8 @@ export async function startFakeServer(
         if (fault?.delayMs) await new Promise((ok) => setTimeout(ok, fault.delayMs));
         if (fault?.reset) return void req.socket.destroy();
         const out = fault?.status || fault?.name ? opts.faultResponse(fault) : await handler(r);
+        if (fault?.holdAnswerMs) await new Promise((ok) => setTimeout(ok, fault.holdAnswerMs));
+        if (res.destroyed || req.socket.destroyed) return;
         send(res, out, r.method === 'HEAD');
       };
       answer().catch((e: unknown) => {

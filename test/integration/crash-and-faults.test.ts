@@ -1,0 +1,160 @@
+/**
+ * Crash safety and fault tolerance over the wire: the operator is killed with SIGKILL right
+ * after each kind of create (and, for the resources whose ids AWS assigns, while AWS holds the
+ * answer to a create it has carried out), restarted each time, and must finish onboarding with
+ * exactly one of everything; throttling and 5xx on the knowledge base and data-plane APIs never
+ * reach a status and the tenant still becomes Ready.
+ */
+import { readFile } from 'node:fs/promises';
+import { ListAliasesCommand } from '@aws-sdk/client-kms';
+import { ListCollectionsCommand, ListSecurityPoliciesCommand } from '@aws-sdk/client-opensearchserverless';
+import { ListDataSourcesCommand, ListKnowledgeBasesCommand } from '@aws-sdk/client-bedrock-agent';
+import { ListRolesCommand } from '@aws-sdk/client-iam';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AwsClients } from '../../src/adapters/aws/clients.js';
+import type { Tenant } from '../../src/api/v1alpha1/types.js';
+import { clientsFor } from '../support/aws.js';
+import { startTestCluster, type TestCluster } from '../support/cluster.js';
+import { uniq } from '../support/kube.js';
+import { type OperatorProcess, startOperatorProcess } from '../support/operator-process.js';
+import { eventually } from '../support/processes.js';
+
+let c: TestCluster;
+let aws: AwsClients;
+let op: OperatorProcess | undefined;
+
+beforeAll(async () => {
+  c = await startTestCluster();
+  aws = clientsFor(c.moto, c.ministack, c.fakes);
+});
+afterAll(async () => {
+  await op?.stop();
+  await c?.stop();
+});
+
+const start = (): Promise<OperatorProcess> => startOperatorProcess(c.cp.kubeconfig, { cluster: c, settings: { resyncSeconds: 3600 } });
+const manifest = (tier: string, tenant: string): string =>
+  `apiVersion: rag.tenancy.dev/v1alpha1\nkind: TenantTier\nmetadata: { name: ${tier} }\nspec: { isolation: silo, storage: { encryption: TenantKey } }\n---\n` +
+  `apiVersion: rag.tenancy.dev/v1alpha1\nkind: Tenant\nmetadata: { name: ${tenant} }\nspec: { tier: ${tier}, deletionPolicy: Delete, access: { podIdentity: { namespace: ${tenant}, serviceAccount: app } } }\n`;
+
+/** Whether the operator logged that it created a resource of `kind`. */
+async function created(p: OperatorProcess, kind: string): Promise<boolean> {
+  return (await readFile(p.logFile, 'utf8')).split('\n').some((l) => l.includes(`"kind":"${kind}"`) && l.includes('"msg":"created"'));
+}
+
+/**
+ * Waits until `kind` was created: by the running operator (true: kill it now) or by one killed
+ * earlier, which went on past the kill point before it died (false: nothing to kill for).
+ */
+async function createdBy(current: OperatorProcess, earlier: OperatorProcess[], kind: string): Promise<boolean> {
+  return eventually(
+    async () => {
+      if (await created(current, kind)) return true;
+      for (const p of earlier) if (await created(p, kind)) return false;
+      return undefined;
+    },
+    90_000,
+    `the operator to create a ${kind}`,
+    50,
+  );
+}
+
+describe('crash safety', () => {
+  it('SIGKILL after every kind of create, and while AWS holds the answer to one, never duplicates anything', async () => {
+    const tier = uniq('crash');
+    const tenant = uniq('k');
+    // The silo stack with its own key, in the order the operator creates it. Held: AWS carries
+    // out the create but the answer never reaches the operator before it dies.
+    const steps: { kind: string; held?: string }[] = [
+      { kind: 'KmsKey' },
+      { kind: 'S3Bucket' },
+      { kind: 'EncryptionPolicy' },
+      { kind: 'NetworkPolicy' },
+      { kind: 'DataAccessPolicy' },
+      { kind: 'Collection' },
+      { kind: 'KnowledgeBaseRole' },
+      { kind: 'VectorIndex', held: 'CreateIndex' },
+      { kind: 'KnowledgeBase', held: 'CreateKnowledgeBase' },
+      { kind: 'DataSource', held: 'CreateDataSource' },
+      { kind: 'TenantRole' },
+    ];
+    op = await start();
+    const killed: OperatorProcess[] = [];
+    await c.kube.apply(manifest(tier, tenant));
+    for (const step of steps) {
+      if (step.held) {
+        const seenBefore = c.fakes.faults.seen.length;
+        c.fakes.faults.failNext(step.held, { holdAnswerMs: 120_000 });
+        const current = op;
+        await eventually(
+          () => (c.fakes.faults.seen.slice(seenBefore).includes(step.held ?? '') ? true : undefined),
+          90_000,
+          `the operator to send ${step.held}`,
+          20,
+        );
+        // Give AWS (the fake) a moment to have carried it out; the answer is still held.
+        await new Promise((ok) => setTimeout(ok, 200));
+        await current.stop('SIGKILL');
+      } else {
+        if (!(await createdBy(op, killed, step.kind))) continue;
+        await op.stop('SIGKILL');
+      }
+      killed.push(op);
+      op = await start();
+    }
+    // Most steps really were cut short by a kill.
+    expect(killed.length).toBeGreaterThanOrEqual(6);
+    const t = await c.kube.waitForCondition<Tenant>('Tenant', tenant, 'Ready', { status: 'True' }, 180_000);
+    const r = t.status?.resources ?? {};
+
+    const name = `rag-test-t-${tenant}`;
+    const aliases = (await aws.kms.send(new ListAliasesCommand({}))).Aliases ?? [];
+    expect(aliases.filter((a) => a.AliasName === `alias/${name}`)).toHaveLength(1);
+    const collections = (await aws.aoss.send(new ListCollectionsCommand({}))).collectionSummaries ?? [];
+    expect(collections.filter((x) => x.name === name)).toHaveLength(1);
+    for (const type of ['encryption', 'network'] as const) {
+      const p = (await aws.aoss.send(new ListSecurityPoliciesCommand({ type }))).securityPolicySummaries ?? [];
+      expect(
+        p.filter((x) => x.name === name),
+        type,
+      ).toHaveLength(1);
+    }
+    expect([...c.fakes.indexes.of(r.collectionId ?? '').keys()]).toEqual([name]);
+    const kbs = (await aws.bedrockAgent.send(new ListKnowledgeBasesCommand({}))).knowledgeBaseSummaries ?? [];
+    expect(kbs.filter((k) => k.name === name).map((k) => k.knowledgeBaseId)).toEqual([r.knowledgeBaseId]);
+    const dss = (await aws.bedrockAgent.send(new ListDataSourcesCommand({ knowledgeBaseId: r.knowledgeBaseId }))).dataSourceSummaries ?? [];
+    expect(dss.map((d) => d.dataSourceId)).toEqual([r.dataSourceId]);
+    const roles = ((await aws.iam.send(new ListRolesCommand({ PathPrefix: '/rag-tenant/' }))).Roles ?? []).map((x) => x.RoleName);
+    expect(roles.filter((n) => n?.includes(tenant)).sort()).toEqual([`${name}-app`, `${name}-kb`]);
+  }, 900_000);
+});
+
+describe('faults', () => {
+  it('throttling and 5xx on every knowledge base and data-plane call never reach a status; the tenant still becomes Ready', async () => {
+    op ??= await start();
+    const tenant = uniq('f');
+    // Faults on the next calls to the fakes, whatever they are (the SDK retries some, the queue the rest).
+    for (const fault of [
+      { status: 429, name: 'ThrottlingException', times: 4 },
+      { status: 500, name: 'InternalServerException', times: 4 },
+      { status: 503, name: 'ServiceUnavailableException', times: 4 },
+    ])
+      c.fakes.faults.failNext('*', fault);
+    await c.kube.apply(manifest(uniq('faulty'), tenant));
+    const reasons = new Set<string>();
+    const t = await eventually(
+      async () => {
+        const x = await c.kube.get<Tenant>('Tenant', tenant);
+        for (const cond of x?.status?.conditions ?? []) reasons.add(`${cond.reason}: ${cond.message}`);
+        return x?.status?.conditions?.find((cond) => cond.type === 'Ready' && cond.status === 'True') ? x : undefined;
+      },
+      180_000,
+      'the tenant to become Ready despite the faults',
+      250,
+    );
+    expect(t.status?.resources?.knowledgeBaseId).toBeTruthy();
+    expect([...reasons].filter((r) => /thrott|internalserver|serviceunavailable|5\d\d/i.test(r))).toEqual([]);
+    // Every injected fault was served: the faults really happened.
+    expect(c.fakes.faults.pending()).toBe(0);
+  }, 400_000);
+});
