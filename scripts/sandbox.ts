@@ -3,13 +3,16 @@
  * applies config/samples/, runs the operator, and shows the objects with their conditions.
  * Runs until Ctrl-C, then cleans up. `--check` exits after showing them (0 when all are Ready).
  */
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startControlPlane } from '../test/support/controlplane.js';
 import { TestKube } from '../test/support/kube.js';
 import { startMoto } from '../test/support/moto.js';
+import { startMinistack } from '../test/support/ministack.js';
+import { startAwsFakes } from '../test/support/fakes/index.js';
+import { parse, stringify } from 'yaml';
 import { eventually, run, startProcess, stopProcess } from '../test/support/processes.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -42,13 +45,29 @@ async function main(): Promise<number> {
   try {
     const cp = await startControlPlane({ logDir: state });
     cleanups.unshift(() => cp.stop());
-    const moto = await startMoto(join(state, 'moto.log'));
-    cleanups.unshift(() => moto.stop());
+    const [moto, ministack] = await Promise.all([startMoto(join(state, 'moto.log')), startMinistack(join(state, 'ministack.log'))]);
+    cleanups.unshift(() => Promise.all([moto.stop(), ministack.stop()]).then(() => undefined));
+    const fakes = await startAwsFakes({ motoEndpoint: moto.endpoint, ministackEndpoint: ministack.endpoint });
+    cleanups.unshift(() => fakes.stop());
+    // The sandbox's settings plus where the local emulators are.
+    const settings = parse(await readFile(join(root, 'config/sandbox/operator.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
+    const operatorConfig = join(state, 'operator.yaml');
+    await writeFile(
+      operatorConfig,
+      stringify({
+        ...settings,
+        // The principal the local data plane maps the emulators' credentials to.
+        operatorRoleArn: 'arn:aws:iam::123456789012:role/rag-operator',
+        aws: { ...settings.aws, openSearchDataPlaneUrl: fakes.dataPlaneUrl },
+      }),
+    );
     const kubeconfig = join(state, 'kubeconfig');
     await copyFile(cp.kubeconfig, kubeconfig);
     cleanups.unshift(() => rm(kubeconfig, { force: true }));
     const kube = new TestKube(kubeconfig);
-    say(`control plane at ${cp.server}; AWS emulator at ${moto.endpoint}`);
+    say(
+      `control plane at ${cp.server}; AWS emulators: moto ${moto.endpoint}, ministack ${ministack.endpoint}, bedrock-agent ${fakes.env.AWS_ENDPOINT_URL_BEDROCK_AGENT ?? ''}`,
+    );
     await kube.kubectl('apply', '-f', join(root, 'crds'));
     await kube.kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all');
     await kube.kubectl('create', 'namespace', 'tenant-rag-system');
@@ -61,7 +80,7 @@ async function main(): Promise<number> {
         '--kubeconfig',
         kubeconfig,
         '--config',
-        join(root, 'config/sandbox/operator.yaml'),
+        operatorConfig,
         '--identity',
         'sandbox',
         '--health-port',
@@ -70,14 +89,14 @@ async function main(): Promise<number> {
         '0',
       ],
       join(state, 'operator.log'),
-      { ...process.env, ...moto.env },
+      { ...process.env, ...moto.env, ...ministack.env, ...fakes.env },
     );
     cleanups.unshift(() => stopProcess(operator));
     await kube.kubectl('apply', '-f', join(root, 'config/samples'));
     say('applied config/samples/; waiting for the operator to report status');
     const code = await show(kube, Number(values['timeout-seconds']) * 1000);
     say(`point kubectl at it:  export KUBECONFIG=${kubeconfig}`);
-    say('logs: .sandbox/operator.log, .sandbox/kube-apiserver.log, .sandbox/moto.log');
+    say('logs: .sandbox/operator.log, .sandbox/kube-apiserver.log, .sandbox/moto.log, .sandbox/ministack.log');
     if (values.check) return code;
     say('running; press Ctrl-C to stop and clean up');
     await stop;
