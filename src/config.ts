@@ -91,6 +91,25 @@ const configSchema = z
       })
       .strict()
       .default({ vpcEndpointIds: [], standbyReplicas: 'ENABLED' }),
+    usage: z
+      .object({
+        pollSeconds: z
+          .number()
+          .int()
+          .min(30)
+          .default(300)
+          .describe(
+            'How often token usage is read from CloudWatch (one GetMetricData call per 250 inference profiles); also how long model lifecycles are cached',
+          ),
+        minStatusWriteSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .default(60)
+          .describe('At most one usage-only status write per ModelAccess in this many seconds'),
+      })
+      .strict()
+      .default({ pollSeconds: 300, minStatusWriteSeconds: 60 }),
     watchdogSeconds: z.number().int().min(5).default(120),
     shutdownGraceSeconds: z.number().int().min(1).default(25),
   })

@@ -9,6 +9,10 @@ export const TAG = {
   uid: `${GROUP}/uid`,
   tier: `${GROUP}/tier`,
   managedBy: 'managed-by',
+  /** Cost allocation: the tenant a metered resource (an inference profile) bills to. */
+  tenant: `${GROUP}/tenant`,
+  /** The ModelAccess an inference profile belongs to. */
+  modelAccess: `${GROUP}/model-access`,
 } as const;
 
 /** The value of the managed-by tag. */

@@ -67,3 +67,84 @@ export function createMetrics(withProcessMetrics = true): RuntimeMetrics {
     leader: new Gauge({ name: 'tenant_rag_operator_leader', help: '1 while this instance holds the leader lease.', registers }),
   };
 }
+
+/** Per-tenant, per-model metering and the account-wide usage poller. */
+export interface ModelMetrics {
+  /** Tokens in the current UTC window (`window` day or month), by direction input or output. */
+  tokens: Gauge<'tenant' | 'model' | 'direction' | 'window'>;
+  /** Cost this UTC month in USD from the operator's price table. */
+  costUSD: Gauge<'tenant' | 'model'>;
+  /** The highest share of a quota window used, in percent. */
+  quotaPercent: Gauge<'tenant' | 'model'>;
+  /** 1 while access is denied for an exhausted quota (or a suspended tenant). */
+  throttled: Gauge<'tenant' | 'model'>;
+  /** Throttle transitions, `direction` throttled or unthrottled. */
+  throttleTransitions: Counter<'tenant' | 'model' | 'direction'>;
+  /** Usage polls by result (success, partial, error). */
+  usagePolls: Counter<'result'>;
+  /** GetMetricData calls made by the usage poller. */
+  usageCalls: Counter;
+  /** Inference profiles read by the last poll. */
+  usageProfiles: Gauge;
+  /** Unix time of the last poll that read every profile. */
+  usageLastSuccess: Gauge;
+}
+
+/** Creates the model metrics on the operator's registry. */
+export function createModelMetrics(registry: Registry): ModelMetrics {
+  const registers = [registry];
+  const byModel = ['tenant', 'model'] as const;
+  return {
+    tokens: new Gauge({
+      name: 'tenant_rag_operator_model_tokens',
+      help: 'Tokens used in the current UTC window (window=day|month), by direction (input|output).',
+      labelNames: [...byModel, 'direction', 'window'],
+      registers,
+    }),
+    costUSD: new Gauge({
+      name: 'tenant_rag_operator_model_cost_usd',
+      help: "Cost this UTC month in USD, from the operator's price table.",
+      labelNames: byModel,
+      registers,
+    }),
+    quotaPercent: new Gauge({
+      name: 'tenant_rag_operator_model_quota_used_percent',
+      help: 'Highest share of a quota window (day or month) used, in percent.',
+      labelNames: byModel,
+      registers,
+    }),
+    throttled: new Gauge({
+      name: 'tenant_rag_operator_model_throttled',
+      help: '1 while model access is denied because a quota window is exhausted (or the tenant is suspended).',
+      labelNames: byModel,
+      registers,
+    }),
+    throttleTransitions: new Counter({
+      name: 'tenant_rag_operator_model_throttle_transitions_total',
+      help: 'Throttle transitions by direction (throttled, unthrottled).',
+      labelNames: [...byModel, 'direction'],
+      registers,
+    }),
+    usagePolls: new Counter({
+      name: 'tenant_rag_operator_usage_polls_total',
+      help: 'Usage polls by result (success, partial, error).',
+      labelNames: ['result'],
+      registers,
+    }),
+    usageCalls: new Counter({
+      name: 'tenant_rag_operator_usage_getmetricdata_calls_total',
+      help: 'CloudWatch GetMetricData calls made by the usage poller.',
+      registers,
+    }),
+    usageProfiles: new Gauge({
+      name: 'tenant_rag_operator_usage_profiles',
+      help: 'Inference profiles read by the last usage poll.',
+      registers,
+    }),
+    usageLastSuccess: new Gauge({
+      name: 'tenant_rag_operator_usage_last_success_timestamp_seconds',
+      help: 'Unix time of the last usage poll that read every profile.',
+      registers,
+    }),
+  };
+}

@@ -39,6 +39,8 @@ export const CONDITION = {
   ModelLifecycle: 'ModelLifecycle',
   QuotaExceeded: 'QuotaExceeded',
   Throttled: 'Throttled',
+  /** ModelAccess: its inference profile and the tenant role's policy for it are in place. */
+  AccessGranted: 'AccessGranted',
 } as const;
 
 /** Condition reasons. Each names a state a user can act on. */
@@ -63,6 +65,24 @@ export const REASON = {
   TenantNotReady: 'TenantNotReady',
   ModelNotApproved: 'ModelNotApproved',
   ModelApproved: 'ModelApproved',
+  // ModelAccess: lifecycle, duplicates, revocation, quota and throttling.
+  ModelActive: 'Active',
+  ModelLegacy: 'Legacy',
+  ModelEndOfLife: 'ModelEndOfLife',
+  LifecycleUnknown: 'LifecycleUnknown',
+  DuplicateGrant: 'DuplicateGrant',
+  AccessRevoked: 'AccessRevoked',
+  NoQuota: 'NoQuota',
+  WithinQuota: 'WithinQuota',
+  DailyQuotaExceeded: 'DailyQuotaExceeded',
+  MonthlyQuotaExceeded: 'MonthlyQuotaExceeded',
+  NotThrottled: 'NotThrottled',
+  AlertOnly: 'AlertOnly',
+  TenantSuspended: 'TenantSuspended',
+  InferenceProfileQuotaReached: 'InferenceProfileQuotaReached',
+  InvalidModelSource: 'InvalidModelSource',
+  RoleNotFound: 'RoleNotFound',
+  PolicySizeExceeded: 'PolicySizeExceeded',
   ReconcileError: 'ReconcileError',
   InvalidSpec: 'InvalidSpec',
 } as const;
@@ -74,6 +94,13 @@ export const EVENT_REASON = {
   NotReady: 'NotReady',
   Deleted: 'Deleted',
   RetainedInAWS: 'RetainedInAWS',
+  ModelLegacy: 'ModelLegacy',
+  ModelEndOfLife: 'ModelEndOfLife',
+  AccessRevoked: 'AccessRevoked',
+  QuotaExceeded: 'QuotaExceeded',
+  QuotaRestored: 'QuotaRestored',
+  Throttled: 'Throttled',
+  Unthrottled: 'Unthrottled',
 } as const;
 
 /** Labels and tag keys the operator sets. */

@@ -79,6 +79,8 @@ const sample: Record<string, string> = {
   collection: `arn:aws:aoss:us-east-1:${account}:collection/07tjusf2h91cunochc`,
   knowledgeBase: `arn:aws:bedrock:us-east-1:${account}:knowledge-base/ABCDEFGHIJ`,
   newKnowledgeBase: '*',
+  inferenceProfile: `arn:aws:bedrock:us-east-1:${account}:application-inference-profile/abc123xyz`,
+  newInferenceProfile: `arn:aws:bedrock:us-east-1:${account}:application-inference-profile/abc123xyz`,
   anyCollection: `arn:aws:aoss:us-east-1:${account}:collection/07tjusf2h91cunochc`,
   newCollection: '*',
   ownTagged: '*',
@@ -92,6 +94,8 @@ const contextFor: Record<string, Record<string, string>> = {
   collection: { 'aoss:collection': 'rag-prod-t-acme' },
   knowledgeBase: { [`aws:ResourceTag/${TAG.cluster}`]: 'prod' },
   newKnowledgeBase: { [`aws:RequestTag/${TAG.cluster}`]: 'prod' },
+  inferenceProfile: { [`aws:ResourceTag/${TAG.cluster}`]: 'prod' },
+  newInferenceProfile: { [`aws:RequestTag/${TAG.cluster}`]: 'prod' },
   newCollection: { [`aws:RequestTag/${TAG.cluster}`]: 'prod' },
   ownTagged: { [`aws:ResourceTag/${TAG.cluster}`]: 'prod' },
 };
@@ -102,6 +106,9 @@ describe('operator policy', () => {
     const files = [
       ...(await readdir(`${dir}resources`, { recursive: true })).filter((f) => f.endsWith('driver.ts')).map((f) => `${dir}resources/${f}`),
       `${dir}adapters/aws/clients.ts`,
+      // Commands sent outside the drivers: model lifecycles and token usage.
+      `${dir}adapters/aws/model-lifecycle.ts`,
+      `${dir}usage/poller.ts`,
     ];
     // A command several services share is keyed by the client the file imports.
     const clientOf: Record<string, string> = { opensearchserverless: 'aoss', 'bedrock-agent': 'bedrockAgent', bedrock: 'bedrock' };
@@ -168,6 +175,24 @@ describe('operator policy', () => {
       context: { [`aws:ResourceTag/${TAG.cluster}`]: 'prod' },
     },
     { name: 'create an untagged key', action: 'kms:CreateKey', resource: '*', context: {} },
+    {
+      name: 'create an inference profile without the cluster tag',
+      action: 'bedrock:CreateInferenceProfile',
+      resource: sample.newInferenceProfile ?? '',
+      context: { [`aws:RequestTag/${TAG.cluster}`]: 'staging' },
+    },
+    {
+      name: 'delete an inference profile of another cluster',
+      action: 'bedrock:DeleteInferenceProfile',
+      resource: sample.inferenceProfile ?? '',
+      context: { [`aws:ResourceTag/${TAG.cluster}`]: 'staging' },
+    },
+    {
+      name: 'invoke a model',
+      action: 'bedrock:InvokeModel',
+      resource: 'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0',
+      context: {},
+    },
   ])('denies: $name', async ({ action, resource, context }) => {
     expect(await decide([op], action, resource, context)).not.toBe('Allowed');
   });

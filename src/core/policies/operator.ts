@@ -8,6 +8,7 @@
 import { ROLE_PATH } from '../naming.js';
 import { TAG } from '../tags.js';
 import { type PolicyDocument, type Statement, policy } from './document.js';
+import { INFERENCE_PROFILE_CONDITION_KEY, INVOKE_ACTIONS } from './model-access.js';
 
 /** Which resources an action applies to, and under which condition. */
 export type ResourceKind =
@@ -26,6 +27,8 @@ export type ResourceKind =
   | 'ownTagged'
   | 'knowledgeBase'
   | 'newKnowledgeBase'
+  | 'inferenceProfile'
+  | 'newInferenceProfile'
   | 'any'
   | 'none';
 
@@ -115,6 +118,18 @@ export const COMMAND_ACTIONS: Record<string, { actions: string[]; on: ResourceKi
   PutObject: { actions: ['s3:PutObject'], on: ['object'] },
   ListObjectsV2: { actions: ['s3:ListBucket'], on: ['bucket'] },
   DeleteObject: { actions: ['s3:DeleteObject'], on: ['object'] },
+  // Bedrock application inference profiles (one per tenant and model): created only with the
+  // cluster tag (the create is also authorized against the model or system profile it copies),
+  // read, tagged and deleted only when they carry it. Listing profiles, reading a foundation
+  // model's lifecycle and CloudWatch GetMetricData support no resource-level scoping.
+  CreateInferenceProfile: { actions: ['bedrock:CreateInferenceProfile', 'bedrock:TagResource'], on: ['newInferenceProfile'] },
+  GetInferenceProfile: { actions: ['bedrock:GetInferenceProfile'], on: ['inferenceProfile'] },
+  DeleteInferenceProfile: { actions: ['bedrock:DeleteInferenceProfile'], on: ['inferenceProfile'] },
+  ListInferenceProfiles: { actions: ['bedrock:ListInferenceProfiles'], on: ['any'] },
+  'bedrock:TagResource': { actions: ['bedrock:TagResource'], on: ['inferenceProfile'] },
+  'bedrock:ListTagsForResource': { actions: ['bedrock:ListTagsForResource'], on: ['inferenceProfile'] },
+  GetFoundationModel: { actions: ['bedrock:GetFoundationModel'], on: ['any'] },
+  GetMetricData: { actions: ['cloudwatch:GetMetricData'], on: ['any'] },
   // STS GetCallerIdentity needs no permission.
   GetCallerIdentity: { actions: [], on: ['none'] },
 };
@@ -129,7 +144,10 @@ export interface OperatorScope {
   boundaryArn: string;
 }
 
-function resourcesOf(kind: ResourceKind, s: OperatorScope): { Resource: string; Condition?: Statement['Condition'] } | undefined {
+function resourcesOf(
+  kind: ResourceKind,
+  s: OperatorScope,
+): { Resource: string | string[]; Condition?: Statement['Condition'] } | undefined {
   const p = s.partition ?? 'aws';
   const names = `${s.prefix}-${s.cluster}-`;
   switch (kind) {
@@ -172,6 +190,20 @@ function resourcesOf(kind: ResourceKind, s: OperatorScope): { Resource: string; 
       };
     case 'newKnowledgeBase':
       return { Resource: '*', Condition: { StringEquals: { [`aws:RequestTag/${TAG.cluster}`]: s.cluster } } };
+    case 'inferenceProfile':
+      return {
+        Resource: `arn:${p}:bedrock:${s.region}:${s.accountId}:application-inference-profile/*`,
+        Condition: { StringEquals: { [`aws:ResourceTag/${TAG.cluster}`]: s.cluster } },
+      };
+    case 'newInferenceProfile':
+      return {
+        Resource: [
+          `arn:${p}:bedrock:${s.region}:${s.accountId}:application-inference-profile/*`,
+          `arn:${p}:bedrock:${s.region}::foundation-model/*`,
+          `arn:${p}:bedrock:${s.region}:${s.accountId}:inference-profile/*`,
+        ],
+        Condition: { StringEquals: { [`aws:RequestTag/${TAG.cluster}`]: s.cluster } },
+      };
     case 'anyKey':
       return { Resource: `arn:${p}:kms:${s.region}:${s.accountId}:key/*` };
     case 'alias':
@@ -243,6 +275,25 @@ export function tenantBoundaryPolicy(s: Omit<OperatorScope, 'boundaryArn'>): Pol
       Condition: { StringEquals: { [`aws:ResourceTag/${TAG.cluster}`]: s.cluster } },
     },
     { Sid: 'Embeddings', Effect: 'Allow', Action: 'bedrock:InvokeModel', Resource: `arn:${p}:bedrock:${s.region}::foundation-model/*` },
+    {
+      // Tenants invoke models through their own application inference profiles (each role's
+      // ModelAccess policies name exactly which), and reach the models behind a profile, in any
+      // Region a cross-Region profile routes to, only through one of the cluster's profiles.
+      Sid: 'OwnInferenceProfiles',
+      Effect: 'Allow',
+      Action: [...INVOKE_ACTIONS],
+      Resource: `arn:${p}:bedrock:${s.region}:${s.accountId}:application-inference-profile/*`,
+      Condition: { StringEquals: { [`aws:ResourceTag/${TAG.cluster}`]: s.cluster } },
+    },
+    {
+      Sid: 'ModelsThroughProfiles',
+      Effect: 'Allow',
+      Action: [...INVOKE_ACTIONS],
+      Resource: `arn:${p}:bedrock:*::foundation-model/*`,
+      Condition: {
+        ArnLike: { [INFERENCE_PROFILE_CONDITION_KEY]: `arn:${p}:bedrock:${s.region}:${s.accountId}:application-inference-profile/*` },
+      },
+    },
     {
       Sid: 'KnowledgeBases',
       Effect: 'Allow',

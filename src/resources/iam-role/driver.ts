@@ -1,7 +1,9 @@
 /**
  * An IAM role under the operator's path, with a trust policy, inline policies (a policy of its
  * own per role, as Bedrock requires for service roles), the configured permissions boundary and
- * ownership tags. Deleting removes inline and attached policies first, as IAM requires.
+ * ownership tags. Inline policies named `model-*` that the spec does not name are ModelAccess
+ * grants and left alone. Deleting removes inline (all of them) and attached policies first, as
+ * IAM requires.
  */
 import {
   CreateRoleCommand,
@@ -20,6 +22,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { CONDITION } from '../../api/v1alpha1/constants.js';
 import { TerminalError } from '../../core/errors.js';
+import { MODEL_POLICY_PREFIX } from '../../core/model-access/names.js';
 import { type PolicyDocument, parsePolicy, samePolicy } from '../../core/policies/document.js';
 import { type OwnerRef, ownerTags, tagDrift, tagMap } from '../../core/tags.js';
 import { classifyAwsError, isNotFound } from '../../adapters/aws/errors.js';
@@ -69,6 +72,11 @@ export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
     const names = (await this.iam.send(new ListRolePoliciesCommand({ RoleName: spec.name }), opts)).PolicyNames ?? [];
     const inline: Record<string, unknown> = {};
     for (const PolicyName of names) {
+      // A ModelAccess grant is only listed (so deleting the role removes it), not read.
+      if (PolicyName.startsWith(MODEL_POLICY_PREFIX) && !(PolicyName in spec.inline)) {
+        inline[PolicyName] = undefined;
+        continue;
+      }
       const p = await this.iam.send(new GetRolePolicyCommand({ RoleName: spec.name, PolicyName }), opts);
       inline[PolicyName] = parsePolicy(p.PolicyDocument);
     }
@@ -90,7 +98,10 @@ export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
   compare(spec: RoleSpec, o: RoleObserved): string[] {
     const diff: string[] = [];
     if (!samePolicy(spec.trust, o.trust)) diff.push('trust');
-    const names = new Set([...Object.keys(spec.inline), ...Object.keys(o.inline)]);
+    // Policies named model-* belong to ModelAccess grants (role-policy driver): only those the
+    // spec names are compared here, so the role driver never deletes a grant it did not write.
+    const managed = Object.keys(o.inline).filter((n) => n in spec.inline || !n.startsWith(MODEL_POLICY_PREFIX));
+    const names = new Set([...Object.keys(spec.inline), ...managed]);
     for (const n of [...names].sort()) if (!samePolicy(spec.inline[n], o.inline[n])) diff.push(`inline:${n}`);
     // A boundary is set or replaced, never removed: the operator's own policy denies removing one.
     if (spec.boundaryArn && o.boundaryArn !== spec.boundaryArn) diff.push('boundary');

@@ -63,8 +63,12 @@ export const modelAccessSchema: Schema = {
           ...usageSchema,
           properties: {
             ...usageSchema.properties,
+            day: { type: 'string', description: 'The UTC day dayTokens counts, e.g. `2026-11-05`.' },
             dayTokens: { type: 'integer', format: 'int64', description: 'Input plus output tokens this UTC day.' },
-            percentOfQuota: { type: 'integer', description: 'The highest share of a quota window used, in percent.' },
+            percentOfQuota: {
+              type: 'integer',
+              description: 'The highest share of a quota window (day or month) used, in percent; absent without a quota.',
+            },
           },
         },
       },

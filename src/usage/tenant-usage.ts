@@ -1,0 +1,58 @@
+/**
+ * What the Tenant shows of its ModelAccess objects: the sum of their usage in a window and
+ * whether any of them is over quota. Pure; the Tenant reconciler calls these with the tenant's
+ * ModelAccess objects from the informer cache.
+ */
+import { CONDITION, REASON } from '../api/v1alpha1/constants.js';
+import type { ModelAccess, TenantStatus } from '../api/v1alpha1/types.js';
+import { type ConditionInput, findCondition } from '../core/conditions.js';
+import { formatMicros, parseMicros } from './pricing.js';
+
+/** The usage fields a Tenant's status sums from its ModelAccess objects. */
+export type TenantUsage = Pick<
+  NonNullable<TenantStatus['usage']>,
+  'window' | 'inputTokens' | 'outputTokens' | 'totalTokens' | 'costUSD' | 'updatedAt'
+>;
+
+/**
+ * Sums the usage of `accesses` in `window` (e.g. `2026-11`, see usage/windows monthKey); usage of
+ * another window (last month's, not yet refreshed) counts as zero. Costs add up exactly.
+ */
+export function sumTenantUsage(accesses: readonly ModelAccess[], window: string): TenantUsage {
+  let inputTokens = 0;
+  let outputTokens = 0;
+  let micros = 0;
+  let updatedAt: string | undefined;
+  for (const a of accesses) {
+    const u = a.status?.usage;
+    if (!u || u.window !== window) continue;
+    inputTokens += u.inputTokens ?? 0;
+    outputTokens += u.outputTokens ?? 0;
+    micros += parseMicros(u.costUSD);
+    if (u.updatedAt && (!updatedAt || u.updatedAt > updatedAt)) updatedAt = u.updatedAt;
+  }
+  return {
+    window,
+    inputTokens,
+    outputTokens,
+    totalTokens: inputTokens + outputTokens,
+    costUSD: formatMicros(micros),
+    ...(updatedAt ? { updatedAt } : {}),
+  };
+}
+
+/** The Tenant's QuotaExceeded condition: True while any of its ModelAccess objects is over quota. */
+export function tenantQuotaCondition(accesses: readonly ModelAccess[]): ConditionInput {
+  const over = accesses.filter((a) => findCondition(a.status?.conditions, CONDITION.QuotaExceeded)?.status === 'True');
+  if (over.length === 0) {
+    return { type: CONDITION.QuotaExceeded, status: 'False', reason: REASON.WithinQuota, message: 'no model access is over its quota' };
+  }
+  const names = over.map((a) => `${a.metadata.name} (${a.spec.model})`).sort();
+  const first = findCondition(over[0]?.status?.conditions, CONDITION.QuotaExceeded);
+  return {
+    type: CONDITION.QuotaExceeded,
+    status: 'True',
+    reason: first?.reason ?? REASON.DailyQuotaExceeded,
+    message: `over quota: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}`,
+  };
+}

@@ -1,0 +1,25 @@
+/** The shipped Grafana dashboard queries only metrics the operator exports, by their exact names. */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { createMetrics, createModelMetrics } from '../../src/runtime/metrics.js';
+
+describe('docs/grafana/tenant-cost.json', () => {
+  it('uses only exported metric names', async () => {
+    const text = await readFile(fileURLToPath(new URL('../../docs/grafana/tenant-cost.json', import.meta.url)), 'utf8');
+    const dashboard = JSON.parse(text) as { panels: unknown[] };
+    expect(dashboard.panels.length).toBeGreaterThan(5);
+    const metrics = createMetrics(false);
+    createModelMetrics(metrics.registry);
+    const exported = new Set((await metrics.registry.getMetricsAsJSON()).map((m) => m.name));
+    const used = new Set([...text.matchAll(/tenant_rag_operator_[a-z_]+/g)].map((m) => m[0]));
+    expect([...used].filter((n) => !exported.has(n))).toEqual([]);
+    for (const n of [
+      'tenant_rag_operator_model_tokens',
+      'tenant_rag_operator_model_cost_usd',
+      'tenant_rag_operator_model_quota_used_percent',
+      'tenant_rag_operator_model_throttled',
+    ])
+      expect(used.has(n)).toBe(true);
+  });
+});
