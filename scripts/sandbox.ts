@@ -12,13 +12,21 @@ import { TestKube } from '../test/support/kube.js';
 import { startMoto } from '../test/support/moto.js';
 import { startMinistack } from '../test/support/ministack.js';
 import { startAwsFakes } from '../test/support/fakes/index.js';
+import { startBedrockModelsFake } from '../test/support/fakes/bedrock-models.js';
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { modelIdDimension } from '../src/usage/queries.js';
 import { parse, stringify } from 'yaml';
 import { eventually, run, startProcess, stopProcess } from '../test/support/processes.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const state = join(root, '.sandbox');
 const { values } = parseArgs({
-  options: { check: { type: 'boolean', default: false }, 'timeout-seconds': { type: 'string', default: '120' } },
+  options: {
+    check: { type: 'boolean', default: false },
+    'timeout-seconds': { type: 'string', default: '240' },
+    // Token usage for the sample inference profiles, as Bedrock would publish it to CloudWatch.
+    'no-seed': { type: 'boolean', default: false },
+  },
 });
 const say = (msg: string): void => {
   process.stdout.write(`sandbox: ${msg}\n`);
@@ -47,8 +55,11 @@ async function main(): Promise<number> {
     cleanups.unshift(() => cp.stop());
     const [moto, ministack] = await Promise.all([startMoto(join(state, 'moto.log')), startMinistack(join(state, 'ministack.log'))]);
     cleanups.unshift(() => Promise.all([moto.stop(), ministack.stop()]).then(() => undefined));
-    const fakes = await startAwsFakes({ motoEndpoint: moto.endpoint, ministackEndpoint: ministack.endpoint });
-    cleanups.unshift(() => fakes.stop());
+    const [fakes, bedrock] = await Promise.all([
+      startAwsFakes({ motoEndpoint: moto.endpoint, ministackEndpoint: ministack.endpoint }),
+      startBedrockModelsFake(),
+    ]);
+    cleanups.unshift(() => Promise.all([fakes.stop(), bedrock.stop()]).then(() => undefined));
     // The sandbox's settings plus where the local emulators are.
     const settings = parse(await readFile(join(root, 'config/sandbox/operator.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
     const operatorConfig = join(state, 'operator.yaml');
@@ -89,12 +100,15 @@ async function main(): Promise<number> {
         '0',
       ],
       join(state, 'operator.log'),
-      { ...process.env, ...moto.env, ...ministack.env, ...fakes.env },
+      { ...process.env, ...moto.env, ...ministack.env, ...fakes.env, ...bedrock.env },
     );
     cleanups.unshift(() => stopProcess(operator));
     await kube.kubectl('apply', '-f', join(root, 'config/samples'));
     say('applied config/samples/; waiting for the operator to report status');
-    const code = await show(kube, Number(values['timeout-seconds']) * 1000);
+    const deadline = Date.now() + Number(values['timeout-seconds']) * 1000;
+    let code = await waitReady(kube, deadline);
+    if (code === 0 && !values['no-seed']) code = await seedUsage(kube, moto.endpoint, deadline);
+    await show(kube);
     say(`point kubectl at it:  export KUBECONFIG=${kubeconfig}`);
     say('logs: .sandbox/operator.log, .sandbox/kube-apiserver.log, .sandbox/moto.log, .sandbox/ministack.log');
     if (values.check) return code;
@@ -108,33 +122,95 @@ async function main(): Promise<number> {
   }
 }
 
-/** Waits for every sample to be Ready, then prints them with their conditions; 1 if not all are. */
-async function show(kube: TestKube, timeoutMs: number): Promise<number> {
-  const listAll = async (): Promise<Listed[]> =>
-    (JSON.parse(await kube.kubectl('get', 'tenanttiers,tenants,modelaccesses', '-o', 'json')) as { items: Listed[] }).items;
-  let code = 0;
+async function listAll(kube: TestKube): Promise<Listed[]> {
+  return (JSON.parse(await kube.kubectl('get', 'tenanttiers,tenants,modelaccesses', '-o', 'json')) as { items: Listed[] }).items;
+}
+
+/** Waits for every sample to be Ready; 1 if not all are by the deadline. */
+async function waitReady(kube: TestKube, deadline: number): Promise<number> {
   try {
     await eventually(
       async () => {
-        const items = await listAll();
+        const items = await listAll(kube);
         return items.length > 0 && items.every((i) => i.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
           ? true
           : undefined;
       },
-      timeoutMs,
+      Math.max(deadline - Date.now(), 1),
       'every sample to be Ready',
       500,
     );
+    return 0;
   } catch {
-    code = 1;
     say('not every sample became Ready in time; see the conditions below and .sandbox/operator.log');
+    return 1;
   }
+}
+
+/**
+ * Publishes token counts for every sample profile to CloudWatch (as Bedrock does per inference
+ * profile) and waits for the operator to show usage and cost on the ModelAccess objects.
+ */
+async function seedUsage(kube: TestKube, cloudwatchEndpoint: string, deadline: number): Promise<number> {
+  const cw = new CloudWatchClient({
+    region: 'us-east-1',
+    endpoint: cloudwatchEndpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
+  const accesses = (await listAll(kube)).filter((i) => i.kind === 'ModelAccess') as (Listed & {
+    status?: { inferenceProfileArn?: string };
+  })[];
+  for (const [i, a] of accesses.entries()) {
+    const arn = a.status?.inferenceProfileArn;
+    if (!arn) continue;
+    const at = new Date();
+    await cw.send(
+      new PutMetricDataCommand({
+        Namespace: 'AWS/Bedrock',
+        MetricData: [
+          {
+            MetricName: 'InputTokenCount',
+            Dimensions: [{ Name: 'ModelId', Value: modelIdDimension(arn) }],
+            Timestamp: at,
+            Value: 12_000 * (i + 1),
+          },
+          {
+            MetricName: 'OutputTokenCount',
+            Dimensions: [{ Name: 'ModelId', Value: modelIdDimension(arn) }],
+            Timestamp: at,
+            Value: 3_000 * (i + 1),
+          },
+        ],
+      }),
+    );
+  }
+  say(`seeded token usage for ${accesses.length} inference profile(s); waiting for the next usage poll`);
+  try {
+    await eventually(
+      async () =>
+        (await listAll(kube))
+          .filter((i) => i.kind === 'ModelAccess')
+          .every((i) => ((i.status as { usage?: { totalTokens?: number } } | undefined)?.usage?.totalTokens ?? 0) > 0)
+          ? true
+          : undefined,
+      Math.max(deadline - Date.now(), 1),
+      'usage on every ModelAccess',
+      1_000,
+    );
+    return 0;
+  } catch {
+    say('usage did not appear in time; see .sandbox/operator.log');
+    return 1;
+  }
+}
+
+/** Prints the objects and their conditions. */
+async function show(kube: TestKube): Promise<void> {
   process.stdout.write(`\n${await kube.kubectl('get', 'tenanttiers,tenants,modelaccesses', '-o', 'wide')}\n`);
-  for (const item of await listAll()) {
+  for (const item of await listAll(kube)) {
     for (const c of item.status?.conditions ?? [])
       process.stdout.write(`  ${item.kind}/${item.metadata.name}  ${c.type}=${c.status}  ${c.reason}: ${c.message}\n`);
   }
-  return code;
 }
 
 main().then(

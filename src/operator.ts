@@ -8,7 +8,6 @@ import { CONDITION, KINDS, type KindName } from './api/v1alpha1/constants.js';
 import { isTrue } from './core/conditions.js';
 import type { AnyResource, ModelAccess, Tenant, TenantTier } from './api/v1alpha1/types.js';
 import type { Config } from './config.js';
-import { ModelAccessReconciler } from './controllers/modelaccess/reconciler.js';
 import { TenantReconciler } from './controllers/tenant/reconciler.js';
 import { TenantTierReconciler } from './controllers/tenanttier/reconciler.js';
 import { KubeEventRecorder } from './adapters/kube/events.js';
@@ -33,6 +32,9 @@ import { VectorIndexDriver } from './resources/vector-index/driver.js';
 import { IngestionScheduler, bedrockAgentIngestionPort } from './ingestion/scheduler.js';
 import { sidecarWriter } from './ingestion/sidecar-cursor.js';
 import type { IngestionDeps } from './controllers/ingestion.js';
+import { createModelAccessParts } from './controllers/modelaccess/wiring.js';
+import { sumTenantUsage, tenantQuotaCondition } from './usage/tenant-usage.js';
+import { monthKey } from './usage/windows.js';
 import type { NamingContext } from './core/naming.js';
 import { IamRoleDriver } from './resources/iam-role/driver.js';
 import { KmsKeyDriver } from './resources/kms-key/driver.js';
@@ -186,6 +188,10 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
       { writer: writer('Tenant'), events, now },
       (tenant, tier) => tenantResources(stacks, tenant, tier),
       ingestion,
+      (name) => {
+        const mine = accesses.list().filter((a) => a.spec.tenantRef.name === name);
+        return { usage: sumTenantUsage(mine, monthKey(now())), quota: tenantQuotaCondition(mine) };
+      },
     ),
     tenants,
   );
@@ -197,15 +203,28 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
     // A pool's tenants show their tier's syncs.
     for (const t of tenants.list()) if (t.spec.tier === name) tenantController.enqueue(t.metadata.name);
   };
-  const accessController = controller(
-    'ModelAccess',
-    new ModelAccessReconciler(accesses, tenants, () => config.approvedModels, { writer: writer('ModelAccess'), events, now }),
+  const modelParts = createModelAccessParts({
+    config,
+    aws,
+    clock,
+    logger,
+    metrics,
     accesses,
-  );
+    tenants,
+    tiers,
+    events,
+    writer: writer<ModelAccess>('ModelAccess'),
+    naming: stacks.naming,
+    // Resolved when the poller calls it, after the controller exists.
+    enqueue: (name) => accessController.enqueue(name),
+  });
+  const accessController = controller('ModelAccess', modelParts.reconciler, accesses);
 
   // Watches map events to keys: an object's own changes, plus the objects that depend on it.
   tiers.onEvent((_t, tier) => {
     tierController.enqueue(tier.metadata.name);
+    // A tier's defaultQuota applies to its tenants' accesses.
+    for (const k of modelParts.accessesOfTier(tier.metadata.name)) accessController.enqueue(k);
     for (const t of tenants.list()) if (t.spec.tier === tier.metadata.name) tenantController.enqueue(t.metadata.name);
   });
   tenants.onEvent((_t, tenant, old) => {
@@ -219,7 +238,13 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
       if (t.spec.tier === tenant.spec.tier && t.metadata.name !== tenant.metadata.name && !isTrue(t.status?.conditions, CONDITION.Ready))
         tenantController.enqueue(t.metadata.name);
   });
-  accesses.onEvent((_t, a) => accessController.enqueue(a.metadata.name));
+  accesses.onEvent((_t, a, old) => {
+    accessController.enqueue(a.metadata.name);
+    // The tenant sums its accesses' usage and quota state: look again when those change.
+    const shown = (x: ModelAccess | undefined): string =>
+      JSON.stringify([x?.status?.usage, x?.status?.conditions?.find((c) => c.type === CONDITION.QuotaExceeded)?.status]);
+    if (!old || shown(old) !== shown(a) || a.metadata.deletionTimestamp) tenantController.enqueue(a.spec.tenantRef.name);
+  });
 
   for (const inf of [tiers, tenants, accesses]) inf.start();
   const endpoints = await startEndpoints({
@@ -239,6 +264,7 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
   });
   const startControllers = (): void => {
     scheduler.start();
+    modelParts.poller.start();
     for (const c of controllers) c.start();
   };
 
@@ -266,6 +292,7 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
         metrics.leader.set(0);
         for (const c of controllers) c.halt();
         void scheduler.stop();
+        void modelParts.poller.stop();
         resolveStopped(1);
       },
     });
@@ -282,6 +309,7 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
       stopping ??= (async () => {
         await Promise.all(controllers.map((c) => c.stop()));
         await scheduler.stop();
+        await modelParts.poller.stop();
         await elector?.shutdown();
         metrics.leader.set(0);
         for (const inf of [tiers, tenants, accesses]) inf.stop();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ControlPlane, startControlPlane } from './controlplane.js';
 import { type AwsFakes, startAwsFakes } from './fakes/index.js';
+import { type BedrockModelsFake, startBedrockModelsFake } from './fakes/bedrock-models.js';
 import { TestKube } from './kube.js';
 import { type Ministack, startMinistack } from './ministack.js';
 import { type Moto, startMoto } from './moto.js';
@@ -20,6 +21,8 @@ export interface TestCluster {
   ministack: Ministack;
   /** The OpenSearch Serverless data plane and bedrock-agent. */
   fakes: AwsFakes;
+  /** Bedrock's control plane: foundation models and application inference profiles. */
+  bedrock: BedrockModelsFake;
   /** Value for the operator setting `aws.openSearchDataPlaneUrl` (`http://127.0.0.1:PORT/{id}`). */
   dataPlaneUrl: string;
   /** Environment for an operator process: moto for every service, ministack and the fakes where they serve. */
@@ -35,7 +38,10 @@ export interface TestCluster {
 export async function startTestCluster(): Promise<TestCluster> {
   const cp = await startControlPlane();
   const [moto, ministack] = await Promise.all([startMoto(join(cp.dir, 'moto.log')), startMinistack(join(cp.dir, 'ministack.log'))]);
-  const fakes = await startAwsFakes({ motoEndpoint: moto.endpoint, ministackEndpoint: ministack.endpoint });
+  const [fakes, bedrock] = await Promise.all([
+    startAwsFakes({ motoEndpoint: moto.endpoint, ministackEndpoint: ministack.endpoint }),
+    startBedrockModelsFake(),
+  ]);
   const kube = new TestKube(cp.kubeconfig);
   await kube.kubectl('apply', '-f', crds);
   await kube.kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all');
@@ -45,15 +51,17 @@ export async function startTestCluster(): Promise<TestCluster> {
     moto,
     ministack,
     fakes,
+    bedrock,
     dataPlaneUrl: fakes.dataPlaneUrl,
-    awsEnv: { ...moto.env, ...ministack.env, ...fakes.env },
+    awsEnv: { ...moto.env, ...ministack.env, ...fakes.env, ...bedrock.env },
     awsSettings: { ...TEST_OPERATOR_SETTINGS.aws, openSearchDataPlaneUrl: fakes.dataPlaneUrl },
     async resetAws() {
       fakes.reset();
+      bedrock.reset();
       await Promise.all([moto.reset(), ministack.reset()]);
     },
     async stop() {
-      await fakes.stop();
+      await Promise.all([fakes.stop(), bedrock.stop()]);
       await Promise.all([moto.stop(), ministack.stop()]);
       await cp.stop();
     },

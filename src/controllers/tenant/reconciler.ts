@@ -14,6 +14,9 @@ import { ANNOTATIONS } from '../../api/v1alpha1/constants.js';
 import { parseDuration } from '../../core/ingestion-plan.js';
 import { applyConditions, commitStatus, type StatusDeps } from '../status.js';
 
+/** What a tenant shows of its ModelAccess objects: usage this month and the QuotaExceeded condition. */
+export type TenantUsageOf = (tenant: string) => { usage: NonNullable<TenantStatus['usage']>; quota: ConditionInput };
+
 /** The tenant's own resources for its tier's pattern (AWS drivers plug in here). */
 export type TenantResources = (tenant: Tenant, tier: TenantTier) => Promise<BoundResource[]>;
 
@@ -25,6 +28,7 @@ export class TenantReconciler implements Reconciler {
     private readonly deps: StatusDeps<Tenant>,
     private readonly resources: TenantResources = () => Promise.resolve([]),
     private readonly ingestion?: IngestionDeps,
+    private readonly usageOf?: TenantUsageOf,
   ) {}
 
   /** When each deleted pool tenant's purge sync was asked for (a restart asks again). */
@@ -47,12 +51,15 @@ export class TenantReconciler implements Reconciler {
       resources?: Record<string, string>,
       ingestion?: TenantStatus['ingestion'],
     ): Promise<void> => {
+      // Usage and QuotaExceeded come from the ModelAccess objects and never block Ready.
+      const u = this.usageOf?.(name);
       const status: TenantStatus = {
         ...latest.status,
         ...(ingestion ? { ingestion } : {}),
+        ...(u ? { usage: { ...latest.status?.usage, ...u.usage } } : {}),
         isolation: tier?.spec.isolation,
         ...(resources ? { resources: { ...latest.status?.resources, ...resources } } : {}),
-        conditions: applyConditions(latest.status?.conditions, [...components, ready], generation, now),
+        conditions: applyConditions(latest.status?.conditions, [...components, ready, ...(u ? [u.quota] : [])], generation, now),
         observedGeneration: complete ? generation : latest.status?.observedGeneration,
       };
       latest = await commitStatus(latest, status, this.deps);
