@@ -70,7 +70,7 @@ export async function runResources(
           continue;
         }
         case 'create': {
-          const ids = await driver.create(ctx, spec);
+          const ids = await driver.create(ctx, spec, r.ids);
           // Only AWS-assigned ids need persisting before anything else can fail.
           if (Object.keys(ids).length > 0) await onCreated(driver.kind, ids);
           ctx.logger.info({ kind: driver.kind, ids }, 'created');

@@ -1,6 +1,9 @@
 /** Pure planning: given desired and observed state, the one action to take next. */
 import type { Diff, Observation } from '../resources/managed-resource.js';
 
+/** The reason of an observation of a resource that carries our name but belongs to another owner. */
+export const FOREIGN_REASON = 'NameConflict';
+
 /** The next action for one resource. */
 export type Action =
   | { type: 'create' }
@@ -19,6 +22,8 @@ export function planStep<O>(wantExists: boolean, observation: Observation<O>, di
   const state = observation.state;
   if (deleting || !wantExists) {
     if (state === 'absent') return { type: 'none' };
+    // Found by our name but owned by someone else: not ours to delete.
+    if (state === 'failed' && observation.reason === FOREIGN_REASON) return { type: 'none' };
     if (state === 'pending')
       return { type: 'wait', afterMs: observation.retryAfterMs, reason: observation.reason, message: observation.message };
     return { type: 'delete' };

@@ -36,7 +36,8 @@ export interface ManagedResource<Spec, Observed> {
   /** Finds the resource by deterministic name, or by the ids persisted on status. */
   observe(ctx: DriverContext, spec: Spec, ids: ExternalIds): Promise<Observation<Observed>>;
   compare(spec: Spec, observed: Observed): Diff;
-  create(ctx: DriverContext, spec: Spec): Promise<ExternalIds>;
+  /** Creates; `ids` are those status recorded (of a predecessor that vanished, if any). */
+  create(ctx: DriverContext, spec: Spec, ids?: ExternalIds): Promise<ExternalIds>;
   update(ctx: DriverContext, spec: Spec, observed: Observed, diff: Diff): Promise<void>;
   /** Deletes; NotFound counts as success. A delete may take several passes (observe decides). */
   delete(ctx: DriverContext, observed: Observed): Promise<void>;

@@ -1,5 +1,6 @@
 /** The ownership check every driver makes on a resource it found by its deterministic name. */
 import { type OwnerRef, foreignOwner } from '../core/tags.js';
+import { FOREIGN_REASON } from '../core/plan.js';
 import type { Observation } from './managed-resource.js';
 
 /**
@@ -13,7 +14,7 @@ export function readyIfOwned<O>(observed: O, tags: Record<string, string>, owner
   return {
     state: 'failed',
     observed,
-    reason: 'NameConflict',
+    reason: FOREIGN_REASON,
     message: `${what} already belongs to ${other}: rename or delete one of them`,
   };
 }

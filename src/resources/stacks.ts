@@ -36,6 +36,7 @@ import {
   type CollectionRef,
   type Outputs,
   type VectorDeps,
+  bind,
   collectionResources,
   dataPolicy,
   knowledgeBaseResources,
@@ -60,11 +61,6 @@ export interface StackDeps {
 
 function ownerRef(n: NamingContext, kind: Owner['kind'], name: string, uid: string | undefined, tier: string): OwnerRef {
   return { cluster: n.cluster, kind, name, uid: uid ?? '', tier };
-}
-
-function bind<S>(driver: { kind: string }, spec: S | ((o: Outputs) => S), ids: Record<string, string | undefined> = {}): BoundResource {
-  const known = Object.fromEntries(Object.entries(ids).filter((e): e is [string, string] => typeof e[1] === 'string'));
-  return { driver: driver as BoundResource['driver'], spec, ids: known };
 }
 
 /** Where a tenant's documents are: its own bucket (silo) or its prefix in the tier bucket. */
@@ -192,7 +188,8 @@ export async function tenantResources(deps: StackDeps, tenant: Tenant, tier: Ten
     ...base,
     kmsKeyArn: keyArn(o),
     collectionArn: collection(o).collectionArn,
-    knowledgeBaseId: iso === 'pool' ? tier.status?.shared?.knowledgeBaseId : o.knowledgeBaseId,
+    knowledgeBaseId: iso === 'pool' ? undefined : o.knowledgeBaseId,
+    pool: iso === 'pool',
   });
   const out: BoundResource[] = [];
   const kbRoleArn = roleArn(n, roleName(n, { kind: 'Tenant', name }, 'kb'));

@@ -32,7 +32,7 @@ export interface TenantTierSpec {
  */
 isolation: ("pool" | "bridge" | "silo")
 /**
- * Knowledge base defaults for the tier's tenants. Bridge and silo tenants may override embeddingModel, dimensions, chunking and vectorIndex.
+ * Knowledge base defaults for the tier's tenants. Bridge and silo tenants may override embeddingModel, dimensions, chunking and vectorIndex. Fixed once the tier exists: its tenants' indexes, knowledge bases and data sources were made with them.
  */
 knowledgeBase?: {
 /**

@@ -1,5 +1,5 @@
 /** Reconciles a Tenant: admission against its tier, its AWS resources, status and deletion. */
-import { CONDITION, EVENT_REASON, FINALIZER, REASON } from '../../api/v1alpha1/constants.js';
+import { ANNOTATIONS, CONDITION, EVENT_REASON, FINALIZER, REASON } from '../../api/v1alpha1/constants.js';
 import type { Tenant, TenantStatus, TenantTier } from '../../api/v1alpha1/types.js';
 import { checkTenant } from '../../core/admission.js';
 import { tenantPrefix } from '../../core/naming.js';
@@ -10,7 +10,6 @@ import type { BoundResource } from '../../resources/managed-resource.js';
 import type { ReconcileContext, Reconciler, Result } from '../../runtime/controller.js';
 import { runResources } from '../engine.js';
 import { type IngestionDeps, ingestionKey, syncStep } from '../ingestion.js';
-import { ANNOTATIONS } from '../../api/v1alpha1/constants.js';
 import { parseDuration } from '../../core/ingestion-plan.js';
 import { applyConditions, commitStatus, type StatusDeps } from '../status.js';
 
@@ -31,8 +30,8 @@ export class TenantReconciler implements Reconciler {
     private readonly usageOf?: TenantUsageOf,
   ) {}
 
-  /** When each deleted pool tenant's purge sync was asked for (a restart asks again). */
-  private readonly purges = new Map<string, number>();
+  /** Deleted pool tenants whose purge sync was asked for (a restart asks again). */
+  private readonly purges = new Set<string>();
 
   async reconcile(name: string, ctx: ReconcileContext): Promise<Result> {
     const tenant = this.tenants.get(name);
@@ -58,7 +57,8 @@ export class TenantReconciler implements Reconciler {
         ...(ingestion ? { ingestion } : {}),
         ...(u ? { usage: { ...latest.status?.usage, ...u.usage } } : {}),
         isolation: tier?.spec.isolation,
-        ...(resources ? { resources: { ...latest.status?.resources, ...resources } } : {}),
+        // A complete pass knows every id; a partial one keeps those it did not reach.
+        ...(resources ? { resources: complete ? resources : { ...latest.status?.resources, ...resources } } : {}),
         conditions: applyConditions(latest.status?.conditions, [...components, ready, ...(u ? [u.quota] : [])], generation, now),
         observedGeneration: complete ? generation : latest.status?.observedGeneration,
       };
@@ -160,17 +160,21 @@ export class TenantReconciler implements Reconciler {
     if (!this.ingestion || tier.spec.isolation !== 'pool' || !shared?.knowledgeBaseId || !shared.dataSourceId) return true;
     const key = ingestionKey('Tenant', tenant.metadata.name);
     const scheduler = this.ingestion.scheduler;
-    const askedAt = this.purges.get(key);
     const state = scheduler.state(key);
-    if (askedAt !== undefined && state.last && Date.parse(state.last.startedAt ?? '') >= askedAt && !state.queued && !state.running) {
+    if (this.purges.has(key) && !state.queued && !state.running && state.last) {
+      // The key's history was cleared when the purge was asked for, so this job is the purge.
+      if (state.last.status === 'COMPLETE') {
+        this.purges.delete(key);
+        return true;
+      }
       this.purges.delete(key);
-      scheduler.forget(key);
-      return true;
     }
-    if (askedAt === undefined || (!state.queued && !state.running)) {
-      // A job already running may have read the documents before they went: ask for a new one.
+    if (!this.purges.has(key)) {
+      // Forget earlier syncs of this key; a job already running may have read the documents
+      // before they went, so only one started for this request counts.
+      scheduler.forget(key);
       const outcome = scheduler.request({ key, knowledgeBaseId: shared.knowledgeBaseId, dataSourceId: shared.dataSourceId }, 'on-demand');
-      if (outcome !== 'running') this.purges.set(key, this.deps.now().getTime());
+      if (outcome !== 'running') this.purges.add(key);
     }
     return false;
   }

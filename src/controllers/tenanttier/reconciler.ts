@@ -1,5 +1,5 @@
-/** Reconciles a TenantTier: its shared AWS resources (none yet), tenant count, and deletion guard. */
-import { CONDITION, FINALIZER, REASON } from '../../api/v1alpha1/constants.js';
+/** Reconciles a TenantTier: its shared AWS resources, the pool's scheduled syncs, tenant count, and deletion guard. */
+import { ANNOTATIONS, CONDITION, FINALIZER, REASON } from '../../api/v1alpha1/constants.js';
 import type { Tenant, TenantTier, TenantTierStatus } from '../../api/v1alpha1/types.js';
 import { type ConditionInput, summarize } from '../../core/conditions.js';
 import { TerminalError } from '../../core/errors.js';
@@ -8,7 +8,6 @@ import type { BoundResource } from '../../resources/managed-resource.js';
 import type { ReconcileContext, Reconciler, Result } from '../../runtime/controller.js';
 import { runResources } from '../engine.js';
 import { type IngestionDeps, ingestionKey, syncStep } from '../ingestion.js';
-import { ANNOTATIONS } from '../../api/v1alpha1/constants.js';
 import { parseDuration } from '../../core/ingestion-plan.js';
 import { tenantPrefix } from '../../core/naming.js';
 import { applyConditions, commitStatus, type StatusDeps } from '../status.js';
@@ -67,7 +66,8 @@ export class TenantTierReconciler implements Reconciler {
       latest = await this.deps.writer.writeStatus(latest, { ...latest.status, shared: { ...latest.status?.shared, ...ids } });
     };
     const run = await runResources(ctx, await this.resources(latest), false, persist, sharedIds(latest));
-    const shared = { ...latest.status?.shared, ...run.outputs };
+    // A complete pass knows every id; a partial one keeps those it did not reach.
+    const shared = run.complete ? run.outputs : { ...latest.status?.shared, ...run.outputs };
     const components = [...run.components];
     // A pool's shared data source is synced on the tier's interval, after every admitted
     // tenant's documents have their sidecars (what the query-time tenant filter matches).
@@ -79,7 +79,7 @@ export class TenantTierReconciler implements Reconciler {
             status: latest.status?.ingestion,
             requestedAt: tier.metadata.annotations?.[ANNOTATIONS.syncRequestedAt],
             now: now,
-            beforeSync: () => this.writeSidecars(shared.bucket ?? '', members, ctx.signal),
+            beforeSync: () => this.writeSidecars(shared.bucket ?? '', members, ctx),
           })
         : undefined;
     if (sync) components.push(sync.condition);
@@ -99,13 +99,19 @@ export class TenantTierReconciler implements Reconciler {
   }
 
   /** Sidecars for every admitted tenant of a pool tier; true once all are written. */
-  private async writeSidecars(bucket: string, members: readonly Tenant[], signal: AbortSignal): Promise<boolean> {
+  private async writeSidecars(bucket: string, members: readonly Tenant[], ctx: ReconcileContext): Promise<boolean> {
     let done = true;
     for (const t of members) {
       // Tenants not yet admitted (or leaving) have no documents the shared index should hold.
       if (!t.metadata.finalizers?.includes(FINALIZER) || t.metadata.deletionTimestamp) continue;
       const name = t.metadata.name;
-      if (!(await this.ingestion?.sidecars(bucket, tenantPrefix(name), name, signal))) done = false;
+      try {
+        if (!(await this.ingestion?.sidecars(bucket, tenantPrefix(name), name, ctx.signal))) done = false;
+      } catch (e) {
+        // One tenant's unwritable object must not stop the tier's syncs; its documents without a
+        // sidecar match no tenant filter (fail safe) until the next round writes them.
+        ctx.logger.warn({ tenant: name, err: e }, 'sidecars could not be written; syncing without them');
+      }
     }
     return done;
   }

@@ -205,8 +205,8 @@ describe('tenant roles under the boundary', () => {
   const patterns: { name: string; a: DataScope; b: DataScope }[] = [
     {
       name: 'pool',
-      a: { ...base, bucket: 'rag-prod-tier-basic-111122223333-us-east-1', prefix: 'tenants/a/', knowledgeBaseId: 'POOLKB0001' },
-      b: { ...base, bucket: 'rag-prod-tier-basic-111122223333-us-east-1', prefix: 'tenants/b/', knowledgeBaseId: 'POOLKB0001' },
+      a: { ...base, bucket: 'rag-prod-tier-basic-111122223333-us-east-1', prefix: 'tenants/a/', knowledgeBaseId: 'POOLKB0001', pool: true },
+      b: { ...base, bucket: 'rag-prod-tier-basic-111122223333-us-east-1', prefix: 'tenants/b/', knowledgeBaseId: 'POOLKB0001', pool: true },
     },
     {
       name: 'bridge',
@@ -242,7 +242,8 @@ describe('tenant roles under the boundary', () => {
     expect(
       await decide([role], 's3:ListBucket', `arn:aws:s3:::${a.bucket}`, a.prefix ? { 's3:prefix': `${a.prefix}x` } : {}, boundary),
     ).toBe('Allowed');
-    expect(await decide([role], 'bedrock:Retrieve', kb(a), {}, boundary)).toBe('Allowed');
+    // A pool's shared knowledge base is queried through the platform, which applies the tenant filter.
+    expect(await decide([role], 'bedrock:Retrieve', kb(a), {}, boundary)).toBe(a.pool ? 'ImplicitlyDenied' : 'Allowed');
     if (a.kmsKeyArn) expect(await decide([role], 'kms:Decrypt', a.kmsKeyArn, tagged, boundary)).toBe('Allowed');
   });
 
@@ -256,6 +257,15 @@ describe('tenant roles under the boundary', () => {
     if (b.knowledgeBaseId !== a.knowledgeBaseId) expect(await decide([role], 'bedrock:Retrieve', kb(b), {}, boundary)).not.toBe('Allowed');
     if (b.kmsKeyArn && b.kmsKeyArn !== a.kmsKeyArn)
       expect(await decide([role], 'kms:Decrypt', b.kmsKeyArn, tagged, boundary)).not.toBe('Allowed');
+  });
+
+  it('pool: a tenant cannot write or delete the sidecars that say whose its documents are', async () => {
+    const a = patterns[0]?.a ?? base;
+    const role = tenantPermissions(a as DataScope);
+    const sidecar = `arn:aws:s3:::${(a as DataScope).bucket}/tenants/a/report.pdf.metadata.json`;
+    expect(await decide([role], 's3:PutObject', sidecar, {}, boundary)).toBe('ExplicitlyDenied');
+    expect(await decide([role], 's3:DeleteObject', sidecar, {}, boundary)).toBe('ExplicitlyDenied');
+    expect(await decide([role], 's3:GetObject', sidecar, {}, boundary)).toBe('Allowed');
   });
 
   it('the boundary caps even an over-broad role policy', async () => {

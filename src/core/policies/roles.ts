@@ -16,6 +16,11 @@ export interface DataScope {
   kmsKeyArn?: string;
   collectionArn?: string;
   knowledgeBaseId?: string;
+  /**
+   * Pool: the knowledge base is shared and tenants are told apart only by the `tenantId` in
+   * their documents' metadata sidecars, which the operator writes.
+   */
+  pool?: boolean;
 }
 
 const arn = (s: DataScope, service: string, resource: string, withRegion = true): string =>
@@ -101,7 +106,19 @@ export function tenantPermissions(s: DataScope): PolicyDocument {
     listBucket(s, 'ListOwnDocuments'),
     { Sid: 'OwnDocuments', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: objectsArn(s) },
   ];
-  if (s.knowledgeBaseId) {
+  if (s.pool) {
+    // The sidecars say whose a document is; a tenant that could write them could pass its
+    // documents off as another tenant's. Only the operator writes them.
+    statements.push({
+      Sid: 'NoOwnSidecars',
+      Effect: 'Deny',
+      Action: ['s3:PutObject', 's3:DeleteObject'],
+      Resource: `${objectsArn(s)}.metadata.json`,
+    });
+  }
+  // A shared (pool) knowledge base is not granted: IAM cannot make a caller apply the tenantId
+  // filter, so pool queries go through the platform's own retrieval service, which does.
+  if (s.knowledgeBaseId && !s.pool) {
     statements.push({
       Sid: 'QueryOwnKnowledgeBase',
       Effect: 'Allow',

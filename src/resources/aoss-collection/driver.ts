@@ -65,7 +65,10 @@ export class AossCollectionDriver implements ManagedResource<CollectionSpec, Col
     const owned = readyIfOwned(observed, tags, spec.owner, `collection ${spec.name}`);
     if (owned.state !== 'ready') return owned;
     switch (observed.status) {
+      // An update in progress or failed leaves the collection serving (only settings changed).
       case 'ACTIVE':
+      case 'UPDATING':
+      case 'UPDATE_FAILED':
         return owned;
       case 'FAILED':
         return {

@@ -18,7 +18,9 @@ import { CONDITION } from '../../api/v1alpha1/constants.js';
 import { canonical } from '../../core/policies/document.js';
 import type { OwnerRef } from '../../core/tags.js';
 import { MANAGED_BY } from '../../core/tags.js';
-import { isNotFound } from '../../adapters/aws/errors.js';
+import { classifyAwsError, isNotFound } from '../../adapters/aws/errors.js';
+import { FOREIGN_REASON } from '../../core/plan.js';
+import { TerminalError } from '../../core/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
 
 /** The three policy types. */
@@ -77,12 +79,13 @@ export class AossPolicyDriver implements ManagedResource<AossPolicySpec, AossPol
       description: detail.description ?? '',
       document: typeof detail.policy === 'string' ? (JSON.parse(detail.policy) as unknown) : detail.policy,
     };
+    // Every policy the operator creates carries its owner in the description, from the create on.
     const mine = policyDescription(spec.owner);
-    if (observed.description && observed.description !== mine) {
+    if (observed.description !== mine) {
       return {
         state: 'failed',
         observed,
-        reason: 'NameConflict',
+        reason: FOREIGN_REASON,
         message: `${spec.type} policy ${spec.name} already exists and is not this object's ("${observed.description}"): rename or delete one of them`,
       };
     }
@@ -92,7 +95,6 @@ export class AossPolicyDriver implements ManagedResource<AossPolicySpec, AossPol
   compare(spec: AossPolicySpec, o: AossPolicyObserved): string[] {
     const diff: string[] = [];
     if (canonical(spec.document) !== canonical(o.document)) diff.push('policy');
-    if (o.description !== policyDescription(spec.owner)) diff.push('description');
     return diff;
   }
 
@@ -103,8 +105,16 @@ export class AossPolicyDriver implements ManagedResource<AossPolicySpec, AossPol
         await this.aoss.send(new CreateAccessPolicyCommand({ ...input, type: 'data' }), { abortSignal: ctx.signal });
       else await this.aoss.send(new CreateSecurityPolicyCommand({ ...input, type: spec.type }), { abortSignal: ctx.signal });
     } catch (e) {
+      const kind = classifyAwsError(e);
       // Created by a pass that crashed before the next observe: the next observe adopts it.
-      if ((e as { name?: string }).name !== 'ConflictException') throw e;
+      if (kind === 'Conflict') return {};
+      if (kind === 'QuotaExceeded')
+        throw new TerminalError(
+          'PolicyQuotaExceeded',
+          `OpenSearch Serverless refused ${spec.type} policy ${spec.name}: the account has reached its ${spec.type} policy quota (50 encryption, 500 network and 500 data access policies per Region, not adjustable); delete unused collections or move tenants to a pool or bridge tier`,
+          { cause: e },
+        );
+      throw e;
     }
     // The name is the id.
     return {};

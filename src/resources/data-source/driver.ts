@@ -22,6 +22,9 @@ import { classifyAwsError, isNotFound } from '../../adapters/aws/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
 import { findByName, transitionObservation } from '../knowledge-base/lookup.js';
 
+/** How soon to look again while a data source is in transition. */
+export const DS_POLL_MS = 10_000;
+
 /** The data source as wanted. */
 export interface DataSourceSpec {
   knowledgeBaseId: string;
@@ -67,7 +70,7 @@ export class DataSourceDriver implements ManagedResource<DataSourceSpec, DataSou
       const ds = (await this.agent.send(new GetDataSourceCommand({ knowledgeBaseId, dataSourceId: id }), opts)).dataSource;
       if (!ds) return { state: 'absent' };
       const observed: DataSourceObserved = { knowledgeBaseId, id, status: ds.status ?? 'UNKNOWN', source: ds };
-      return transitionObservation(observed, observed.status, ['AVAILABLE'], ds.failureReasons, `data source ${spec.name}`, 10_000);
+      return transitionObservation(observed, observed.status, ['AVAILABLE'], ds.failureReasons, `data source ${spec.name}`, DS_POLL_MS);
     } catch (e) {
       // The knowledge base (and with it the data source) is gone.
       if (isNotFound(e)) return { state: 'absent' };
@@ -131,6 +134,24 @@ export class DataSourceDriver implements ManagedResource<DataSourceSpec, DataSou
   }
 
   async delete(ctx: DriverContext, o: DataSourceObserved): Promise<void> {
+    if (o.status === 'DELETE_UNSUCCESSFUL' && o.source.dataDeletionPolicy === 'DELETE') {
+      // Bedrock could not remove the vectors (the store is unreachable). The index goes right
+      // after the data source in every pattern, taking the vectors with it, so let Bedrock
+      // retain them and delete the data source, instead of failing the same way forever.
+      const retain = { ...o.source, dataDeletionPolicy: 'RETAIN' as const };
+      await this.agent.send(
+        new UpdateDataSourceCommand({
+          knowledgeBaseId: o.knowledgeBaseId,
+          dataSourceId: o.id,
+          name: retain.name,
+          dataSourceConfiguration: retain.dataSourceConfiguration,
+          dataDeletionPolicy: 'RETAIN',
+          serverSideEncryptionConfiguration: retain.serverSideEncryptionConfiguration,
+          vectorIngestionConfiguration: retain.vectorIngestionConfiguration,
+        }),
+        { abortSignal: ctx.signal },
+      );
+    }
     try {
       await this.agent.send(new DeleteDataSourceCommand({ knowledgeBaseId: o.knowledgeBaseId, dataSourceId: o.id }), {
         abortSignal: ctx.signal,

@@ -44,7 +44,6 @@ export interface KnowledgeBaseObserved {
   id: string;
   arn: string;
   status: string;
-  roleArn: string;
   tags: Record<string, string>;
 }
 
@@ -79,7 +78,6 @@ export class KnowledgeBaseDriver implements ManagedResource<KnowledgeBaseSpec, K
       id,
       arn: kb.knowledgeBaseArn,
       status: kb.status ?? 'UNKNOWN',
-      roleArn: kb.roleArn ?? '',
       tags,
     };
     const owned = readyIfOwned(observed, tags, spec.owner, `knowledge base ${spec.name}`);
@@ -91,11 +89,14 @@ export class KnowledgeBaseDriver implements ManagedResource<KnowledgeBaseSpec, K
     return tagDrift(o.tags, ownerTags(spec.owner)).length > 0 ? ['tags'] : [];
   }
 
-  async create(ctx: DriverContext, spec: KnowledgeBaseSpec): Promise<ExternalIds> {
+  async create(ctx: DriverContext, spec: KnowledgeBaseSpec, ids: ExternalIds = {}): Promise<ExternalIds> {
     try {
       const out = await this.agent.send(
         new CreateKnowledgeBaseCommand({
-          clientToken: idempotencyToken(spec.owner.uid, `knowledge-base/${spec.name}`),
+          // A retried create (same pass, or after a crash) sends the same token; a recreation
+          // after the recorded one vanished sends a new one, or Bedrock would answer with the
+          // vanished knowledge base.
+          clientToken: idempotencyToken(spec.owner.uid, `knowledge-base/${spec.name}/${ids.knowledgeBaseId ?? 'first'}`),
           name: spec.name,
           description: spec.description,
           roleArn: spec.roleArn,
@@ -156,6 +157,6 @@ export class KnowledgeBaseDriver implements ManagedResource<KnowledgeBaseSpec, K
   }
 
   outputs(o: KnowledgeBaseObserved): Record<string, string> {
-    return { knowledgeBaseId: o.id, knowledgeBaseArn: o.arn };
+    return { knowledgeBaseId: o.id };
   }
 }

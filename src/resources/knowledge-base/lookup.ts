@@ -44,7 +44,7 @@ export function transitionObservation<O>(
   return {
     state: 'pending',
     observed,
-    reason: status === 'DELETING' ? 'Deleting' : 'Provisioning',
+    reason: status === 'DELETING' ? 'Deleting' : status === 'UPDATING' ? 'Updating' : 'Provisioning',
     message: `${what} is ${status}`,
     retryAfterMs: pollMs,
   };

@@ -2,6 +2,25 @@
 import { ingestion } from './tenant.js';
 import { type Schema, conditions, observedGeneration, duration, immutable, knowledgeBaseSettings } from './common.js';
 
+const tierKb = knowledgeBaseSettings(
+  "Knowledge base defaults for the tier's tenants. Bridge and silo tenants may override embeddingModel, dimensions, chunking and vectorIndex. Fixed once the tier exists: its tenants' indexes, knowledge bases and data sources were made with them.",
+  true,
+);
+const fixed = (field: string, why: string): string =>
+  `knowledgeBase.${field} of a tier is immutable: ${why}; create a new tier with the settings you want and move tenants to it`;
+// The tier's settings are its tenants' settings (pool: its own knowledge base's), which AWS
+// cannot change in place, so they cannot change once the tier exists.
+const tierKnowledgeBase: Schema = {
+  ...tierKb,
+  properties: {
+    ...tierKb.properties,
+    embeddingModel: immutable(tierKb.properties?.embeddingModel ?? {}, fixed('embeddingModel', 'existing vectors were made with it')),
+    dimensions: immutable(tierKb.properties?.dimensions ?? {}, fixed('dimensions', 'vector indexes were built with it')),
+    chunking: immutable(tierKb.properties?.chunking ?? {}, fixed('chunking', "AWS cannot change a data source's chunking")),
+    vectorIndex: immutable(tierKb.properties?.vectorIndex ?? {}, fixed('vectorIndex', 'index mappings cannot change in place')),
+  },
+};
+
 const quota: Schema = {
   type: 'object',
   description: 'Token quota per window; at least one of tokensPerDay and tokensPerMonth.',
@@ -59,13 +78,7 @@ export const tenantTierSchema: Schema = {
           },
           'isolation is immutable: create a new tier with the pattern you want and move tenants to it',
         ),
-        knowledgeBase: {
-          ...knowledgeBaseSettings(
-            "Knowledge base defaults for the tier's tenants. Bridge and silo tenants may override embeddingModel, dimensions, chunking and vectorIndex.",
-            true,
-          ),
-          default: {},
-        },
+        knowledgeBase: { ...tierKnowledgeBase, default: {} },
         dataDeletionPolicy: {
           type: 'string',
           enum: ['Delete', 'Retain'],
