@@ -31,6 +31,7 @@ import { KnowledgeBaseDriver } from './resources/knowledge-base/driver.js';
 import { VectorIndexDriver } from './resources/vector-index/driver.js';
 import { IngestionScheduler, bedrockAgentIngestionPort } from './ingestion/scheduler.js';
 import { sidecarWriter } from './ingestion/sidecar-cursor.js';
+import { tenantsWithDocuments } from './resources/s3-prefix/driver.js';
 import type { IngestionDeps } from './controllers/ingestion.js';
 import { createModelAccessParts } from './controllers/modelaccess/wiring.js';
 import { sumTenantUsage, tenantQuotaCondition } from './usage/tenant-usage.js';
@@ -177,6 +178,7 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
       { writer: writer('TenantTier'), events, now },
       (tier) => tierResources(stacks, tier),
       ingestion,
+      (bucket, signal) => tenantsWithDocuments(aws.s3, bucket, signal),
     ),
     tiers,
   );

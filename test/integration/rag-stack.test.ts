@@ -14,7 +14,7 @@ import {
   ListSecurityPoliciesCommand,
 } from '@aws-sdk/client-opensearchserverless';
 import { ListKnowledgeBasesCommand } from '@aws-sdk/client-bedrock-agent';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/adapters/aws/clients.js';
 import type { Tenant, TenantTier } from '../../src/api/v1alpha1/types.js';
@@ -212,4 +212,31 @@ describe('the RAG stack per isolation pattern', () => {
     await c.kube.waitForGone('TenantTier', tier, 180_000);
     expect(await namesContaining(`tier-${tier}`)).toEqual([]);
   });
+
+  it("a tier whose bucket still holds a Retain tenant's documents is not deleted until they are gone", async () => {
+    const tier = uniq('keep');
+    const tenant = uniq('r');
+    await c.kube.apply(tierYaml(tier, 'pool') + '---\n' + tenantYaml(tenant, tier, 'Retain'));
+    const tr = await ready<TenantTier>('TenantTier', tier);
+    await ready<Tenant>('Tenant', tenant);
+    const bucket = tr.status?.shared?.bucket ?? '';
+    await aws.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `tenants/${tenant}/contract.txt`, Body: 'keep me' }));
+    await c.kube.delete('Tenant', tenant);
+    await c.kube.waitForGone('Tenant', tenant, 60_000);
+    await c.kube.delete('TenantTier', tier);
+    const held = await c.kube.waitForCondition<TenantTier>(
+      'TenantTier',
+      tier,
+      'Ready',
+      { status: 'False', reason: 'RetainedTenantData' },
+      60_000,
+    );
+    expect(held.status?.conditions?.find((x) => x.type === 'Ready')?.message).toContain(tenant);
+    expect(await namesContaining(`tier-${tier}`)).toContain(`kb:rag-test-tier-${tier}`);
+    await aws.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `tenants/${tenant}/contract.txt` }));
+    await aws.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `tenants/${tenant}/contract.txt.metadata.json` }));
+    await c.kube.kubectl('annotate', '--overwrite', 'tenanttier', tier, 'rag.tenancy.dev/reconcile-requested-at=now');
+    await c.kube.waitForGone('TenantTier', tier, 180_000);
+    expect(await namesContaining(`tier-${tier}`)).toEqual([]);
+  }, 400_000);
 });

@@ -59,6 +59,7 @@ export const REASON = {
   TierNotReady: 'TierNotReady',
   TierFull: 'TierFull',
   TierInUse: 'TierInUse',
+  RetainedTenantData: 'RetainedTenantData',
   OverrideNotAllowed: 'OverrideNotAllowed',
   TenantNotFound: 'TenantNotFound',
   TenantDeleting: 'TenantDeleting',

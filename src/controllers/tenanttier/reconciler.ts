@@ -15,6 +15,12 @@ import { applyConditions, commitStatus, type StatusDeps } from '../status.js';
 /** The resources a tier shares among its tenants, bound to its spec (AWS drivers plug in here). */
 export type TierResources = (tier: TenantTier) => Promise<BoundResource[]>;
 
+/** Names of tenants whose documents are still in the tier bucket (under `tenants/<name>/`). */
+export type TenantsWithDocuments = (bucket: string, signal: AbortSignal) => Promise<string[]>;
+
+/** How often a tier held by retained tenants' documents looks again. */
+const RETAINED_POLL_MS = 60_000;
+
 /** Reconciler of TenantTier. */
 export class TenantTierReconciler implements Reconciler {
   constructor(
@@ -23,6 +29,7 @@ export class TenantTierReconciler implements Reconciler {
     private readonly deps: StatusDeps<TenantTier>,
     private readonly resources: TierResources = () => Promise.resolve([]),
     private readonly ingestion?: IngestionDeps,
+    private readonly withDocuments?: TenantsWithDocuments,
   ) {}
 
   async reconcile(name: string, ctx: ReconcileContext): Promise<Result> {
@@ -49,6 +56,26 @@ export class TenantTierReconciler implements Reconciler {
         );
         // Tenant deletions requeue the tier through the watch mapping; nothing to poll.
         return {};
+      }
+      // Tenants deleted with Retain leave their documents (and, in a bridge, their knowledge
+      // bases on the tier's collection) in the tier's shared resources: deleting those would
+      // destroy what they were retained for.
+      const bucket = tier.status?.shared?.bucket;
+      const retained = bucket && tier.spec.isolation !== 'silo' ? ((await this.withDocuments?.(bucket, ctx.signal)) ?? []) : [];
+      if (retained.length > 0) {
+        const kept: ConditionInput = {
+          type: CONDITION.Ready,
+          status: 'False',
+          reason: REASON.RetainedTenantData,
+          message: `the tier bucket ${bucket ?? ''} still holds documents of tenants deleted with deletionPolicy Retain (${retained.slice(0, 5).join(', ')}${retained.length > 5 ? ', ...' : ''}); deleting the tier would destroy them: move or delete what is under tenants/<name>/ first`,
+        };
+        await commitStatus(
+          tier,
+          { ...tier.status, conditions: applyConditions(tier.status?.conditions, [kept], generation, now) },
+          this.deps,
+        );
+        // Nothing in the cluster changes when the documents go: look again from time to time.
+        return { requeueAfterMs: RETAINED_POLL_MS };
       }
       const run = await runResources(ctx, await this.resources(tier), true, () => Promise.resolve(), sharedIds(tier));
       if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);
