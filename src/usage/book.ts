@@ -12,13 +12,7 @@ export interface StoredReading extends ProfileReading {
 }
 
 /** Tokens of the current UTC day and month, zero for a window the reading does not cover. */
-export interface CurrentTokens {
-  month: string;
-  day: string;
-  monthInput: number;
-  monthOutput: number;
-  dayInput: number;
-  dayOutput: number;
+export interface CurrentTokens extends ProfileReading {
   /** When the numbers were read; undefined when nothing was read yet. */
   readAt?: Date;
 }

@@ -141,3 +141,12 @@ export function isKnowledgeBasePropagationError(e: unknown): boolean {
     'security_exception',
   ].some((m) => message.includes(m));
 }
+
+/** Awaits a delete call; NotFound counts as done (the resource is gone either way). */
+export async function deletedOrGone(call: Promise<unknown>): Promise<void> {
+  try {
+    await call;
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+}

@@ -18,7 +18,7 @@ import { CONDITION } from '../../api/v1alpha1/constants.js';
 import { canonical } from '../../core/policies/document.js';
 import type { OwnerRef } from '../../core/tags.js';
 import { MANAGED_BY } from '../../core/tags.js';
-import { classifyAwsError, isNotFound } from '../../adapters/aws/errors.js';
+import { classifyAwsError, deletedOrGone, isNotFound } from '../../adapters/aws/errors.js';
 import { FOREIGN_REASON } from '../../core/plan.js';
 import { TerminalError } from '../../core/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
@@ -132,12 +132,11 @@ export class AossPolicyDriver implements ManagedResource<AossPolicySpec, AossPol
   }
 
   async delete(ctx: DriverContext, o: AossPolicyObserved): Promise<void> {
-    try {
-      if (o.type === 'data')
-        await this.aoss.send(new DeleteAccessPolicyCommand({ name: o.name, type: 'data' }), { abortSignal: ctx.signal });
-      else await this.aoss.send(new DeleteSecurityPolicyCommand({ name: o.name, type: o.type }), { abortSignal: ctx.signal });
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
+    const opts = { abortSignal: ctx.signal };
+    await deletedOrGone(
+      o.type === 'data'
+        ? this.aoss.send(new DeleteAccessPolicyCommand({ name: o.name, type: 'data' }), opts)
+        : this.aoss.send(new DeleteSecurityPolicyCommand({ name: o.name, type: o.type }), opts),
+    );
   }
 }

@@ -18,7 +18,7 @@ import { TerminalError } from '../../core/errors.js';
 import { idempotencyToken } from '../../core/naming.js';
 import type { OwnerRef } from '../../core/tags.js';
 import { canonical } from '../../core/policies/document.js';
-import { classifyAwsError, isNotFound } from '../../adapters/aws/errors.js';
+import { classifyAwsError, isNotFound, deletedOrGone } from '../../adapters/aws/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
 import { findByName, transitionObservation } from '../knowledge-base/lookup.js';
 
@@ -152,13 +152,11 @@ export class DataSourceDriver implements ManagedResource<DataSourceSpec, DataSou
         { abortSignal: ctx.signal },
       );
     }
-    try {
-      await this.agent.send(new DeleteDataSourceCommand({ knowledgeBaseId: o.knowledgeBaseId, dataSourceId: o.id }), {
+    await deletedOrGone(
+      this.agent.send(new DeleteDataSourceCommand({ knowledgeBaseId: o.knowledgeBaseId, dataSourceId: o.id }), {
         abortSignal: ctx.signal,
-      });
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
+      }),
+    );
   }
 
   outputs(o: DataSourceObserved): Record<string, string> {

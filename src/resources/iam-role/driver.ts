@@ -25,7 +25,7 @@ import { TerminalError } from '../../core/errors.js';
 import { MODEL_POLICY_PREFIX } from '../../core/model-access/names.js';
 import { type PolicyDocument, parsePolicy, samePolicy } from '../../core/policies/document.js';
 import { type OwnerRef, ownerTags, tagDrift, tagMap } from '../../core/tags.js';
-import { classifyAwsError, isNotFound } from '../../adapters/aws/errors.js';
+import { classifyAwsError, deletedOrGone, isNotFound } from '../../adapters/aws/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
 import { readyIfOwned } from '../ownership.js';
 
@@ -166,13 +166,7 @@ export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
   async delete(ctx: DriverContext, o: RoleObserved): Promise<void> {
     const opts = { abortSignal: ctx.signal };
     const RoleName = o.name;
-    const gone = async (p: Promise<unknown>): Promise<void> => {
-      try {
-        await p;
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
-      }
-    };
+    const gone = deletedOrGone;
     for (const PolicyName of Object.keys(o.inline)) await gone(this.iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName }), opts));
     for (const PolicyArn of o.attached) await gone(this.iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn }), opts));
     await gone(this.iam.send(new DeleteRoleCommand({ RoleName }), opts));

@@ -17,7 +17,7 @@ import {
 import { CONDITION, REASON } from '../../api/v1alpha1/constants.js';
 import { TerminalError } from '../../core/errors.js';
 import { type OwnerRef, TAG, ownerTags, tagDrift } from '../../core/tags.js';
-import { classifyAwsError, isNotFound } from '../../adapters/aws/errors.js';
+import { classifyAwsError, isNotFound, deletedOrGone } from '../../adapters/aws/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
 import { readyIfOwned } from '../ownership.js';
 
@@ -158,11 +158,9 @@ export class InferenceProfileDriver implements ManagedResource<InferenceProfileS
   }
 
   async delete(ctx: DriverContext, o: InferenceProfileObserved): Promise<void> {
-    try {
-      await this.bedrock.send(new DeleteInferenceProfileCommand({ inferenceProfileIdentifier: o.arn }), { abortSignal: ctx.signal });
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
+    await deletedOrGone(
+      this.bedrock.send(new DeleteInferenceProfileCommand({ inferenceProfileIdentifier: o.arn }), { abortSignal: ctx.signal }),
+    );
   }
 
   outputs(o: InferenceProfileObserved): Record<string, string> {

@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { CONDITION } from '../../api/v1alpha1/constants.js';
 import { type OwnerRef, ownedBy, ownerTags, tagDrift } from '../../core/tags.js';
-import { isNotFound } from '../../adapters/aws/errors.js';
+import { isNotFound, deletedOrGone } from '../../adapters/aws/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
 import { readyIfOwned } from '../ownership.js';
 
@@ -165,11 +165,7 @@ export class KmsKeyDriver implements ManagedResource<KeySpec, KeyObserved> {
   async delete(ctx: DriverContext, o: KeyObserved): Promise<void> {
     const opts = { abortSignal: ctx.signal };
     if (o.aliased) {
-      try {
-        await this.kms.send(new DeleteAliasCommand({ AliasName: o.alias }), opts);
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
-      }
+      await deletedOrGone(this.kms.send(new DeleteAliasCommand({ AliasName: o.alias }), opts));
     }
     await this.kms.send(new ScheduleKeyDeletionCommand({ KeyId: o.keyId, PendingWindowInDays: o.pendingWindowDays }), opts);
   }

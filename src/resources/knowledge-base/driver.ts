@@ -19,7 +19,7 @@ import { TerminalError, WaitError } from '../../core/errors.js';
 import { idempotencyToken } from '../../core/naming.js';
 import { INDEX_FIELDS } from '../../core/policies/aoss.js';
 import { type OwnerRef, ownerTags, tagDrift } from '../../core/tags.js';
-import { classifyAwsError, isKnowledgeBasePropagationError, isNotFound } from '../../adapters/aws/errors.js';
+import { classifyAwsError, isKnowledgeBasePropagationError, isNotFound, deletedOrGone } from '../../adapters/aws/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
 import { readyIfOwned } from '../ownership.js';
 import { findByName, transitionObservation } from './lookup.js';
@@ -149,11 +149,7 @@ export class KnowledgeBaseDriver implements ManagedResource<KnowledgeBaseSpec, K
   }
 
   async delete(ctx: DriverContext, o: KnowledgeBaseObserved): Promise<void> {
-    try {
-      await this.agent.send(new DeleteKnowledgeBaseCommand({ knowledgeBaseId: o.id }), { abortSignal: ctx.signal });
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
+    await deletedOrGone(this.agent.send(new DeleteKnowledgeBaseCommand({ knowledgeBaseId: o.id }), { abortSignal: ctx.signal }));
   }
 
   outputs(o: KnowledgeBaseObserved): Record<string, string> {

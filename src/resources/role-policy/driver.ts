@@ -7,7 +7,7 @@ import { DeleteRolePolicyCommand, GetRolePolicyCommand, type IAMClient, PutRoleP
 import { CONDITION, REASON } from '../../api/v1alpha1/constants.js';
 import { TerminalError, WaitError } from '../../core/errors.js';
 import { type PolicyDocument, parsePolicy, samePolicy } from '../../core/policies/document.js';
-import { classifyAwsError, isNotFound } from '../../adapters/aws/errors.js';
+import { classifyAwsError, isNotFound, deletedOrGone } from '../../adapters/aws/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
 
 /** The policy as wanted. */
@@ -93,10 +93,8 @@ export class RolePolicyDriver implements ManagedResource<RolePolicySpec, RolePol
   }
 
   async delete(ctx: DriverContext, o: RolePolicyObserved): Promise<void> {
-    try {
-      await this.iam.send(new DeleteRolePolicyCommand({ RoleName: o.roleName, PolicyName: o.policyName }), { abortSignal: ctx.signal });
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
+    await deletedOrGone(
+      this.iam.send(new DeleteRolePolicyCommand({ RoleName: o.roleName, PolicyName: o.policyName }), { abortSignal: ctx.signal }),
+    );
   }
 }

@@ -22,7 +22,7 @@ import {
 import { CONDITION } from '../../api/v1alpha1/constants.js';
 import { TerminalError } from '../../core/errors.js';
 import { type OwnerRef, ownerTags, tagDrift, tagMap } from '../../core/tags.js';
-import { classifyAwsError, isNotFound } from '../../adapters/aws/errors.js';
+import { classifyAwsError, isNotFound, deletedOrGone } from '../../adapters/aws/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
 import { readyIfOwned } from '../ownership.js';
 
@@ -179,11 +179,7 @@ export class S3BucketDriver implements ManagedResource<BucketSpec, BucketObserve
       await this.s3.send(new DeleteObjectsCommand({ Bucket: o.name, Delete: { Objects: objects, Quiet: true } }), opts);
       return;
     }
-    try {
-      await this.s3.send(new DeleteBucketCommand({ Bucket: o.name }), opts);
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
+    await deletedOrGone(this.s3.send(new DeleteBucketCommand({ Bucket: o.name }), opts));
   }
 
   outputs(o: BucketObserved): Record<string, string> {
