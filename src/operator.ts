@@ -2,7 +2,8 @@
  * Builds the operator from a Config: Kubernetes clients, informers, the three controllers, leader
  * election and the HTTP endpoints. Nothing here reads the environment; main.ts does that once.
  */
-import { CoordinationV1Api, CustomObjectsApi, EventsV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api, KubeConfig } from '@kubernetes/client-node';
+import { OutputsWriter } from './adapters/kube/configmaps.js';
 import type { Logger } from 'pino';
 import { CONDITION, KINDS, type KindName } from './api/v1alpha1/constants.js';
 import { isTrue } from './core/conditions.js';
@@ -194,6 +195,7 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
         const mine = accesses.list().filter((a) => a.spec.tenantRef.name === name);
         return { usage: sumTenantUsage(mine, monthKey(now())), quota: tenantQuotaCondition(mine) };
       },
+      { writer: new OutputsWriter(kc.makeApiClient(CoreV1Api)), region: config.region },
     ),
     tenants,
   );

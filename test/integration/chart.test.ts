@@ -151,7 +151,8 @@ describe('helm chart', () => {
     // Outside the ClusterRole: refused.
     await expect(sa.kubectl('get', 'secrets', '-n', ns)).rejects.toThrow(/forbidden/);
     await expect(sa.kubectl('delete', 'tenant', 'acme', '--wait=false')).rejects.toThrow(/forbidden/);
-    await expect(sa.kubectl('create', 'configmap', 'x', '-n', 'default')).rejects.toThrow(/forbidden/);
+    await expect(sa.kubectl('create', 'secret', 'generic', 'x', '-n', 'default')).rejects.toThrow(/forbidden/);
+    await expect(sa.kubectl('get', 'configmaps', '-n', 'default')).rejects.toThrow(/forbidden/);
     await expect(sa.kubectl('get', 'leases', '-n', 'default')).rejects.toThrow(/forbidden/);
   });
 });

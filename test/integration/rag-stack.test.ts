@@ -239,4 +239,32 @@ describe('the RAG stack per isolation pattern', () => {
     await c.kube.waitForGone('TenantTier', tier, 180_000);
     expect(await namesContaining(`tier-${tier}`)).toEqual([]);
   }, 400_000);
+
+  it('publishes the connection details in the namespace spec.connection names, once it exists, and removes them with the tenant', async () => {
+    const tier = uniq('conn');
+    const tenant = uniq('app');
+    const ns = uniq('ns');
+    await c.kube.apply(
+      tierYaml(tier, 'bridge') +
+        '---\n' +
+        tenantYaml(tenant, tier).replace('deletionPolicy: Delete,', `deletionPolicy: Delete, connection: { namespace: ${ns} },`),
+    );
+    await c.kube.waitForCondition('Tenant', tenant, 'ConnectionReady', { status: 'False', reason: 'NamespaceNotFound' }, 120_000);
+    await c.kube.kubectl('create', 'namespace', ns);
+    await c.kube.kubectl('annotate', '--overwrite', 'tenant', tenant, 'rag.tenancy.dev/reconcile-requested-at=ns');
+    const t = await c.kube.waitForCondition<Tenant>('Tenant', tenant, 'ConnectionReady', { status: 'True' }, 60_000);
+    const cm = JSON.parse(await c.kube.kubectl('get', 'configmap', 'rag-connection', '-n', ns, '-o', 'json')) as {
+      data: Record<string, string>;
+    };
+    expect(cm.data).toMatchObject({
+      TENANT: tenant,
+      ISOLATION: 'bridge',
+      KNOWLEDGE_BASE_ID: t.status?.resources?.knowledgeBaseId,
+      ROLE_ARN: t.status?.resources?.roleArn,
+      PREFIX: `tenants/${tenant}/`,
+    });
+    await c.kube.delete('Tenant', tenant);
+    await c.kube.waitForGone('Tenant', tenant, 120_000);
+    await expect(c.kube.kubectl('get', 'configmap', 'rag-connection', '-n', ns)).rejects.toThrow(/NotFound|not found/);
+  }, 300_000);
 });

@@ -9,12 +9,19 @@ import type { ObjectStore } from '../../ports/kube.js';
 import type { BoundResource } from '../../resources/managed-resource.js';
 import type { ReconcileContext, Reconciler, Result } from '../../runtime/controller.js';
 import { runResources } from '../engine.js';
+import type { OutputsWriter } from '../../adapters/kube/configmaps.js';
 import { type IngestionDeps, ingestionKey, syncStep } from '../ingestion.js';
 import { parseDuration } from '../../core/ingestion-plan.js';
 import { applyConditions, commitStatus, type StatusDeps } from '../status.js';
 
 /** What a tenant shows of its ModelAccess objects: usage this month and the QuotaExceeded condition. */
 export type TenantUsageOf = (tenant: string) => { usage: NonNullable<TenantStatus['usage']>; quota: ConditionInput };
+
+/** Where the outputs ConfigMap goes and what the Region is. */
+export interface OutputsDeps {
+  writer: OutputsWriter;
+  region: string;
+}
 
 /** The tenant's own resources for its tier's pattern (AWS drivers plug in here). */
 export type TenantResources = (tenant: Tenant, tier: TenantTier) => Promise<BoundResource[]>;
@@ -28,6 +35,7 @@ export class TenantReconciler implements Reconciler {
     private readonly resources: TenantResources = () => Promise.resolve([]),
     private readonly ingestion?: IngestionDeps,
     private readonly usageOf?: TenantUsageOf,
+    private readonly outputs?: OutputsDeps,
   ) {}
 
   /** Deleted pool tenants whose purge sync was asked for (a restart asks again). */
@@ -118,10 +126,34 @@ export class TenantReconciler implements Reconciler {
       components.push(sync.condition);
       requeueAfterMs = sync.requeueAfterMs;
     }
+    const published = run.complete ? await this.publish(latest, tier, resources) : undefined;
+    if (published) components.push(published);
     const ready = summarize(components, REASON.Reconciled, `tenant is ready in tier "${tier.metadata.name}" (${tier.spec.isolation})`);
     await write(components, ready, run.complete, resources, sync?.ingestion);
     if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);
     return requeueAfterMs !== undefined ? { requeueAfterMs } : {};
+  }
+
+  /** Writes the outputs ConfigMap `spec.connection` asks for; its condition, or none. */
+  private async publish(tenant: Tenant, tier: TenantTier, r: Record<string, string>): Promise<ConditionInput | undefined> {
+    const c = tenant.spec.connection;
+    if (!c || !this.outputs) return undefined;
+    const name = c.configMapName ?? 'rag-connection';
+    const result = await this.outputs.writer.apply(tenant, c.namespace, name, connectionData(tenant, tier, r, this.outputs.region));
+    if (result === 'namespace-missing') {
+      return {
+        type: CONDITION.ConnectionReady,
+        status: 'False',
+        reason: REASON.NamespaceNotFound,
+        message: `namespace "${c.namespace}" does not exist: create it, or set spec.connection.namespace to the application's namespace`,
+      };
+    }
+    return {
+      type: CONDITION.ConnectionReady,
+      status: 'True',
+      reason: REASON.Published,
+      message: `ConfigMap ${c.namespace}/${name} holds the connection details`,
+    };
   }
 
   /**
@@ -212,6 +244,8 @@ export class TenantReconciler implements Reconciler {
       await this.deps.events.emit(tenant, 'Normal', EVENT_REASON.Deleted, "the tenant's AWS resources were deleted");
     }
     this.ingestion?.scheduler.forget(ingestionKey('Tenant', tenant.metadata.name));
+    const c = tenant.spec.connection;
+    if (c && this.outputs) await this.outputs.writer.delete(tenant, c.namespace, c.configMapName ?? 'rag-connection');
     await this.deps.writer.removeFinalizer(tenant);
     ctx.logger.info({ deletionPolicy: tenant.spec.deletionPolicy }, 'tenant finalized');
     return {};
@@ -251,4 +285,26 @@ function ownIds(tenant: Tenant, tier: TenantTier): Record<string, string> {
   const shared = new Set(Object.keys(sharedResources(tenant, tier)));
   const mine = tenant.status?.resources ?? {};
   return Object.fromEntries(Object.entries(mine).filter((e): e is [string, string] => typeof e[1] === 'string' && !shared.has(e[0])));
+}
+
+/** What the application needs to reach its stack, as the outputs ConfigMap holds it. */
+export function connectionData(tenant: Tenant, tier: TenantTier, r: Record<string, string>, region: string): Record<string, string> {
+  const pool = tier.spec.isolation === 'pool';
+  const entries: [string, string | undefined][] = [
+    ['TENANT', tenant.metadata.name],
+    ['TIER', tier.metadata.name],
+    ['ISOLATION', tier.spec.isolation],
+    ['AWS_REGION', region],
+    ['ROLE_ARN', r.roleArn],
+    ['BUCKET', r.bucket],
+    ['PREFIX', r.prefix],
+    ['KMS_KEY_ARN', r.kmsKeyArn],
+    ['KNOWLEDGE_BASE_ID', r.knowledgeBaseId],
+    ['DATA_SOURCE_ID', r.dataSourceId],
+    ['COLLECTION_ENDPOINT', r.collectionEndpoint],
+    ['INDEX_NAME', r.indexName],
+    // A pool's shared knowledge base must be queried with this filter (by the platform's service).
+    ['RETRIEVAL_FILTER', pool ? JSON.stringify({ equals: { key: 'tenantId', value: tenant.metadata.name } }) : undefined],
+  ];
+  return Object.fromEntries(entries.filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
 }
