@@ -17,6 +17,9 @@ import { applyConditions, commitStatus, type StatusDeps } from '../status.js';
 /** What a tenant shows of its ModelAccess objects: usage this month and the QuotaExceeded condition. */
 export type TenantUsageOf = (tenant: string) => { usage: NonNullable<TenantStatus['usage']>; quota: ConditionInput };
 
+/** How often a tenant whose connection namespace is missing looks for it. */
+const NAMESPACE_POLL_MS = 30_000;
+
 /** Where the outputs ConfigMap goes and what the Region is. */
 export interface OutputsDeps {
   writer: OutputsWriter;
@@ -128,6 +131,8 @@ export class TenantReconciler implements Reconciler {
     }
     const published = run.complete ? await this.publish(latest, tier, resources) : undefined;
     if (published) components.push(published);
+    // Nothing in the watched objects changes when the namespace appears: look again.
+    if (published?.status === 'False') requeueAfterMs = Math.min(requeueAfterMs ?? NAMESPACE_POLL_MS, NAMESPACE_POLL_MS);
     const ready = summarize(components, REASON.Reconciled, `tenant is ready in tier "${tier.metadata.name}" (${tier.spec.isolation})`);
     await write(components, ready, run.complete, resources, sync?.ingestion);
     if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);
