@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-opensearchserverless';
 import { ListKnowledgeBasesCommand } from '@aws-sdk/client-bedrock-agent';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/adapters/aws/clients.js';
 import type { Tenant, TenantTier } from '../../src/api/v1alpha1/types.js';
@@ -267,4 +268,29 @@ describe('the RAG stack per isolation pattern', () => {
     await c.kube.waitForGone('Tenant', tenant, 120_000);
     await expect(c.kube.kubectl('get', 'configmap', 'rag-connection', '-n', ns)).rejects.toThrow(/NotFound|not found/);
   }, 300_000);
+
+  it("a spec change reaches AWS: a new service account in spec.access rewrites the tenant role's trust, nothing else is recreated", async () => {
+    const tier = uniq('chg');
+    const tenant = uniq('c');
+    await c.kube.apply(tierYaml(tier, 'silo') + '---\n' + tenantYaml(tenant, tier));
+    const before = await ready<Tenant>('Tenant', tenant);
+    await c.kube.apply(tenantYaml(tenant, tier).replace('serviceAccount: app', 'serviceAccount: app-v2'));
+    const trust = async (): Promise<string> => {
+      const role = await aws.iam.send(new GetRoleCommand({ RoleName: `rag-test-t-${tenant}-app` }));
+      return decodeURIComponent(role.Role?.AssumeRolePolicyDocument ?? '');
+    };
+    await eventually(async () => ((await trust()).includes('"app-v2"') ? true : undefined), 60_000, 'the trust policy to name app-v2');
+    const after = await eventually(
+      async () => {
+        const x = await c.kube.get<Tenant>('Tenant', tenant);
+        return x?.status?.observedGeneration === 2 && x.status.conditions?.some((k) => k.type === 'Ready' && k.status === 'True')
+          ? x
+          : undefined;
+      },
+      60_000,
+      'the new generation to be Ready',
+    );
+    expect(after.status?.resources?.knowledgeBaseId).toBe(before.status?.resources?.knowledgeBaseId);
+    expect(after.status?.resources?.collectionArn).toBe(before.status?.resources?.collectionArn);
+  });
 });
