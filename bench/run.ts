@@ -1,110 +1,500 @@
 /**
- * Benchmark: N tenants (spread over one tier per isolation pattern) applied at once to a real
- * kube-apiserver with the real operator process. Prints time until all are Ready, reconcile
- * passes and status writes per object, the operator's peak memory, and work-queue throughput.
- * Usage: npm run bench -- [--tenants 300] [--workers 4]
+ * Benchmark: N tenants over the three isolation patterns, applied at once with server-side apply
+ * to a real kube-apiserver, reconciled by the real operator process against the AWS emulators with
+ * AWS-like request rates enforced (bench/rates.ts). Prints the time until all are Ready next to
+ * the lower bound the rates allow, AWS calls per tenant by API, throttling seen by the SDK and in
+ * statuses, the first syncs, calls at steady state, and the operator's peak memory.
+ *
+ * Usage: npm run bench -- [--tenants 300] [--mix 80/13/7] [--workers 4] [--resync 60] [--window 120]
+ *                         [--skip-steady] [--no-rates] [--tsx] [--node-options="--max-old-space-size=128"]
+ *                         [--json out.json]
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ManualClock } from '../src/runtime/clock.js';
-import { KeyedBackoff } from '../src/runtime/ratelimit.js';
-import { WorkQueue } from '../src/runtime/workqueue.js';
+import { KubeConfig } from '@kubernetes/client-node';
 import { startTestCluster } from '../test/support/cluster.js';
-import { startOperatorProcess } from '../test/support/operator-process.js';
-import { eventually } from '../test/support/processes.js';
+import { TEST_OPERATOR_SETTINGS } from '../test/support/operator-process.js';
+import { type Mix, READ_KIND, budgetBound, needs, rateBound, splitMix } from './model.js';
+import { type BenchOperator, type Sample, buildOperator, startBenchOperator } from './operator.js';
+import { startRateProxy } from './rate-proxy.js';
+import { AWS_RATES, isWrite } from './rates.js';
+import { KindWatch, throttleMentions } from './watch.js';
 
-const { values } = parseArgs({ options: { tenants: { type: 'string', default: '300' }, workers: { type: 'string', default: '4' } } });
+const { values } = parseArgs({
+  options: {
+    tenants: { type: 'string', default: '300' },
+    mix: { type: 'string', default: '80/13/7' },
+    workers: { type: 'string', default: '4' },
+    resync: { type: 'string', default: '60' },
+    window: { type: 'string', default: '120' },
+    'skip-steady': { type: 'boolean', default: false },
+    'no-rates': { type: 'boolean', default: false },
+    tsx: { type: 'boolean', default: false },
+    'node-options': { type: 'string', default: '' },
+    json: { type: 'string' },
+    timeout: { type: 'string', default: '1800' },
+  },
+});
 const n = Number(values.tenants);
+const mix = splitMix(n, values.mix);
+const resyncSeconds = Number(values.resync);
+const windowSeconds = Number(values.window);
+const timeoutMs = Number(values.timeout) * 1000;
+const PATTERNS = ['pool', 'bridge', 'silo'] as const;
+/** Ingestion calls: the account-wide scheduler's, reported apart from the reconcilers' reads. */
+const INGESTION = new Set(['bedrockAgent:StartIngestionJob', 'bedrockAgent:GetIngestionJob', 'bedrockAgent:ListIngestionJobs']);
 
-async function peakRssMiB(pid: number | undefined): Promise<number> {
-  if (!pid) return NaN;
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-  return kb / 1024;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const log = (msg: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+/** Counter values by `service:operation`. */
+function byApi(samples: Sample[], metric: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const s of samples) {
+    if (s.name !== metric) continue;
+    const k = `${s.labels.service ?? ''}:${s.labels.operation ?? ''}`;
+    out.set(k, (out.get(k) ?? 0) + s.value);
+  }
+  return out;
+}
+function diff(after: Map<string, number>, before: Map<string, number>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [k, v] of after) if (v - (before.get(k) ?? 0) > 0) out.set(k, v - (before.get(k) ?? 0));
+  return out;
+}
+const total = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
+const sum = (samples: Sample[], name: string, labels: Record<string, string> = {}): number =>
+  samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((a, s) => a + s.value, 0);
+const sorted = (m: Map<string, number>): [string, number][] => [...m].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+
+/** A seeded shuffle, so every run applies the tenants in the same mixed order. */
+function shuffle<T>(xs: T[], seed = 42): T[] {
+  let s = seed;
+  const rnd = (): number => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [xs[i], xs[j]] = [xs[j] as T, xs[i] as T];
+  }
+  return xs;
 }
 
-function queueThroughput(keys: number, rounds: number): number {
-  const q = new WorkQueue({ clock: new ManualClock(), backoff: new KeyedBackoff(1, 1000, 0), retryRatePerSec: 1e9, retryBurst: 1e9 });
-  const start = process.hrtime.bigint();
-  let ops = 0;
-  for (let r = 0; r < rounds; r++) {
-    for (let k = 0; k < keys; k++) q.add(`k${k}`);
-    for (let k = 0; k < keys; k++) {
-      // Synchronous drain: get() resolves immediately while the queue is non-empty.
-      void q.get().then((key) => {
-        if (key) q.done(key);
-      });
-      ops++;
-    }
+/** The manifest: one tier per pattern with tenants, then the tenants in a mixed order. */
+function manifest(m: Mix): { yaml: string; patternOf: Map<string, string> } {
+  const docs: string[] = [];
+  const patternOf = new Map<string, string>();
+  for (const p of PATTERNS)
+    if (m[p] > 0)
+      docs.push(`apiVersion: rag.tenancy.dev/v1alpha1\nkind: TenantTier\nmetadata: { name: bench-${p} }\nspec: { isolation: ${p} }\n`);
+  const names: [string, string][] = [];
+  let i = 0;
+  for (const p of PATTERNS) for (let k = 0; k < m[p]; k++) names.push([`t${String(i++).padStart(4, '0')}`, p]);
+  for (const [name, p] of shuffle(names)) {
+    patternOf.set(name, p);
+    docs.push(
+      `apiVersion: rag.tenancy.dev/v1alpha1\nkind: Tenant\nmetadata: { name: ${name} }\nspec: { tier: bench-${p}, deletionPolicy: Delete }\n`,
+    );
   }
-  const secs = Number(process.hrtime.bigint() - start) / 1e9;
-  return ops / secs;
+  return { yaml: docs.join('---\n'), patternOf };
+}
+
+async function until(what: string, ms: number, check: () => boolean | Promise<boolean>, progress?: () => string): Promise<void> {
+  const start = Date.now();
+  let lastLog = start;
+  while (!(await check())) {
+    if (Date.now() - start > ms) throw new Error(`timed out after ${ms / 1000}s waiting for ${what}`);
+    if (progress && Date.now() - lastLog > 30_000) {
+      lastLog = Date.now();
+      log(`${what}: ${progress()}`);
+    }
+    await sleep(250);
+  }
+}
+
+const fmt = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : '-');
+function table(rows: (string | number)[][], head?: string[]): string {
+  const all = head ? [head, ...rows] : rows;
+  const widths = all[0]?.map((_, i) => Math.max(...all.map((r) => String(r[i] ?? '').length))) ?? [];
+  return all
+    .map((r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i] ?? 0) : String(c).padStart(widths[i] ?? 0))).join('  '))
+    .join('\n');
 }
 
 async function main(): Promise<void> {
-  const tiers = [
-    ['bench-pool', 'pool'],
-    ['bench-bridge', 'bridge'],
-    ['bench-silo', 'silo'],
-  ] as const;
-  const docs: string[] = tiers.map(
-    ([name, iso]) => `apiVersion: rag.tenancy.dev/v1alpha1\nkind: TenantTier\nmetadata: { name: ${name} }\nspec: { isolation: ${iso} }\n`,
-  );
-  for (let i = 0; i < n; i++) {
-    const tier = tiers[i % 3]?.[0] ?? 'bench-pool';
-    docs.push(
-      `apiVersion: rag.tenancy.dev/v1alpha1\nkind: Tenant\nmetadata: { name: t${String(i).padStart(4, '0')} }\nspec: { tier: ${tier}, deletionPolicy: Delete }\n`,
+  const need = needs(mix);
+  const rules = values['no-rates'] ? [] : AWS_RATES;
+  if (need.knowledgeBases > 100)
+    throw new Error(
+      `the mix needs ${need.knowledgeBases} knowledge bases; the account quota is 100 (not adjustable): use fewer bridge/silo tenants`,
     );
-  }
-  const manifest = join(tmpdir(), `bench-${process.pid}.yaml`);
-  await writeFile(manifest, docs.join('---\n'));
+  const objects = n + PATTERNS.filter((p) => mix[p] > 0).length;
+  const resources = total(new Map(Object.entries(need.resources)));
+  log(`mix ${JSON.stringify(mix)}; ${need.knowledgeBases} knowledge bases, ${resources} AWS resources`);
+
+  const buildStart = Date.now();
+  const entry = values.tsx ? 'tsx' : await buildOperator();
+  if (entry !== 'tsx') log(`operator compiled in ${fmt((Date.now() - buildStart) / 1000)} s: ${entry}`);
 
   const c = await startTestCluster();
-  const op = await startOperatorProcess(c.cp.kubeconfig, {
-    cluster: c,
-    settings: { workers: Number(values.workers), logLevel: 'warn', leaderElection: { enabled: false } },
+  const dir = await mkdtemp(join(tmpdir(), 'tro-bench-'));
+  for (const r of rules)
+    if (r.service === 'bedrockAgent' && Array.isArray(r.operations))
+      for (const op of r.operations as string[]) c.fakes.faults.limit(op, { ratePerSec: r.ratePerSec, burst: r.burst });
+  const motoProxy = await startRateProxy(c.moto.endpoint, rules);
+  const aossProxy = await startRateProxy(c.ministack.endpoint, rules);
+  const env = { ...c.awsEnv, AWS_ENDPOINT_URL: motoProxy.endpoint, AWS_ENDPOINT_URL_OPENSEARCHSERVERLESS: aossProxy.endpoint };
+  const settings = (resync: number): Record<string, unknown> => ({
+    ...TEST_OPERATOR_SETTINGS,
+    aws: c.awsSettings,
+    workers: Number(values.workers),
+    logLevel: 'warn',
+    leaderElection: { enabled: false },
+    resyncSeconds: resync,
   });
+  const { yaml, patternOf } = manifest(mix);
+  const manifestPath = join(dir, 'tenants.yaml');
+  await writeFile(manifestPath, yaml);
+
+  const kc = new KubeConfig();
+  kc.loadFromFile(c.cp.kubeconfig);
+  let t0 = Date.now();
+  const tenants = new KindWatch(kc, 'Tenant', 'tenants', () => t0);
+  const tiers = new KindWatch(kc, 'TenantTier', 'tenanttiers', () => t0);
+  await Promise.all([tenants.start(), tiers.start()]);
+
+  let op: BenchOperator | undefined = await startBenchOperator({
+    entry,
+    kubeconfig: c.cp.kubeconfig,
+    dir,
+    settings: settings(600),
+    env,
+    nodeOptions: values['node-options'],
+    name: 'bench-onboarding',
+  });
+  const report: Record<string, unknown> = {
+    tenants: n,
+    mix,
+    workers: Number(values.workers),
+    rates: !values['no-rates'],
+    runtime: entry === 'tsx' ? 'tsx' : 'compiled',
+  };
+  const out: string[] = [];
   try {
-    const t0 = Date.now();
-    await c.kube.kubectl('apply', '--server-side', '-f', manifest);
-    const applied = Date.now() - t0;
-    await eventually(
-      async () => {
-        const list = JSON.parse(await c.kube.kubectl('get', 'tenants', '-o', 'json')) as {
-          items: { status?: { conditions?: { type: string; status: string }[] } }[];
-        };
-        const ready = list.items.filter((t) => t.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True')).length;
-        return ready === n ? true : undefined;
-      },
-      600_000,
-      `all ${n} tenants Ready`,
-      250,
+    // ---- Onboarding -------------------------------------------------------------------------
+    await sleep(3000);
+    const memIdle = await op.memory();
+    const heapIdle = (await op.metric('tenant_rag_operator_nodejs_heap_size_used_bytes')) / 2 ** 20;
+    t0 = Date.now();
+    await c.kube.kubectl('apply', '--server-side', '-f', manifestPath);
+    const applyMs = Date.now() - t0;
+    const readyCount = (): number => [...tenants.objects.values()].filter((s) => s.ready).length;
+    await until(
+      'all tenants Ready',
+      timeoutMs,
+      () => readyCount() === n,
+      () => `${readyCount()}/${n} Ready`,
     );
-    const allReady = Date.now() - t0;
-    // Let the pass triggered by each status write settle, then read the counters.
-    await new Promise((r) => setTimeout(r, 2000));
-    const passes = await op.metric('tenant_rag_operator_reconcile_total', { controller: 'tenants' });
-    const writes = await op.metric('tenant_rag_operator_status_writes_total', { kind: 'Tenant' });
-    const errors = await op.metric('tenant_rag_operator_reconcile_errors_total');
-    const rss = await peakRssMiB(op.proc.child.pid);
-    const qps = queueThroughput(10_000, 20);
-    const rows: [string, string][] = [
-      ['tenants', String(n)],
-      ['workers per kind', String(values.workers)],
-      ['kubectl apply of all objects (ms)', String(applied)],
-      ['time until all Ready (ms)', String(allReady)],
-      ['tenant reconcile passes per tenant', (passes / n).toFixed(2)],
-      ['tenant status writes per tenant', (writes / n).toFixed(2)],
-      ['reconcile errors (all kinds)', String(errors)],
-      ['operator peak RSS (MiB)', rss.toFixed(1)],
-      ['work queue add+get+done per second', qps.toFixed(0)],
+    const allReadyMs = Date.now() - t0;
+    const readyByPattern = Object.fromEntries(
+      PATTERNS.filter((p) => mix[p] > 0).map((p) => [
+        p,
+        Math.max(...[...tenants.objects].filter(([k]) => patternOf.get(k) === p).map(([, s]) => s.readyAt ?? NaN)),
+      ]),
+    );
+    log(`all ${n} Ready after ${fmt(allReadyMs / 1000)} s`);
+    await sleep(2000);
+    const atReady = await op.samples();
+    const memReady = await op.memory();
+    const calls = byApi(atReady, 'tenant_rag_operator_aws_calls_total');
+    const throttledSdk = byApi(atReady, 'tenant_rag_operator_aws_throttled_total');
+    const bound = rateBound(need.calls, rules);
+    const budget = budgetBound(need.calls);
+    const boundS = bound[0]?.seconds ?? 0;
+    const writesMade = new Map([...calls].filter(([k]) => isWrite(k.split(':')[1] ?? '') && !INGESTION.has(k)));
+
+    out.push(
+      `\n== Onboarding: ${n} tenants (${mix.pool} pool / ${mix.bridge} bridge / ${mix.silo} silo), ${values.workers} workers per kind`,
+    );
+    out.push(
+      table([
+        ['AWS resources created (model)', resources],
+        ['knowledge bases (quota 100)', need.knowledgeBases],
+        ['kubectl apply --server-side of all objects (s)', fmt(applyMs / 1000)],
+        ['time until all Ready (s)', fmt(allReadyMs / 1000)],
+        ...PATTERNS.filter((p) => mix[p] > 0).map((p) => [`  last ${p} tenant Ready (s)`, fmt((readyByPattern[p] ?? NaN) / 1000)]),
+        [`lower bound from the enforced rates (s)`, fmt(boundS)],
+        ['  binding rate', bound[0] ? `${bound[0].label}: ${bound[0].calls} calls at ${bound[0].ratePerSec}/s` : '-'],
+        ['ratio (target <= 1.2)', fmt(allReadyMs / 1000 / boundS, 2)],
+        ["bound from the operator's own budgets (s)", fmt(budget[0]?.seconds ?? 0)],
+        ['  binding budget', budget[0] ? `${budget[0].label}: ${budget[0].calls} calls at ${budget[0].ratePerSec}/s` : '-'],
+        ['AWS calls, all attempts', total(calls)],
+        ['AWS calls per tenant', fmt(total(calls) / n)],
+        [
+          'AWS write calls made / needed by the model',
+          `${total(writesMade)} / ${total(new Map([...need.calls].filter(([k]) => isWrite(k.split(':')[1] ?? ''))))}`,
+        ],
+        ['tenant reconcile passes per tenant', fmt(sum(atReady, 'tenant_rag_operator_reconcile_total', { controller: 'tenants' }) / n, 2)],
+        ['tenant status writes per tenant', fmt(sum(atReady, 'tenant_rag_operator_status_writes_total', { kind: 'Tenant' }) / n, 2)],
+        ['reconcile errors (all kinds)', sum(atReady, 'tenant_rag_operator_reconcile_errors_total')],
+        ['throttled responses seen by the SDK', total(throttledSdk)],
+        [
+          'throttled responses served by the emulators',
+          total(motoProxy.stats.throttled) + total(aossProxy.stats.throttled) + total(c.fakes.faults.throttled),
+        ],
+        ['statuses that mentioned throttling (watch)', tenants.mentions.length + tiers.mentions.length],
+        ['operator peak RSS so far (MiB)', fmt(memReady.peakMiB)],
+      ]),
+    );
+    out.push('\nSlowest rates for the calls the mix needs (creating writes + one observing read per resource):');
+    out.push(
+      table(
+        bound.slice(0, 6).map((b) => [b.label, b.calls, `${b.ratePerSec}/s`, fmt(b.seconds)]),
+        ['rate', 'calls', 'rate', 'seconds'],
+      ),
+    );
+    out.push('\nAWS calls per tenant by API during onboarding (all attempts; model = the minimum the mix needs):');
+    out.push(
+      table(
+        sorted(calls).map(([k, v]) => [k, v, fmt(v / n, 2), need.calls.get(k) ?? '', throttledSdk.get(k) ?? '']),
+        ['service:operation', 'calls', 'per tenant', 'model', 'throttled'],
+      ),
+    );
+    const errorsByReason = atReady
+      .filter((s) => s.name === 'tenant_rag_operator_reconcile_errors_total' && s.value > 0)
+      .map((s): [string, number] => [`${s.labels.controller ?? ''} ${s.labels.reason ?? ''}`, s.value]);
+    if (errorsByReason.length) out.push(`\nReconcile errors by reason:\n${table(errorsByReason)}`);
+    const emulatorThrottles = [
+      ...motoProxy.stats.throttled,
+      ...aossProxy.stats.throttled,
+      ...[...c.fakes.faults.throttled].map(([k, v]): [string, number] => [`fake:${k}`, v]),
     ];
-    const width = Math.max(...rows.map(([k]) => k.length));
-    for (const [k, v] of rows) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
+    if (emulatorThrottles.length) out.push(`\nThrottled by the emulators:\n${table(emulatorThrottles)}`);
+    Object.assign(report, {
+      applyMs,
+      allReadyMs,
+      readyByPatternMs: readyByPattern,
+      lowerBoundS: boundS,
+      boundTerms: bound.slice(0, 6),
+      budgetBoundS: budget[0]?.seconds,
+      budgetTerms: budget.slice(0, 3),
+      ratio: allReadyMs / 1000 / boundS,
+      onboardingCalls: Object.fromEntries(sorted(calls)),
+      throttledSdk: Object.fromEntries(throttledSdk),
+      throttledEmulators: Object.fromEntries(emulatorThrottles),
+      passesPerTenant: sum(atReady, 'tenant_rag_operator_reconcile_total', { controller: 'tenants' }) / n,
+      statusWritesPerTenant: sum(atReady, 'tenant_rag_operator_status_writes_total', { kind: 'Tenant' }) / n,
+      reconcileErrors: Object.fromEntries(errorsByReason),
+      memoryAtReady: memReady,
+      heapUsedMiBAtReady: sum(atReady, 'tenant_rag_operator_nodejs_heap_size_used_bytes') / 2 ** 20,
+    });
+
+    if (!values['skip-steady']) {
+      // ---- First syncs ------------------------------------------------------------------------
+      const owners = (): { pending: number; all: number } => {
+        const own = [
+          ...[...tenants.objects].filter(([k]) => patternOf.get(k) !== 'pool').map(([, s]) => s),
+          ...[...tiers.objects].filter(([k]) => k === 'bench-pool').map(([, s]) => s),
+        ];
+        return { pending: own.filter((s) => !['COMPLETE', 'FAILED', 'STOPPED'].includes(s.ingestion ?? '')).length, all: own.length };
+      };
+      await until(
+        'first syncs complete',
+        need.knowledgeBases * 10_000 * 2 + 300_000,
+        () => owners().pending === 0,
+        () => `${owners().pending}/${owners().all} pending`,
+      );
+      const syncedMs = Date.now() - t0;
+      log(`first syncs complete after ${fmt(syncedMs / 1000)} s`);
+      await sleep(5000);
+      const atSynced = await op.samples();
+      const memSynced = await op.memory();
+      const syncCalls = diff(byApi(atSynced, 'tenant_rag_operator_aws_calls_total'), calls);
+      const starts = syncCalls.get('bedrockAgent:StartIngestionJob') ?? 0;
+      const polls = syncCalls.get('bedrockAgent:GetIngestionJob') ?? 0;
+      out.push(`\n== First syncs (${need.knowledgeBases} data sources; AWS starts one ingestion job per 10 s per account)`);
+      out.push(
+        table([
+          ['time until every first sync completed (s, from apply)', fmt(syncedMs / 1000)],
+          ['lower bound: data sources / 0.1 per s (s)', fmt(Math.max(0, need.knowledgeBases - 1) / 0.1)],
+          [
+            'StartIngestionJob calls (all attempts)',
+            byApi(atSynced, 'tenant_rag_operator_aws_calls_total').get('bedrockAgent:StartIngestionJob') ?? 0,
+          ],
+          ['GetIngestionJob calls after all Ready', polls],
+          ['AWS calls between all Ready and the last first sync', total(syncCalls)],
+          ['tenant passes per tenant by then', fmt(sum(atSynced, 'tenant_rag_operator_reconcile_total', { controller: 'tenants' }) / n, 2)],
+          ['operator peak RSS (MiB)', fmt(memSynced.peakMiB)],
+        ]),
+      );
+      out.push(`\nAWS calls between all Ready and the last first sync:\n${table(sorted(syncCalls).slice(0, 15))}`);
+      Object.assign(report, {
+        syncedMs,
+        syncCalls: Object.fromEntries(sorted(syncCalls)),
+        startsAfterReady: starts,
+        memorySynced: memSynced,
+      });
+
+      // ---- Steady state: a new operator process with a short resync -----------------------------
+      await op.stop();
+      op = undefined;
+      const sweepStart = Date.now();
+      op = await startBenchOperator({
+        entry,
+        kubeconfig: c.cp.kubeconfig,
+        dir,
+        settings: settings(resyncSeconds),
+        env,
+        nodeOptions: values['node-options'],
+        name: 'bench-steady',
+      });
+      const steady = op;
+      let last = -1;
+      let stableSince = Date.now();
+      await until('the start-up pass over every object', timeoutMs, async () => {
+        const passes = await steady.metric('tenant_rag_operator_reconcile_total');
+        if (passes !== last) [last, stableSince] = [passes, Date.now()];
+        return passes >= objects && (Date.now() - stableSince > 3000 || Date.now() - sweepStart > resyncSeconds * 1000);
+      });
+      const sweepMs = Date.now() - sweepStart;
+      const w0 = await steady.samples();
+      log(`start-up pass done in ${fmt(sweepMs / 1000)} s; measuring ${windowSeconds} s at resyncSeconds ${resyncSeconds}`);
+      await sleep(windowSeconds * 1000);
+      const w1 = await steady.samples();
+      const memSteady = await steady.memory();
+      const split = (
+        m: Map<string, number>,
+      ): { writes: Map<string, number>; ingestion: Map<string, number>; reads: Map<string, number> } => ({
+        writes: new Map([...m].filter(([k]) => isWrite(k.split(':')[1] ?? '') && !INGESTION.has(k))),
+        ingestion: new Map([...m].filter(([k]) => INGESTION.has(k))),
+        reads: new Map([...m].filter(([k]) => !isWrite(k.split(':')[1] ?? '') && !INGESTION.has(k) && k !== 'sts:GetCallerIdentity')),
+      });
+      // The start-up pass looks at every object once with nothing to do: what one resync of every
+      // object costs.
+      const sweep = split(byApi(w0, 'tenant_rag_operator_aws_calls_total'));
+      const fullPass = total(sweep.reads);
+      const win = split(diff(byApi(w1, 'tenant_rag_operator_aws_calls_total'), byApi(w0, 'tenant_rag_operator_aws_calls_total')));
+      const winPasses = sum(w1, 'tenant_rag_operator_reconcile_total') - sum(w0, 'tenant_rag_operator_reconcile_total');
+      // Each successful pass comes back after resyncSeconds plus 0-10% jitter.
+      const expectedPasses = (objects * windowSeconds) / (resyncSeconds * 1.05);
+      const winReadsPerHour = (total(win.reads) * 3600) / windowSeconds;
+      out.push(`\n== Steady state (all Ready, first syncs done; a new operator process with resyncSeconds ${resyncSeconds})`);
+      out.push(
+        table([
+          ['start-up pass over all objects (s)', fmt(sweepMs / 1000)],
+          ['  reads (one pass over every object = one full resync)', fullPass],
+          ['  writes (target 0)', total(sweep.writes)],
+          ['  reads per AWS resource (target <= 1 per resync)', fmt(fullPass / resources, 2)],
+          ['  reads per tenant', fmt(fullPass / n, 2)],
+          ['calls per hour if every object is resynced every 600 s', fmt(fullPass * 6, 0)],
+          ['  per tenant per hour', fmt((fullPass * 6) / n, 1)],
+          [`measured window at resyncSeconds ${resyncSeconds} (s)`, windowSeconds],
+          ['  reconcile passes / passes if every object were resynced', `${winPasses} / ${fmt(expectedPasses, 0)}`],
+          ['  AWS calls', total(win.reads) + total(win.writes) + total(win.ingestion)],
+          ['  write calls (Create/Put/Update/Delete/Tag/...; target 0)', total(win.writes)],
+          ['  ingestion calls (scheduler)', total(win.ingestion)],
+          ['  reads', total(win.reads)],
+          [`  reads per hour at resyncSeconds ${resyncSeconds}`, fmt(winReadsPerHour, 0)],
+          ['  scaled to resyncSeconds 600', fmt((winReadsPerHour * resyncSeconds) / 600, 0)],
+          ['operator peak RSS of this process (MiB)', fmt(memSteady.peakMiB)],
+        ]),
+      );
+      out.push(
+        `\nReads of one pass over every object, by API:\n${table(
+          sorted(sweep.reads).map(([k, v]) => {
+            const kind = READ_KIND[k];
+            const count = kind ? need.resources[kind] : 0;
+            return [k, v, kind ?? '', count ? fmt(v / count, 2) : ''];
+          }),
+          ['service:operation', 'reads', 'observes', 'per resource'],
+        )}`,
+      );
+      const perKind = new Map<string, number>();
+      for (const [k, v] of sweep.reads) {
+        const kind = READ_KIND[k];
+        if (kind) perKind.set(kind, (perKind.get(kind) ?? 0) + v);
+      }
+      out.push(
+        `\nReads per resource of each kind in one pass: ${[...perKind]
+          .map(([kind, v]) => `${kind} ${fmt(v / (need.resources[kind as keyof typeof need.resources] || 1), 2)}`)
+          .join(', ')}`,
+      );
+      Object.assign(report, {
+        fullPassReadsPerResourceByKind: Object.fromEntries(
+          [...perKind].map(([k, v]) => [k, v / (need.resources[k as keyof typeof need.resources] || 1)]),
+        ),
+      });
+      if (win.writes.size || sweep.writes.size)
+        out.push(`\nWrites at steady state:\n${table(sorted(new Map([...sweep.writes, ...win.writes])))}`);
+      if (win.ingestion.size) out.push(`\nIngestion calls in the window:\n${table(sorted(win.ingestion))}`);
+      Object.assign(report, {
+        resyncSeconds,
+        windowSeconds,
+        sweepMs,
+        fullPassReads: fullPass,
+        fullPassReadsByApi: Object.fromEntries(sorted(sweep.reads)),
+        fullPassWrites: total(sweep.writes),
+        readsPerResourcePerFullPass: fullPass / resources,
+        callsPerHourAt600IfAllResynced: fullPass * 6,
+        windowPasses: winPasses,
+        windowExpectedPasses: expectedPasses,
+        windowCalls: Object.fromEntries(sorted(new Map([...win.reads, ...win.writes, ...win.ingestion]))),
+        steadyWrites: total(win.writes) + total(sweep.writes),
+        steadyIngestionCalls: total(win.ingestion),
+        windowReadsPerHour: winReadsPerHour,
+        windowReadsPerHourScaledTo600: (winReadsPerHour * resyncSeconds) / 600,
+        memorySteady: memSteady,
+      });
+    }
+
+    // ---- Throttling in statuses, and memory ------------------------------------------------------
+    const finalAll = JSON.parse(await c.kube.kubectl('get', 'tenants,tenanttiers', '-o', 'json')) as {
+      items: { kind: string; metadata: { name: string } }[];
+    };
+    const finalMentions = finalAll.items.flatMap((o) => throttleMentions(o.kind, o as never));
+    const lastSamples = await op.samples();
+    const sdkThrottles = byApi(lastSamples, 'tenant_rag_operator_aws_throttled_total');
+    const peak = Math.max(memReady.peakMiB, (report.memorySynced as { peakMiB?: number } | undefined)?.peakMiB ?? 0);
+    out.push('\n== Throttling and memory');
+    out.push(
+      table([
+        [
+          'throttled responses served by the emulators (whole run)',
+          total(motoProxy.stats.throttled) + total(aossProxy.stats.throttled) + total(c.fakes.faults.throttled),
+        ],
+        ['statuses that ever mentioned throttling (every status write, watched)', tenants.mentions.length + tiers.mentions.length],
+        ['statuses that mention throttling at the end', finalMentions.length],
+        ['status events watched', tenants.events + tiers.events],
+        ['operator RSS before any object existed (MiB)', fmt(memIdle.rssMiB)],
+        ['operator heap used before any object existed (MiB)', fmt(heapIdle)],
+        ['operator peak RSS, onboarding and first syncs (MiB)', fmt(peak)],
+        ['operator heap used when all were Ready (MiB)', fmt(report.heapUsedMiBAtReady as number)],
+      ]),
+    );
+    const mentions = [...tenants.mentions, ...tiers.mentions];
+    if (mentions.length)
+      out.push(
+        `\nFirst throttling mentions:\n${mentions
+          .slice(0, 5)
+          .map((m) => `  ${m.kind}/${m.name} ${m.type} ${m.reason ?? ''}: ${m.message ?? ''}`)
+          .join('\n')}`,
+      );
+    Object.assign(report, {
+      statusThrottleMentions: mentions.length,
+      finalThrottleMentions: finalMentions.length,
+      peakRssMiB: peak,
+      idleRssMiB: memIdle.rssMiB,
+      idleHeapUsedMiB: heapIdle,
+      throttledSdkSteady: Object.fromEntries(sdkThrottles),
+      proxyServed: Object.fromEntries([...motoProxy.stats.served, ...aossProxy.stats.served]),
+    });
+    process.stdout.write(`${out.join('\n')}\n`);
+    if (values.json) await writeFile(values.json, JSON.stringify(report, null, 2));
   } finally {
-    await op.stop();
+    tenants.stop();
+    tiers.stop();
+    await op?.stop();
+    await Promise.all([motoProxy.stop(), aossProxy.stop()]);
     await c.stop();
   }
 }

@@ -122,6 +122,7 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
       exists: (key) => store.get(key) !== undefined,
     });
   const budgets = new RateBudgets(clock);
+  budgets.observe({ calls: metrics.awsCalls, throttled: metrics.awsThrottled });
   const aws = createAwsClients({
     region: config.region,
     s3ForcePathStyle: config.aws.s3ForcePathStyle,

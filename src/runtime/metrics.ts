@@ -12,6 +12,10 @@ export interface RuntimeMetrics {
   statusWrites: Counter<'kind'>;
   informerRestarts: Counter<'kind' | 'reason'>;
   leader: Gauge;
+  /** AWS calls by service and operation: every attempt, retries included. */
+  awsCalls: Counter<'service' | 'operation'>;
+  /** AWS attempts answered with a throttling error (the SDK retries them; this counts each). */
+  awsThrottled: Counter<'service' | 'operation'>;
 }
 
 /** Creates the metrics on a fresh registry. */
@@ -65,6 +69,18 @@ export function createMetrics(withProcessMetrics = true): RuntimeMetrics {
       registers,
     }),
     leader: new Gauge({ name: 'tenant_rag_operator_leader', help: '1 while this instance holds the leader lease.', registers }),
+    awsCalls: new Counter({
+      name: 'tenant_rag_operator_aws_calls_total',
+      help: 'AWS API calls by service and operation; every attempt, retries included.',
+      labelNames: ['service', 'operation'],
+      registers,
+    }),
+    awsThrottled: new Counter({
+      name: 'tenant_rag_operator_aws_throttled_total',
+      help: 'AWS API attempts answered with a throttling error, by service and operation.',
+      labelNames: ['service', 'operation'],
+      registers,
+    }),
   };
 }
 

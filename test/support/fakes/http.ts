@@ -56,21 +56,67 @@ export interface Fault {
   times?: number;
 }
 
-/** Fault-injection hooks shared by the fakes, keyed by operation name (`*` matches every operation). */
+/** A request rate AWS enforces on an operation: a token bucket refilled continuously. */
+export interface RateLimit {
+  ratePerSec: number;
+  /** Requests allowed at once after a quiet period (default: one second's worth, at least 1). */
+  burst?: number;
+}
+
+/** A token bucket on the wall clock. */
+class Bucket {
+  private tokens: number;
+  private last = performance.now();
+  constructor(
+    private readonly ratePerSec: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  /** Takes a token if one is there. */
+  admit(): boolean {
+    const now = performance.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.ratePerSec);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+/** The fault a rate-limited request gets: AWS's throttling answer (the fake shapes it per protocol). */
+export const THROTTLED: Fault = { status: 429, name: 'ThrottlingException', message: 'Rate exceeded' };
+
+/**
+ * Fault-injection hooks shared by the fakes, keyed by operation name (`*` matches every operation),
+ * and opt-in request rates like AWS's: a request over its operation's rate is refused with a
+ * throttling error instead of being served.
+ */
 export class Faults {
   private readonly queue: { operation: string; fault: Fault; left: number }[] = [];
+  private readonly limits = new Map<string, Bucket>();
   /** Operations seen, in order, for assertions on retries. */
   readonly seen: string[] = [];
+  /** Requests refused for their operation's rate, per operation. */
+  readonly throttled = new Map<string, number>();
 
   /** Makes the next `times` requests for `operation` fail (or stall or reset) as described. */
   failNext(operation: string, fault: Fault = {}): void {
     this.queue.push({ operation, fault, left: fault.times ?? 1 });
   }
 
-  /** Forgets every pending fault and the log of operations seen. */
+  /** Enforces a request rate on `operation` from now on (AWS answers ThrottlingException over it). */
+  limit(operation: string, rate: RateLimit): void {
+    this.limits.set(operation, new Bucket(rate.ratePerSec, rate.burst ?? Math.max(1, rate.ratePerSec)));
+  }
+
+  /** Forgets every pending fault, every rate limit and the logs of operations seen and throttled. */
   clear(): void {
     this.queue.length = 0;
     this.seen.length = 0;
+    this.limits.clear();
+    this.throttled.clear();
   }
 
   /** How many injected faults have not been served yet. */
@@ -83,9 +129,17 @@ export class Faults {
     this.seen.push(operation);
     const i = this.queue.findIndex((q) => q.operation === operation || q.operation === '*');
     const q = i >= 0 ? this.queue[i] : undefined;
-    if (!q) return undefined;
+    if (!q) return this.overRate(operation);
     if (--q.left <= 0) this.queue.splice(i, 1);
     return q.fault;
+  }
+
+  /** The throttling fault when `operation` is over its rate; injected faults come first. */
+  private overRate(operation: string): Fault | undefined {
+    const bucket = this.limits.get(operation);
+    if (!bucket || bucket.admit()) return undefined;
+    this.throttled.set(operation, (this.throttled.get(operation) ?? 0) + 1);
+    return THROTTLED;
   }
 }
 

@@ -1,0 +1,123 @@
+/**
+ * The operator process for the benchmark: by default the compiled JavaScript the container image
+ * runs (`node dist/main.js`, built here into node_modules/.cache so the repo's dist/ is left
+ * alone), or the TypeScript sources through tsx. Reads its Prometheus metrics and peak memory.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { eventually, freePort, type Proc, run, startProcess, stopProcess } from '../test/support/processes.js';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const buildDir = join(repoRoot, 'node_modules/.cache/tro-bench');
+
+/** Compiles src/ (tsconfig.build.json) into the cache directory; returns the entry point. */
+export async function buildOperator(): Promise<string> {
+  await mkdir(buildDir, { recursive: true });
+  await run(
+    process.execPath,
+    [
+      join(repoRoot, 'node_modules/typescript/bin/tsc'),
+      '-p',
+      join(repoRoot, 'tsconfig.build.json'),
+      '--outDir',
+      join(buildDir, 'dist'),
+      '--incremental',
+      '--tsBuildInfoFile',
+      join(buildDir, 'tsbuildinfo'),
+    ],
+    { cwd: repoRoot },
+  );
+  // Under node_modules the repo's package.json no longer gives the files their module type.
+  await writeFile(join(buildDir, 'package.json'), JSON.stringify({ type: 'module' }));
+  return join(buildDir, 'dist/main.js');
+}
+
+/** One sample of a metric. */
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Parses Prometheus text exposition. */
+export function parseMetrics(text: string): Sample[] {
+  const out: Sample[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? ([0-9.eE+-]+|NaN)$/.exec(line);
+    if (!m?.[1] || m[4] === undefined) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[3] ?? '').matchAll(/([a-zA-Z_]+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1] ?? ''] = l[2] ?? '';
+    out.push({ name: m[1], labels, value: Number(m[4]) });
+  }
+  return out;
+}
+
+/** A running operator. */
+export interface BenchOperator {
+  proc: Proc;
+  logFile: string;
+  samples(): Promise<Sample[]>;
+  /** Sum of a metric's samples whose labels include `labels`. */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+  /** Peak resident set size (VmHWM) and current RSS, in MiB. */
+  memory(): Promise<{ peakMiB: number; rssMiB: number }>;
+  stop(): Promise<void>;
+}
+
+/** Starts the operator with `settings` and `env`; resolves once /readyz answers. */
+export async function startBenchOperator(o: {
+  /** The compiled entry point, or `tsx` for the TypeScript sources. */
+  entry: string;
+  kubeconfig: string;
+  dir: string;
+  settings: Record<string, unknown>;
+  env: Record<string, string>;
+  nodeOptions?: string;
+  name: string;
+}): Promise<BenchOperator> {
+  const [metricsPort, healthPort] = [await freePort(), await freePort()];
+  const configPath = join(o.dir, `${o.name}.yaml`);
+  await writeFile(configPath, stringify({ ...o.settings, server: { bindAddress: '127.0.0.1' } }));
+  const logFile = join(o.dir, `${o.name}.log`);
+  const entryArgs = o.entry === 'tsx' ? ['--import', 'tsx', join(repoRoot, 'src/main.ts')] : [o.entry];
+  const args = [
+    ...(o.nodeOptions ? o.nodeOptions.split(/\s+/).filter(Boolean) : []),
+    ...entryArgs,
+    '--kubeconfig',
+    o.kubeconfig,
+    '--config',
+    configPath,
+    '--identity',
+    o.name,
+    '--health-port',
+    String(healthPort),
+    '--metrics-port',
+    String(metricsPort),
+  ];
+  const proc = startProcess(process.execPath, args, logFile, { ...process.env, ...o.env });
+  await eventually(
+    async () => ((await fetch(`http://127.0.0.1:${healthPort}/readyz`).catch(() => undefined))?.ok ? true : undefined),
+    60_000,
+    `operator ready (log: ${logFile})`,
+    200,
+  );
+  const samples = async (): Promise<Sample[]> => parseMetrics(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+  return {
+    proc,
+    logFile,
+    samples,
+    async metric(name, labels = {}) {
+      return (await samples())
+        .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+        .reduce((a, s) => a + s.value, 0);
+    },
+    async memory() {
+      const status = await readFile(`/proc/${proc.child.pid ?? 0}/status`, 'utf8');
+      const kib = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+      return { peakMiB: kib('VmHWM') / 1024, rssMiB: kib('VmRSS') / 1024 };
+    },
+    stop: () => stopProcess(proc, 'SIGTERM', 15_000),
+  };
+}
