@@ -43,6 +43,7 @@ import { KmsKeyDriver } from './resources/kms-key/driver.js';
 import { S3BucketDriver } from './resources/s3-bucket/driver.js';
 import { S3PrefixDriver } from './resources/s3-prefix/driver.js';
 import { type StackDeps, tenantResources, tierResources } from './resources/stacks.js';
+import { changedForOwner, changedForTenants, changedMembership, readyFlipped, waitingForRoom } from './controllers/watch-filters.js';
 
 /** A running operator. */
 export interface OperatorHandle {
@@ -225,22 +226,31 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
   });
   const accessController = controller('ModelAccess', modelParts.reconciler, accesses);
 
-  // Watches map events to keys: an object's own changes, plus the objects that depend on it.
-  tiers.onEvent((_t, tier) => {
-    tierController.enqueue(tier.metadata.name);
-    // A tier's defaultQuota applies to its tenants' accesses.
-    for (const k of modelParts.accessesOfTier(tier.metadata.name)) accessController.enqueue(k);
-    for (const t of tenants.list()) if (t.spec.tier === tier.metadata.name) tenantController.enqueue(t.metadata.name);
+  // Watches map events to keys: an object's own changes, plus the objects that depend on it,
+  // filtered to the changes that can alter a pass's outcome (see watch-filters.ts).
+  tiers.onEvent((type, tier, old) => {
+    if (type === 'delete' || changedForOwner(tier, old)) {
+      tierController.enqueue(tier.metadata.name);
+      // A tier's defaultQuota applies to its tenants' accesses.
+      for (const k of modelParts.accessesOfTier(tier.metadata.name)) accessController.enqueue(k);
+    }
+    if (type === 'delete' || changedForTenants(tier, old))
+      for (const t of tenants.list()) if (t.spec.tier === tier.metadata.name) tenantController.enqueue(t.metadata.name);
   });
-  tenants.onEvent((_t, tenant, old) => {
-    tenantController.enqueue(tenant.metadata.name);
+  tenants.onEvent((type, tenant, old) => {
+    const deleted = type === 'delete';
+    const own = deleted || changedForOwner(tenant, old);
+    if (own) tenantController.enqueue(tenant.metadata.name);
+    // Model accesses wait for their tenant's spec, readiness and deletion.
+    if (own || readyFlipped(tenant, old))
+      for (const a of accesses.list()) if (a.spec.tenantRef.name === tenant.metadata.name) accessController.enqueue(a.metadata.name);
+    if (!changedMembership(tenant, old, deleted)) return;
     tierController.enqueue(tenant.spec.tier);
     if (old && old.spec.tier !== tenant.spec.tier) tierController.enqueue(old.spec.tier);
-    for (const a of accesses.list()) if (a.spec.tenantRef.name === tenant.metadata.name) accessController.enqueue(a.metadata.name);
     // A tenant leaving a tier (or being admitted) changes who fits under maxTenants: the tier's
-    // tenants that are not Ready get another look.
+    // tenants refused for want of room get another look.
     for (const t of tenants.list())
-      if (t.spec.tier === tenant.spec.tier && t.metadata.name !== tenant.metadata.name && !isTrue(t.status?.conditions, CONDITION.Ready))
+      if (t.spec.tier === tenant.spec.tier && t.metadata.name !== tenant.metadata.name && waitingForRoom(t))
         tenantController.enqueue(t.metadata.name);
   });
   accesses.onEvent((_t, a, old) => {

@@ -51,8 +51,13 @@ export interface SyncDecision {
   requeueAfterMs: number;
 }
 
-/** How often an owner with a job queued or running looks at the scheduler's news. */
-export const INGESTION_POLL_MS = 30_000;
+/**
+ * How often an owner with a job queued or running looks at the scheduler even without news. The
+ * scheduler requeues the owner itself when its job starts, changes status or ends, so this is only
+ * a safety net: each look is a full pass over the owner's AWS resources, and first syncs can queue
+ * for minutes at 0.1 starts per second.
+ */
+export const INGESTION_POLL_MS = 300_000;
 
 /**
  * Sync when none ever ran, when the interval has passed since the last start, or when the

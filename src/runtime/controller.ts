@@ -77,8 +77,12 @@ export class Controller {
     void this.opts.queue.shutDown();
   }
 
+  private resyncDelay(): number {
+    return Math.round(this.opts.resyncMs * (1 + Math.random() * 0.1));
+  }
+
   private scheduleResync(key: string): void {
-    if (this.opts.exists(key)) this.opts.queue.addAfter(key, Math.round(this.opts.resyncMs * (1 + Math.random() * 0.1)));
+    if (this.opts.exists(key)) this.opts.queue.addAfter(key, this.resyncDelay());
   }
 
   private async work(): Promise<void> {
@@ -95,7 +99,8 @@ export class Controller {
         queue.forget(key);
         if (result.requeueAfterMs !== undefined) {
           metrics.reconcileTotal.inc({ controller, result: 'requeue' });
-          queue.addAfter(key, result.requeueAfterMs);
+          // A far-off requeue (the next scheduled sync) must not postpone the drift check.
+          queue.addAfter(key, Math.min(result.requeueAfterMs, this.resyncDelay()));
         } else {
           metrics.reconcileTotal.inc({ controller, result: 'success' });
           this.scheduleResync(key);
