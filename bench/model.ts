@@ -4,7 +4,7 @@
  * writes that create it and one read that observes it first (every pass observes a resource
  * before acting on it, so no schedule can do with fewer).
  */
-import { DEFAULT_BUDGETS, DEFAULT_RATE } from '../src/adapters/aws/budgets.js';
+import { DEFAULT_BUDGETS, DEFAULT_RATE, budgetKey } from '../src/adapters/aws/budgets.js';
 import { type RateRule, covers } from './rates.js';
 
 /** How many tenants of each pattern. */
@@ -141,7 +141,13 @@ export function rateBound(calls: Map<string, number>, rules: readonly RateRule[]
 
 /** The time the operator's own budgets (src/adapters/aws/budgets.ts) need for the calls. */
 export function budgetBound(calls: Map<string, number>): BoundTerm[] {
-  return [...calls]
+  const grouped = new Map<string, number>();
+  for (const [k, v] of calls) {
+    const [service = '', operation = ''] = k.split(':');
+    const key = budgetKey(service, operation);
+    grouped.set(key, (grouped.get(key) ?? 0) + v);
+  }
+  return [...grouped]
     .map(([k, v]) => {
       const rate = DEFAULT_BUDGETS[k] ?? DEFAULT_RATE;
       return term(`operator budget ${k}`, v, rate.ratePerSec, rate.burst);

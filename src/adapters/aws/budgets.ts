@@ -23,8 +23,25 @@ export const HEADROOM = 0.9;
 
 const under = (ratePerSec: number, burst: number): Rate => ({ ratePerSec: ratePerSec * HEADROOM, burst });
 
-/** Budgets from AWS's documented quotas (see docs/performance.md); `service:Operation` keys. */
+/**
+ * IAM throttles its mutating calls together, account-wide, and publishes no rate ("a number of
+ * token buckets might apply"): all of them share the `iam:writes` budget, an assumption of 15/s.
+ */
+const IAM_WRITE = /^(Create|Put|Update|Delete|Tag|Untag|Attach|Detach|Add|Remove)/;
+
+/** The budget a call takes its token from: a group (`iam:writes`) or its own `service:Operation`. */
+export function budgetKey(service: string, operation: string): string {
+  return service === 'iam' && IAM_WRITE.test(operation) ? 'iam:writes' : `${service}:${operation}`;
+}
+
+/** Budgets from AWS's documented quotas (see docs/performance.md); keys from `budgetKey`. */
 export const DEFAULT_BUDGETS: Record<string, Rate> = {
+  'iam:writes': under(15, 15),
+  // IAM reads: no published rate either; 20/s for each Get*/List* operation, an assumption.
+  'iam:GetRole': under(20, 20),
+  'iam:GetRolePolicy': under(20, 20),
+  'iam:ListRolePolicies': under(20, 20),
+  'iam:ListAttachedRolePolicies': under(20, 20),
   'bedrockAgent:CreateKnowledgeBase': under(2, 2),
   'bedrockAgent:DeleteKnowledgeBase': under(2, 2),
   'bedrockAgent:CreateDataSource': under(2, 2),
@@ -34,7 +51,7 @@ export const DEFAULT_BUDGETS: Record<string, Rate> = {
 };
 
 /** The budget of operations not listed: well under the control-plane limits of IAM, S3, KMS. */
-export const DEFAULT_RATE: Rate = { ratePerSec: 10, burst: 20 };
+export const DEFAULT_RATE: Rate = under(10, 10);
 
 /** A counter by service and operation (a prom-client Counter fits). */
 export interface AwsCallCounter {
@@ -76,7 +93,7 @@ export class RateBudgets {
   /** Waits for a token of `service:operation`; every attempt of every AWS call comes through here once. */
   async take(service: string, operation: string, signal?: AbortSignal): Promise<void> {
     this.observer?.calls.inc({ service, operation });
-    const key = `${service}:${operation}`;
+    const key = budgetKey(service, operation);
     const bucket = this.bucket(key);
     const wait = bucket.reserve();
     if (wait > 0) {
