@@ -8,7 +8,8 @@ import { REASON } from '../api/v1alpha1/constants.js';
 import type { ConditionInput } from '../core/conditions.js';
 import { TerminalError, WaitError } from '../core/errors.js';
 import { planStep } from '../core/plan.js';
-import type { BoundResource, DriverContext, ExternalIds } from '../resources/managed-resource.js';
+import type { BoundResource, DriverContext, ExternalIds, ManagedResource, Observation } from '../resources/managed-resource.js';
+import type { SpotPass } from './spot-checks.js';
 
 /** What a run of the engine found and did. */
 export interface EngineResult {
@@ -34,6 +35,7 @@ export async function runResources(
   deleting: boolean,
   onCreated: (kind: string, ids: ExternalIds) => Promise<void>,
   known: Record<string, string> = {},
+  spot?: SpotPass,
 ): Promise<EngineResult> {
   const ordered = deleting ? [...resources].reverse() : resources;
   const components = new Map<string, ConditionInput>();
@@ -49,26 +51,36 @@ export async function runResources(
   const set = (type: string, status: ConditionInput['status'], reason: string, message: string): void => {
     components.set(type, { type, status, reason, message });
   };
-  for (const r of ordered) {
+  // A resource in place: its component names it (a component may be several resources).
+  const settle = (type: string, kind: string): void => {
+    const done = (settled.get(type) ?? []).concat(kind);
+    settled.set(type, done);
+    if (!components.has(type) || components.get(type)?.status === 'True') {
+      set(type, 'True', deleting ? REASON.Deleted : REASON.ResourceReady, `${done.join(', ')} ${deleting ? 'gone' : 'in place'}`);
+    }
+  };
+  for (const [index, r] of ordered.entries()) {
     const { driver } = r;
     const type = driver.conditionType;
     const spec = typeof r.spec === 'function' ? (r.spec as (o: Record<string, string>) => unknown)(outputs) : r.spec;
-    const observation = spec === undefined && !deleting ? { state: 'absent' as const } : await driver.observe(ctx, spec, r.ids);
+    const slot = `${index}:${driver.kind}`;
+    const observation =
+      spec === undefined && !deleting
+        ? { state: 'absent' as const }
+        : (!deleting && spec !== undefined && (await spotCheck(ctx, driver, spec, spot, slot))) || (await driver.observe(ctx, spec, r.ids));
     const diff = observation.state === 'ready' && spec !== undefined ? driver.compare(spec, observation.observed) : [];
+    if (spot && !deleting) {
+      if (observation.state === 'ready' && diff.length === 0) spot.memory.set(slot, observation.observed);
+      else spot.memory.delete(slot);
+    }
     const planned = planStep(spec !== undefined, observation, diff, deleting);
     const action = planned.type === 'create' && driver.implicit ? { type: 'none' as const } : planned;
     if (observation.state === 'ready' && !deleting) Object.assign(outputs, driver.outputs?.(observation.observed));
     try {
       switch (action.type) {
-        case 'none': {
-          // A component made of several resources (key and bucket) names them all.
-          const done = (settled.get(type) ?? []).concat(driver.kind);
-          settled.set(type, done);
-          if (!components.has(type) || components.get(type)?.status === 'True') {
-            set(type, 'True', deleting ? REASON.Deleted : REASON.ResourceReady, `${done.join(', ')} ${deleting ? 'gone' : 'in place'}`);
-          }
+        case 'none':
+          settle(type, driver.kind);
           continue;
-        }
         case 'create': {
           const ids = await driver.create(ctx, spec, r.ids);
           // Only AWS-assigned ids need persisting before anything else can fail.
@@ -79,10 +91,8 @@ export async function runResources(
           const after = await driver.observe(ctx, spec, { ...r.ids, ...ids });
           if (after.state === 'ready' && driver.compare(spec, after.observed).length === 0) {
             Object.assign(outputs, driver.outputs?.(after.observed));
-            settled.set(type, (settled.get(type) ?? []).concat(driver.kind));
-            if (!components.has(type) || components.get(type)?.status === 'True') {
-              set(type, 'True', REASON.ResourceReady, `${(settled.get(type) ?? []).join(', ')} in place`);
-            }
+            spot?.memory.set(slot, after.observed);
+            settle(type, driver.kind);
             continue;
           }
           if (after.state === 'pending') {
@@ -126,4 +136,23 @@ export async function runResources(
     }
   }
   return result({ complete: true });
+}
+
+/**
+ * In a steady pass, the resource's check of this turn against its last in-sync observation: a
+ * ready observation when that aspect is still as the spec wants, else undefined (observe fully).
+ */
+async function spotCheck(
+  ctx: DriverContext,
+  driver: ManagedResource<unknown, unknown>,
+  spec: unknown,
+  spot: SpotPass | undefined,
+  slot: string,
+): Promise<Observation<unknown> | undefined> {
+  const last = spot?.memory.get(slot);
+  const checks = spot?.turn !== undefined && last !== undefined ? (driver.spotChecks?.(spec, last) ?? []) : [];
+  const check = checks[(spot?.turn ?? 0) % Math.max(1, checks.length)];
+  if (!check) return undefined;
+  const observed = await check(ctx);
+  return observed !== undefined && driver.compare(spec, observed).length === 0 ? { state: 'ready', observed } : undefined;
 }

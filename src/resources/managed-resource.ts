@@ -23,6 +23,13 @@ export interface DriverContext {
   logger: Logger;
 }
 
+/**
+ * One read that checks one aspect of a resource last observed in sync (`last`): it returns `last`
+ * with that aspect read afresh (the engine compares it with the spec), or undefined when the
+ * resource is gone or in a state a check cannot judge; either way a full observation follows.
+ */
+export type SpotCheck<Observed> = (ctx: DriverContext) => Promise<Observed | undefined>;
+
 /** One AWS resource kind. */
 export interface ManagedResource<Spec, Observed> {
   readonly kind: string;
@@ -41,6 +48,12 @@ export interface ManagedResource<Spec, Observed> {
   update(ctx: DriverContext, spec: Spec, observed: Observed, diff: Diff): Promise<void>;
   /** Deletes; NotFound counts as success. A delete may take several passes (observe decides). */
   delete(ctx: DriverContext, observed: Observed): Promise<void>;
+  /**
+   * For kinds whose observation takes several reads: one-read checks that together cover every
+   * aspect `compare` looks at. An owner in a steady state runs one of them per pass, in turn,
+   * instead of the full observation (docs/performance.md: steady-state reads).
+   */
+  spotChecks?(spec: Spec, last: Observed): SpotCheck<Observed>[];
   /** Identifiers to publish on status (bucket name, role ARN, ...), from what was observed. */
   outputs?(observed: Observed): Record<string, string>;
 }

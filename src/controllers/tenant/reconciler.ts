@@ -13,6 +13,7 @@ import type { OutputsWriter } from '../../adapters/kube/configmaps.js';
 import { type IngestionDeps, ingestionKey, syncStep } from '../ingestion.js';
 import { parseDuration } from '../../core/ingestion-plan.js';
 import { applyConditions, commitStatus, type StatusDeps } from '../status.js';
+import { SpotChecks, steadyBasis } from '../spot-checks.js';
 
 /** What a tenant shows of its ModelAccess objects: usage this month and the QuotaExceeded condition. */
 export type TenantUsageOf = (tenant: string) => { usage: NonNullable<TenantStatus['usage']>; quota: ConditionInput };
@@ -40,6 +41,9 @@ export class TenantReconciler implements Reconciler {
     private readonly usageOf?: TenantUsageOf,
     private readonly outputs?: OutputsDeps,
   ) {}
+
+  /** Steady-state drift checks, one read per resource per pass. */
+  private readonly spots = new SpotChecks();
 
   /** Deleted pool tenants whose purge sync was asked for (a restart asks again). */
   private readonly purges = new Set<string>();
@@ -120,7 +124,17 @@ export class TenantReconciler implements Reconciler {
     const persist = async (_kind: string, ids: Record<string, string>): Promise<void> => {
       latest = await this.deps.writer.writeStatus(latest, { ...latest.status, resources: { ...latest.status?.resources, ...ids } });
     };
-    const run = await runResources(ctx, await this.resources(latest, tier), false, persist, ownIds(latest, tier));
+    const spot = this.spots.pass(
+      name,
+      steadyBasis(
+        latest,
+        tier.metadata.generation,
+        JSON.stringify(tier.status?.shared ?? {}),
+        // Asking for a reconcile asks for full observations.
+        latest.metadata.annotations?.[ANNOTATIONS.reconcileRequestedAt],
+      ),
+    );
+    const run = await runResources(ctx, await this.resources(latest, tier), false, persist, ownIds(latest, tier), spot);
     const resources = { ...sharedResources(tenant, tier), ...run.outputs };
     const components = [...run.components];
     let requeueAfterMs = run.requeueAfterMs;
@@ -249,6 +263,7 @@ export class TenantReconciler implements Reconciler {
       await this.deps.events.emit(tenant, 'Normal', EVENT_REASON.Deleted, "the tenant's AWS resources were deleted");
     }
     this.ingestion?.scheduler.forget(ingestionKey('Tenant', tenant.metadata.name));
+    this.spots.forget(tenant.metadata.name);
     const c = tenant.spec.connection;
     if (c && this.outputs) await this.outputs.writer.delete(tenant, c.namespace, c.configMapName ?? 'rag-connection');
     await this.deps.writer.removeFinalizer(tenant);

@@ -11,6 +11,7 @@ import { type IngestionDeps, ingestionKey, syncStep } from '../ingestion.js';
 import { parseDuration } from '../../core/ingestion-plan.js';
 import { tenantPrefix } from '../../core/naming.js';
 import { applyConditions, commitStatus, type StatusDeps } from '../status.js';
+import { SpotChecks, steadyBasis } from '../spot-checks.js';
 
 /** The resources a tier shares among its tenants, bound to its spec (AWS drivers plug in here). */
 export type TierResources = (tier: TenantTier) => Promise<BoundResource[]>;
@@ -31,6 +32,9 @@ export class TenantTierReconciler implements Reconciler {
     private readonly ingestion?: IngestionDeps,
     private readonly withDocuments?: TenantsWithDocuments,
   ) {}
+
+  /** Steady-state drift checks, one read per resource per pass. */
+  private readonly spots = new SpotChecks();
 
   async reconcile(name: string, ctx: ReconcileContext): Promise<Result> {
     const tier = this.tiers.get(name);
@@ -81,6 +85,7 @@ export class TenantTierReconciler implements Reconciler {
       if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);
       if (!run.complete) return { requeueAfterMs: run.requeueAfterMs };
       this.ingestion?.scheduler.forget(ingestionKey('TenantTier', name));
+      this.spots.forget(name);
       await this.deps.writer.removeFinalizer(tier);
       ctx.logger.info('tier deleted; finalizer removed');
       return {};
@@ -92,7 +97,8 @@ export class TenantTierReconciler implements Reconciler {
     const persist = async (_kind: string, ids: Record<string, string>): Promise<void> => {
       latest = await this.deps.writer.writeStatus(latest, { ...latest.status, shared: { ...latest.status?.shared, ...ids } });
     };
-    const run = await runResources(ctx, await this.resources(latest), false, persist, sharedIds(latest));
+    const spot = this.spots.pass(name, steadyBasis(latest, latest.metadata.annotations?.[ANNOTATIONS.reconcileRequestedAt]));
+    const run = await runResources(ctx, await this.resources(latest), false, persist, sharedIds(latest), spot);
     // A complete pass knows every id; a partial one keeps those it did not reach.
     const shared = run.complete ? run.outputs : { ...latest.status?.shared, ...run.outputs };
     const components = [...run.components];

@@ -16,8 +16,9 @@ import { CONDITION } from '../../api/v1alpha1/constants.js';
 import { TerminalError } from '../../core/errors.js';
 import { type OwnerRef, ownerTags, tagDrift } from '../../core/tags.js';
 import { classifyAwsError } from '../../adapters/aws/errors.js';
-import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
+import type { DriverContext, ExternalIds, ManagedResource, Observation, SpotCheck } from '../managed-resource.js';
 import { readyIfOwned } from '../ownership.js';
+import { spotCheck } from '../spot-check.js';
 
 /** How often to look at a collection in transition (AWS takes minutes; samples poll every 10-30 s). */
 export const COLLECTION_POLL_MS = 15_000;
@@ -86,6 +87,22 @@ export class AossCollectionDriver implements ManagedResource<CollectionSpec, Col
           retryAfterMs: COLLECTION_POLL_MS,
         };
     }
+  }
+
+  /** The collection's state (serving, same id) and its tags, one read each. */
+  spotChecks(spec: CollectionSpec, last: CollectionObserved): SpotCheck<CollectionObserved>[] {
+    return [
+      spotCheck(async (opts) => {
+        const found = await this.aoss.send(new BatchGetCollectionCommand({ names: [spec.name] }), opts);
+        const d = found.collectionDetails?.find((c) => c.name === spec.name);
+        const serving = ['ACTIVE', 'UPDATING', 'UPDATE_FAILED'].includes(d?.status ?? '');
+        return serving && d?.id === last.id ? { ...last, status: d.status ?? last.status, endpoint: d.collectionEndpoint ?? last.endpoint } : undefined;
+      }),
+      spotCheck(async (opts) => {
+        const tagList = (await this.aoss.send(new ListTagsForResourceCommand({ resourceArn: last.arn }), opts)).tags ?? [];
+        return { ...last, tags: Object.fromEntries(tagList.map((t) => [t.key ?? '', t.value ?? ''])) };
+      }),
+    ];
   }
 
   compare(spec: CollectionSpec, o: CollectionObserved): string[] {

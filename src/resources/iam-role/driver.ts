@@ -26,8 +26,9 @@ import { MODEL_POLICY_PREFIX } from '../../core/model-access/names.js';
 import { type PolicyDocument, parsePolicy, samePolicy } from '../../core/policies/document.js';
 import { type OwnerRef, ownerTags, tagDrift, tagMap } from '../../core/tags.js';
 import { classifyAwsError, deletedOrGone, isNotFound } from '../../adapters/aws/errors.js';
-import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
+import type { DriverContext, ExternalIds, ManagedResource, Observation, SpotCheck } from '../managed-resource.js';
 import { readyIfOwned } from '../ownership.js';
+import { spotCheck } from '../spot-check.js';
 
 /** The role as wanted. */
 export interface RoleSpec {
@@ -93,6 +94,33 @@ export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
       tags: tagMap(role.Tags),
     };
     return readyIfOwned(observed, observed.tags, spec.owner, `IAM role ${spec.name}`);
+  }
+
+  /**
+   * The role itself (trust, boundary, tags), its list of inline policies, and each inline policy
+   * the spec names. Attached policies are read only for deletion: `compare` does not judge them.
+   */
+  spotChecks(spec: RoleSpec, last: RoleObserved): SpotCheck<RoleObserved>[] {
+    const RoleName = spec.name;
+    return [
+      spotCheck(async (opts) => {
+        const role = (await this.iam.send(new GetRoleCommand({ RoleName }), opts)).Role;
+        if (!role?.Arn) return undefined;
+        const found = { arn: role.Arn, trust: parsePolicy(role.AssumeRolePolicyDocument), tags: tagMap(role.Tags) };
+        return { ...last, ...found, boundaryArn: role.PermissionsBoundary?.PermissionsBoundaryArn };
+      }),
+      spotCheck(async (opts) => {
+        const names = (await this.iam.send(new ListRolePoliciesCommand({ RoleName }), opts)).PolicyNames ?? [];
+        // A name not seen before has a document not read yet: never equal to a wanted one.
+        return { ...last, inline: Object.fromEntries(names.map((n) => [n, n in last.inline ? last.inline[n] : { unread: n }])) };
+      }),
+      ...Object.keys(spec.inline).map((PolicyName) =>
+        spotCheck(async (opts) => {
+          const p = await this.iam.send(new GetRolePolicyCommand({ RoleName, PolicyName }), opts);
+          return { ...last, inline: { ...last.inline, [PolicyName]: parsePolicy(p.PolicyDocument) } };
+        }),
+      ),
+    ];
   }
 
   compare(spec: RoleSpec, o: RoleObserved): string[] {

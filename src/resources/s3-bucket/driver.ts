@@ -23,8 +23,9 @@ import { CONDITION } from '../../api/v1alpha1/constants.js';
 import { TerminalError } from '../../core/errors.js';
 import { type OwnerRef, ownerTags, tagDrift, tagMap } from '../../core/tags.js';
 import { classifyAwsError, isNotFound, deletedOrGone } from '../../adapters/aws/errors.js';
-import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
+import type { DriverContext, ExternalIds, ManagedResource, Observation, SpotCheck } from '../managed-resource.js';
 import { readyIfOwned } from '../ownership.js';
+import { spotCheck } from '../spot-check.js';
 
 /** The bucket as wanted. */
 export interface BucketSpec {
@@ -74,23 +75,32 @@ export class S3BucketDriver implements ManagedResource<BucketSpec, BucketObserve
       if (isNotFound(e)) return { state: 'absent' };
       throw e;
     }
-    const [tagging, encryption, pab, versioning] = await Promise.all([
-      orUndefined(this.s3.send(new GetBucketTaggingCommand({ Bucket: spec.name }), opts)),
-      orUndefined(this.s3.send(new GetBucketEncryptionCommand({ Bucket: spec.name }), opts)),
-      orUndefined(this.s3.send(new GetPublicAccessBlockCommand({ Bucket: spec.name }), opts)),
-      this.s3.send(new GetBucketVersioningCommand({ Bucket: spec.name }), opts),
-    ]);
-    const rule = encryption?.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
-    const block = pab?.PublicAccessBlockConfiguration;
-    const observed: BucketObserved = {
-      name: spec.name,
-      tags: tagMap(tagging?.TagSet),
-      sseAlgorithm: rule?.SSEAlgorithm,
-      kmsKeyArn: rule?.KMSMasterKeyID,
-      publicAccessBlocked: !!(block?.BlockPublicAcls && block.BlockPublicPolicy && block.IgnorePublicAcls && block.RestrictPublicBuckets),
-      versioning: versioning.Status,
-    };
+    const parts = await Promise.all(this.aspects(spec.name).map((read) => read(ctx)));
+    const observed = parts.reduce<BucketObserved>((o, part) => ({ ...o, ...part }), { name: spec.name, tags: {}, publicAccessBlocked: false });
     return readyIfOwned(observed, observed.tags, spec.owner, `bucket ${spec.name}`);
+  }
+
+  /** One read per aspect `compare` looks at: tags, encryption, public access block, versioning. */
+  private aspects(Bucket: string): ((ctx: DriverContext) => Promise<Partial<BucketObserved>>)[] {
+    const opts = (ctx: DriverContext): { abortSignal: AbortSignal } => ({ abortSignal: ctx.signal });
+    return [
+      async (ctx) => ({ tags: tagMap((await orUndefined(this.s3.send(new GetBucketTaggingCommand({ Bucket }), opts(ctx))))?.TagSet) }),
+      async (ctx) => {
+        const out = await orUndefined(this.s3.send(new GetBucketEncryptionCommand({ Bucket }), opts(ctx)));
+        const rule = out?.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
+        return { sseAlgorithm: rule?.SSEAlgorithm, kmsKeyArn: rule?.KMSMasterKeyID };
+      },
+      async (ctx) => {
+        const out = await orUndefined(this.s3.send(new GetPublicAccessBlockCommand({ Bucket }), opts(ctx)));
+        const b = out?.PublicAccessBlockConfiguration;
+        return { publicAccessBlocked: !!(b?.BlockPublicAcls && b.BlockPublicPolicy && b.IgnorePublicAcls && b.RestrictPublicBuckets) };
+      },
+      async (ctx) => ({ versioning: (await this.s3.send(new GetBucketVersioningCommand({ Bucket }), opts(ctx))).Status }),
+    ];
+  }
+
+  spotChecks(spec: BucketSpec, last: BucketObserved): SpotCheck<BucketObserved>[] {
+    return this.aspects(spec.name).map((read) => spotCheck(async (_opts, ctx) => ({ ...last, ...(await read(ctx)) })));
   }
 
   compare(spec: BucketSpec, o: BucketObserved): string[] {

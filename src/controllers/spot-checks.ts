@@ -1,0 +1,71 @@
+/**
+ * Steady-state drift checks at one read per resource per pass. An owner that is Ready at its
+ * current generation has had every resource observed in full; from then on each pass runs one
+ * spot check per resource (the driver's checks in turn, one aspect each), so every aspect is
+ * read again within as many passes as the resource has checks. A failed check, a pass that is
+ * not steady, and a restart (nothing remembered) all fall back to full observations.
+ */
+
+import { CONDITION } from '../api/v1alpha1/constants.js';
+import type { Condition } from '../api/v1alpha1/types.js';
+import { isTrue } from '../core/conditions.js';
+
+/** What the engine needs of one owner's pass. */
+export interface SpotPass {
+  /** Which check each resource runs this pass; undefined: observe everything in full. */
+  turn: number | undefined;
+  /** The last observation found in sync, by resource (kind and position). */
+  memory: Map<string, unknown>;
+}
+
+interface OwnerState extends SpotPass {
+  basis: string | undefined;
+}
+
+/** An owner's object as far as steadiness goes. */
+interface Owned {
+  metadata: { generation?: number };
+  status?: { observedGeneration?: number; conditions?: Condition[] };
+}
+
+/**
+ * What a steady owner's pass rests on (its generation, and whatever else shapes its resources'
+ * specs, such as its tier's generation), or undefined when the owner is not Ready at its
+ * current generation.
+ */
+export function steadyBasis(owner: Owned, ...alsoOn: (number | string | undefined)[]): string | undefined {
+  const generation = owner.metadata.generation ?? 0;
+  if (owner.status?.observedGeneration !== generation || !isTrue(owner.status.conditions, CONDITION.Ready)) return undefined;
+  return [generation, ...alsoOn].join('/');
+}
+
+/** The spot-check state of every owner of one controller, in memory only. */
+export class SpotChecks {
+  private readonly owners = new Map<string, OwnerState>();
+
+  /**
+   * The pass of `owner`: checks in turn when it is steady on the same basis as its last pass,
+   * full observations otherwise (the first pass, a changed spec, a pass not steady).
+   */
+  pass(owner: string, basis: string | undefined): SpotPass {
+    let p = this.owners.get(owner);
+    if (!p) {
+      p = { turn: undefined, memory: new Map(), basis };
+      this.owners.set(owner, p);
+      return p;
+    }
+    p.turn = basis !== undefined && basis === p.basis ? (p.turn ?? -1) + 1 : undefined;
+    p.basis = basis;
+    return p;
+  }
+
+  /** Drops what is remembered of a deleted owner. */
+  forget(owner: string): void {
+    this.owners.delete(owner);
+  }
+
+  /** Owners remembered (for tests and metrics). */
+  size(): number {
+    return this.owners.size;
+  }
+}
