@@ -17,6 +17,7 @@ import { TerminalError } from '../../core/errors.js';
 import { type OwnerRef, ownerTags, tagDrift } from '../../core/tags.js';
 import { classifyAwsError } from '../../adapters/aws/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation, SpotCheck } from '../managed-resource.js';
+import { pollDelay } from '../../core/poll.js';
 import { readyIfOwned } from '../ownership.js';
 import { spotCheck } from '../spot-check.js';
 
@@ -84,7 +85,7 @@ export class AossCollectionDriver implements ManagedResource<CollectionSpec, Col
           observed,
           reason: observed.status === 'DELETING' ? 'CollectionDeleting' : 'CollectionCreating',
           message: `collection ${spec.name} is ${observed.status}`,
-          retryAfterMs: COLLECTION_POLL_MS,
+          retryAfterMs: pollDelay(d.lastModifiedDate ?? d.createdDate, COLLECTION_POLL_MS),
         };
     }
   }
@@ -96,7 +97,9 @@ export class AossCollectionDriver implements ManagedResource<CollectionSpec, Col
         const found = await this.aoss.send(new BatchGetCollectionCommand({ names: [spec.name] }), opts);
         const d = found.collectionDetails?.find((c) => c.name === spec.name);
         const serving = ['ACTIVE', 'UPDATING', 'UPDATE_FAILED'].includes(d?.status ?? '');
-        return serving && d?.id === last.id ? { ...last, status: d.status ?? last.status, endpoint: d.collectionEndpoint ?? last.endpoint } : undefined;
+        return serving && d?.id === last.id
+          ? { ...last, status: d.status ?? last.status, endpoint: d.collectionEndpoint ?? last.endpoint }
+          : undefined;
       }),
       spotCheck(async (opts) => {
         const tagList = (await this.aoss.send(new ListTagsForResourceCommand({ resourceArn: last.arn }), opts)).tags ?? [];

@@ -14,6 +14,7 @@ import {
   UpdateDataSourceCommand,
 } from '@aws-sdk/client-bedrock-agent';
 import { CONDITION } from '../../api/v1alpha1/constants.js';
+import { pollDelay } from '../../core/poll.js';
 import { TerminalError } from '../../core/errors.js';
 import { idempotencyToken } from '../../core/naming.js';
 import type { OwnerRef } from '../../core/tags.js';
@@ -70,7 +71,14 @@ export class DataSourceDriver implements ManagedResource<DataSourceSpec, DataSou
       const ds = (await this.agent.send(new GetDataSourceCommand({ knowledgeBaseId, dataSourceId: id }), opts)).dataSource;
       if (!ds) return { state: 'absent' };
       const observed: DataSourceObserved = { knowledgeBaseId, id, status: ds.status ?? 'UNKNOWN', source: ds };
-      return transitionObservation(observed, observed.status, ['AVAILABLE'], ds.failureReasons, `data source ${spec.name}`, DS_POLL_MS);
+      return transitionObservation(
+        observed,
+        observed.status,
+        ['AVAILABLE'],
+        ds.failureReasons,
+        `data source ${spec.name}`,
+        pollDelay(ds.updatedAt ?? ds.createdAt, DS_POLL_MS),
+      );
     } catch (e) {
       // The knowledge base (and with it the data source) is gone.
       if (isNotFound(e)) return { state: 'absent' };

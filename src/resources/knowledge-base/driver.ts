@@ -21,6 +21,7 @@ import { INDEX_FIELDS } from '../../core/policies/aoss.js';
 import { type OwnerRef, ownerTags, tagDrift } from '../../core/tags.js';
 import { classifyAwsError, isKnowledgeBasePropagationError, isNotFound, deletedOrGone } from '../../adapters/aws/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation, SpotCheck } from '../managed-resource.js';
+import { pollDelay } from '../../core/poll.js';
 import { readyIfOwned } from '../ownership.js';
 import { spotCheck } from '../spot-check.js';
 import { findByName, transitionObservation } from './lookup.js';
@@ -83,7 +84,14 @@ export class KnowledgeBaseDriver implements ManagedResource<KnowledgeBaseSpec, K
     };
     const owned = readyIfOwned(observed, tags, spec.owner, `knowledge base ${spec.name}`);
     if (owned.state !== 'ready') return owned;
-    return transitionObservation(observed, observed.status, ['ACTIVE'], kb.failureReasons, `knowledge base ${spec.name}`, KB_POLL_MS);
+    return transitionObservation(
+      observed,
+      observed.status,
+      ['ACTIVE'],
+      kb.failureReasons,
+      `knowledge base ${spec.name}`,
+      pollDelay(kb.updatedAt ?? kb.createdAt, KB_POLL_MS),
+    );
   }
 
   /** The knowledge base's status (still ACTIVE) and its tags, one read each. */
@@ -93,7 +101,10 @@ export class KnowledgeBaseDriver implements ManagedResource<KnowledgeBaseSpec, K
         const kb = (await this.agent.send(new GetKnowledgeBaseCommand({ knowledgeBaseId: last.id }), opts)).knowledgeBase;
         return kb?.status === 'ACTIVE' ? { ...last, status: kb.status } : undefined;
       }),
-      spotCheck(async (opts) => ({ ...last, tags: (await this.agent.send(new ListTagsForResourceCommand({ resourceArn: last.arn }), opts)).tags ?? {} })),
+      spotCheck(async (opts) => ({
+        ...last,
+        tags: (await this.agent.send(new ListTagsForResourceCommand({ resourceArn: last.arn }), opts)).tags ?? {},
+      })),
     ];
   }
 

@@ -29,6 +29,7 @@ export function transitionObservation<O>(
   readyStatuses: readonly string[],
   failureReasons: readonly string[] | undefined,
   what: string,
+  /** Look again after this long while in transition (see core/poll.ts). */
   pollMs: number,
 ): Observation<O> {
   if (readyStatuses.includes(status)) return { state: 'ready', observed };
