@@ -6,14 +6,15 @@
  * statuses, the first syncs, calls at steady state, and the operator's peak memory.
  *
  * Usage: npm run bench -- [--tenants 300] [--mix 80/13/7] [--workers 4] [--resync 60] [--window 120]
- *                         [--skip-steady] [--no-rates] [--tsx] [--node-options="--max-old-space-size=128"]
+ *                         [--skip-steady] [--no-rates] [--tsx] [--node-options="..." (default: the chart's nodeOptions)]
  *                         [--json out.json]
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
+import { parse } from 'yaml';
 import { startTestCluster } from '../test/support/cluster.js';
 import { TEST_OPERATOR_SETTINGS } from '../test/support/operator-process.js';
 import { type Mix, READ_KIND, budgetBound, needs, rateBound, splitMix } from './model.js';
@@ -32,11 +33,16 @@ const { values } = parseArgs({
     'skip-steady': { type: 'boolean', default: false },
     'no-rates': { type: 'boolean', default: false },
     tsx: { type: 'boolean', default: false },
-    'node-options': { type: 'string', default: '' },
+    'node-options': { type: 'string' },
     json: { type: 'string' },
     timeout: { type: 'string', default: '1800' },
   },
 });
+/** The heap flags the chart runs the operator with, unless --node-options says otherwise. */
+const chartValues = parse(await readFile(new URL('../charts/tenant-rag-operator/values.yaml', import.meta.url), 'utf8')) as {
+  nodeOptions?: string;
+};
+const nodeOptions = values['node-options'] ?? chartValues.nodeOptions ?? '';
 const n = Number(values.tenants);
 const mix = splitMix(n, values.mix);
 const resyncSeconds = Number(values.resync);
@@ -169,7 +175,7 @@ async function main(): Promise<void> {
     dir,
     settings: settings(600),
     env,
-    nodeOptions: values['node-options'],
+    nodeOptions,
     name: 'bench-onboarding',
   });
   const report: Record<string, unknown> = {
@@ -214,7 +220,7 @@ async function main(): Promise<void> {
     const writesMade = new Map([...calls].filter(([k]) => isWrite(k.split(':')[1] ?? '') && !INGESTION.has(k)));
 
     out.push(
-      `\n== Onboarding: ${n} tenants (${mix.pool} pool / ${mix.bridge} bridge / ${mix.silo} silo), ${values.workers} workers per kind`,
+      `\n== Onboarding: ${n} tenants (${mix.pool} pool / ${mix.bridge} bridge / ${mix.silo} silo), ${values.workers} workers per kind, node ${nodeOptions || '(no flags)'}`,
     );
     out.push(
       table([
@@ -345,7 +351,7 @@ async function main(): Promise<void> {
         dir,
         settings: settings(resyncSeconds),
         env,
-        nodeOptions: values['node-options'],
+        nodeOptions,
         name: 'bench-steady',
       });
       const steady = op;

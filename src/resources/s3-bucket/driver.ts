@@ -76,7 +76,11 @@ export class S3BucketDriver implements ManagedResource<BucketSpec, BucketObserve
       throw e;
     }
     const parts = await Promise.all(this.aspects(spec.name).map((read) => read(ctx)));
-    const observed = parts.reduce<BucketObserved>((o, part) => ({ ...o, ...part }), { name: spec.name, tags: {}, publicAccessBlocked: false });
+    const observed = parts.reduce<BucketObserved>((o, part) => ({ ...o, ...part }), {
+      name: spec.name,
+      tags: {},
+      publicAccessBlocked: false,
+    });
     return readyIfOwned(observed, observed.tags, spec.owner, `bucket ${spec.name}`);
   }
 
