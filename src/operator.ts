@@ -6,7 +6,6 @@ import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api, KubeConfig
 import { OutputsWriter } from './adapters/kube/configmaps.js';
 import type { Logger } from 'pino';
 import { CONDITION, KINDS, type KindName } from './api/v1alpha1/constants.js';
-import { isTrue } from './core/conditions.js';
 import type { AnyResource, ModelAccess, Tenant, TenantTier } from './api/v1alpha1/types.js';
 import type { Config } from './config.js';
 import { TenantReconciler } from './controllers/tenant/reconciler.js';

@@ -9,7 +9,7 @@ import type { ConditionInput } from '../core/conditions.js';
 import { TerminalError, WaitError } from '../core/errors.js';
 import { planStep } from '../core/plan.js';
 import type { BoundResource, DriverContext, ExternalIds, ManagedResource, Observation } from '../resources/managed-resource.js';
-import type { SpotPass } from './spot-checks.js';
+import { FRESH_MS, type SpotPass } from './spot-checks.js';
 
 /** What a run of the engine found and did. */
 export interface EngineResult {
@@ -64,13 +64,16 @@ export async function runResources(
     const type = driver.conditionType;
     const spec = typeof r.spec === 'function' ? (r.spec as (o: Record<string, string>) => unknown)(outputs) : r.spec;
     const slot = `${index}:${driver.kind}`;
+    const remembered = !deleting && spec !== undefined ? await fromMemory(ctx, driver, spec, spot, slot) : undefined;
     const observation =
       spec === undefined && !deleting
         ? { state: 'absent' as const }
-        : (!deleting && spec !== undefined && (await spotCheck(ctx, driver, spec, spot, slot))) || (await driver.observe(ctx, spec, r.ids));
+        : (remembered?.observation ?? (await driver.observe(ctx, spec, r.ids)));
     const diff = observation.state === 'ready' && spec !== undefined ? driver.compare(spec, observation.observed) : [];
     if (spot && !deleting) {
-      if (observation.state === 'ready' && diff.length === 0) spot.memory.set(slot, observation.observed);
+      // Trusted without a read, it keeps the time it was last read.
+      if (observation.state === 'ready' && diff.length === 0)
+        spot.memory.set(slot, { observed: observation.observed, at: remembered?.at ?? spot.now });
       else spot.memory.delete(slot);
     }
     const planned = planStep(spec !== undefined, observation, diff, deleting);
@@ -91,7 +94,7 @@ export async function runResources(
           const after = await driver.observe(ctx, spec, { ...r.ids, ...ids });
           if (after.state === 'ready' && driver.compare(spec, after.observed).length === 0) {
             Object.assign(outputs, driver.outputs?.(after.observed));
-            spot?.memory.set(slot, after.observed);
+            spot?.memory.set(slot, { observed: after.observed, at: spot.now });
             settle(type, driver.kind);
             continue;
           }
@@ -139,20 +142,25 @@ export async function runResources(
 }
 
 /**
- * In a steady pass, the resource's check of this turn against its last in-sync observation: a
- * ready observation when that aspect is still as the spec wants, else undefined (observe fully).
+ * What is remembered of the resource, when it can stand in for a full observation: the last
+ * observation found in sync if read less than FRESH_MS ago (no read), else in a steady pass that
+ * observation with this turn's aspect read afresh (one read). Either must still match the spec.
  */
-async function spotCheck(
+async function fromMemory(
   ctx: DriverContext,
   driver: ManagedResource<unknown, unknown>,
   spec: unknown,
   spot: SpotPass | undefined,
   slot: string,
-): Promise<Observation<unknown> | undefined> {
+): Promise<{ observation: Observation<unknown>; at: number } | undefined> {
   const last = spot?.memory.get(slot);
-  const checks = spot?.turn !== undefined && last !== undefined ? (driver.spotChecks?.(spec, last) ?? []) : [];
-  const check = checks[(spot?.turn ?? 0) % Math.max(1, checks.length)];
+  if (!spot || !last) return undefined;
+  const inSync = (observed: unknown): boolean => driver.compare(spec, observed).length === 0;
+  if (spot.now - last.at < FRESH_MS)
+    return inSync(last.observed) ? { observation: { state: 'ready', observed: last.observed }, at: last.at } : undefined;
+  const checks = spot.turn !== undefined ? (driver.spotChecks?.(spec, last.observed) ?? []) : [];
+  const check = checks[(spot.turn ?? 0) % Math.max(1, checks.length)];
   if (!check) return undefined;
   const observed = await check(ctx);
-  return observed !== undefined && driver.compare(spec, observed).length === 0 ? { state: 'ready', observed } : undefined;
+  return observed !== undefined && inSync(observed) ? { observation: { state: 'ready', observed }, at: spot.now } : undefined;
 }

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ManagedResource } from '../resources/managed-resource.js';
 import { runResources } from './engine.js';
-import { SpotChecks, steadyBasis } from './spot-checks.js';
+import { FRESH_MS, SpotChecks, steadyBasis } from './spot-checks.js';
 
 interface Thing {
   tags: string;
@@ -57,15 +57,18 @@ describe('spot checks', () => {
     const reads: string[] = [];
     const spots = new SpotChecks();
     const spec = { tags: 'owner', size: 'small' };
+    let now = 0;
     const pass = async (): Promise<string[]> => {
       reads.length = 0;
+      // A resync interval apart: longer than an observation is trusted without a read.
+      now += FRESH_MS * 2;
       const r = await runResources(
         ctx,
         [{ driver: twoAspects(world, reads), spec, ids: {} }],
         false,
         () => Promise.resolve(),
         {},
-        spots.pass('t', 'g1'),
+        spots.pass('t', 'g1', now),
       );
       return [...reads, r.complete ? 'complete' : 'requeue'];
     };
@@ -84,14 +87,33 @@ describe('spot checks', () => {
     expect(world.thing).toEqual(spec);
   });
 
+  it('trust an observation in sync for FRESH_MS without a read, unless the spec changed or a reconcile was asked for', async () => {
+    const world: { thing?: Thing } = { thing: { tags: 'owner', size: 'small' } };
+    const reads: string[] = [];
+    const spots = new SpotChecks();
+    const run = async (spec: Thing, now: number, requested?: string): Promise<string[]> => {
+      reads.length = 0;
+      const spot = spots.pass('t', undefined, now, requested);
+      await runResources(ctx, [{ driver: twoAspects(world, reads), spec, ids: {} }], false, () => Promise.resolve(), {}, spot);
+      return [...reads];
+    };
+    const spec = { tags: 'owner', size: 'small' };
+    expect(await run(spec, 0)).toEqual(['observe:tags', 'observe:size']);
+    expect(await run(spec, 10_000)).toEqual([]);
+    // Trusted passes do not extend the trust: read again once FRESH_MS has passed since the read.
+    expect(await run(spec, FRESH_MS)).toEqual(['observe:tags', 'observe:size']);
+    expect(await run({ ...spec, size: 'large' }, FRESH_MS + 1_000)).toEqual(['observe:tags', 'observe:size', 'update']);
+    expect(await run({ ...spec, size: 'large' }, FRESH_MS + 2_000, 'asked')).toEqual(['observe:tags', 'observe:size']);
+  });
+
   it('start over with full observations when the basis changes or the owner is not steady', () => {
     const spots = new SpotChecks();
-    expect(spots.pass('t', 'g1').turn).toBeUndefined();
-    expect(spots.pass('t', 'g1').turn).toBe(0);
-    expect(spots.pass('t', 'g1').turn).toBe(1);
-    expect(spots.pass('t', 'g2').turn).toBeUndefined();
-    expect(spots.pass('t', undefined).turn).toBeUndefined();
-    expect(spots.pass('t', undefined).turn).toBeUndefined();
+    expect(spots.pass('t', 'g1', 0).turn).toBeUndefined();
+    expect(spots.pass('t', 'g1', 0).turn).toBe(0);
+    expect(spots.pass('t', 'g1', 0).turn).toBe(1);
+    expect(spots.pass('t', 'g2', 0).turn).toBeUndefined();
+    expect(spots.pass('t', undefined, 0).turn).toBeUndefined();
+    expect(spots.pass('t', undefined, 0).turn).toBeUndefined();
     spots.forget('t');
     expect(spots.size()).toBe(0);
   });

@@ -1,25 +1,43 @@
 /**
- * Steady-state drift checks at one read per resource per pass. An owner that is Ready at its
- * current generation has had every resource observed in full; from then on each pass runs one
- * spot check per resource (the driver's checks in turn, one aspect each), so every aspect is
- * read again within as many passes as the resource has checks. A failed check, a pass that is
- * not steady, and a restart (nothing remembered) all fall back to full observations.
+ * Fewer reads per resource, for owners whose resources were lately found as their spec wants.
+ *
+ * - Steady state: an owner Ready at its current generation has had every resource observed in
+ *   full; from then on each pass runs one spot check per resource (the driver's checks in turn,
+ *   one aspect each), so every aspect is read again within as many passes as the resource has
+ *   checks.
+ * - Within a series of passes (onboarding waits on a collection, a knowledge base): a resource
+ *   found in sync less than FRESH_MS ago, and still as the spec wants, is not read again.
+ *
+ * A failed check, a changed spec, a reconcile asked for, and a restart (nothing remembered) fall
+ * back to full observations.
  */
 
 import { CONDITION } from '../api/v1alpha1/constants.js';
 import type { Condition } from '../api/v1alpha1/types.js';
 import { isTrue } from '../core/conditions.js';
 
+/** How long an observation found in sync is trusted without a read. */
+export const FRESH_MS = 30_000;
+
+/** An observation found in sync, and when it was read. */
+export interface Remembered {
+  observed: unknown;
+  at: number;
+}
+
 /** What the engine needs of one owner's pass. */
 export interface SpotPass {
   /** Which check each resource runs this pass; undefined: observe everything in full. */
   turn: number | undefined;
   /** The last observation found in sync, by resource (kind and position). */
-  memory: Map<string, unknown>;
+  memory: Map<string, Remembered>;
+  /** Now, in ms. */
+  now: number;
 }
 
 interface OwnerState extends SpotPass {
   basis: string | undefined;
+  requested: string | undefined;
 }
 
 /** An owner's object as far as steadiness goes. */
@@ -47,15 +65,17 @@ export class SpotChecks {
    * The pass of `owner`: checks in turn when it is steady on the same basis as its last pass,
    * full observations otherwise (the first pass, a changed spec, a pass not steady).
    */
-  pass(owner: string, basis: string | undefined): SpotPass {
+  pass(owner: string, basis: string | undefined, now: number, requested?: string): SpotPass {
     let p = this.owners.get(owner);
-    if (!p) {
-      p = { turn: undefined, memory: new Map(), basis };
+    if (!p || p.requested !== requested) {
+      // First pass, or a reconcile asked for (the reconcile-requested-at annotation): read all.
+      p = { turn: undefined, memory: new Map(), basis, requested, now };
       this.owners.set(owner, p);
       return p;
     }
     p.turn = basis !== undefined && basis === p.basis ? (p.turn ?? -1) + 1 : undefined;
     p.basis = basis;
+    p.now = now;
     return p;
   }
 

@@ -31,7 +31,9 @@ describe('watch filters', () => {
 
   it("tell tenants about their tier's spec, shared ids and readiness, not its tenant count", () => {
     const before = tier({}, { shared: { bucket: 'b' }, conditions: ready('True', 'Reconciled', '3 tenant(s)') });
-    expect(changedForTenants(tier({}, { shared: { bucket: 'b' }, conditions: ready('True', 'Reconciled', '4 tenant(s)') }), before)).toBe(false);
+    expect(changedForTenants(tier({}, { shared: { bucket: 'b' }, conditions: ready('True', 'Reconciled', '4 tenant(s)') }), before)).toBe(
+      false,
+    );
     expect(changedForTenants(tier({}, { shared: { bucket: 'b', knowledgeBaseId: 'KB1' }, conditions: ready('True') }), before)).toBe(true);
     expect(changedForTenants(tier({}, { shared: { bucket: 'b' }, conditions: ready('False', 'Creating') }), before)).toBe(true);
     expect(changedForTenants(tier({ generation: 2 }, before.status), before)).toBe(true);

@@ -126,13 +126,10 @@ export class TenantReconciler implements Reconciler {
     };
     const spot = this.spots.pass(
       name,
-      steadyBasis(
-        latest,
-        tier.metadata.generation,
-        JSON.stringify(tier.status?.shared ?? {}),
-        // Asking for a reconcile asks for full observations.
-        latest.metadata.annotations?.[ANNOTATIONS.reconcileRequestedAt],
-      ),
+      steadyBasis(latest, tier.metadata.generation, JSON.stringify(tier.status?.shared ?? {})),
+      now.getTime(),
+      // Asking for a reconcile asks for full observations.
+      latest.metadata.annotations?.[ANNOTATIONS.reconcileRequestedAt],
     );
     const run = await runResources(ctx, await this.resources(latest, tier), false, persist, ownIds(latest, tier), spot);
     const resources = { ...sharedResources(tenant, tier), ...run.outputs };

@@ -97,7 +97,7 @@ export class TenantTierReconciler implements Reconciler {
     const persist = async (_kind: string, ids: Record<string, string>): Promise<void> => {
       latest = await this.deps.writer.writeStatus(latest, { ...latest.status, shared: { ...latest.status?.shared, ...ids } });
     };
-    const spot = this.spots.pass(name, steadyBasis(latest, latest.metadata.annotations?.[ANNOTATIONS.reconcileRequestedAt]));
+    const spot = this.spots.pass(name, steadyBasis(latest), now.getTime(), latest.metadata.annotations?.[ANNOTATIONS.reconcileRequestedAt]);
     const run = await runResources(ctx, await this.resources(latest), false, persist, sharedIds(latest), spot);
     // A complete pass knows every id; a partial one keeps those it did not reach.
     const shared = run.complete ? run.outputs : { ...latest.status?.shared, ...run.outputs };
