@@ -5,7 +5,7 @@
  * before acting on it, so no schedule can do with fewer).
  */
 import { DEFAULT_BUDGETS, DEFAULT_RATE, budgetKey } from '../src/adapters/aws/budgets.js';
-import { type RateRule, covers } from './rates.js';
+import { type RateRule, covers } from '../test/support/aws-proxy.js';
 
 /** How many tenants of each pattern. */
 export interface Mix {

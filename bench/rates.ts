@@ -1,31 +1,12 @@
 /**
  * AWS-like request rates the benchmark enforces on the emulators, with where each value comes
  * from. bedrock-agent's are enforced by the in-process fake (test/support/fakes); the others by the
- * HTTP rate-limiting proxy in front of moto and ministack (bench/rate-proxy.ts). A request over a
+ * HTTP proxy in front of moto and ministack (test/support/aws-proxy.ts). A request over a
  * rate is refused with the service's own throttling error, as AWS does, never delayed.
  */
+import type { RateRule } from '../test/support/aws-proxy.js';
 
-/** Where a value comes from. */
-export type Source = 'documented' | 'assumption';
-
-/** One token bucket: the requests it covers, its rate and its burst. */
-export interface RateRule {
-  /** Service key as the operator's metrics name it (s3, iam, kms, aoss, bedrockAgent, ...). */
-  service: string;
-  /** Operations it covers; a function for a class of them (e.g. every IAM write). */
-  operations: readonly string[] | ((operation: string) => boolean);
-  /** One bucket for all covered operations together (`aggregate`), or one per operation. */
-  scope: 'per-operation' | 'aggregate';
-  /** Per S3 bucket rather than per account (S3's request rates are per prefix). */
-  perBucket?: boolean;
-  ratePerSec: number;
-  /** Default: one second's worth (AWS does not publish its bucket sizes; an assumption). */
-  burst?: number;
-  /** How the table names the rule. */
-  label: string;
-  source: Source;
-  note: string;
-}
+export type { RateRule } from '../test/support/aws-proxy.js';
 
 /** True for operations that change something (IAM, S3, KMS, AOSS naming). */
 export function isWrite(operation: string): boolean {
@@ -150,13 +131,3 @@ export const AWS_RATES: readonly RateRule[] = [
     note: 'no published rate; 10/s per operation',
   },
 ];
-
-/** Whether `rule` covers `operation`. */
-export function covers(rule: RateRule, operation: string): boolean {
-  return typeof rule.operations === 'function' ? rule.operations(operation) : rule.operations.includes(operation);
-}
-
-/** The rules of one service that cover `operation`. */
-export function rulesFor(service: string, operation: string, rules: readonly RateRule[] = AWS_RATES): RateRule[] {
-  return rules.filter((r) => r.service === service && covers(r, operation));
-}

@@ -19,7 +19,7 @@ import { startTestCluster } from '../test/support/cluster.js';
 import { TEST_OPERATOR_SETTINGS } from '../test/support/operator-process.js';
 import { type Mix, READ_KIND, budgetBound, needs, rateBound, splitMix } from './model.js';
 import { type BenchOperator, type Sample, buildOperator, startBenchOperator } from './operator.js';
-import { startRateProxy } from './rate-proxy.js';
+import { startAwsProxy } from '../test/support/aws-proxy.js';
 import { AWS_RATES, isWrite } from './rates.js';
 import { KindWatch, throttleMentions } from './watch.js';
 
@@ -147,8 +147,8 @@ async function main(): Promise<void> {
   for (const r of rules)
     if (r.service === 'bedrockAgent' && Array.isArray(r.operations))
       for (const op of r.operations as string[]) c.fakes.faults.limit(op, { ratePerSec: r.ratePerSec, burst: r.burst });
-  const motoProxy = await startRateProxy(c.moto.endpoint, rules);
-  const aossProxy = await startRateProxy(c.ministack.endpoint, rules);
+  const motoProxy = await startAwsProxy(c.moto.endpoint, rules);
+  const aossProxy = await startAwsProxy(c.ministack.endpoint, rules);
   const env = { ...c.awsEnv, AWS_ENDPOINT_URL: motoProxy.endpoint, AWS_ENDPOINT_URL_OPENSEARCHSERVERLESS: aossProxy.endpoint };
   const settings = (resync: number): Record<string, unknown> => ({
     ...TEST_OPERATOR_SETTINGS,

@@ -2,8 +2,9 @@
  * Crash safety and fault tolerance over the wire: the operator is killed with SIGKILL right
  * after each kind of create (and, for the resources whose ids AWS assigns, while AWS holds the
  * answer to a create it has carried out), restarted each time, and must finish onboarding with
- * exactly one of everything; throttling and 5xx on the knowledge base and data-plane APIs never
- * reach a status and the tenant still becomes Ready.
+ * exactly one of everything; throttling and 5xx on every AWS API the operator calls (the fakes'
+ * bedrock-agent and data plane, and through a proxy moto's S3, IAM and KMS and ministack's
+ * OpenSearch Serverless) never reach a status and the tenant still becomes Ready.
  */
 import { readFile } from 'node:fs/promises';
 import { ListAliasesCommand } from '@aws-sdk/client-kms';
@@ -18,6 +19,7 @@ import { startTestCluster, type TestCluster } from '../support/cluster.js';
 import { uniq } from '../support/kube.js';
 import { type OperatorProcess, startOperatorProcess } from '../support/operator-process.js';
 import { eventually } from '../support/processes.js';
+import { startAwsProxy } from '../support/aws-proxy.js';
 
 let c: TestCluster;
 let aws: AwsClients;
@@ -156,5 +158,56 @@ describe('faults', () => {
     expect([...reasons].filter((r) => /thrott|internalserver|serviceunavailable|5\d\d/i.test(r))).toEqual([]);
     // Every injected fault was served: the faults really happened.
     expect(c.fakes.faults.pending()).toBe(0);
+  }, 400_000);
+
+  it('a throttle, a 500 and a 503 on the first calls of every S3, IAM, KMS and OpenSearch Serverless operation never reach a status', async () => {
+    await op?.stop();
+    op = undefined;
+    const [moto, aoss] = [await startAwsProxy(c.moto.endpoint), await startAwsProxy(c.ministack.endpoint)];
+    // Three refusals use up the SDK's three attempts: each operation fails one whole pass too.
+    const kinds = ['throttle', 500, 503] as const;
+    const tenantApis = (key: string): boolean => /^(s3|iam|kms|aoss):/.test(key);
+    moto.failFirstOfEach(kinds, tenantApis);
+    aoss.failFirstOfEach(kinds, tenantApis);
+    const faulty = await startOperatorProcess(c.cp.kubeconfig, {
+      cluster: c,
+      settings: { resyncSeconds: 3600 },
+      env: { AWS_ENDPOINT_URL: moto.endpoint, AWS_ENDPOINT_URL_OPENSEARCHSERVERLESS: aoss.endpoint },
+    });
+    try {
+      const tenant = uniq('g');
+      await c.kube.apply(manifest(uniq('faulty'), tenant));
+      const reasons = new Set<string>();
+      const t = await eventually(
+        async () => {
+          const x = await c.kube.get<Tenant>('Tenant', tenant);
+          for (const cond of x?.status?.conditions ?? []) reasons.add(`${cond.reason}: ${cond.message}`);
+          return x?.status?.conditions?.find((cond) => cond.type === 'Ready' && cond.status === 'True') ? x : undefined;
+        },
+        240_000,
+        'the tenant to become Ready despite the faults',
+        250,
+      );
+      expect(t.status?.resources?.collectionId).toBeTruthy();
+      expect([...reasons].filter((r) => /thrott|rate exceeded|slowdown|servicefailure|internal|unavailable|5\d\d/i.test(r))).toEqual([]);
+      // Every operation the tenant needed was refused three times before it went through.
+      const served = [...moto.stats.served.keys(), ...aoss.stats.served.keys()].filter(tenantApis);
+      expect(served).toEqual(
+        expect.arrayContaining([
+          's3:CreateBucket',
+          's3:PutBucketEncryption',
+          'iam:CreateRole',
+          'iam:PutRolePolicy',
+          'kms:CreateKey',
+          'aoss:CreateSecurityPolicy',
+          'aoss:CreateCollection',
+        ]),
+      );
+      const faulted = [...moto.faulted, ...aoss.faulted];
+      for (const key of served) expect([key, faulted.filter((f) => f === key).length]).toEqual([key, kinds.length]);
+    } finally {
+      await faulty.stop();
+      await Promise.all([moto.stop(), aoss.stop()]);
+    }
   }, 400_000);
 });

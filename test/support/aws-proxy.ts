@@ -1,12 +1,44 @@
 /**
- * An HTTP proxy in front of moto or ministack that enforces AWS-like request rates: it names each
- * request's service (from the SigV4 credential scope) and operation (X-Amz-Target, the query
- * protocol's Action, or S3's method, path and sub-resource), and answers a request over its rate
- * with that service's throttling error instead of forwarding it. It also counts what it served.
+ * An HTTP proxy in front of moto or ministack that names each request's service (from the SigV4
+ * credential scope) and operation (X-Amz-Target, the query protocol's Action, or S3's method,
+ * path and sub-resource) and can answer it as AWS would when it refuses: over an AWS-like request
+ * rate (the benchmark's rates, bench/rates.ts) with the service's throttling error, and for
+ * injected faults with a throttle or a 5xx in the service's own protocol. It counts what it served.
  */
 import { Agent, type IncomingMessage, type ServerResponse, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type RateRule, rulesFor } from './rates.js';
+
+/** Where a value comes from. */
+export type Source = 'documented' | 'assumption';
+
+/** One token bucket: the requests it covers, its rate and its burst. */
+export interface RateRule {
+  /** Service key as the operator's metrics name it (s3, iam, kms, aoss, bedrockAgent, ...). */
+  service: string;
+  /** Operations it covers; a function for a class of them (e.g. every IAM write). */
+  operations: readonly string[] | ((operation: string) => boolean);
+  /** One bucket for all covered operations together (`aggregate`), or one per operation. */
+  scope: 'per-operation' | 'aggregate';
+  /** Per S3 bucket rather than per account (S3's request rates are per prefix). */
+  perBucket?: boolean;
+  ratePerSec: number;
+  /** Default: one second's worth (AWS does not publish its bucket sizes; an assumption). */
+  burst?: number;
+  /** How the table names the rule. */
+  label: string;
+  source: Source;
+  note: string;
+}
+
+/** Whether `rule` covers `operation`. */
+export function covers(rule: RateRule, operation: string): boolean {
+  return typeof rule.operations === 'function' ? rule.operations(operation) : rule.operations.includes(operation);
+}
+
+/** The rules of one service that cover `operation`. */
+export function rulesFor(service: string, operation: string, rules: readonly RateRule[]): RateRule[] {
+  return rules.filter((r) => r.service === service && covers(r, operation));
+}
 
 /** SigV4 service names mapped to the keys the operator's metrics use. */
 const SERVICE: Record<string, string> = { s3: 's3', iam: 'iam', sts: 'sts', kms: 'kms', aoss: 'aoss', monitoring: 'cloudwatch' };
@@ -56,8 +88,38 @@ export function classify(req: IncomingMessage, body: Buffer): { service: string;
   return { service, operation: action ?? 'Unknown' };
 }
 
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The server-error answer of each protocol (IAM's `ServiceFailure`, S3's `InternalError`, ...). */
+function serverErrorResponse(service: string, status: number): Answer {
+  if (service === 'iam' || service === 'sts') {
+    return {
+      status,
+      headers: { 'content-type': 'text/xml' },
+      body: `<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceFailure</Code><Message>injected</Message></Error><RequestId>proxy-fault</RequestId></ErrorResponse>`,
+    };
+  }
+  if (service === 's3') {
+    return {
+      status,
+      headers: { 'content-type': 'application/xml' },
+      body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${status === 503 ? 'ServiceUnavailable' : 'InternalError'}</Code><Message>injected</Message><RequestId>proxy-fault</RequestId></Error>`,
+    };
+  }
+  const type = status === 503 ? 'ServiceUnavailableException' : 'InternalServerException';
+  return {
+    status,
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type },
+    body: JSON.stringify({ __type: type, message: 'injected' }),
+  };
+}
+
 /** The throttling answer each protocol's SDK deserializer reads as a throttle. */
-function throttleResponse(service: string): { status: number; headers: Record<string, string>; body: string } {
+function throttleResponse(service: string): Answer {
   if (service === 'iam' || service === 'sts') {
     // Query protocol: IAM answers 400 with error code Throttling ("Rate exceeded").
     return {
@@ -114,17 +176,42 @@ export interface ProxyStats {
   throttled: Map<string, number>;
 }
 
+/** A fault to answer the next matching requests with, instead of forwarding them. */
+export interface ProxyFault {
+  /** `service:Operation`, `service:*` or `*`. */
+  match: string;
+  kind: 'throttle' | 500 | 503;
+  times: number;
+}
+
 /** A running proxy. */
-export interface RateProxy {
+export interface AwsProxy {
   endpoint: string;
   stats: ProxyStats;
+  /** Answers the next `times` requests matching `match` with the fault. */
+  failNext(fault: ProxyFault): void;
+  /**
+   * Answers the first requests of every operation `which` selects with `kinds`, one each, in
+   * order; later requests of that operation go through.
+   */
+  failFirstOfEach(kinds: readonly ProxyFault['kind'][], which: (key: string) => boolean): void;
+  /** Faults not served yet. */
+  pending(): number;
+  /** `service:Operation` of every request answered with a fault, in order. */
+  faulted: string[];
   stop(): Promise<void>;
 }
 
 const bump = (m: Map<string, number>, k: string): void => void m.set(k, (m.get(k) ?? 0) + 1);
 
-/** Starts a proxy to `upstream` enforcing `rules` (none: it only counts). */
-export async function startRateProxy(upstream: string, rules: readonly RateRule[]): Promise<RateProxy> {
+const matches = (match: string, service: string, key: string): boolean => match === '*' || match === key || match === `${service}:*`;
+
+/** Starts a proxy to `upstream` enforcing `rules` (none: it only counts, and serves faults). */
+export async function startAwsProxy(upstream: string, rules: readonly RateRule[] = []): Promise<AwsProxy> {
+  const faults: ProxyFault[] = [];
+  const faulted: string[] = [];
+  let firsts: { kinds: readonly ProxyFault['kind'][]; which: (key: string) => boolean } | undefined;
+  const seen = new Map<string, number>();
   const target = new URL(upstream);
   const agent = new Agent({ keepAlive: true, maxSockets: 32 });
   const buckets = new Map<string, Bucket>();
@@ -166,14 +253,24 @@ export async function startRateProxy(upstream: string, rules: readonly RateRule[
       const body = Buffer.concat(chunks);
       const { service, operation, bucket } = classify(req, body);
       const key = `${service}:${operation}`;
+      const send = (a: Answer): void => {
+        res.writeHead(a.status, { ...a.headers, 'content-length': String(Buffer.byteLength(a.body)) });
+        res.end(req.method === 'HEAD' ? undefined : a.body);
+      };
+      const fault = faults.find((f) => f.times > 0 && matches(f.match, service, key));
+      if (fault) fault.times -= 1;
+      const nth = seen.get(key) ?? 0;
+      seen.set(key, nth + 1);
+      const kind = fault?.kind ?? (firsts?.which(key) ? firsts.kinds[nth] : undefined);
+      if (kind !== undefined) {
+        faulted.push(key);
+        return send(kind === 'throttle' ? throttleResponse(service) : serverErrorResponse(service, kind));
+      }
       const mine = rulesFor(service, operation, rules).map((r) => bucketOf(r, operation, bucket));
       // Every bucket that applies must have a token; only then are they all taken.
       if (!mine.every((b) => b.has())) {
         bump(stats.throttled, key);
-        const t = throttleResponse(service);
-        res.writeHead(t.status, { ...t.headers, 'content-length': String(Buffer.byteLength(t.body)) });
-        res.end(req.method === 'HEAD' ? undefined : t.body);
-        return;
+        return send(throttleResponse(service));
       }
       for (const b of mine) b.take();
       bump(stats.served, key);
@@ -186,6 +283,13 @@ export async function startRateProxy(upstream: string, rules: readonly RateRule[
     // moto wants `localhost` for path-style S3 (see test/support/moto.ts); the SDK resolves it here.
     endpoint: `http://${target.hostname === 'localhost' ? 'localhost' : '127.0.0.1'}:${port}`,
     stats,
+    failNext: (f) => void faults.push({ ...f }),
+    failFirstOfEach: (kinds, which) => {
+      firsts = { kinds, which };
+      seen.clear();
+    },
+    pending: () => faults.reduce((a, f) => a + f.times, 0),
+    faulted,
     stop: () =>
       new Promise<void>((ok) => {
         server.closeAllConnections();
