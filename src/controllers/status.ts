@@ -8,6 +8,7 @@ import { CONDITION, EVENT_REASON } from '../api/v1alpha1/constants.js';
 import type { AnyResource, Condition } from '../api/v1alpha1/types.js';
 import { type ConditionInput, findCondition, setCondition } from '../core/conditions.js';
 import type { EventRecorder, ObjectWriter } from '../ports/kube.js';
+import { escalateStuckWait } from '../core/stuck-waits.js';
 
 /** What the controllers share. */
 export interface StatusDeps<T extends AnyResource> {
@@ -24,7 +25,7 @@ export function applyConditions(
   now: Date,
 ): Condition[] {
   let list = existing ?? [];
-  for (const c of inputs) list = setCondition(list, c, generation, now);
+  for (const c of inputs) list = setCondition(list, escalateStuckWait(c, findCondition(list, c.type), now), generation, now);
   return list;
 }
 
