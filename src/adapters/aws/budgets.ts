@@ -42,6 +42,12 @@ export const DEFAULT_BUDGETS: Record<string, Rate> = {
   'iam:GetRolePolicy': under(20, 20),
   'iam:ListRolePolicies': under(20, 20),
   'iam:ListAttachedRolePolicies': under(20, 20),
+  // S3 object calls: 3,500 writes and 5,500 reads per second per prefix (S3 user guide); every
+  // tenant has its own prefix, so an account-wide 100/s each stays far under.
+  's3:ListObjectVersions': under(100, 100),
+  's3:ListObjectsV2': under(100, 100),
+  's3:PutObject': under(100, 100),
+  's3:DeleteObjects': under(100, 100),
   'bedrockAgent:CreateKnowledgeBase': under(2, 2),
   'bedrockAgent:DeleteKnowledgeBase': under(2, 2),
   'bedrockAgent:CreateDataSource': under(2, 2),
