@@ -74,6 +74,32 @@ describe('runResources', () => {
     ]);
   });
 
+  it('takes what a create left from the driver when it knows, without reading it back', async () => {
+    const reads: string[] = [];
+    const world = new Set<string>();
+    const role: ManagedResource<string, string> = {
+      kind: 'Role',
+      conditionType: 'Ready',
+      observe: () => {
+        reads.push('observe');
+        return Promise.resolve(world.has('Role') ? { state: 'ready', observed: 'v' } : { state: 'absent' });
+      },
+      compare: (spec, o) => (spec === o ? [] : ['value']),
+      create: () => {
+        world.add('Role');
+        return Promise.resolve({});
+      },
+      createdAs: (spec) => spec,
+      update: () => Promise.resolve(),
+      delete: () => Promise.resolve(),
+      outputs: (o) => ({ roleArn: `arn:${o}` }),
+    };
+    const r = await runResources(ctx, [{ driver: role, spec: 'v', ids: {} }], false, () => Promise.resolve());
+    expect(r.complete).toBe(true);
+    expect(reads).toEqual(['observe']);
+    expect(r.outputs).toEqual({ roleArn: 'arn:v' });
+  });
+
   it('goes on in the same pass when a created resource is ready at once', async () => {
     const instant = (kind: string, world: Set<string>): ManagedResource<string, string> => ({
       kind,

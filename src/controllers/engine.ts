@@ -91,7 +91,9 @@ export async function runResources(
           ctx.logger.info({ kind: driver.kind, ids }, 'created');
           // Most resources are usable the moment their create returns (roles, buckets,
           // policies): look once more and go on if so, rather than spend a requeue on it.
-          const after = await driver.observe(ctx, spec, { ...r.ids, ...ids });
+          const made = driver.createdAs?.(spec, ids);
+          const after =
+            made !== undefined ? { state: 'ready' as const, observed: made } : await driver.observe(ctx, spec, { ...r.ids, ...ids });
           if (after.state === 'ready' && driver.compare(spec, after.observed).length === 0) {
             Object.assign(outputs, driver.outputs?.(after.observed));
             spot?.memory.set(slot, { observed: after.observed, at: spot.now });

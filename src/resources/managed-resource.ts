@@ -54,6 +54,13 @@ export interface ManagedResource<Spec, Observed> {
    * instead of the full observation (docs/performance.md: steady-state reads).
    */
   spotChecks?(spec: Spec, last: Observed): SpotCheck<Observed>[];
+  /**
+   * What the create that just returned left, for kinds whose create calls set every aspect
+   * `compare` looks at and whose AWS is read-after-write eventually consistent (IAM): the engine
+   * takes it instead of reading the resource back. Undefined when the create adopted something
+   * that already existed, which must be read.
+   */
+  createdAs?(spec: Spec, ids: ExternalIds): Observed | undefined;
   /** Identifiers to publish on status (bucket name, role ARN, ...), from what was observed. */
   outputs?(observed: Observed): Record<string, string>;
 }

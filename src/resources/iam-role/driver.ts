@@ -55,6 +55,9 @@ export interface RoleObserved {
 /** The IAM role driver. */
 export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
   readonly conditionType = CONDITION.IdentityReady;
+  /** Roles this process created (not adopted) whose create has not been taken up yet: name → ARN. */
+  private readonly made = new Map<string, string>();
+
   constructor(
     private readonly iam: IAMClient,
     readonly kind: string,
@@ -139,8 +142,10 @@ export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
 
   async create(ctx: DriverContext, spec: RoleSpec): Promise<ExternalIds> {
     const opts = { abortSignal: ctx.signal };
+    this.made.delete(spec.name);
+    let arn: string | undefined;
     try {
-      await this.iam.send(
+      const out = await this.iam.send(
         new CreateRoleCommand({
           RoleName: spec.name,
           Path: spec.path,
@@ -151,6 +156,7 @@ export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
         }),
         opts,
       );
+      arn = out.Role?.Arn;
     } catch (e) {
       const kind = classifyAwsError(e);
       if (kind === 'QuotaExceeded')
@@ -165,8 +171,17 @@ export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
     for (const [PolicyName, doc] of Object.entries(spec.inline)) {
       await this.iam.send(new PutRolePolicyCommand({ RoleName: spec.name, PolicyName, PolicyDocument: JSON.stringify(doc) }), opts);
     }
+    if (arn) this.made.set(spec.name, arn);
     // A role's ARN follows from its path and name: nothing AWS-assigned to persist.
     return {};
+  }
+
+  createdAs(spec: RoleSpec): RoleObserved | undefined {
+    const arn = this.made.get(spec.name);
+    this.made.delete(spec.name);
+    if (!arn) return undefined;
+    const tags = ownerTags(spec.owner);
+    return { name: spec.name, arn, trust: spec.trust, inline: { ...spec.inline }, attached: [], boundaryArn: spec.boundaryArn, tags };
   }
 
   async update(ctx: DriverContext, spec: RoleSpec, o: RoleObserved, diff: string[]): Promise<void> {

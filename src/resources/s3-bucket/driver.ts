@@ -65,6 +65,9 @@ async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
 export class S3BucketDriver implements ManagedResource<BucketSpec, BucketObserved> {
   readonly kind = 'S3Bucket';
   readonly conditionType = CONDITION.StorageReady;
+  /** Buckets this process created (not adopted) whose create has not been taken up yet. */
+  private readonly made = new Set<string>();
+
   constructor(private readonly s3: S3Client) {}
 
   async observe(ctx: DriverContext, spec: BucketSpec): Promise<Observation<BucketObserved>> {
@@ -118,6 +121,8 @@ export class S3BucketDriver implements ManagedResource<BucketSpec, BucketObserve
   }
 
   async create(ctx: DriverContext, spec: BucketSpec): Promise<ExternalIds> {
+    this.made.delete(spec.name);
+    let adopted = false;
     try {
       await this.s3.send(
         new CreateBucketCommand({
@@ -136,6 +141,7 @@ export class S3BucketDriver implements ManagedResource<BucketSpec, BucketObserve
         );
       // Ours already (a create that crashed before its status write): adopt it.
       if (kind !== 'Conflict') throw e;
+      adopted = true;
     }
     await this.update(ctx, spec, { name: spec.name, tags: {}, publicAccessBlocked: false }, [
       'publicAccessBlock',
@@ -143,8 +149,22 @@ export class S3BucketDriver implements ManagedResource<BucketSpec, BucketObserve
       'versioning',
       'tags',
     ]);
+    if (!adopted) this.made.add(spec.name);
     // The name is the id: nothing AWS-assigned to persist before the next observe.
     return {};
+  }
+
+  createdAs(spec: BucketSpec): BucketObserved | undefined {
+    if (!this.made.delete(spec.name)) return undefined;
+    const sseAlgorithm = spec.kmsKeyArn ? 'aws:kms' : 'AES256';
+    return {
+      name: spec.name,
+      tags: ownerTags(spec.owner),
+      sseAlgorithm,
+      kmsKeyArn: spec.kmsKeyArn,
+      publicAccessBlocked: true,
+      versioning: 'Enabled',
+    };
   }
 
   async update(ctx: DriverContext, spec: BucketSpec, _o: BucketObserved, diff: string[]): Promise<void> {
