@@ -5,7 +5,7 @@
  * the lower bound the rates allow, AWS calls per tenant by API, throttling seen by the SDK and in
  * statuses, the first syncs, calls at steady state, and the operator's peak memory.
  *
- * Usage: npm run bench -- [--tenants 300] [--mix 80/13/7] [--workers 4] [--resync 60] [--window 120]
+ * Usage: npm run bench -- [--tenants 300] [--mix 80/13/7] [--workers 16] [--resync 60] [--window 120]
  *                         [--skip-steady] [--no-rates] [--tsx] [--node-options="..." (default: the chart's nodeOptions)]
  *                         [--json out.json]
  */
@@ -27,7 +27,7 @@ const { values } = parseArgs({
   options: {
     tenants: { type: 'string', default: '300' },
     mix: { type: 'string', default: '80/13/7' },
-    workers: { type: 'string', default: '4' },
+    workers: { type: 'string', default: '16' },
     resync: { type: 'string', default: '60' },
     window: { type: 'string', default: '120' },
     'skip-steady': { type: 'boolean', default: false },

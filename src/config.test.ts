@@ -20,7 +20,7 @@ describe('parseConfig', () => {
     expect(c).toMatchObject({
       clusterName: 'prod-eu',
       region: 'us-east-1',
-      workers: 4,
+      workers: 16,
       identity: 'me',
       server: { metricsPort: 0, healthPort: 8081 },
       leaderElection: { enabled: false, leaseDurationSeconds: 15 },

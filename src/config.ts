@@ -37,7 +37,7 @@ const configSchema = z
       .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN')
       .optional(),
     approvedModels: z.array(approvedModel).default([]),
-    workers: z.number().int().min(1).max(64).default(4),
+    workers: z.number().int().min(1).max(64).default(16),
     resyncSeconds: z.number().int().min(1).default(600),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
     leaderElection: z

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { Condition } from '../api/v1alpha1/types.js';
 import { STUCK_AFTER_MS, escalateStuckWait } from './stuck-waits.js';
 
-const wait = { type: 'KnowledgeBaseReady', status: 'False' as const, reason: 'PermissionsPropagating', message: 'Bedrock cannot use the role yet' };
+const wait = {
+  type: 'KnowledgeBaseReady',
+  status: 'False' as const,
+  reason: 'PermissionsPropagating',
+  message: 'Bedrock cannot use the role yet',
+};
 const since = (ms: number): Condition => ({ ...wait, lastTransitionTime: new Date(Date.parse('2026-11-23T10:00:00Z') - ms).toISOString() });
 const now = new Date('2026-11-23T10:00:00Z');
 
