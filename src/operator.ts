@@ -38,7 +38,7 @@ import { sumTenantUsage, tenantQuotaCondition } from './usage/tenant-usage.js';
 import { monthKey } from './usage/windows.js';
 import type { NamingContext } from './core/naming.js';
 import { IamRoleDriver } from './resources/iam-role/driver.js';
-import { KmsKeyDriver } from './resources/kms-key/driver.js';
+import { KmsKeyDriver, markKeyRetained } from './resources/kms-key/driver.js';
 import { S3BucketDriver } from './resources/s3-bucket/driver.js';
 import { S3PrefixDriver } from './resources/s3-prefix/driver.js';
 import { type StackDeps, tenantResources, tierResources } from './resources/stacks.js';
@@ -197,6 +197,7 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
         return { usage: sumTenantUsage(mine, monthKey(now())), quota: tenantQuotaCondition(mine) };
       },
       { writer: new OutputsWriter(kc.makeApiClient(CoreV1Api)), region: config.region },
+      (keyArn, tenant, bucket, signal) => markKeyRetained(aws.kms, keyArn, tenant, bucket, signal),
     ),
     tenants,
   );

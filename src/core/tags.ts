@@ -13,7 +13,20 @@ export const TAG = {
   tenant: `${GROUP}/tenant`,
   /** The ModelAccess an inference profile belongs to. */
   modelAccess: `${GROUP}/model-access`,
+  /**
+   * On a tier's KMS key, one per tenant deleted with Retain whose bucket the key encrypts
+   * (`retained/<tenant>` = bucket): the key must outlive those buckets.
+   */
+  retainedPrefix: `${GROUP}/retained/`,
 } as const;
+
+/** The tenants deleted with Retain whose data a key still encrypts, from the key's tags. */
+export function retainedBy(tags: Record<string, string>): string[] {
+  return Object.keys(tags)
+    .filter((k) => k.startsWith(TAG.retainedPrefix))
+    .map((k) => k.slice(TAG.retainedPrefix.length))
+    .sort();
+}
 
 /** The value of the managed-by tag. */
 export const MANAGED_BY = 'tenant-rag-operator';

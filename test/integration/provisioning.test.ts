@@ -4,7 +4,7 @@
  * `Delete` tenant owns and leaves a `Retain` tenant's resources alone.
  */
 import { DeleteRolePolicyCommand, GetRoleCommand, GetRolePolicyCommand, ListRolesCommand } from '@aws-sdk/client-iam';
-import { DescribeKeyCommand } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, UntagResourceCommand } from '@aws-sdk/client-kms';
 import {
   GetBucketEncryptionCommand,
   HeadBucketCommand,
@@ -174,6 +174,36 @@ describe('provisioning storage and identity', () => {
     await c.kube.delete('Tenant', tenant);
     await c.kube.waitForGone('Tenant', tenant, 60_000);
     expect((await aws.kms.send(new DescribeKeyCommand({ KeyId: r.kmsKeyArn }))).KeyMetadata?.KeyState).toBe('PendingDeletion');
+  });
+
+  it('TierKey: a silo tier keeps its key while a tenant deleted with Retain has a bucket it encrypts, and says so', async () => {
+    const tier = uniq('silokey');
+    const tenant = uniq('kept');
+    await c.kube.apply(
+      `apiVersion: rag.tenancy.dev/v1alpha1\nkind: TenantTier\nmetadata: { name: ${tier} }\nspec: { isolation: silo, storage: { encryption: TierKey } }\n---\n` +
+        tenantYaml(tenant, tier, 'Retain'),
+    );
+    const t = await c.kube.waitForCondition<Tenant>('Tenant', tenant, 'Ready', { status: 'True' }, 60_000);
+    const keyArn = (await c.kube.get<TenantTier>('TenantTier', tier))?.status?.shared?.kmsKeyArn ?? '';
+    const enc = await aws.s3.send(new GetBucketEncryptionCommand({ Bucket: t.status?.resources?.bucket }));
+    expect(enc.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID).toBe(keyArn);
+    await c.kube.delete('Tenant', tenant);
+    await c.kube.waitForGone('Tenant', tenant, 60_000);
+    await c.kube.delete('TenantTier', tier);
+    const held = await c.kube.waitForCondition<TenantTier>(
+      'TenantTier',
+      tier,
+      'Ready',
+      { status: 'False', reason: 'RetainedTenantData' },
+      60_000,
+    );
+    expect(held.status?.conditions?.find((x) => x.type === 'Ready')?.message).toContain(tenant);
+    expect((await aws.kms.send(new DescribeKeyCommand({ KeyId: keyArn }))).KeyMetadata?.KeyState).toBe('Enabled');
+    // Once the retained bucket no longer needs it (its tag removed), the tier and its key go.
+    await aws.kms.send(new UntagResourceCommand({ KeyId: keyArn, TagKeys: [`rag.tenancy.dev/retained/${tenant}`] }));
+    await c.kube.kubectl('annotate', '--overwrite', 'tenanttier', tier, 'rag.tenancy.dev/reconcile-requested-at=now');
+    await c.kube.waitForGone('TenantTier', tier, 60_000);
+    expect((await aws.kms.send(new DescribeKeyCommand({ KeyId: keyArn }))).KeyMetadata?.KeyState).toBe('PendingDeletion');
   });
 
   it("TierKey: one key for a bridge tier encrypts the tier bucket and reaches its tenants' roles", async () => {

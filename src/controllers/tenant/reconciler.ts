@@ -30,6 +30,9 @@ export interface OutputsDeps {
 /** The tenant's own resources for its tier's pattern (AWS drivers plug in here). */
 export type TenantResources = (tenant: Tenant, tier: TenantTier) => Promise<BoundResource[]>;
 
+/** Records on a tier's KMS key that a tenant deleted with Retain left a bucket the key encrypts. */
+export type MarkRetained = (keyArn: string, tenant: string, bucket: string, signal: AbortSignal) => Promise<void>;
+
 /** Reconciler of Tenant. */
 export class TenantReconciler implements Reconciler {
   constructor(
@@ -40,6 +43,7 @@ export class TenantReconciler implements Reconciler {
     private readonly ingestion?: IngestionDeps,
     private readonly usageOf?: TenantUsageOf,
     private readonly outputs?: OutputsDeps,
+    private readonly markRetained?: MarkRetained,
   ) {}
 
   /** Steady-state drift checks, one read per resource per pass. */
@@ -230,6 +234,11 @@ export class TenantReconciler implements Reconciler {
   private async finalize(tenant: Tenant, tier: TenantTier | undefined, ctx: ReconcileContext): Promise<Result> {
     if (!tenant.metadata.finalizers?.includes(FINALIZER)) return {};
     if ((tenant.spec.deletionPolicy ?? 'Retain') === 'Retain') {
+      // A silo bucket encrypted with its tier's key: the key must not go with the tier.
+      const tierKey =
+        tier?.spec.isolation === 'silo' && tier.spec.storage?.encryption === 'TierKey' ? tier.status?.shared?.kmsKeyArn : undefined;
+      const bucket = tenant.status?.resources?.bucket;
+      if (tierKey && bucket) await this.markRetained?.(tierKey, tenant.metadata.name, bucket, ctx.signal);
       await this.deps.events.emit(
         tenant,
         'Normal',

@@ -82,7 +82,16 @@ export class TenantTierReconciler implements Reconciler {
         return { requeueAfterMs: RETAINED_POLL_MS };
       }
       const run = await runResources(ctx, await this.resources(tier), true, () => Promise.resolve(), sharedIds(tier));
-      if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);
+      if (run.terminal) {
+        // What holds the deletion (a key that retained tenants' buckets still use) says so.
+        const held: ConditionInput = { type: CONDITION.Ready, status: 'False', reason: run.terminal.reason, message: run.terminal.message };
+        await commitStatus(
+          tier,
+          { ...tier.status, conditions: applyConditions(tier.status?.conditions, [...run.components, held], generation, now) },
+          this.deps,
+        );
+        throw new TerminalError(run.terminal.reason, run.terminal.message);
+      }
       if (!run.complete) return { requeueAfterMs: run.requeueAfterMs };
       this.ingestion?.scheduler.forget(ingestionKey('TenantTier', name));
       this.spots.forget(name);

@@ -20,10 +20,11 @@ import {
   ScheduleKeyDeletionCommand,
   TagResourceCommand,
 } from '@aws-sdk/client-kms';
-import { CONDITION } from '../../api/v1alpha1/constants.js';
-import { type OwnerRef, ownedBy, ownerTags, tagDrift } from '../../core/tags.js';
+import { CONDITION, REASON } from '../../api/v1alpha1/constants.js';
+import { type OwnerRef, TAG, ownedBy, ownerTags, retainedBy, tagDrift } from '../../core/tags.js';
 import { isNotFound, deletedOrGone } from '../../adapters/aws/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
+import { TerminalError } from '../../core/errors.js';
 import { readyIfOwned } from '../ownership.js';
 
 /** The key as wanted. */
@@ -48,6 +49,13 @@ export interface KeyObserved {
 
 const kmsTags = (list: { TagKey?: string; TagValue?: string }[] | undefined): Record<string, string> =>
   Object.fromEntries((list ?? []).flatMap((t) => (t.TagKey ? [[t.TagKey, t.TagValue ?? '']] : [])));
+
+/** Tags a tier's key with a tenant deleted with Retain whose bucket it encrypts (see TAG.retainedPrefix). */
+export async function markKeyRetained(kms: KMSClient, keyArn: string, tenant: string, bucket: string, signal: AbortSignal): Promise<void> {
+  await kms.send(new TagResourceCommand({ KeyId: keyArn, Tags: [{ TagKey: `${TAG.retainedPrefix}${tenant}`, TagValue: bucket }] }), {
+    abortSignal: signal,
+  });
+}
 
 /** The KMS key driver. */
 export class KmsKeyDriver implements ManagedResource<KeySpec, KeyObserved> {
@@ -164,6 +172,12 @@ export class KmsKeyDriver implements ManagedResource<KeySpec, KeyObserved> {
 
   async delete(ctx: DriverContext, o: KeyObserved): Promise<void> {
     const opts = { abortSignal: ctx.signal };
+    const retained = retainedBy(o.tags);
+    if (retained.length > 0)
+      throw new TerminalError(
+        REASON.RetainedTenantData,
+        `KMS key ${o.keyId} still encrypts the buckets of tenants deleted with deletionPolicy Retain (${retained.slice(0, 5).join(', ')}${retained.length > 5 ? ', ...' : ''}); scheduling its deletion would make their documents unreadable: move or delete those buckets, then remove the key's ${TAG.retainedPrefix}<tenant> tags`,
+      );
     if (o.aliased) {
       await deletedOrGone(this.kms.send(new DeleteAliasCommand({ AliasName: o.alias }), opts));
     }
