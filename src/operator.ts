@@ -109,15 +109,10 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
     new ResourceWriter<T>(custom, kind, (what) => {
       if (what === 'status') metrics.statusWrites.inc({ kind });
     });
-  const controller = (
-    kind: KindName,
-    reconciler: Reconciler,
-    store: { get(name: string): unknown },
-    first?: (key: string) => boolean,
-  ): Controller =>
+  const controller = (kind: KindName, reconciler: Reconciler, store: { get(name: string): unknown }): Controller =>
     new Controller({
       name: KINDS[kind].plural,
-      queue: new WorkQueue({ clock, backoff: new KeyedBackoff(500, 300_000), retryRatePerSec: 10, retryBurst: 100, first }),
+      queue: new WorkQueue({ clock, backoff: new KeyedBackoff(500, 300_000), retryRatePerSec: 10, retryBurst: 100 }),
       reconciler,
       workers: config.workers,
       logger,
@@ -205,12 +200,6 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
       (keyArn, tenant, bucket, signal) => markKeyRetained(aws.kms, keyArn, tenant, bucket, signal),
     ),
     tenants,
-    // Dedicated tenants first: a knowledge base, index and data source each follow their roles,
-    // so starting them early overlaps those chains with the pooled tenants' role writes.
-    (name) => {
-      const t = tenants.get(name);
-      return t !== undefined && tiers.get(t.spec.tier)?.spec.isolation !== 'pool';
-    },
   );
   onIngestionChange = (key) => {
     const [kind, name = ''] = key.split('/');

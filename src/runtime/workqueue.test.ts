@@ -19,21 +19,6 @@ describe('WorkQueue', () => {
     expect(await q.get()).toBe('b');
   });
 
-  it('serves the keys `first` picks before the others, each lane in order', async () => {
-    const q = new WorkQueue({
-      clock: new ManualClock(),
-      backoff: new KeyedBackoff(100, 10_000, 0),
-      retryRatePerSec: 10,
-      retryBurst: 100,
-      first: (k) => k.startsWith('silo-'),
-    });
-    for (const k of ['pool-1', 'silo-1', 'pool-2', 'silo-2']) q.add(k);
-    expect(q.depth()).toBe(4);
-    const order = [];
-    for (let i = 0; i < 4; i++) order.push(await q.get());
-    expect(order).toEqual(['silo-1', 'silo-2', 'pool-1', 'pool-2']);
-  });
-
   it('never hands out a key that is in flight; it comes back once done', async () => {
     const { q } = queue();
     q.add('a');

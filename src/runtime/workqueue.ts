@@ -2,7 +2,7 @@
  * A keyed work queue in the manner of client-go's: it holds keys, not objects, so any number of
  * events for one key collapse into one pass; a key is never processed by two workers at once;
  * failures back off per key (exponential with jitter) and overall (token bucket); delayed adds
- * share one timer. Keys the `first` option picks are served before the others, each lane FIFO.
+ * share one timer.
  */
 import type { Clock, TimerHandle } from './clock.js';
 import { type KeyedBackoff, TokenBucket } from './ratelimit.js';
@@ -14,17 +14,11 @@ export interface WorkQueueOptions {
   /** Overall retry budget: retries of all keys together at most this often. */
   retryRatePerSec: number;
   retryBurst: number;
-  /**
-   * Keys served ahead of the rest (e.g. tenants of dedicated tiers, whose longer chains of AWS
-   * resources bound how soon a fleet is onboarded). Asked each time a key is queued.
-   */
-  first?: (key: string) => boolean;
 }
 
 /** The keyed work queue. */
 export class WorkQueue {
   private readonly queue: string[] = [];
-  private readonly ahead: string[] = [];
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly delayed = new Map<string, number>();
@@ -51,7 +45,7 @@ export class WorkQueue {
       this.processing.add(key);
       waiter(key);
     } else {
-      (this.opts.first?.(key) ? this.ahead : this.queue).push(key);
+      this.queue.push(key);
     }
   }
 
@@ -85,7 +79,7 @@ export class WorkQueue {
 
   /** Waits for the next key; undefined once the queue is shut down and empty. */
   get(): Promise<string | undefined> {
-    const key = this.ahead.shift() ?? this.queue.shift();
+    const key = this.queue.shift();
     if (key !== undefined) {
       this.dirty.delete(key);
       this.processing.add(key);
@@ -109,7 +103,7 @@ export class WorkQueue {
 
   /** Keys waiting to be processed (not counting delayed ones). */
   depth(): number {
-    return this.ahead.length + this.queue.length;
+    return this.queue.length;
   }
 
   /** Keys scheduled for later. */
@@ -128,7 +122,6 @@ export class WorkQueue {
     this.timer?.cancel();
     this.delayed.clear();
     this.queue.length = 0;
-    this.ahead.length = 0;
     this.dirty.clear();
     for (const w of this.waiters.splice(0)) w(undefined);
     if (this.processing.size > 0) await new Promise<void>((r) => this.drainedWaiters.push(r));
