@@ -73,7 +73,7 @@ export async function runResources(
     if (spot && !deleting) {
       // Trusted without a read, it keeps the time it was last read.
       if (observation.state === 'ready' && diff.length === 0)
-        spot.memory.set(slot, { observed: observation.observed, at: remembered?.at ?? spot.now });
+        spot.memory.set(slot, { observed: observation.observed, spec: JSON.stringify(spec), at: remembered?.at ?? spot.now });
       else spot.memory.delete(slot);
     }
     const planned = planStep(spec !== undefined, observation, diff, deleting);
@@ -96,7 +96,7 @@ export async function runResources(
             made !== undefined ? { state: 'ready' as const, observed: made } : await driver.observe(ctx, spec, { ...r.ids, ...ids });
           if (after.state === 'ready' && driver.compare(spec, after.observed).length === 0) {
             Object.assign(outputs, driver.outputs?.(after.observed));
-            spot?.memory.set(slot, { observed: after.observed, at: spot.now });
+            spot?.memory.set(slot, { observed: after.observed, spec: JSON.stringify(spec), at: spot.now });
             settle(type, driver.kind);
             continue;
           }
@@ -156,7 +156,8 @@ async function fromMemory(
   slot: string,
 ): Promise<{ observation: Observation<unknown>; at: number } | undefined> {
   const last = spot?.memory.get(slot);
-  if (!spot || !last) return undefined;
+  // Remembered for another spec (the stack changed shape, a tier setting changed): read.
+  if (!spot || !last || last.spec !== JSON.stringify(spec)) return undefined;
   const inSync = (observed: unknown): boolean => driver.compare(spec, observed).length === 0;
   if (spot.now - last.at < FRESH_MS)
     return inSync(last.observed) ? { observation: { state: 'ready', observed: last.observed }, at: last.at } : undefined;

@@ -19,9 +19,11 @@ import { isTrue } from '../core/conditions.js';
 /** How long an observation found in sync is trusted without a read. */
 export const FRESH_MS = 30_000;
 
-/** An observation found in sync, and when it was read. */
+/** An observation found in sync, the spec it was found in sync with, and when it was read. */
 export interface Remembered {
   observed: unknown;
+  /** The spec, serialized: what is remembered stands only for this very spec. */
+  spec: string;
   at: number;
 }
 
