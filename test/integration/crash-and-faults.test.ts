@@ -45,14 +45,17 @@ async function created(p: OperatorProcess, kind: string): Promise<boolean> {
 }
 
 /**
- * Waits until `kind` was created: by the running operator (true: kill it now) or by one killed
- * earlier, which went on past the kill point before it died (false: nothing to kill for).
+ * Waits until `kind` was created: by the running operator (true: kill it now), or by one killed
+ * earlier, which went on past the kill point before it died (false: nothing to kill for). A kind
+ * the running operator went past (it logged creating a `later` kind) was made by a killed one
+ * after its last log line and adopted: false too.
  */
-async function createdBy(current: OperatorProcess, earlier: OperatorProcess[], kind: string): Promise<boolean> {
+async function createdBy(current: OperatorProcess, earlier: OperatorProcess[], kind: string, later: string[]): Promise<boolean> {
   return eventually(
     async () => {
       if (await created(current, kind)) return true;
       for (const p of earlier) if (await created(p, kind)) return false;
+      for (const k of later) if (await created(current, k)) return false;
       return undefined;
     },
     90_000,
@@ -83,7 +86,7 @@ describe('crash safety', () => {
     op = await start();
     const killed: OperatorProcess[] = [];
     await c.kube.apply(manifest(tier, tenant));
-    for (const step of steps) {
+    for (const [i, step] of steps.entries()) {
       if (step.held) {
         const seenBefore = c.fakes.faults.seen.length;
         c.fakes.faults.failNext(step.held, { holdAnswerMs: 120_000 });
@@ -98,7 +101,15 @@ describe('crash safety', () => {
         await new Promise((ok) => setTimeout(ok, 200));
         await current.stop('SIGKILL');
       } else {
-        if (!(await createdBy(op, killed, step.kind))) continue;
+        if (
+          !(await createdBy(
+            op,
+            killed,
+            step.kind,
+            steps.slice(i + 1).map((x) => x.kind),
+          ))
+        )
+          continue;
         await op.stop('SIGKILL');
       }
       killed.push(op);
@@ -131,6 +142,22 @@ describe('crash safety', () => {
   }, 900_000);
 });
 
+/** Waits for `name` to be Ready, noting every condition reason and message seen on the way. */
+async function readyNoting(name: string, timeoutMs: number): Promise<{ tenant: Tenant; reasons: string[] }> {
+  const seen = new Set<string>();
+  const tenant = await eventually(
+    async () => {
+      const x = await c.kube.get<Tenant>('Tenant', name);
+      for (const cond of x?.status?.conditions ?? []) seen.add(`${cond.reason}: ${cond.message}`);
+      return x?.status?.conditions?.find((cond) => cond.type === 'Ready' && cond.status === 'True') ? x : undefined;
+    },
+    timeoutMs,
+    'the tenant to become Ready despite the faults',
+    250,
+  );
+  return { tenant, reasons: [...seen] };
+}
+
 describe('faults', () => {
   it('throttling and 5xx on every knowledge base and data-plane call never reach a status; the tenant still becomes Ready', async () => {
     op ??= await start();
@@ -143,19 +170,9 @@ describe('faults', () => {
     ])
       c.fakes.faults.failNext('*', fault);
     await c.kube.apply(manifest(uniq('faulty'), tenant));
-    const reasons = new Set<string>();
-    const t = await eventually(
-      async () => {
-        const x = await c.kube.get<Tenant>('Tenant', tenant);
-        for (const cond of x?.status?.conditions ?? []) reasons.add(`${cond.reason}: ${cond.message}`);
-        return x?.status?.conditions?.find((cond) => cond.type === 'Ready' && cond.status === 'True') ? x : undefined;
-      },
-      180_000,
-      'the tenant to become Ready despite the faults',
-      250,
-    );
+    const { tenant: t, reasons } = await readyNoting(tenant, 180_000);
     expect(t.status?.resources?.knowledgeBaseId).toBeTruthy();
-    expect([...reasons].filter((r) => /thrott|internalserver|serviceunavailable|5\d\d/i.test(r))).toEqual([]);
+    expect(reasons.filter((r) => /thrott|internalserver|serviceunavailable|5\d\d/i.test(r))).toEqual([]);
     // Every injected fault was served: the faults really happened.
     expect(c.fakes.faults.pending()).toBe(0);
   }, 400_000);
@@ -177,19 +194,9 @@ describe('faults', () => {
     try {
       const tenant = uniq('g');
       await c.kube.apply(manifest(uniq('faulty'), tenant));
-      const reasons = new Set<string>();
-      const t = await eventually(
-        async () => {
-          const x = await c.kube.get<Tenant>('Tenant', tenant);
-          for (const cond of x?.status?.conditions ?? []) reasons.add(`${cond.reason}: ${cond.message}`);
-          return x?.status?.conditions?.find((cond) => cond.type === 'Ready' && cond.status === 'True') ? x : undefined;
-        },
-        240_000,
-        'the tenant to become Ready despite the faults',
-        250,
-      );
+      const { tenant: t, reasons } = await readyNoting(tenant, 240_000);
       expect(t.status?.resources?.collectionId).toBeTruthy();
-      expect([...reasons].filter((r) => /thrott|rate exceeded|slowdown|servicefailure|internal|unavailable|5\d\d/i.test(r))).toEqual([]);
+      expect(reasons.filter((r) => /thrott|rate exceeded|slowdown|servicefailure|internal|unavailable|5\d\d/i.test(r))).toEqual([]);
       // Every operation the tenant needed was refused three times before it went through.
       const served = [...moto.stats.served.keys(), ...aoss.stats.served.keys()].filter(tenantApis);
       expect(served).toEqual(
