@@ -187,17 +187,7 @@ describe('provisioning storage and identity', () => {
     const keyArn = (await c.kube.get<TenantTier>('TenantTier', tier))?.status?.shared?.kmsKeyArn ?? '';
     const enc = await aws.s3.send(new GetBucketEncryptionCommand({ Bucket: t.status?.resources?.bucket }));
     expect(enc.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID).toBe(keyArn);
-    await c.kube.delete('Tenant', tenant);
-    await c.kube.waitForGone('Tenant', tenant, 60_000);
-    await c.kube.delete('TenantTier', tier);
-    const held = await c.kube.waitForCondition<TenantTier>(
-      'TenantTier',
-      tier,
-      'Ready',
-      { status: 'False', reason: 'RetainedTenantData' },
-      60_000,
-    );
-    expect(held.status?.conditions?.find((x) => x.type === 'Ready')?.message).toContain(tenant);
+    await c.kube.deleteRetainedTenantThenTier(tenant, tier);
     expect((await aws.kms.send(new DescribeKeyCommand({ KeyId: keyArn }))).KeyMetadata?.KeyState).toBe('Enabled');
     // Once the retained bucket no longer needs it (its tag removed), the tier and its key go.
     await aws.kms.send(new UntagResourceCommand({ KeyId: keyArn, TagKeys: [`rag.tenancy.dev/retained/${tenant}`] }));

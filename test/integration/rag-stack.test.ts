@@ -222,17 +222,7 @@ describe('the RAG stack per isolation pattern', () => {
     await ready<Tenant>('Tenant', tenant);
     const bucket = tr.status?.shared?.bucket ?? '';
     await aws.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `tenants/${tenant}/contract.txt`, Body: 'keep me' }));
-    await c.kube.delete('Tenant', tenant);
-    await c.kube.waitForGone('Tenant', tenant, 60_000);
-    await c.kube.delete('TenantTier', tier);
-    const held = await c.kube.waitForCondition<TenantTier>(
-      'TenantTier',
-      tier,
-      'Ready',
-      { status: 'False', reason: 'RetainedTenantData' },
-      60_000,
-    );
-    expect(held.status?.conditions?.find((x) => x.type === 'Ready')?.message).toContain(tenant);
+    await c.kube.deleteRetainedTenantThenTier(tenant, tier);
     expect(await namesContaining(`tier-${tier}`)).toContain(`kb:rag-test-tier-${tier}`);
     await aws.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `tenants/${tenant}/contract.txt` }));
     await aws.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `tenants/${tenant}/contract.txt.metadata.json` }));

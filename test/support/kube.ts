@@ -77,6 +77,26 @@ export class TestKube {
   async waitForGone(kind: KindName, name: string, timeoutMs = 30_000): Promise<void> {
     await eventually(async () => ((await this.get(kind, name)) ? undefined : true), timeoutMs, `${kind} ${name} to be deleted`);
   }
+
+  /**
+   * Deletes `tenant` (deletionPolicy Retain) and then its `tier`, and returns the tier once it says
+   * `RetainedTenantData` naming the tenant: the tier is held, not deleted.
+   */
+  async deleteRetainedTenantThenTier(tenant: string, tier: string): Promise<AnyResource> {
+    await this.delete('Tenant', tenant);
+    await this.waitForGone('Tenant', tenant, 60_000);
+    await this.delete('TenantTier', tier);
+    const held = await this.waitForCondition<AnyResource>(
+      'TenantTier',
+      tier,
+      'Ready',
+      { status: 'False', reason: 'RetainedTenantData' },
+      60_000,
+    );
+    const message = held.status?.conditions?.find((x) => x.type === 'Ready')?.message ?? '';
+    if (!message.includes(tenant)) throw new Error(`TenantTier ${tier} is held but does not name ${tenant}: ${message}`);
+    return held;
+  }
 }
 
 /** A unique suffix for object names in one test. */
