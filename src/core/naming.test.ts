@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MANAGED_BY, TAG, foreignOwner } from './tags.js';
-import { bucketName, collectionName, fit, keyAlias, knowledgeBaseName, roleName, shortHash } from './naming.js';
+import { bucketName, clusterSegment, collectionName, fit, keyAlias, knowledgeBaseName, namePrefix, roleName, shortHash } from './naming.js';
 
 const ctx = { prefix: 'rag', cluster: 'prod-eu-1', accountId: '111122223333', region: 'eu-central-1' };
 const long = 'a'.repeat(63);
@@ -44,8 +44,34 @@ describe('names', () => {
   });
 
   it('short names are readable and untouched', () => {
-    expect(bucketName(ctx, { kind: 'Tenant', name: 'acme' })).toBe('rag-prod-eu-1-t-acme-111122223333-eu-central-1');
-    expect(roleName(ctx, { kind: 'TenantTier', name: 'basic' }, 'kb')).toBe('rag-prod-eu-1-tier-basic-kb');
+    expect(bucketName(ctx, { kind: 'Tenant', name: 'acme' })).toBe('rag-prodeu1wew8-t-acme-111122223333-eu-central-1');
+    expect(roleName(ctx, { kind: 'TenantTier', name: 'basic' }, 'kb')).toBe('rag-prodeu1wew8-tier-basic-kb');
+    expect(bucketName({ ...ctx, cluster: 'prod' }, { kind: 'Tenant', name: 'acme' })).toBe('rag-prod-t-acme-111122223333-eu-central-1');
+  });
+
+  it("no cluster's names start with another cluster's name prefix (the policies' ARN patterns)", () => {
+    const clusters = ['prod', 'prod-eu-1', 'prod-eu1', 'prodeu-1', 'prodeu1', 'p', 'prod-e'];
+    for (const a of clusters) {
+      for (const b of clusters) {
+        if (a === b) continue;
+        const names = [
+          bucketName({ ...ctx, cluster: b }, { kind: 'Tenant', name: 'acme' }),
+          roleName({ ...ctx, cluster: b }, { kind: 'Tenant', name: 'acme' }, 'app'),
+          collectionName({ ...ctx, cluster: b }, { kind: 'TenantTier', name: 'basic' }),
+          keyAlias({ ...ctx, cluster: b }, { kind: 'Tenant', name: 'acme' }).slice('alias/'.length),
+        ];
+        for (const n of names) expect(n.startsWith(namePrefix({ prefix: 'rag', cluster: a })), `${a} reaches ${n}`).toBe(false);
+      }
+    }
+    expect(clusterSegment('prod-eu-1')).toMatch(/^prodeu1[0-9a-z]{4}$/);
+  });
+
+  it('role names keep their purpose as the suffix even when trimmed', () => {
+    for (const n of ['a', long, `${long.slice(0, 60)}-b1`]) {
+      expect(roleName(ctx, { kind: 'Tenant', name: n }, 'kb')).toMatch(/-kb$/);
+      expect(roleName(ctx, { kind: 'Tenant', name: n }, 'app')).toMatch(/-app$/);
+      expect(roleName(ctx, { kind: 'Tenant', name: n }, 'app').length).toBeLessThanOrEqual(64);
+    }
   });
 
   it('fit keeps the limit and hashes the whole name', () => {

@@ -1,8 +1,15 @@
 /**
- * Deterministic AWS names. Every name is `<prefix>-<cluster>-<owner>` plus a role suffix, where
- * the owner is `t-<tenant>` or `tier-<tier>` (so a tenant and a tier can never share a name),
- * trimmed to the service's limit with a short hash of the untrimmed name when too long: the same
- * object always maps to the same names and two objects never collide.
+ * Deterministic AWS names. Every name is `<prefix>-<cluster segment>-<owner>` plus a role suffix,
+ * where the owner is `t-<tenant>` or `tier-<tier>` (so a tenant and a tier can never share a
+ * name), trimmed to the service's limit with a short hash of the untrimmed name when too long:
+ * the same object always maps to the same names and two objects never collide.
+ *
+ * The security scope: the prefix and the cluster segment never contain the delimiter `-`, so
+ * `<prefix>-<segment>-` is never a prefix of another cluster's names, and every ARN pattern the
+ * policies grant (`<prefix>-<segment>-*`) reaches this cluster's names only. A cluster name
+ * without hyphens is its own segment (names of existing installations stay as they were); one
+ * with hyphens loses them and gains 4 characters of its hash (`prod-eu-1` -> `prodeu1` + hash),
+ * so `prod` and `prod-eu-1`, or `prod-eu1` and `prodeu-1`, never share a segment.
  */
 import { createHash } from 'node:crypto';
 
@@ -35,8 +42,18 @@ function ownerPart(owner: Owner): string {
   return owner.kind === 'Tenant' ? `t-${owner.name}` : `tier-${owner.name}`;
 }
 
+/** The cluster's part of every name: hyphen-free, so no other cluster's segment can extend it. */
+export function clusterSegment(cluster: string): string {
+  return /^[a-z0-9]+$/.test(cluster) ? cluster : `${cluster.replace(/[^a-z0-9]/g, '')}${shortHash(cluster).slice(0, 4)}`;
+}
+
+/** What every name of this cluster starts with; ARN patterns append `*` to it. */
+export function namePrefix(ctx: Pick<NamingContext, 'prefix' | 'cluster'>): string {
+  return `${ctx.prefix}-${clusterSegment(ctx.cluster)}-`;
+}
+
 function base(ctx: NamingContext, owner: Owner): string {
-  return `${ctx.prefix}-${ctx.cluster}-${ownerPart(owner)}`;
+  return `${namePrefix(ctx)}${ownerPart(owner)}`;
 }
 
 /** S3 bucket: 3-63, lowercase, globally unique, so the account and Region are part of it. */
@@ -45,9 +62,16 @@ export function bucketName(ctx: NamingContext, owner: Owner): string {
   return fit(base(ctx, owner), 63 - suffix.length) + suffix;
 }
 
-/** IAM role names (1-64, `[\w+=,.@-]+`); roles live under the path {@link ROLE_PATH}. */
-export function roleName(ctx: NamingContext, owner: Owner, purpose: 'kb' | 'app'): string {
-  return fit(`${base(ctx, owner)}-${purpose}`, 64);
+/** What a role is for; the name ends with it, so policies can tell the two kinds apart. */
+export type RolePurpose = 'kb' | 'app';
+
+/**
+ * IAM role names (1-64, `[\w+=,.@-]+`); roles live under the path {@link ROLE_PATH}. The
+ * purpose stays the suffix even when the rest is trimmed: `iam:PassRole` is granted on
+ * `*-kb` roles (to Bedrock) and `*-app` roles (to EKS Pod Identity) separately.
+ */
+export function roleName(ctx: NamingContext, owner: Owner, purpose: RolePurpose): string {
+  return `${fit(base(ctx, owner), 64 - purpose.length - 1)}-${purpose}`;
 }
 
 /** The IAM path of every role the operator creates; its own policy only allows this path. */

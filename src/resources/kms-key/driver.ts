@@ -1,10 +1,12 @@
 /**
- * A customer managed KMS key with an alias, rotation on, and ownership tags. KMS keys have no
- * unique name and CreateKey takes no idempotency token, so the key is tagged at creation, its id
- * is persisted on status the moment CreateKey returns, and before creating a key the driver looks
- * for one already tagged for this owner (a create that crashed before its alias or status write),
- * so a crash at any point never leaves two keys. Deleting removes the alias and schedules the
- * key's deletion (7-30 days, during which it can be cancelled).
+ * A customer managed KMS key with an alias, rotation on, and ownership tags. The key is created
+ * with a key policy naming the operator (core/policies/kms.ts says why it is not tagged by
+ * CreateKey) and tagged right after. KMS keys have no unique name and CreateKey takes no
+ * idempotency token, so the key's description carries its owner's UID, its id is persisted on
+ * status the moment CreateKey returns, and before creating a key the driver looks for one of this
+ * owner (tagged, or untagged with the owner's mark: a create that crashed before its tags, alias
+ * or status write), so a crash at any point never leaves two keys. Deleting removes the alias and
+ * schedules the key's deletion (7-30 days, during which it can be cancelled).
  */
 import {
   CreateAliasCommand,
@@ -25,6 +27,7 @@ import { type OwnerRef, TAG, ownedBy, ownerTags, retainedBy, tagDrift } from '..
 import { isNotFound, deletedOrGone } from '../../adapters/aws/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
 import { TerminalError } from '../../core/errors.js';
+import type { PolicyDocument } from '../../core/policies/document.js';
 import { readyIfOwned } from '../ownership.js';
 
 /** The key as wanted. */
@@ -34,6 +37,13 @@ export interface KeySpec {
   owner: OwnerRef;
   /** Days between ScheduleKeyDeletion and the key's deletion (7-30). */
   pendingWindowDays: number;
+  /** The key policy written at creation (keyPolicy in core/policies/kms.ts). */
+  policy: PolicyDocument;
+}
+
+/** The mark in a key's description that names its owner until its tags are on. */
+export function ownerMark(owner: OwnerRef): string {
+  return `[${TAG.uid}=${owner.uid}]`;
 }
 
 /** The key as found. */
@@ -46,6 +56,9 @@ export interface KeyObserved {
   rotation: boolean;
   tags: Record<string, string>;
 }
+
+const kmsTagList = (owner: OwnerRef): { TagKey: string; TagValue: string }[] =>
+  Object.entries(ownerTags(owner)).map(([TagKey, TagValue]) => ({ TagKey, TagValue }));
 
 const kmsTags = (list: { TagKey?: string; TagValue?: string }[] | undefined): Record<string, string> =>
   Object.fromEntries((list ?? []).flatMap((t) => (t.TagKey ? [[t.TagKey, t.TagValue ?? '']] : [])));
@@ -113,7 +126,10 @@ export class KmsKeyDriver implements ManagedResource<KeySpec, KeyObserved> {
     return diff;
   }
 
-  /** A key of this owner left by a create that crashed before its alias was made. */
+  /**
+   * A key of this owner left by a create that crashed before its alias was made: tagged for the
+   * owner, or untagged (a crash before the tags) with the owner's mark in its description.
+   */
   private async findOrphan(ctx: DriverContext, owner: OwnerRef): Promise<string | undefined> {
     const opts = { abortSignal: ctx.signal };
     let marker: string | undefined;
@@ -122,9 +138,11 @@ export class KmsKeyDriver implements ManagedResource<KeySpec, KeyObserved> {
       for (const k of page.Keys ?? []) {
         if (!k.KeyId) continue;
         const tags = kmsTags((await this.kms.send(new ListResourceTagsCommand({ KeyId: k.KeyId }), opts)).Tags);
-        if (!ownedBy(tags, owner)) continue;
+        const untagged = Object.keys(tags).length === 0;
+        if (!ownedBy(tags, owner) && !untagged) continue;
         const meta = await this.describe(ctx, k.KeyId);
-        if (meta && meta.KeyState !== 'PendingDeletion') return k.KeyId;
+        if (!meta || meta.KeyState === 'PendingDeletion') continue;
+        if (!untagged || (owner.uid && meta.Description?.includes(ownerMark(owner)))) return k.KeyId;
       }
       marker = page.Truncated ? page.NextMarker : undefined;
     } while (marker);
@@ -138,10 +156,12 @@ export class KmsKeyDriver implements ManagedResource<KeySpec, KeyObserved> {
     if (!keyId) {
       const out = await this.kms.send(
         new CreateKeyCommand({
-          Description: spec.description.slice(0, 8192),
+          Description: `${spec.description.slice(0, 8000)} ${ownerMark(spec.owner)}`,
           KeyUsage: 'ENCRYPT_DECRYPT',
           KeySpec: 'SYMMETRIC_DEFAULT',
-          Tags: Object.entries(ownerTags(spec.owner)).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
+          Origin: 'AWS_KMS',
+          MultiRegion: false,
+          Policy: JSON.stringify(spec.policy),
         }),
         opts,
       );
@@ -149,6 +169,8 @@ export class KmsKeyDriver implements ManagedResource<KeySpec, KeyObserved> {
       arn = out.KeyMetadata?.Arn;
     }
     if (!keyId) throw new Error('KMS CreateKey returned no key id');
+    // The key policy lets the operator tag the key it just created (and only its own keys).
+    await this.kms.send(new TagResourceCommand({ KeyId: keyId, Tags: kmsTagList(spec.owner) }), opts);
     await this.kms.send(new CreateAliasCommand({ AliasName: spec.alias, TargetKeyId: keyId }), opts);
     await this.kms.send(new EnableKeyRotationCommand({ KeyId: keyId }), opts);
     // KMS accepts the ARN wherever it takes a key id; only the ARN is a status field.
@@ -159,15 +181,7 @@ export class KmsKeyDriver implements ManagedResource<KeySpec, KeyObserved> {
     const opts = { abortSignal: ctx.signal };
     if (diff.includes('alias')) await this.kms.send(new CreateAliasCommand({ AliasName: spec.alias, TargetKeyId: o.keyId }), opts);
     if (diff.includes('rotation')) await this.kms.send(new EnableKeyRotationCommand({ KeyId: o.keyId }), opts);
-    if (diff.includes('tags')) {
-      await this.kms.send(
-        new TagResourceCommand({
-          KeyId: o.keyId,
-          Tags: Object.entries(ownerTags(spec.owner)).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
-        }),
-        opts,
-      );
-    }
+    if (diff.includes('tags')) await this.kms.send(new TagResourceCommand({ KeyId: o.keyId, Tags: kmsTagList(spec.owner) }), opts);
   }
 
   async delete(ctx: DriverContext, o: KeyObserved): Promise<void> {
