@@ -1,7 +1,8 @@
 /**
  * Prints the operator's IAM policy and the tenant-role permissions boundary for your account:
  *   npm run iam-policies -- --account 111122223333 --region eu-central-1 --cluster prod-eu-1 \
- *     [--prefix rag] [--boundary-name RagTenantBoundary] [--partition aws]
+ *     [--prefix rag] [--boundary-name RagTenantBoundary] [--partition aws] [--boundary-only]
+ * With --boundary-only it prints just the boundary document, for `aws iam create-policy`.
  */
 import { parseArgs } from 'node:util';
 import { operatorPolicy, tenantBoundaryPolicy } from '../src/core/policies/operator.js';
@@ -14,6 +15,7 @@ const { values } = parseArgs({
     prefix: { type: 'string', default: 'rag' },
     'boundary-name': { type: 'string', default: 'RagTenantBoundary' },
     partition: { type: 'string', default: 'aws' },
+    'boundary-only': { type: 'boolean', default: false },
   },
 });
 if (!values.account || !/^\d{12}$/.test(values.account) || !values.cluster) {
@@ -30,6 +32,10 @@ const scope = {
   cluster: values.cluster,
 };
 const boundaryArn = `arn:${values.partition}:iam::${values.account}:policy/${values['boundary-name']}`;
+if (values['boundary-only']) {
+  process.stdout.write(`${JSON.stringify(tenantBoundaryPolicy(scope), null, 2)}\n`);
+  process.exit(0);
+}
 process.stdout.write(
   `# Operator policy (attach to the operator's role)\n${JSON.stringify(operatorPolicy({ ...scope, boundaryArn }), null, 2)}\n`,
 );

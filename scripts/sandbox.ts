@@ -10,6 +10,8 @@ import { parseArgs } from 'node:util';
 import { startControlPlane } from '../test/support/controlplane.js';
 import { TestKube } from '../test/support/kube.js';
 import { startMoto } from '../test/support/moto.js';
+import { clientsFor } from '../test/support/aws.js';
+import { createBoundary } from '../test/support/boundary.js';
 import { startMinistack } from '../test/support/ministack.js';
 import { startAwsFakes } from '../test/support/fakes/index.js';
 import { startBedrockModelsFake } from '../test/support/fakes/bedrock-models.js';
@@ -63,12 +65,21 @@ async function main(): Promise<number> {
     // The sandbox's settings plus where the local emulators are.
     const settings = parse(await readFile(join(root, 'config/sandbox/operator.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
     const operatorConfig = join(state, 'operator.yaml');
+    // Every role the operator creates carries the boundary, as in a real account.
+    const named = settings as unknown as { region: string; resourcePrefix: string; clusterName: string };
+    const permissionsBoundaryArn = await createBoundary(clientsFor(moto).iam, {
+      accountId: '123456789012',
+      region: named.region,
+      prefix: named.resourcePrefix,
+      cluster: named.clusterName,
+    });
     await writeFile(
       operatorConfig,
       stringify({
         ...settings,
         // The principal the local data plane maps the emulators' credentials to.
         operatorRoleArn: 'arn:aws:iam::123456789012:role/rag-operator',
+        permissionsBoundaryArn,
         aws: { ...settings.aws, openSearchDataPlaneUrl: fakes.dataPlaneUrl },
       }),
     );

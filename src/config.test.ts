@@ -3,10 +3,12 @@ import { ConfigError, parseConfig } from './config.js';
 
 const files: Record<string, string> = {
   'good.yaml':
-    'clusterName: prod-eu\napprovedModels:\n  - { id: anthropic.claude-3-haiku-20240307-v1:0, inputPricePer1k: 0.00025, outputPricePer1k: 0.00125 }\n',
+    'clusterName: prod-eu\npermissionsBoundaryArn: arn:aws:iam::111122223333:policy/RagTenantBoundary\napprovedModels:\n  - { id: anthropic.claude-3-haiku-20240307-v1:0, inputPricePer1k: 0.00025, outputPricePer1k: 0.00125 }\n',
   'typo.yaml': 'clusterNmae: prod\n',
   'list.yaml': '- a\n- b\n',
-  'lease.yaml': 'leaderElection: { leaseDurationSeconds: 5, renewDeadlineSeconds: 10 }\n',
+  'lease.yaml': 'permissionsBoundaryOptional: true\nleaderElection: { leaseDurationSeconds: 5, renewDeadlineSeconds: 10 }\n',
+  'unbounded.yaml': 'clusterName: prod\n',
+  'unsafe.yaml': 'permissionsBoundaryOptional: true\n',
 };
 const read = (p: string): string => {
   const f = files[p];
@@ -33,8 +35,21 @@ describe('parseConfig', () => {
     { name: 'an unknown setting is named', argv: ['--config', 'typo.yaml'], message: /clusterNmae/ },
     { name: 'a file that is not a mapping', argv: ['--config', 'list.yaml'], message: /YAML mapping/ },
     { name: 'a renew deadline longer than the lease', argv: ['--config', 'lease.yaml'], message: /renewDeadlineSeconds must be shorter/ },
-    { name: 'a non-numeric port flag', argv: ['--health-port', 'x'], message: /--health-port must be a whole number/ },
-    { name: 'a bad boolean flag', argv: ['--leader-elect', 'yes'], message: /--leader-elect must be true or false/ },
+    {
+      name: 'a non-numeric port flag',
+      argv: ['--config', 'unsafe.yaml', '--health-port', 'x'],
+      message: /--health-port must be a whole number/,
+    },
+    {
+      name: 'a bad boolean flag',
+      argv: ['--config', 'unsafe.yaml', '--leader-elect', 'yes'],
+      message: /--leader-elect must be true or false/,
+    },
+    {
+      name: 'no permissions boundary, saying how to create one and how to opt out',
+      argv: ['--config', 'unbounded.yaml'],
+      message: /permissionsBoundaryArn is required.*--boundary-only.*aws iam create-policy.*permissionsBoundaryOptional: true/s,
+    },
     {
       name: 'a config file that cannot be read',
       argv: ['--config', 'missing.yaml'],
@@ -46,6 +61,6 @@ describe('parseConfig', () => {
   });
 
   it('takes the identity from POD_NAME when no flag is given', () => {
-    expect(parseConfig([], { POD_NAME: 'op-0' }, read).identity).toBe('op-0');
+    expect(parseConfig(['--config', 'unsafe.yaml'], { POD_NAME: 'op-0' }, read).identity).toBe('op-0');
   });
 });

@@ -36,6 +36,16 @@ const configSchema = z
       .string()
       .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN')
       .optional(),
+    trustedAccountIds: z
+      .array(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'))
+      .default([])
+      .describe("Accounts besides the operator's own whose IAM roles a Tenant's spec.access.principals may name"),
+    permissionsBoundaryOptional: z
+      .boolean()
+      .default(false)
+      .describe(
+        'UNSAFE: create tenant roles without a permissions boundary when permissionsBoundaryArn is empty; only for trying the operator outside a shared account',
+      ),
     approvedModels: z.array(approvedModel).default([]),
     workers: z.number().int().min(1).max(64).default(16),
     resyncSeconds: z.number().int().min(1).default(600),
@@ -114,6 +124,11 @@ const configSchema = z
     shutdownGraceSeconds: z.number().int().min(1).default(25),
   })
   .strict()
+  .refine((c) => c.permissionsBoundaryArn !== undefined || c.permissionsBoundaryOptional, {
+    message:
+      'permissionsBoundaryArn is required (every role the operator creates gets it): create it with `npm run --silent iam-policies -- --account <id> --cluster <clusterName> --boundary-only > boundary.json` and `aws iam create-policy --policy-name RagTenantBoundary --policy-document file://boundary.json` (docs/iam/README.md) and set its ARN, or set permissionsBoundaryOptional: true to run without one (unsafe)',
+    path: ['permissionsBoundaryArn'],
+  })
   .refine((c) => c.leaderElection.renewDeadlineSeconds < c.leaderElection.leaseDurationSeconds, {
     message: 'leaderElection.renewDeadlineSeconds must be shorter than leaseDurationSeconds',
     path: ['leaderElection', 'renewDeadlineSeconds'],

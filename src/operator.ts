@@ -198,6 +198,7 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
       },
       { writer: new OutputsWriter(kc.makeApiClient(CoreV1Api)), region: config.region },
       (keyArn, tenant, bucket, signal) => markKeyRetained(aws.kms, keyArn, tenant, bucket, signal),
+      async () => ({ accountId: (await identity()).accountId, trustedAccountIds: config.trustedAccountIds }),
     ),
     tenants,
   );

@@ -66,6 +66,28 @@ export function checkTenant(
   return undefined;
 }
 
+/** Whose IAM roles may be trusted by tenant roles: the operator's own account and the listed ones. */
+export interface TrustScope {
+  accountId: string;
+  trustedAccountIds: readonly string[];
+}
+
+/**
+ * Checks `spec.access.principals`: each must be a role of the operator's account or of a trusted
+ * account (the schema already refuses anything but exact role ARNs).
+ */
+export function checkPrincipals(tenant: Tenant, scope: TrustScope): Refusal | undefined {
+  const access = tenant.spec.access;
+  const principals = access && 'principals' in access ? (access.principals ?? []) : [];
+  const allowed = new Set([scope.accountId, ...scope.trustedAccountIds]);
+  const foreign = principals.filter((arn) => !allowed.has(/^arn:[^:]+:iam::(\d{12}):role\//.exec(arn)?.[1] ?? ''));
+  if (foreign.length === 0) return undefined;
+  return {
+    reason: REASON.PrincipalNotAllowed,
+    message: `spec.access.principals names roles of accounts the operator does not trust (${list(foreign)}): use roles of account ${scope.accountId}, or have the platform team add the account to trustedAccountIds in the operator's --config`,
+  };
+}
+
 /** An approved model as the checks see it. */
 export interface ApprovedModelRef {
   id: string;

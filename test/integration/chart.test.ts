@@ -51,8 +51,19 @@ describe('helm chart', () => {
     expect(out).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
   });
 
-  it('renders with default values into manifests the API server accepts', async () => {
-    const out = await dryRun(await template());
+  const boundary = ['--set', 'config.permissionsBoundaryArn=arn:aws:iam::111122223333:policy/RagTenantBoundary'];
+
+  it('refuses to install without a permissions boundary, saying how to make one, unless told it is unsafe', async () => {
+    await expect(template()).rejects.toThrow(
+      /config.permissionsBoundaryArn is required.*aws iam create-policy.*permissionsBoundaryOptional=true/s,
+    );
+    const unsafe = await template('--set', 'config.permissionsBoundaryOptional=true');
+    expect(unsafe).toContain('permissionsBoundaryOptional: true');
+    expect(unsafe).not.toContain('permissionsBoundaryArn');
+  });
+
+  it('renders with default values and a boundary into manifests the API server accepts', async () => {
+    const out = await dryRun(await template(...boundary));
     expect(out).toMatch(/deployment.apps\/tro-tenant-rag-operator created \(server dry run\)/);
     expect(out).toMatch(/clusterrole.rbac.authorization.k8s.io\/tro-tenant-rag-operator created \(server dry run\)/);
   });
@@ -88,7 +99,7 @@ describe('helm chart', () => {
   });
 
   it('renders a Pod Security restricted pod', async () => {
-    const docs = parseAllDocuments(await template()).map(
+    const docs = parseAllDocuments(await template(...boundary)).map(
       (d) => d.toJS() as { kind: string; spec?: { template?: { spec?: Record<string, unknown> } } },
     );
     const pod = docs.find((d) => d.kind === 'Deployment')?.spec?.template?.spec as {
@@ -112,7 +123,7 @@ describe('helm chart', () => {
     { name: 'an unknown log level', set: 'config.logLevel=verbose', want: /at '\/config\/logLevel'/ },
     { name: 'a misspelt setting', set: 'config.clustrName=x', want: /clustrName/ },
   ])('refuses $name with a message naming it', async ({ set, want }) => {
-    await expect(template('--set', set)).rejects.toThrow(want);
+    await expect(template(...boundary, '--set', set)).rejects.toThrow(want);
   });
 
   it('its RBAC is enough for the operator to reconcile the samples, and nothing more', async () => {
@@ -122,6 +133,7 @@ describe('helm chart', () => {
       [
         'config:',
         '  clusterName: test',
+        '  permissionsBoundaryOptional: true',
         `  aws: { s3ForcePathStyle: true, keyPendingWindowDays: 7, openSearchDataPlaneUrl: "${c.dataPlaneUrl}" }`,
         '  operatorRoleArn: arn:aws:iam::123456789012:role/rag-operator',
         '  approvedModels:',

@@ -24,6 +24,9 @@ export interface OperatorProcess {
 /** Default settings for tests: fast leader election, approved test models. */
 export const TEST_OPERATOR_SETTINGS = {
   clusterName: 'test',
+  // moto is reset between tests, which would remove a boundary policy; the sandbox and the
+  // boundary integration test create and use one.
+  permissionsBoundaryOptional: true,
   workers: 2,
   resyncSeconds: 600,
   logLevel: 'debug',

@@ -47,6 +47,7 @@ export const CONDITION = {
 /** Condition reasons. Each names a state a user can act on. */
 export const REASON = {
   Reconciled: 'Reconciled',
+  PrincipalNotAllowed: 'PrincipalNotAllowed',
   Progressing: 'Progressing',
   ResourceReady: 'Ready',
   Creating: 'Creating',

@@ -337,7 +337,7 @@ serviceAccount: string
  * @minItems 1
  * @maxItems 10
  * 
- * Items: An IAM role ARN, e.g. arn:aws:iam::111122223333:role/acme-app.
+ * Items: An exact IAM role ARN, e.g. arn:aws:iam::111122223333:role/acme-app, in the operator's account or one the operator trusts (trustedAccountIds).
  */
 principals?: [string]|[string, string]|[string, string, string]|[string, string, string, string]|[string, string, string, string, string]|[string, string, string, string, string, string]|[string, string, string, string, string, string, string]|[string, string, string, string, string, string, string, string]|[string, string, string, string, string, string, string, string, string]|[string, string, string, string, string, string, string, string, string, string]
 }

@@ -1,7 +1,7 @@
 /** Reconciles a Tenant: admission against its tier, its AWS resources, status and deletion. */
 import { ANNOTATIONS, CONDITION, EVENT_REASON, FINALIZER, REASON } from '../../api/v1alpha1/constants.js';
 import type { Tenant, TenantStatus, TenantTier } from '../../api/v1alpha1/types.js';
-import { checkTenant } from '../../core/admission.js';
+import { type TrustScope, checkPrincipals, checkTenant } from '../../core/admission.js';
 import { tenantPrefix } from '../../core/naming.js';
 import { type ConditionInput, findCondition, summarize } from '../../core/conditions.js';
 import { TerminalError } from '../../core/errors.js';
@@ -44,6 +44,8 @@ export class TenantReconciler implements Reconciler {
     private readonly usageOf?: TenantUsageOf,
     private readonly outputs?: OutputsDeps,
     private readonly markRetained?: MarkRetained,
+    /** Whose roles spec.access.principals may name (the operator's account and trusted ones). */
+    private readonly trust?: () => Promise<TrustScope>,
   ) {}
 
   /** Steady-state drift checks, one read per resource per pass. */
@@ -85,7 +87,10 @@ export class TenantReconciler implements Reconciler {
     };
 
     const tierTenants = this.tenants.list().filter((t) => t.spec.tier === tenant.spec.tier);
-    const refusal = checkTenant(tenant, tier, this.tiers.list(), tierTenants);
+    const namesPrincipals = !!tenant.spec.access && 'principals' in tenant.spec.access;
+    const refusal =
+      checkTenant(tenant, tier, this.tiers.list(), tierTenants) ??
+      (this.trust && namesPrincipals ? checkPrincipals(tenant, await this.trust()) : undefined);
     if (refusal || !tier) {
       // Bad input: say what to change; no AWS call is made and nothing already there is touched.
       const r = refusal ?? { reason: REASON.TierNotFound, message: 'tier not found' };

@@ -136,7 +136,18 @@ export const tenantSchema: Schema = {
               minItems: 1,
               maxItems: 10,
               'x-kubernetes-list-type': 'set',
-              items: { ...iamRoleArn, description: 'An IAM role ARN, e.g. arn:aws:iam::111122223333:role/acme-app.' },
+              items: {
+                ...iamRoleArn,
+                description:
+                  "An exact IAM role ARN, e.g. arn:aws:iam::111122223333:role/acme-app, in the operator's account or one the operator trusts (trustedAccountIds).",
+                'x-kubernetes-validations': [
+                  {
+                    rule: "self.matches('^arn:aws[a-z-]*:iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]+$')",
+                    message:
+                      'must be one exact IAM role ARN such as arn:aws:iam::111122223333:role/acme-app (optionally with a path, role/team/acme-app); wildcards and other principal types are not allowed',
+                  },
+                ],
+              },
             },
           },
           'x-kubernetes-validations': [
