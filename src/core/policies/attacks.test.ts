@@ -9,19 +9,20 @@
  * the policy generators), for clusters whose names overlap (`prod` and `prod-eu-1`, `prod-eu1` and
  * `prodeu-1`) and tenants whose names overlap (`a` and `a-b`, `acme` and `acme-evil`).
  *
- * One section per row of the threat table. Rows being implemented elsewhere have a marked place
- * for their cases: add them to that row's table.
+ * One section per row of the threat table (docs/operations.md, "Attacks and what denies them"),
+ * then the residual risks: what the policies still allow because AWS's policy language cannot
+ * deny it, each asserted Allowed exactly, beside the nearest variants that are denied.
  */
 import { describe, expect, it } from 'vitest';
 import type { Tenant, TenantTier } from '../../api/v1alpha1/types.js';
-import { type Evaluation, defaultKeyPolicy, describeEvaluation, evaluate } from '../../../test/support/iam-eval.js';
+import { type Evaluation, defaultKeyPolicy, describeEvaluation, evaluate, openBucketPolicy } from '../../../test/support/iam-eval.js';
 import { tenantScope } from '../../resources/stacks.js';
 import { type NamingContext, type Owner, bucketName, collectionName, keyAlias, roleArn, roleName, tenantPrefix } from '../naming.js';
 import { TAG } from '../tags.js';
-import type { PolicyDocument } from './document.js';
+import { type PolicyDocument, policy } from './document.js';
 import { keyPolicy } from './kms.js';
 import { modelAccessPolicy } from './model-access.js';
-import { type OperatorScope, operatorPolicy, tenantBoundaryPolicy } from './operator.js';
+import { COMMAND_ACTIONS, type OperatorScope, operatorPolicy, tenantBoundaryPolicy } from './operator.js';
 import {
   type DataScope,
   type TenantAccess,
@@ -42,12 +43,18 @@ const requestTag = (cluster: string): Record<string, string> => ({ [`aws:Request
 const resourceTag = (cluster: string): Record<string, string> => ({ [`aws:ResourceTag/${TAG.cluster}`]: cluster });
 const passedTo = (service: string): Record<string, string> => ({ 'iam:PassedToService': service });
 const viaS3 = { 'kms:ViaService': `s3.${region}.amazonaws.com` };
+/** The service principal of EKS Pod Identity. */
+const pods = 'pods.eks.amazonaws.com';
 
 const keyArn = (id: string, acct = account, rgn = region): string => `arn:aws:kms:${rgn}:${acct}:key/${id}`;
 const kbArn = (id: string, acct = account, rgn = region): string => `arn:aws:bedrock:${rgn}:${acct}:knowledge-base/${id}`;
 const profileArn = (id: string): string => `arn:aws:bedrock:${region}:${account}:application-inference-profile/${id}`;
 const collectionArn = (id: string, rgn = region): string => `arn:aws:aoss:${rgn}:${account}:collection/${id}`;
 const modelArn = (id: string, rgn = region): string => `arn:aws:bedrock:${rgn}::foundation-model/${id}`;
+/** An EKS cluster of the account; each operator installation runs in the one named like it. */
+const eksCluster = (name: string, acct = account, rgn = region): string => `arn:aws:eks:${rgn}:${acct}:cluster/${name}`;
+/** A Pod Identity association of the EKS cluster `eks` (its ARN carries the cluster's name). */
+const associationArn = (eks: string, id: string): string => `${eks.replace(':cluster/', ':podidentityassociation/')}/${id}`;
 
 /** Keys, knowledge bases, profiles and collections are named by id: these ids stand for them. */
 const ID = {
@@ -63,6 +70,9 @@ const ID = {
   ownCollection: 'owncollection0001',
   foreignCollection: 'foreigncoll000001',
   otherClusterCollection: 'othercoll00000001',
+  ownAssociation: 'a-ownassociation01',
+  foreignAssociation: 'a-foreignassoc0001',
+  otherClusterAssociation: 'a-otherassoc000001',
 };
 
 const tenant = (name: string): Owner => ({ kind: 'Tenant', name });
@@ -77,6 +87,8 @@ function cluster(name: string): {
   policy: PolicyDocument;
   boundary: PolicyDocument;
   keyPolicy: PolicyDocument;
+  eks: string;
+  association: (id: string) => string;
   bucket: (o: Owner) => string;
   object: (o: Owner, key: string) => string;
   role: (o: Owner, purpose: 'kb' | 'app') => string;
@@ -85,7 +97,9 @@ function cluster(name: string): {
   as: (e: Omit<Evaluation, 'principal' | 'identity'>) => Evaluation;
 } {
   const naming: NamingContext = { prefix: 'rag', cluster: name, accountId: account, region };
-  const scope: OperatorScope = { ...naming, boundaryArn };
+  // Pod Identity: the operator of cluster `prod` runs in the EKS cluster `prod` (eksClusterArn).
+  const eks = eksCluster(name);
+  const scope: OperatorScope = { ...naming, boundaryArn, eksClusterArn: eks };
   // The operator's own role is the installer's (not named by naming.ts) and outside ROLE_PATH.
   const operator = `arn:aws:iam::${account}:role/rag-operator-${name}`;
   const policy = operatorPolicy(scope);
@@ -97,6 +111,8 @@ function cluster(name: string): {
     policy,
     boundary: tenantBoundaryPolicy(scope),
     keyPolicy: keyPolicy({ accountId: account, operatorPrincipal: operator }),
+    eks,
+    association: (id) => associationArn(eks, id),
     bucket: (o) => `arn:aws:s3:::${bucketName(naming, o)}`,
     object: (o, key) => `arn:aws:s3:::${bucketName(naming, o)}/${key}`,
     role: (o, purpose) => roleArn(naming, roleName(naming, o, purpose)),
@@ -110,6 +126,55 @@ const prod = cluster('prod');
 const prodEu1 = cluster('prod-eu-1');
 const prodEu1NoDash = cluster('prod-eu1');
 const prodeu1 = cluster('prodeu-1');
+
+// Tenants' data scopes (as the code builds them) and roles under the boundary, for every row.
+
+/** Minimal objects for stacks.ts `tenantScope`, so tenants' names and prefixes are the code's. */
+const tierObject = (name: string, isolation: 'pool' | 'bridge' | 'silo'): TenantTier => ({
+  apiVersion: 'rag.tenancy.dev/v1alpha1',
+  kind: 'TenantTier',
+  metadata: { name },
+  spec: { isolation },
+});
+const tenantObject = (name: string, tierName: string): Tenant => ({
+  apiVersion: 'rag.tenancy.dev/v1alpha1',
+  kind: 'Tenant',
+  metadata: { name },
+  spec: { tier: tierName },
+});
+
+/** A tenant's data scope as tenantResources builds it (ids stand for what AWS returns). */
+function dataScope(c: ReturnType<typeof cluster>, name: string, isolation: 'pool' | 'bridge' | 'silo'): DataScope {
+  const tierName = `std-${isolation}`;
+  const base = tenantScope(c.naming, tenantObject(name, tierName), tierObject(tierName, isolation));
+  const id = name.replace(/[^a-z0-9]/g, '').toUpperCase();
+  return {
+    ...base,
+    kmsKeyArn: keyArn(isolation === 'silo' ? `key-${name}` : `key-${tierName}`),
+    collectionArn: collectionArn(isolation === 'silo' ? `coll${id.toLowerCase()}` : `coll${tierName.replace(/-/g, '')}`),
+    knowledgeBaseId: isolation === 'pool' ? undefined : `KB${id}`,
+    pool: isolation === 'pool',
+  };
+}
+
+const objectOf = (s: DataScope, key: string): string => `arn:aws:s3:::${s.bucket}/${s.prefix ?? ''}${key}`;
+const tenantPrincipal = (c: ReturnType<typeof cluster>, name: string, purpose: 'app' | 'kb'): string => c.role(tenant(name), purpose);
+
+/** A role under the boundary whose inline policy grants far more than the operator writes. */
+const overBroad = (actions: string): PolicyDocument => ({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }],
+});
+const underBoundary = (
+  c: ReturnType<typeof cluster>,
+  inline: PolicyDocument,
+  e: Omit<Evaluation, 'principal' | 'identity' | 'boundary'>,
+): Evaluation => ({
+  principal: tenantPrincipal(c, 'a', 'kb'),
+  identity: [inline],
+  boundary: c.boundary,
+  ...e,
+});
 
 type Denied = 'ImplicitlyDenied' | 'ExplicitlyDenied';
 /** An attack, how it must be denied, and the legitimate request it imitates. */
@@ -210,7 +275,34 @@ const own = {
     resource: prod.role(tenant('a'), 'app'),
     context: { 'iam:PermissionsBoundary': boundaryArn },
   }),
+  // Tag-on-create: Bedrock authorizes the tags of CreateKnowledgeBase and CreateInferenceProfile
+  // as bedrock:TagResource on the new resource's ARN, which carries no tag yet.
+  tagNewKb: prod.as({ action: 'bedrock:TagResource', resource: kbArn(ID.ownKb), context: requestTag('prod') }),
+  tagNewProfile: prod.as({ action: 'bedrock:TagResource', resource: profileArn(ID.ownProfile), context: requestTag('prod') }),
+  // EKS Pod Identity: the create is authorized on the EKS cluster, its tags on the new association.
+  createAssociation: prod.as({ action: 'eks:CreatePodIdentityAssociation', resource: prod.eks, context: requestTag('prod') }),
+  tagNewAssociation: prod.as({ action: 'eks:TagResource', resource: prod.association(ID.ownAssociation), context: requestTag('prod') }),
+  retagAssociation: prod.as({
+    action: 'eks:TagResource',
+    resource: prod.association(ID.ownAssociation),
+    context: { ...resourceTag('prod'), ...requestTag('prod') },
+  }),
+  updateAssociation: prod.as({
+    action: 'eks:UpdatePodIdentityAssociation',
+    resource: prod.association(ID.ownAssociation),
+    context: resourceTag('prod'),
+  }),
+  deleteAssociation: prod.as({
+    action: 'eks:DeletePodIdentityAssociation',
+    resource: prod.association(ID.ownAssociation),
+    context: resourceTag('prod'),
+  }),
+  listAssociations: prod.as({ action: 'eks:ListPodIdentityAssociations', resource: prod.eks }),
+  describeAssociation: prod.as({ action: 'eks:DescribePodIdentityAssociation', resource: prod.association(ID.ownAssociation) }),
 };
+
+/** Another EKS cluster of the account, with a name extending ours (prod-eu-1) or not (prod2). */
+const otherEksClusters = [eksCluster('prod-eu-1'), eksCluster('prod2')];
 
 const tagThenAct: Case[] = [
   // KMS: a foreign key keeps the default key policy; the operator has only its IAM policy.
@@ -365,9 +457,38 @@ const tagThenAct: Case[] = [
     denied: 'ImplicitlyDenied',
     legit: own.createKey,
   },
-  // Bedrock knowledge bases.
-  // NOT HERE: bedrock:TagResource with our tag on a foreign UNTAGGED knowledge base comes back
-  // Allowed today (the create grant's bedrock:TagResource on `*` with aws:RequestTag); reported.
+  // Bedrock knowledge bases. Tag-on-create grants bedrock:TagResource with our tag only on
+  // knowledge bases (and, below, application inference profiles) of this account and Region. On
+  // an untagged one of them it is Allowed: see `residual risks` at the end.
+  ...[
+    { what: 'an agent', arn: `arn:aws:bedrock:${region}:${account}:agent/AGENT00001` },
+    { what: 'a guardrail', arn: `arn:aws:bedrock:${region}:${account}:guardrail/guard0000001` },
+    { what: 'a custom model', arn: `arn:aws:bedrock:${region}:${account}:custom-model/amazon.titan-text-express-v1:0:8k/custom000001` },
+    { what: 'a provisioned model', arn: `arn:aws:bedrock:${region}:${account}:provisioned-model/prov00000001` },
+    { what: "another Region's knowledge base", arn: kbArn(ID.foreignKb, account, otherRegion) },
+  ].map(({ what, arn }) => ({
+    name: `bedrock:TagResource (tag-on-create) with our tag on ${what}`,
+    attack: prod.as({ action: 'bedrock:TagResource', resource: arn, context: requestTag('prod') }),
+    denied: 'ImplicitlyDenied' as const,
+    legit: own.tagNewKb,
+  })),
+  {
+    name: "bedrock:TagResource (tag-on-create) with our tag on another account's knowledge base",
+    attack: prod.as({
+      action: 'bedrock:TagResource',
+      resource: kbArn(ID.foreignKb, otherAccount),
+      resourceAccount: otherAccount,
+      context: requestTag('prod'),
+    }),
+    denied: 'ImplicitlyDenied',
+    legit: own.tagNewKb,
+  },
+  {
+    name: 'bedrock:TagResource on an untagged knowledge base without our cluster tag (only an owner uid tag)',
+    attack: prod.as({ action: 'bedrock:TagResource', resource: kbArn(ID.foreignKb), context: { [`aws:RequestTag/${TAG.uid}`]: 'uid-1' } }),
+    denied: 'ImplicitlyDenied',
+    legit: own.tagNewKb,
+  },
   {
     name: "bedrock:TagResource with our tag on a knowledge base carrying another cluster's tag",
     attack: prod.as({
@@ -430,9 +551,28 @@ const tagThenAct: Case[] = [
     denied: 'ImplicitlyDenied',
     legit: own.createKb,
   },
-  // Bedrock application inference profiles.
-  // NOT HERE: bedrock:TagResource with our tag on a foreign UNTAGGED profile comes back Allowed
-  // today (same grant as for knowledge bases); reported.
+  // Bedrock application inference profiles (tag-on-create as for knowledge bases).
+  {
+    name: "bedrock:TagResource (tag-on-create) with our tag on another Region's inference profile",
+    attack: prod.as({
+      action: 'bedrock:TagResource',
+      resource: profileArn(ID.foreignProfile).replace(`:${region}:`, `:${otherRegion}:`),
+      context: requestTag('prod'),
+    }),
+    denied: 'ImplicitlyDenied',
+    legit: own.tagNewProfile,
+  },
+  {
+    name: "bedrock:TagResource (tag-on-create) with our tag on another account's inference profile",
+    attack: prod.as({
+      action: 'bedrock:TagResource',
+      resource: profileArn(ID.foreignProfile).replace(`:${account}:`, `:${otherAccount}:`),
+      resourceAccount: otherAccount,
+      context: requestTag('prod'),
+    }),
+    denied: 'ImplicitlyDenied',
+    legit: own.tagNewProfile,
+  },
   {
     name: "bedrock:TagResource with our tag on an inference profile carrying another cluster's tag",
     attack: prod.as({
@@ -481,9 +621,8 @@ const tagThenAct: Case[] = [
     denied: 'ImplicitlyDenied',
     legit: own.createProfile,
   },
-  // OpenSearch Serverless collections.
-  // NOT HERE: aoss:TagResource with our tag on a foreign UNTAGGED collection comes back Allowed
-  // today (the CreateCollection grant's aoss:TagResource on `*` with aws:RequestTag); reported.
+  // OpenSearch Serverless collections. aoss:TagResource takes no resource, so the create's grant
+  // is `*` with our request tag: on an untagged collection it is Allowed (`residual risks`).
   {
     name: "aoss:TagResource with our tag on a collection carrying another cluster's tag",
     attack: prod.as({ action: 'aoss:TagResource', resource: '*', context: { ...resourceTag('prod-eu-1'), ...requestTag('prod') } }),
@@ -563,22 +702,261 @@ const tagThenAct: Case[] = [
     denied: 'ExplicitlyDenied',
     legit: own.tagRole,
   },
-  // EKS Pod Identity associations: added with them (eks:TagResource with our tag on an
-  // association the operator did not create, then eks:DeletePodIdentityAssociation).
+  // EKS Pod Identity associations: created with our tag in the operator's own EKS cluster only,
+  // changed and deleted only when they carry it. (Tagging an untagged association of our own EKS
+  // cluster is Allowed: `residual risks`.)
+  {
+    name: 'eks:TagResource with our tag on the EKS cluster itself',
+    attack: prod.as({ action: 'eks:TagResource', resource: prod.eks, context: requestTag('prod') }),
+    denied: 'ImplicitlyDenied',
+    legit: own.tagNewAssociation,
+  },
+  {
+    name: 'eks:TagResource with our tag on a node group of our EKS cluster',
+    attack: prod.as({
+      action: 'eks:TagResource',
+      resource: `arn:aws:eks:${region}:${account}:nodegroup/prod/workers/0ac6e7b0-0000-4000-8000-000000000001`,
+      context: requestTag('prod'),
+    }),
+    denied: 'ImplicitlyDenied',
+    legit: own.tagNewAssociation,
+  },
+  ...[...otherEksClusters, eksCluster('prod', account, otherRegion)].flatMap((eks): Case[] => {
+    const where = `another EKS cluster (${eks.split(':cluster/')[1] ?? ''}${eks.includes(otherRegion) ? ` in ${otherRegion}` : ''})`;
+    const theirs = associationArn(eks, ID.foreignAssociation);
+    return [
+      {
+        name: `eks:TagResource with our tag on an untagged association of ${where}`,
+        attack: prod.as({ action: 'eks:TagResource', resource: theirs, context: requestTag('prod') }),
+        denied: 'ImplicitlyDenied',
+        legit: own.tagNewAssociation,
+      },
+      {
+        name: `eks:CreatePodIdentityAssociation with our tag in ${where}`,
+        attack: prod.as({ action: 'eks:CreatePodIdentityAssociation', resource: eks, context: requestTag('prod') }),
+        denied: 'ImplicitlyDenied',
+        legit: own.createAssociation,
+      },
+      {
+        name: `eks:DeletePodIdentityAssociation of an association of ${where} carrying our tag`,
+        attack: prod.as({ action: 'eks:DeletePodIdentityAssociation', resource: theirs, context: resourceTag('prod') }),
+        denied: 'ImplicitlyDenied',
+        legit: own.deleteAssociation,
+      },
+      {
+        name: `eks:UpdatePodIdentityAssociation of an association of ${where} carrying our tag`,
+        attack: prod.as({ action: 'eks:UpdatePodIdentityAssociation', resource: theirs, context: resourceTag('prod') }),
+        denied: 'ImplicitlyDenied',
+        legit: own.updateAssociation,
+      },
+      {
+        name: `eks:ListPodIdentityAssociations of ${where}`,
+        attack: prod.as({ action: 'eks:ListPodIdentityAssociations', resource: eks }),
+        denied: 'ImplicitlyDenied',
+        legit: own.listAssociations,
+      },
+      {
+        name: `eks:DescribePodIdentityAssociation of an association of ${where}`,
+        attack: prod.as({ action: 'eks:DescribePodIdentityAssociation', resource: theirs }),
+        denied: 'ImplicitlyDenied',
+        legit: own.describeAssociation,
+      },
+    ];
+  }),
+  {
+    name: "eks:TagResource with our tag on an association of our EKS cluster carrying another cluster's tag",
+    attack: prod.as({
+      action: 'eks:TagResource',
+      resource: prod.association(ID.otherClusterAssociation),
+      context: { ...resourceTag('prod-eu-1'), ...requestTag('prod') },
+    }),
+    denied: 'ExplicitlyDenied',
+    legit: own.retagAssociation,
+  },
+  {
+    name: "eks:TagResource giving our own association another cluster's tag",
+    attack: prod.as({
+      action: 'eks:TagResource',
+      resource: prod.association(ID.ownAssociation),
+      context: { ...resourceTag('prod'), ...requestTag('prod-eu-1') },
+    }),
+    denied: 'ExplicitlyDenied',
+    legit: own.retagAssociation,
+  },
+  {
+    name: "eks:TagResource (tag-on-create) giving a new association another cluster's tag",
+    attack: prod.as({ action: 'eks:TagResource', resource: prod.association(ID.ownAssociation), context: requestTag('prod-eu-1') }),
+    denied: 'ExplicitlyDenied',
+    legit: own.tagNewAssociation,
+  },
+  ...(['eks:UpdatePodIdentityAssociation', 'eks:DeletePodIdentityAssociation'] as const).flatMap((action): Case[] => [
+    {
+      name: `${action} of an untagged association of our EKS cluster (someone else's)`,
+      attack: prod.as({ action, resource: prod.association(ID.foreignAssociation) }),
+      denied: 'ImplicitlyDenied',
+      legit: action === 'eks:DeletePodIdentityAssociation' ? own.deleteAssociation : own.updateAssociation,
+    },
+    {
+      name: `${action} of an association of our EKS cluster carrying another cluster's tag`,
+      attack: prod.as({ action, resource: prod.association(ID.otherClusterAssociation), context: resourceTag('prod-eu-1') }),
+      denied: 'ImplicitlyDenied',
+      legit: action === 'eks:DeletePodIdentityAssociation' ? own.deleteAssociation : own.updateAssociation,
+    },
+  ]),
+  {
+    name: 'eks:CreatePodIdentityAssociation without the cluster request tag',
+    attack: prod.as({ action: 'eks:CreatePodIdentityAssociation', resource: prod.eks }),
+    denied: 'ImplicitlyDenied',
+    legit: own.createAssociation,
+  },
+  {
+    name: "eks:CreatePodIdentityAssociation with another cluster's tag",
+    attack: prod.as({ action: 'eks:CreatePodIdentityAssociation', resource: prod.eks, context: requestTag('prod-eu-1') }),
+    denied: 'ImplicitlyDenied',
+    legit: own.createAssociation,
+  },
+  {
+    name: "prod-eu-1 -> prod: eks:DeletePodIdentityAssociation of prod's association (carrying prod's tag)",
+    attack: prodEu1.as({
+      action: 'eks:DeletePodIdentityAssociation',
+      resource: prod.association(ID.ownAssociation),
+      context: resourceTag('prod'),
+    }),
+    denied: 'ImplicitlyDenied',
+    legit: prodEu1.as({
+      action: 'eks:DeletePodIdentityAssociation',
+      resource: prodEu1.association(ID.otherClusterAssociation),
+      context: resourceTag('prod-eu-1'),
+    }),
+  },
+  {
+    name: "prod-eu-1 -> prod: eks:CreatePodIdentityAssociation in prod's EKS cluster with its own tag",
+    attack: prodEu1.as({ action: 'eks:CreatePodIdentityAssociation', resource: prod.eks, context: requestTag('prod-eu-1') }),
+    denied: 'ImplicitlyDenied',
+    legit: prodEu1.as({ action: 'eks:CreatePodIdentityAssociation', resource: prodEu1.eks, context: requestTag('prod-eu-1') }),
+  },
 ];
+
+/** Whether an IAM pattern (`*`, `?`) matches a value; actions compare case-insensitively. */
+const iamMatch = (pattern: string, value: string, ignoreCase = false): boolean =>
+  new RegExp(
+    `^${pattern
+      .split('')
+      .map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+      .join('')}$`,
+    ignoreCase ? 'i' : '',
+  ).test(value);
 
 describe('row 1: tag-then-act', () => {
   it.each(named(tagThenAct))('%s', (_name, c) => check(c));
+
+  // A foundation model is no taggable resource (bedrock:TagResource has no such resource type in
+  // the Service Authorization Reference), so the simulator refuses the request rather than deny it;
+  // what proves the grant does not reach one is that none of its resources matches one.
+  it('bedrock:TagResource (tag-on-create) with our tag on a foundation model: no request AWS has, and no grant covers one', async () => {
+    const model = modelArn(embeddingModelId);
+    await expect(
+      evaluate(prod.as({ action: 'bedrock:TagResource', resource: model, context: requestTag('prod') }), account),
+    ).rejects.toThrow(/no\.resource\.types/);
+    const grants = prod.policy.Statement.filter(
+      (st) => st.Effect === 'Allow' && [st.Action].flat().some((a) => iamMatch(a, 'bedrock:TagResource', true)),
+    );
+    expect(grants.map((st) => st.Sid).sort()).toEqual([
+      'OperatorInferenceProfile',
+      'OperatorKnowledgeBase',
+      'OperatorNewInferenceProfileTags',
+      'OperatorNewKnowledgeBaseTags',
+    ]);
+    for (const st of grants) for (const r of [st.Resource ?? []].flat()) expect(iamMatch(r, model), `${st.Sid ?? ''}: ${r}`).toBe(false);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
 // Row 2: another account's resources (s3:ResourceAccount, ExpectedBucketOwner).
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * Bucket names are global: another account can create a bucket with our exact name (it carries
+ * our account id and Region, but names are first come, first served) before we do, or after we
+ * deleted ours, and open it to anyone. Every S3 action of the operator, of a tenant role and of a
+ * knowledge base role is then denied on it, however open its bucket policy (passed as the
+ * resource policy; `resourceAccount` is also what evaluate() sends as s3:ResourceAccount), and
+ * Allowed on the bucket of our account (without any bucket policy: the identity grant alone).
+ */
+function anotherAccountsBucket(what: string, legit: Evaluation): Case {
+  const bucket = /^arn:aws:s3:::([^/]+)/.exec(legit.resource)?.[1] ?? '';
+  return {
+    name: `${what} ${legit.action} on ${legit.resource.includes('/') ? 'an object of ' : ''}a bucket with our name owned by another account (bucket policy: anyone, s3:*)`,
+    attack: { ...legit, resourceAccount: otherAccount, resourcePolicy: openBucketPolicy(bucket) },
+    denied: 'ImplicitlyDenied',
+    legit,
+  };
+}
+/** The operator's S3 actions, from the commands its drivers send, on what each applies to. */
+const operatorS3 = [
+  ...new Set(
+    Object.values(COMMAND_ACTIONS).flatMap(({ actions, on }) =>
+      actions.filter((a) => a.startsWith('s3:')).map((a) => `${a} ${on.includes('object') ? 'object' : 'bucket'}`),
+    ),
+  ),
+]
+  .sort()
+  .map((x) => x.split(' ') as [string, 'object' | 'bucket'])
+  // CreateBucket makes a bucket of the caller's own account; a name taken by another account is
+  // refused by S3 (BucketAlreadyExists) whatever IAM says.
+  .filter(([action]) => action !== 's3:CreateBucket');
+const s3Sidecar = `${tenantPrefix('a')}report.pdf.metadata.json`;
+const appIn = (s: DataScope, e: Omit<Evaluation, 'principal' | 'identity' | 'boundary'>): Evaluation => ({
+  principal: tenantPrincipal(prod, 'a', 'app'),
+  identity: [tenantPermissions(s)],
+  boundary: prod.boundary,
+  ...e,
+});
+const kbIn = (s: DataScope, e: Omit<Evaluation, 'principal' | 'identity' | 'boundary'>): Evaluation => ({
+  principal: tenantPrincipal(prod, 'a', 'kb'),
+  identity: [knowledgeBasePermissions({ ...s, embeddingModelId })],
+  boundary: prod.boundary,
+  ...e,
+});
+const listIn = (s: DataScope): Omit<Evaluation, 'principal'> => ({
+  action: 's3:ListBucket',
+  resource: `arn:aws:s3:::${s.bucket}`,
+  ...(s.prefix !== undefined ? { context: { 's3:prefix': s.prefix } } : {}),
+});
+const otherAccountBuckets: Case[] = [
+  ...operatorS3.map(([action, on]) =>
+    anotherAccountsBucket(
+      'operator',
+      prod.as({ action, resource: on === 'object' ? prod.object(tier('basic'), s3Sidecar) : prod.bucket(tier('basic')) }),
+    ),
+  ),
+  ...(['silo', 'pool'] as const).flatMap((isolation) => {
+    const s = dataScope(prod, 'a', isolation);
+    return [
+      ...['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].map((action) =>
+        anotherAccountsBucket(`${isolation} tenant role`, appIn(s, { action, resource: objectOf(s, 'report.pdf') })),
+      ),
+      anotherAccountsBucket(`${isolation} tenant role`, appIn(s, listIn(s))),
+    ];
+  }),
+  ...(['silo', 'bridge'] as const).flatMap((isolation) => {
+    const s = dataScope(prod, 'a', isolation);
+    return [
+      anotherAccountsBucket(`${isolation} knowledge base role`, kbIn(s, { action: 's3:GetObject', resource: objectOf(s, 'report.pdf') })),
+      anotherAccountsBucket(`${isolation} knowledge base role`, kbIn(s, listIn(s))),
+    ];
+  }),
+  // The boundary alone, whatever a role's own policy grants.
+  ...['s3:GetObject', 's3:PutObject'].map((action) =>
+    anotherAccountsBucket(
+      'boundary caps inline s3:* on *:',
+      underBoundary(prod, overBroad('s3:*'), { action, resource: objectOf(dataScope(prod, 'a', 'silo'), 'report.pdf') }),
+    ),
+  ),
+];
+
 const otherAccountCases: Case[] = [
-  // row 2: added with ExpectedBucketOwner / s3:ResourceAccount (a bucket with our name owned by
-  // another account: s3:PutObject, s3:DeleteObject, s3:PutBucketTagging ... by the operator, and
-  // s3:GetObject by a tenant role under the boundary, each with `resourceAccount: otherAccount`,
-  // which evaluate() also sends as s3:ResourceAccount).
+  ...otherAccountBuckets,
   {
     name: "kms:ScheduleKeyDeletion of another account's key carrying our tag",
     attack: prod.as({
@@ -799,37 +1177,6 @@ describe('row 3: another cluster', () => {
   it.each(named(clusterPairs.flatMap(([me, victim]) => crossCluster(me, victim))))('%s', (_name, c) => check(c));
 });
 
-/** Minimal objects for stacks.ts `tenantScope`, so tenants' names and prefixes are the code's. */
-const tierObject = (name: string, isolation: 'pool' | 'bridge' | 'silo'): TenantTier => ({
-  apiVersion: 'rag.tenancy.dev/v1alpha1',
-  kind: 'TenantTier',
-  metadata: { name },
-  spec: { isolation },
-});
-const tenantObject = (name: string, tierName: string): Tenant => ({
-  apiVersion: 'rag.tenancy.dev/v1alpha1',
-  kind: 'Tenant',
-  metadata: { name },
-  spec: { tier: tierName },
-});
-
-/** A tenant's data scope as tenantResources builds it (ids stand for what AWS returns). */
-function dataScope(c: ReturnType<typeof cluster>, name: string, isolation: 'pool' | 'bridge' | 'silo'): DataScope {
-  const tierName = `std-${isolation}`;
-  const base = tenantScope(c.naming, tenantObject(name, tierName), tierObject(tierName, isolation));
-  const id = name.replace(/[^a-z0-9]/g, '').toUpperCase();
-  return {
-    ...base,
-    kmsKeyArn: keyArn(isolation === 'silo' ? `key-${name}` : `key-${tierName}`),
-    collectionArn: collectionArn(isolation === 'silo' ? `coll${id.toLowerCase()}` : `coll${tierName.replace(/-/g, '')}`),
-    knowledgeBaseId: isolation === 'pool' ? undefined : `KB${id}`,
-    pool: isolation === 'pool',
-  };
-}
-
-const objectOf = (s: DataScope, key: string): string => `arn:aws:s3:::${s.bucket}/${s.prefix ?? ''}${key}`;
-const tenantPrincipal = (c: ReturnType<typeof cluster>, name: string, purpose: 'app' | 'kb'): string => c.role(tenant(name), purpose);
-
 function crossTenant(c: ReturnType<typeof cluster>, me: string, victim: string, isolation: 'pool' | 'bridge' | 'silo'): Case[] {
   const mine = dataScope(c, me, isolation);
   const theirs = dataScope(c, victim, isolation);
@@ -973,10 +1320,15 @@ describe('row 3: another tenant', () => {
 // ---------------------------------------------------------------------------------------------
 // Row 4: the eks-cluster-arn of the Pod Identity trust.
 // ---------------------------------------------------------------------------------------------
-// Its cases go in the table of tenant role trust below (marked `row 4`).
+// Its cases are in the table of tenant role trust below (marked `Row 4`): pods of another EKS
+// cluster of the account with the same namespace and service account, crafted session tags. The
+// operator's EKS grants are in rows 1 (associations: tag-then-act), 8 (iam:PassRole to
+// pods.eks.amazonaws.com) and 9 (none without eksClusterArn).
 
 // ---------------------------------------------------------------------------------------------
-// Row 5: being implemented with rows 2 and 4; its cases go here.
+// Row 5: a new Tenant reusing the name of a tenant deleted with Retain. Its resources have the
+// same names and the same cluster tag, so IAM cannot tell the two apart; the drivers do, by the
+// owner's UID in the ownership tags (test/integration/tenant-isolation.test.ts).
 // ---------------------------------------------------------------------------------------------
 
 // ---------------------------------------------------------------------------------------------
@@ -1045,22 +1397,6 @@ const openSearch: Case[] = [
   },
 ];
 
-/** A role under the boundary whose inline policy grants far more than the operator writes. */
-const overBroad = (actions: string): PolicyDocument => ({
-  Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }],
-});
-const underBoundary = (
-  c: ReturnType<typeof cluster>,
-  inline: PolicyDocument,
-  e: Omit<Evaluation, 'principal' | 'identity' | 'boundary'>,
-): Evaluation => ({
-  principal: tenantPrincipal(c, 'a', 'kb'),
-  identity: [inline],
-  boundary: c.boundary,
-  ...e,
-});
-
 const boundaryAoss: Case[] = [
   {
     name: "the boundary's aoss:APIAccessAll on another cluster's collection (inline aoss:* on *)",
@@ -1128,6 +1464,7 @@ describe('row 6: OpenSearch Serverless', () => {
 // Row 8: iam:PassRole, and the knowledge base role's trust (confused deputy).
 // ---------------------------------------------------------------------------------------------
 const passKb = prod.as({ action: 'iam:PassRole', resource: prod.role(tenant('a'), 'kb'), context: passedTo('bedrock.amazonaws.com') });
+const passApp = prod.as({ action: 'iam:PassRole', resource: prod.role(tenant('a'), 'app'), context: passedTo(pods) });
 const passRole: Case[] = [
   {
     name: "iam:PassRole of the tenant's -app role to Bedrock",
@@ -1175,7 +1512,8 @@ const passRole: Case[] = [
       context: passedTo('bedrock.amazonaws.com'),
     }),
   },
-  ...['ec2.amazonaws.com', 'pods.eks.amazonaws.com', 'lambda.amazonaws.com', 'sagemaker.amazonaws.com'].map((service) => ({
+  // (To pods.eks.amazonaws.com: with the EKS cases below.)
+  ...['ec2.amazonaws.com', 'lambda.amazonaws.com', 'sagemaker.amazonaws.com'].map((service) => ({
     name: `iam:PassRole of a -kb role to ${service}`,
     attack: prod.as({ action: 'iam:PassRole', resource: prod.role(tenant('a'), 'kb'), context: passedTo(service) }),
     denied: 'ImplicitlyDenied' as const,
@@ -1193,8 +1531,61 @@ const passRole: Case[] = [
     denied: 'ImplicitlyDenied',
     legit: passKb,
   },
-  // EKS: added with the Pod Identity association (iam:PassRole of -app roles to
-  // pods.eks.amazonaws.com allowed; of -kb roles, outside the path, or another cluster's, denied).
+  // EKS Pod Identity: a tenant's -app role is passed to pods.eks.amazonaws.com (creating or
+  // repairing its association) and to nothing else; no other role is passed to EKS.
+  {
+    name: 'iam:PassRole of a -kb role to pods.eks.amazonaws.com (a pod with the knowledge base role)',
+    attack: prod.as({ action: 'iam:PassRole', resource: prod.role(tenant('a'), 'kb'), context: passedTo(pods) }),
+    denied: 'ImplicitlyDenied',
+    legit: passApp,
+  },
+  // (To Bedrock: above.)
+  ...['ec2.amazonaws.com', 'eks.amazonaws.com', 'lambda.amazonaws.com'].map((service) => ({
+    name: `iam:PassRole of a -app role to ${service}`,
+    attack: prod.as({ action: 'iam:PassRole', resource: prod.role(tenant('a'), 'app'), context: passedTo(service) }),
+    denied: 'ImplicitlyDenied' as const,
+    legit: passApp,
+  })),
+  {
+    name: 'iam:PassRole of a -app role without iam:PassedToService',
+    attack: prod.as({ action: 'iam:PassRole', resource: prod.role(tenant('a'), 'app') }),
+    denied: 'ImplicitlyDenied',
+    legit: passApp,
+  },
+  {
+    name: "iam:PassRole of another cluster's -app role to pods.eks.amazonaws.com (prod -> prod-eu-1)",
+    attack: prod.as({ action: 'iam:PassRole', resource: prodEu1.role(tenant('a'), 'app'), context: passedTo(pods) }),
+    denied: 'ImplicitlyDenied',
+    legit: passApp,
+  },
+  {
+    name: "iam:PassRole of another cluster's -app role to pods.eks.amazonaws.com (prod-eu1 -> prodeu-1)",
+    attack: prodEu1NoDash.as({ action: 'iam:PassRole', resource: prodeu1.role(tenant('a'), 'app'), context: passedTo(pods) }),
+    denied: 'ImplicitlyDenied',
+    legit: prodEu1NoDash.as({ action: 'iam:PassRole', resource: prodEu1NoDash.role(tenant('a'), 'app'), context: passedTo(pods) }),
+  },
+  {
+    name: 'iam:PassRole of a role outside the path (role/ops/admin) to pods.eks.amazonaws.com',
+    attack: prod.as({ action: 'iam:PassRole', resource: `arn:aws:iam::${account}:role/ops/admin`, context: passedTo(pods) }),
+    denied: 'ImplicitlyDenied',
+    legit: passApp,
+  },
+  {
+    name: 'iam:PassRole of a role with our -app name but outside the path to pods.eks.amazonaws.com',
+    attack: prod.as({
+      action: 'iam:PassRole',
+      resource: `arn:aws:iam::${account}:role/admin/${roleName(prod.naming, tenant('a'), 'app')}`,
+      context: passedTo(pods),
+    }),
+    denied: 'ImplicitlyDenied',
+    legit: passApp,
+  },
+  {
+    name: "iam:PassRole of the operator's own role to pods.eks.amazonaws.com",
+    attack: prod.as({ action: 'iam:PassRole', resource: prod.operator, context: passedTo(pods) }),
+    denied: 'ImplicitlyDenied',
+    legit: passApp,
+  },
 ];
 
 /** Bedrock assuming a knowledge base role, as it does for the knowledge base `id`. */
@@ -1479,8 +1870,25 @@ const boundaryCaps: Case[] = [
   },
 ];
 
+// An operator installed without eksClusterArn has no EKS grant at all, and passes no -app role.
+const withoutEks = operatorPolicy({ ...prod.scope, eksClusterArn: undefined });
+const eksDefaults: Case[] = [
+  own.createAssociation,
+  own.tagNewAssociation,
+  own.updateAssociation,
+  own.deleteAssociation,
+  own.listAssociations,
+  own.describeAssociation,
+  passApp,
+].map((legit) => ({
+  name: `operator without eksClusterArn: ${legit.action} on ${legit.resource}`,
+  attack: { ...legit, identity: [withoutEks] },
+  denied: 'ImplicitlyDenied',
+  legit,
+}));
+
 describe('row 9: safe defaults', () => {
-  it.each(named([...keyDefaults, ...boundaryCaps]))('%s', (_name, c) => check(c));
+  it.each(named([...keyDefaults, ...boundaryCaps, ...eksDefaults]))('%s', (_name, c) => check(c));
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -1488,16 +1896,21 @@ describe('row 9: safe defaults', () => {
 // the listed roles; nobody without spec.access.
 // ---------------------------------------------------------------------------------------------
 const appRole = prod.role(tenant('a'), 'app');
-// Row 4 gives tenantTrust the operator's EKS cluster ARN as a third argument (pinned with the
-// eks-cluster-arn session tag). It is passed, and the tag is in every pod session, whether or not
-// the tenantTrust at hand takes it: these cases hold either way.
-const eksClusterArn = `arn:aws:eks:${region}:${account}:cluster/prod`;
-const tenantTrustIn: (s: DataScope, a: TenantAccess, eksClusterArn?: string) => PolicyDocument = tenantTrust;
-const trustOf = (access: TenantAccess): PolicyDocument => tenantTrustIn(dataScope(prod, 'a', 'silo'), access, eksClusterArn);
-const podTrust = trustOf({ podIdentity: { namespace: 'a', serviceAccount: 'rag-app' } });
-const podSession = (namespace: string, serviceAccount: string, sourceAccount = account): Record<string, string> => ({
+// Pod Identity trust pins the operator's own EKS cluster (eksClusterArn) through the
+// eks-cluster-arn session tag EKS sets, besides the namespace and the service account.
+const eksClusterArn = prod.eks;
+const trustOf = (access: TenantAccess): PolicyDocument => tenantTrust(dataScope(prod, 'a', 'silo'), access, eksClusterArn);
+const podAccess = { podIdentity: { namespace: 'a', serviceAccount: 'rag-app' } };
+const podTrust = trustOf(podAccess);
+/** The session tags EKS Pod Identity sets for a pod of `clusterArn` (and its account). */
+const podSession = (
+  namespace: string,
+  serviceAccount: string,
+  sourceAccount = account,
+  clusterArn: string = eksClusterArn,
+): Record<string, string> => ({
   'aws:SourceAccount': sourceAccount,
-  'aws:RequestTag/eks-cluster-arn': eksClusterArn,
+  'aws:RequestTag/eks-cluster-arn': clusterArn,
   'aws:RequestTag/kubernetes-namespace': namespace,
   'aws:RequestTag/kubernetes-service-account': serviceAccount,
 });
@@ -1513,7 +1926,6 @@ const assumeApp = (
   context,
   resourcePolicy: trust,
 });
-const pods = 'pods.eks.amazonaws.com';
 const listedRole = `arn:aws:iam::${account}:role/acme/app-a`;
 const principalsTrust = trustOf({ principals: [listedRole] });
 
@@ -1560,7 +1972,70 @@ const tenantTrustCases: Case[] = [
     denied: 'ImplicitlyDenied',
     legit: assumeApp(podTrust, pods, podSession('a', 'rag-app')),
   },
-  // row 4: a pod of another EKS cluster (aws:RequestTag/eks-cluster-arn) goes here.
+  // Row 4: another EKS cluster of the account whose pods use the same namespace and service
+  // account (a shared service account name), and crafted session tags.
+  ...otherEksClusters.flatMap((eks): Case[] =>
+    (['sts:AssumeRole', 'sts:TagSession'] as const).map((action) => ({
+      name: `pod identity: ${action} by a pod of another EKS cluster of the account (${eks.split(':cluster/')[1] ?? ''}), same namespace and service account`,
+      attack: assumeApp(podTrust, pods, podSession('a', 'rag-app', account, eks), action),
+      denied: 'ImplicitlyDenied',
+      legit: assumeApp(podTrust, pods, podSession('a', 'rag-app'), action),
+    })),
+  ),
+  {
+    name: `pod identity: a pod of an EKS cluster with our cluster's name in ${otherRegion}`,
+    attack: assumeApp(podTrust, pods, podSession('a', 'rag-app', account, eksCluster('prod', account, otherRegion))),
+    denied: 'ImplicitlyDenied',
+    legit: assumeApp(podTrust, pods, podSession('a', 'rag-app')),
+  },
+  {
+    name: "pod identity: a pod of another account's EKS cluster with our cluster's name",
+    attack: assumeApp(podTrust, pods, podSession('a', 'rag-app', otherAccount, eksCluster('prod', otherAccount))),
+    denied: 'ImplicitlyDenied',
+    legit: assumeApp(podTrust, pods, podSession('a', 'rag-app')),
+  },
+  {
+    name: 'pod identity: a pod of another EKS cluster and another namespace (a-b)',
+    attack: assumeApp(podTrust, pods, podSession('a-b', 'rag-app', account, eksCluster('prod-eu-1'))),
+    denied: 'ImplicitlyDenied',
+    legit: assumeApp(podTrust, pods, podSession('a', 'rag-app')),
+  },
+  ...[
+    { what: 'empty', value: '' },
+    { what: '*', value: '*' },
+    { what: 'a prefix of our ARN (cluster/)', value: eksClusterArn.replace(/prod$/, '') },
+    { what: 'a prefix of our ARN (cluster/pro)', value: eksClusterArn.replace(/d$/, '') },
+    { what: 'our ARN and a wildcard (cluster/prod*)', value: `${eksClusterArn}*` },
+    { what: 'our cluster name only', value: 'prod' },
+    { what: 'our ARN in another case (cluster/Prod)', value: eksClusterArn.replace(/prod$/, 'Prod') },
+  ].map(({ what, value }) => ({
+    name: `pod identity: eks-cluster-arn session tag ${what}`,
+    attack: assumeApp(podTrust, pods, podSession('a', 'rag-app', account, value)),
+    denied: 'ImplicitlyDenied' as const,
+    legit: assumeApp(podTrust, pods, podSession('a', 'rag-app')),
+  })),
+  {
+    name: 'pod identity: without the eks-cluster-arn session tag (namespace and service account only)',
+    attack: assumeApp(podTrust, pods, {
+      'aws:SourceAccount': account,
+      'aws:RequestTag/kubernetes-namespace': 'a',
+      'aws:RequestTag/kubernetes-service-account': 'rag-app',
+    }),
+    denied: 'ImplicitlyDenied',
+    legit: assumeApp(podTrust, pods, podSession('a', 'rag-app')),
+  },
+  {
+    name: 'pod identity: empty namespace and service account session tags',
+    attack: assumeApp(podTrust, pods, podSession('', '')),
+    denied: 'ImplicitlyDenied',
+    legit: assumeApp(podTrust, pods, podSession('a', 'rag-app')),
+  },
+  {
+    name: 'pod identity: trust generated without eksClusterArn refuses even our own pods',
+    attack: assumeApp(tenantTrust(dataScope(prod, 'a', 'silo'), podAccess), pods, podSession('a', 'rag-app')),
+    denied: 'ImplicitlyDenied',
+    legit: assumeApp(podTrust, pods, podSession('a', 'rag-app')),
+  },
   {
     name: 'principals: a role not listed',
     attack: assumeApp(principalsTrust, `arn:aws:iam::${account}:role/acme/app-b`),
@@ -1774,4 +2249,212 @@ const modelAccess: Case[] = [
 
 describe('more: operator IAM and data, model access', () => {
   it.each(named([...operatorIam, ...modelAccess]))('%s', (_name, c) => check(c));
+});
+
+// ---------------------------------------------------------------------------------------------
+// Residual risks: requests the operator's policy still allows because AWS's policy language
+// cannot tell them apart from requests the operator needs (docs/operations.md, "Residual
+// risks"). Each is asserted Allowed exactly as it stands, and beside it the nearest variants that
+// are denied, so any widening (another Region, account, EKS cluster, tag or resource) fails here.
+// ---------------------------------------------------------------------------------------------
+interface Residual {
+  name: string;
+  allowed: Evaluation;
+  nearest: { what: string; evaluation: Evaluation; denied: Denied }[];
+}
+
+const rewrittenTrust = (principal: string): PolicyDocument =>
+  policy({ Effect: 'Allow', Principal: { AWS: principal }, Action: 'sts:AssumeRole' });
+
+const residuals: Residual[] = [
+  {
+    // Bedrock authorizes the tags of CreateKnowledgeBase as bedrock:TagResource on the new
+    // knowledge base's ARN, which has no tag yet: indistinguishable from an existing untagged one.
+    name: 'bedrock:TagResource with our tag on an untagged knowledge base of this account and Region (tag-on-create)',
+    allowed: prod.as({ action: 'bedrock:TagResource', resource: kbArn(ID.foreignKb), context: requestTag('prod') }),
+    nearest: [
+      {
+        what: "the same on a knowledge base carrying another cluster's tag",
+        evaluation: prod.as({
+          action: 'bedrock:TagResource',
+          resource: kbArn(ID.otherClusterKb),
+          context: { ...resourceTag('prod-eu-1'), ...requestTag('prod') },
+        }),
+        denied: 'ExplicitlyDenied',
+      },
+      {
+        what: 'the same on an untagged knowledge base of another Region',
+        evaluation: prod.as({
+          action: 'bedrock:TagResource',
+          resource: kbArn(ID.foreignKb, account, otherRegion),
+          context: requestTag('prod'),
+        }),
+        denied: 'ImplicitlyDenied',
+      },
+      {
+        what: 'the same on an untagged agent',
+        evaluation: prod.as({
+          action: 'bedrock:TagResource',
+          resource: `arn:aws:bedrock:${region}:${account}:agent/AGENT00001`,
+          context: requestTag('prod'),
+        }),
+        denied: 'ImplicitlyDenied',
+      },
+    ],
+  },
+  {
+    // The same for CreateInferenceProfile and the new profile's ARN.
+    name: 'bedrock:TagResource with our tag on an untagged application inference profile of this account and Region (tag-on-create)',
+    allowed: prod.as({ action: 'bedrock:TagResource', resource: profileArn(ID.foreignProfile), context: requestTag('prod') }),
+    nearest: [
+      {
+        what: "the same on a profile carrying another cluster's tag",
+        evaluation: prod.as({
+          action: 'bedrock:TagResource',
+          resource: profileArn(ID.otherClusterProfile),
+          context: { ...resourceTag('prod-eu-1'), ...requestTag('prod') },
+        }),
+        denied: 'ExplicitlyDenied',
+      },
+      {
+        what: "the same on another account's profile",
+        evaluation: prod.as({
+          action: 'bedrock:TagResource',
+          resource: profileArn(ID.foreignProfile).replace(`:${account}:`, `:${otherAccount}:`),
+          resourceAccount: otherAccount,
+          context: requestTag('prod'),
+        }),
+        denied: 'ImplicitlyDenied',
+      },
+    ],
+  },
+  {
+    // aoss:TagResource takes no resource (Service Authorization Reference): the tag-on-create
+    // grant of CreateCollection is `*` with our request tag, which an untagged collection passes.
+    name: 'aoss:TagResource on * with our tag and no resource tag (any untagged collection of the account)',
+    allowed: prod.as({ action: 'aoss:TagResource', resource: '*', context: requestTag('prod') }),
+    nearest: [
+      {
+        what: "the same on a collection carrying another cluster's tag",
+        evaluation: prod.as({ action: 'aoss:TagResource', resource: '*', context: { ...resourceTag('prod-eu-1'), ...requestTag('prod') } }),
+        denied: 'ExplicitlyDenied',
+      },
+      {
+        what: 'the same without our cluster tag in the request (only an owner uid tag)',
+        evaluation: prod.as({ action: 'aoss:TagResource', resource: '*', context: { [`aws:RequestTag/${TAG.uid}`]: 'uid-1' } }),
+        denied: 'ImplicitlyDenied',
+      },
+    ],
+  },
+  {
+    // EKS authorizes the tags of CreatePodIdentityAssociation as eks:TagResource on the new
+    // association, untagged until then.
+    name: "eks:TagResource with our tag on an untagged association of the operator's own EKS cluster (tag-on-create)",
+    allowed: prod.as({ action: 'eks:TagResource', resource: prod.association(ID.foreignAssociation), context: requestTag('prod') }),
+    nearest: [
+      {
+        what: "the same on an association carrying another cluster's tag",
+        evaluation: prod.as({
+          action: 'eks:TagResource',
+          resource: prod.association(ID.otherClusterAssociation),
+          context: { ...resourceTag('prod-eu-1'), ...requestTag('prod') },
+        }),
+        denied: 'ExplicitlyDenied',
+      },
+      ...otherEksClusters.map((eks) => ({
+        what: `the same on an untagged association of another EKS cluster (${eks.split(':cluster/')[1] ?? ''})`,
+        evaluation: prod.as({
+          action: 'eks:TagResource',
+          resource: associationArn(eks, ID.foreignAssociation),
+          context: requestTag('prod'),
+        }),
+        denied: 'ImplicitlyDenied' as const,
+      })),
+      {
+        what: 'the same on the EKS cluster itself',
+        evaluation: prod.as({ action: 'eks:TagResource', resource: prod.eks, context: requestTag('prod') }),
+        denied: 'ImplicitlyDenied',
+      },
+    ],
+  },
+  ...(['app', 'kb'] as const).map((purpose): Residual => ({
+    // The operator writes its roles' trust policies; IAM cannot constrain a document's content.
+    name: `iam:UpdateAssumeRolePolicy on the operator's own -${purpose} role (any trust policy)`,
+    allowed: prod.as({ action: 'iam:UpdateAssumeRolePolicy', resource: prod.role(tenant('a'), purpose) }),
+    nearest: [
+      {
+        what: `the same on another cluster's -${purpose} role (prod-eu-1)`,
+        evaluation: prod.as({ action: 'iam:UpdateAssumeRolePolicy', resource: prodEu1.role(tenant('a'), purpose) }),
+        denied: 'ImplicitlyDenied',
+      },
+      {
+        what: `the same on a role with our -${purpose} name outside the path`,
+        evaluation: prod.as({
+          action: 'iam:UpdateAssumeRolePolicy',
+          resource: `arn:aws:iam::${account}:role/admin/${roleName(prod.naming, tenant('a'), purpose)}`,
+        }),
+        denied: 'ImplicitlyDenied',
+      },
+      {
+        what: "the same on the operator's own role",
+        evaluation: prod.as({ action: 'iam:UpdateAssumeRolePolicy', resource: prod.operator }),
+        denied: 'ImplicitlyDenied',
+      },
+    ],
+  })),
+  {
+    // What a rewritten trust buys: a trust policy naming the operator's role lets it in without any
+    // sts:AssumeRole grant of its own (same account). The session is still capped by the boundary.
+    name: "sts:AssumeRole by the operator of its own -app role whose trust it rewrote to name the operator's role",
+    allowed: { ...prod.as({ action: 'sts:AssumeRole', resource: appRole }), resourcePolicy: rewrittenTrust(prod.operator) },
+    nearest: [
+      {
+        what: 'the same with the trust the operator generates (Pod Identity)',
+        evaluation: { ...prod.as({ action: 'sts:AssumeRole', resource: appRole }), resourcePolicy: podTrust },
+        denied: 'ImplicitlyDenied',
+      },
+      {
+        what: 'the same with a trust naming the account (the operator has no sts:AssumeRole grant)',
+        evaluation: {
+          ...prod.as({ action: 'sts:AssumeRole', resource: appRole }),
+          resourcePolicy: rewrittenTrust(`arn:aws:iam::${account}:root`),
+        },
+        denied: 'ImplicitlyDenied',
+      },
+    ],
+  },
+  {
+    // A rewritten trust may name anyone, another account too; the session is capped by the
+    // boundary (this cluster's resources only), but those are the tenants' documents.
+    name: "sts:AssumeRole by another account's role of our -app role whose trust the operator rewrote to name that account",
+    allowed: {
+      principal: `arn:aws:iam::${otherAccount}:role/outsider`,
+      identity: [overBroad('sts:AssumeRole')],
+      action: 'sts:AssumeRole',
+      resource: appRole,
+      resourcePolicy: rewrittenTrust(`arn:aws:iam::${otherAccount}:root`),
+    },
+    nearest: [
+      {
+        what: 'the same with the trust the operator generates (Pod Identity)',
+        evaluation: {
+          principal: `arn:aws:iam::${otherAccount}:role/outsider`,
+          identity: [overBroad('sts:AssumeRole')],
+          action: 'sts:AssumeRole',
+          resource: appRole,
+          resourcePolicy: podTrust,
+        },
+        denied: 'ImplicitlyDenied',
+      },
+    ],
+  },
+];
+
+describe('residual risks (AWS policy language cannot deny them; docs/operations.md)', () => {
+  it.each(residuals.map((r): [string, Residual] => [r.name, r]))('%s', async (_name, { allowed, nearest }) => {
+    expect(await evaluate(allowed, account), `residual, Allowed: ${describeEvaluation(allowed)}`).toBe('Allowed');
+    for (const { what, evaluation, denied } of nearest) {
+      expect(await evaluate(evaluation, account), `${what}: ${describeEvaluation(evaluation)}`).toBe(denied);
+    }
+  });
 });
