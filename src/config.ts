@@ -46,6 +46,12 @@ const configSchema = z
       .describe(
         'UNSAFE: create tenant roles without a permissions boundary when permissionsBoundaryArn is empty; only for trying the operator outside a shared account',
       ),
+    connectionNamespaces: z
+      .array(dnsLabel)
+      .default([])
+      .describe(
+        "Namespaces any Tenant's spec.connection may name besides its own Pod Identity namespace; system namespaces and the operator's own are never allowed, even if listed",
+      ),
     approvedModels: z.array(approvedModel).default([]),
     workers: z.number().int().min(1).max(64).default(16),
     resyncSeconds: z.number().int().min(1).default(600),

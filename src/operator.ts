@@ -196,7 +196,12 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
         const mine = accesses.list().filter((a) => a.spec.tenantRef.name === name);
         return { usage: sumTenantUsage(mine, monthKey(now())), quota: tenantQuotaCondition(mine) };
       },
-      { writer: new OutputsWriter(kc.makeApiClient(CoreV1Api)), region: config.region },
+      {
+        writer: new OutputsWriter(kc.makeApiClient(CoreV1Api)),
+        region: config.region,
+        // The Lease's namespace is the one the operator runs in (the chart sets it to the release's).
+        scope: { allowedNamespaces: config.connectionNamespaces, operatorNamespace: config.leaderElection.namespace },
+      },
       (keyArn, tenant, bucket, signal) => markKeyRetained(aws.kms, keyArn, tenant, bucket, signal),
       async () => ({ accountId: (await identity()).accountId, trustedAccountIds: config.trustedAccountIds }),
     ),

@@ -234,7 +234,8 @@ describe('the RAG stack per isolation pattern', () => {
   it('publishes the connection details in the namespace spec.connection names, once it exists, and removes them with the tenant', async () => {
     const tier = uniq('conn');
     const tenant = uniq('app');
-    const ns = uniq('ns');
+    // Its own Pod Identity namespace (tenantYaml), the one it may publish to without configuration.
+    const ns = tenant;
     await c.kube.apply(
       tierYaml(tier, 'bridge') +
         '---\n' +

@@ -63,6 +63,10 @@ export const REASON = {
   TierInUse: 'TierInUse',
   RetainedTenantData: 'RetainedTenantData',
   NamespaceNotFound: 'NamespaceNotFound',
+  /** Tenant: the outputs ConfigMap exists and is not this tenant's; the operator leaves it alone. */
+  ConfigMapConflict: 'ConfigMapConflict',
+  /** Tenant: spec.connection.namespace is neither the tenant's own nor allowed by the operator's config. */
+  ConnectionNamespaceNotAllowed: 'ConnectionNamespaceNotAllowed',
   Published: 'Published',
   OverrideNotAllowed: 'OverrideNotAllowed',
   TenantNotFound: 'TenantNotFound',

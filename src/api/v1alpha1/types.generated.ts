@@ -342,11 +342,11 @@ serviceAccount: string
 principals?: [string]|[string, string]|[string, string, string]|[string, string, string, string]|[string, string, string, string, string]|[string, string, string, string, string, string]|[string, string, string, string, string, string, string]|[string, string, string, string, string, string, string, string]|[string, string, string, string, string, string, string, string, string]|[string, string, string, string, string, string, string, string, string, string]
 }
 /**
- * Where to write a ConfigMap with the ids and endpoints the tenant's application needs.
+ * Where to write a ConfigMap with the ids and endpoints the tenant's application needs. The operator creates it and never takes over a ConfigMap it did not create for this tenant.
  */
 connection?: {
 /**
- * Namespace of the ConfigMap.
+ * Namespace of the ConfigMap: the tenant's own Pod Identity namespace, or one the operator's connectionNamespaces setting allows. Never a system namespace or the operator's own.
  */
 namespace: string
 /**

@@ -2,6 +2,7 @@
 import { ANNOTATIONS, CONDITION, EVENT_REASON, FINALIZER, REASON } from '../../api/v1alpha1/constants.js';
 import type { Tenant, TenantStatus, TenantTier } from '../../api/v1alpha1/types.js';
 import { type TrustScope, checkPrincipals, checkTenant } from '../../core/admission.js';
+import { type ConnectionScope, checkConnectionNamespace } from '../../core/connection.js';
 import { tenantPrefix } from '../../core/naming.js';
 import { type ConditionInput, findCondition, summarize } from '../../core/conditions.js';
 import { TerminalError } from '../../core/errors.js';
@@ -9,7 +10,7 @@ import type { ObjectStore } from '../../ports/kube.js';
 import type { BoundResource } from '../../resources/managed-resource.js';
 import type { ReconcileContext, Reconciler, Result } from '../../runtime/controller.js';
 import { runResources } from '../engine.js';
-import type { OutputsWriter } from '../../adapters/kube/configmaps.js';
+import type { OutputsResult, OutputsWriter } from '../../adapters/kube/configmaps.js';
 import { type IngestionDeps, ingestionKey, syncStep } from '../ingestion.js';
 import { parseDuration } from '../../core/ingestion-plan.js';
 import { applyConditions, commitStatus, type StatusDeps } from '../status.js';
@@ -18,13 +19,18 @@ import { SpotChecks, steadyBasis } from '../spot-checks.js';
 /** What a tenant shows of its ModelAccess objects: usage this month and the QuotaExceeded condition. */
 export type TenantUsageOf = (tenant: string) => { usage: NonNullable<TenantStatus['usage']>; quota: ConditionInput };
 
-/** How often a tenant whose connection namespace is missing looks for it. */
+/** How often a tenant whose connection namespace is missing, or whose ConfigMap name is taken, looks again. */
 const NAMESPACE_POLL_MS = 30_000;
 
-/** Where the outputs ConfigMap goes and what the Region is. */
+/** Connection reasons that only a change outside the watched objects can clear, so they are polled. */
+const POLLED_CONNECTION_REASONS: readonly string[] = [REASON.NamespaceNotFound, REASON.ConfigMapConflict];
+
+/** Where the outputs ConfigMap goes, what the Region is, and which namespaces it may go to. */
 export interface OutputsDeps {
   writer: OutputsWriter;
   region: string;
+  /** Namespaces allowed besides each tenant's own, and the operator's own (never allowed). */
+  scope: ConnectionScope;
 }
 
 /** The tenant's own resources for its tier's pattern (AWS drivers plug in here). */
@@ -151,34 +157,28 @@ export class TenantReconciler implements Reconciler {
     }
     const published = run.complete ? await this.publish(latest, tier, resources) : undefined;
     if (published) components.push(published);
-    // Nothing in the watched objects changes when the namespace appears: look again.
-    if (published?.status === 'False') requeueAfterMs = Math.min(requeueAfterMs ?? NAMESPACE_POLL_MS, NAMESPACE_POLL_MS);
+    // Nothing in the watched objects changes when the namespace appears or the ConfigMap in the
+    // way goes: look again. A namespace not allowed needs a spec change (watched) or a restart.
+    if (published && POLLED_CONNECTION_REASONS.includes(published.reason))
+      requeueAfterMs = Math.min(requeueAfterMs ?? NAMESPACE_POLL_MS, NAMESPACE_POLL_MS);
     const ready = summarize(components, REASON.Reconciled, `tenant is ready in tier "${tier.metadata.name}" (${tier.spec.isolation})`);
     await write(components, ready, run.complete, resources, sync?.ingestion);
     if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);
     return requeueAfterMs !== undefined ? { requeueAfterMs } : {};
   }
 
-  /** Writes the outputs ConfigMap `spec.connection` asks for; its condition, or none. */
+  /**
+   * Writes the outputs ConfigMap `spec.connection` asks for, after checking the namespace is one
+   * the tenant may use; its condition, or none.
+   */
   private async publish(tenant: Tenant, tier: TenantTier, r: Record<string, string>): Promise<ConditionInput | undefined> {
     const c = tenant.spec.connection;
     if (!c || !this.outputs) return undefined;
+    const refusal = checkConnectionNamespace(tenant, this.outputs.scope);
+    if (refusal) return { type: CONDITION.ConnectionReady, status: 'False', ...refusal };
     const name = c.configMapName ?? 'rag-connection';
     const result = await this.outputs.writer.apply(tenant, c.namespace, name, connectionData(tenant, tier, r, this.outputs.region));
-    if (result === 'namespace-missing') {
-      return {
-        type: CONDITION.ConnectionReady,
-        status: 'False',
-        reason: REASON.NamespaceNotFound,
-        message: `namespace "${c.namespace}" does not exist: create it, or set spec.connection.namespace to the application's namespace`,
-      };
-    }
-    return {
-      type: CONDITION.ConnectionReady,
-      status: 'True',
-      reason: REASON.Published,
-      message: `ConfigMap ${c.namespace}/${name} holds the connection details`,
-    };
+    return connectionCondition(result, c.namespace, name);
   }
 
   /**
@@ -276,10 +276,39 @@ export class TenantReconciler implements Reconciler {
     this.ingestion?.scheduler.forget(ingestionKey('Tenant', tenant.metadata.name));
     this.spots.forget(tenant.metadata.name);
     const c = tenant.spec.connection;
-    if (c && this.outputs) await this.outputs.writer.delete(tenant, c.namespace, c.configMapName ?? 'rag-connection');
+    if (c && this.outputs) {
+      const configMap = { namespace: c.namespace, name: c.configMapName ?? 'rag-connection' };
+      // Only the ConfigMap this very Tenant created goes; another's at that name stays as it is.
+      const deleted = await this.outputs.writer.delete(tenant, configMap.namespace, configMap.name);
+      if (deleted === 'not-owned') ctx.logger.info(configMap, "outputs ConfigMap is not this tenant's: left in place");
+    }
     await this.deps.writer.removeFinalizer(tenant);
     ctx.logger.info({ deletionPolicy: tenant.spec.deletionPolicy }, 'tenant finalized');
     return {};
+  }
+}
+
+/** The ConnectionReady condition for what writing the outputs ConfigMap `namespace/name` did. */
+export function connectionCondition(result: OutputsResult, namespace: string, name: string): ConditionInput {
+  const type = CONDITION.ConnectionReady;
+  switch (result.outcome) {
+    case 'namespace-missing':
+      return {
+        type,
+        status: 'False',
+        reason: REASON.NamespaceNotFound,
+        message: `namespace "${namespace}" does not exist: create it, or set spec.connection.namespace to the application's namespace`,
+      };
+    case 'conflict':
+      return {
+        type,
+        status: 'False',
+        reason: REASON.ConfigMapConflict,
+        message: `ConfigMap ${namespace}/${name} already exists and ${result.owner ? `belongs to ${result.owner}` : 'was not created by the operator for this tenant'}; the operator leaves it untouched: set spec.connection.configMapName to a name not in use in "${namespace}"`,
+      };
+    case 'written':
+    case 'unchanged':
+      return { type, status: 'True', reason: REASON.Published, message: `ConfigMap ${namespace}/${name} holds the connection details` };
   }
 }
 

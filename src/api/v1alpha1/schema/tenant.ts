@@ -159,10 +159,15 @@ export const tenantSchema: Schema = {
         },
         connection: {
           type: 'object',
-          description: "Where to write a ConfigMap with the ids and endpoints the tenant's application needs.",
+          description:
+            "Where to write a ConfigMap with the ids and endpoints the tenant's application needs. The operator creates it and never takes over a ConfigMap it did not create for this tenant.",
           required: ['namespace'],
           properties: {
-            namespace: { ...dnsLabel, description: 'Namespace of the ConfigMap.' },
+            namespace: {
+              ...dnsLabel,
+              description:
+                "Namespace of the ConfigMap: the tenant's own Pod Identity namespace, or one the operator's connectionNamespaces setting allows. Never a system namespace or the operator's own.",
+            },
             configMapName: {
               type: 'string',
               default: 'rag-connection',
@@ -172,6 +177,16 @@ export const tenantSchema: Schema = {
               description: 'Name of the ConfigMap.',
             },
           },
+          'x-kubernetes-validations': [
+            {
+              // Refused here so no pass ever reads there; the operator checks the rest (its own
+              // namespace, the allowlist), which needs its configuration.
+              rule: "!(self.namespace in ['kube-system', 'kube-public', 'kube-node-lease'])",
+              fieldPath: '.namespace',
+              message:
+                "spec.connection.namespace cannot be kube-system, kube-public or kube-node-lease: the operator never writes ConfigMaps in system namespaces; set it to the application's namespace (normally spec.access.podIdentity.namespace)",
+            },
+          ],
         },
         deletionPolicy: {
           type: 'string',
