@@ -147,8 +147,8 @@ async function main(): Promise<void> {
   for (const r of rules)
     if (r.service === 'bedrockAgent' && Array.isArray(r.operations))
       for (const op of r.operations as string[]) c.fakes.faults.limit(op, { ratePerSec: r.ratePerSec, burst: r.burst });
-  const motoProxy = await startAwsProxy(c.moto.endpoint, rules);
-  const aossProxy = await startAwsProxy(c.ministack.endpoint, rules);
+  const motoProxy = await startAwsProxy(c.moto.endpoint, { rules });
+  const aossProxy = await startAwsProxy(c.ministack.endpoint, { rules });
   const env = { ...c.awsEnv, AWS_ENDPOINT_URL: motoProxy.endpoint, AWS_ENDPOINT_URL_OPENSEARCHSERVERLESS: aossProxy.endpoint };
   const settings = (resync: number): Record<string, unknown> => ({
     ...TEST_OPERATOR_SETTINGS,

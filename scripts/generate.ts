@@ -66,7 +66,15 @@ export async function generatedFiles(): Promise<Map<string, string>> {
   const example = { accountId: '111122223333', region: 'us-east-1', prefix: 'rag', cluster: 'prod' };
   files.set(
     'docs/iam/operator-policy.example.json',
-    `${JSON.stringify(operatorPolicy({ ...example, boundaryArn: 'arn:aws:iam::111122223333:policy/RagTenantBoundary' }), null, 2)}\n`,
+    `${JSON.stringify(
+      operatorPolicy({
+        ...example,
+        boundaryArn: 'arn:aws:iam::111122223333:policy/RagTenantBoundary',
+        eksClusterArn: 'arn:aws:eks:us-east-1:111122223333:cluster/prod',
+      }),
+      null,
+      2,
+    )}\n`,
   );
   files.set('docs/iam/tenant-boundary.example.json', `${JSON.stringify(tenantBoundaryPolicy(example), null, 2)}\n`);
   // Argo CD health checks: one tested script, registered for each kind.

@@ -1,7 +1,9 @@
 /**
  * Prints the operator's IAM policy and the tenant-role permissions boundary for your account:
  *   npm run iam-policies -- --account 111122223333 --region eu-central-1 --cluster prod-eu-1 \
- *     [--prefix rag] [--boundary-name RagTenantBoundary] [--partition aws] [--boundary-only]
+ *     [--prefix rag] [--boundary-name RagTenantBoundary] [--partition aws] [--boundary-only] \
+ *     [--eks-cluster-arn arn:aws:eks:eu-central-1:111122223333:cluster/prod-eu-1]
+ * --eks-cluster-arn (the operator's config eksClusterArn) adds the Pod Identity grants.
  * With --boundary-only it prints just the boundary document, for `aws iam create-policy`.
  */
 import { parseArgs } from 'node:util';
@@ -16,6 +18,7 @@ const { values } = parseArgs({
     'boundary-name': { type: 'string', default: 'RagTenantBoundary' },
     partition: { type: 'string', default: 'aws' },
     'boundary-only': { type: 'boolean', default: false },
+    'eks-cluster-arn': { type: 'string' },
   },
 });
 if (!values.account || !/^\d{12}$/.test(values.account) || !values.cluster) {
@@ -37,7 +40,7 @@ if (values['boundary-only']) {
   process.exit(0);
 }
 process.stdout.write(
-  `# Operator policy (attach to the operator's role)\n${JSON.stringify(operatorPolicy({ ...scope, boundaryArn }), null, 2)}\n`,
+  `# Operator policy (attach to the operator's role)\n${JSON.stringify(operatorPolicy({ ...scope, boundaryArn, eksClusterArn: values['eks-cluster-arn'] }), null, 2)}\n`,
 );
 process.stdout.write(
   `# Permissions boundary ${boundaryArn} (create it first; set config.permissionsBoundaryArn)\n${JSON.stringify(tenantBoundaryPolicy(scope), null, 2)}\n`,

@@ -32,6 +32,16 @@ const configSchema = z
       .string()
       .regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\/.+$/, 'must be an IAM policy ARN')
       .optional(),
+    eksClusterArn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:eks:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/,
+        'must be an EKS cluster ARN, e.g. arn:aws:eks:us-east-1:111122223333:cluster/prod',
+      )
+      .optional()
+      .describe(
+        "The EKS cluster the operator runs in: tenant roles trust Pod Identity sessions of this cluster only, and the operator creates tenants' Pod Identity associations in it. Required when any Tenant uses spec.access.podIdentity",
+      ),
     operatorRoleArn: z
       .string()
       .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN')

@@ -22,6 +22,9 @@ import { KeyedBackoff } from './runtime/ratelimit.js';
 import { WorkQueue } from './runtime/workqueue.js';
 import { startEndpoints } from './server.js';
 import { RateBudgets } from './adapters/aws/budgets.js';
+import { pinBucketOwner } from './adapters/aws/bucket-owner.js';
+import { PodIdentityDriver } from './resources/pod-identity/driver.js';
+import { NamingGuard } from './resources/naming-guard/driver.js';
 import { type AwsClients, type CallerIdentity, callerIdentity, createAwsClients } from './adapters/aws/clients.js';
 import { AossDataPlane } from './adapters/aws/aoss-data.js';
 import { AossCollectionDriver } from './resources/aoss-collection/driver.js';
@@ -42,7 +45,14 @@ import { KmsKeyDriver, markKeyRetained } from './resources/kms-key/driver.js';
 import { S3BucketDriver } from './resources/s3-bucket/driver.js';
 import { S3PrefixDriver } from './resources/s3-prefix/driver.js';
 import { type StackDeps, tenantResources, tierResources } from './resources/stacks.js';
-import { changedForOwner, changedForTenants, changedMembership, readyFlipped, waitingForRoom } from './controllers/watch-filters.js';
+import {
+  changedForOwner,
+  changedForTenants,
+  changedMembership,
+  readyFlipped,
+  waitingForIdentity,
+  waitingForRoom,
+} from './controllers/watch-filters.js';
 
 /** A running operator. */
 export interface OperatorHandle {
@@ -130,6 +140,7 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
     budgets,
   });
   const identity = identityOnce(aws, logger);
+  pinBucketOwner(aws.s3, async () => (await identity()).accountId);
   const dataPlane = new AossDataPlane({
     region: config.region,
     credentials: () => aws.sts.config.credentials(),
@@ -162,6 +173,9 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
     prefixes: new S3PrefixDriver(aws.s3),
     knowledgeBaseRoles: new IamRoleDriver(aws.iam, 'KnowledgeBaseRole'),
     tenantRoles: new IamRoleDriver(aws.iam, 'TenantRole'),
+    podIdentities: new PodIdentityDriver(aws.eks),
+    namingGuard: new NamingGuard(),
+    eksClusterArn: config.eksClusterArn,
   };
   // One scheduler for the account: it starts and polls ingestion jobs and requeues their owners.
   let onIngestionChange: (key: string) => void = () => undefined;
@@ -203,7 +217,14 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
         scope: { allowedNamespaces: config.connectionNamespaces, operatorNamespace: config.leaderElection.namespace },
       },
       (keyArn, tenant, bucket, signal) => markKeyRetained(aws.kms, keyArn, tenant, bucket, signal),
-      async () => ({ accountId: (await identity()).accountId, trustedAccountIds: config.trustedAccountIds }),
+      {
+        trust: async () => ({
+          accountId: (await identity()).accountId,
+          trustedAccountIds: config.trustedAccountIds,
+          operatorPrincipal: await stacks.operatorPrincipal(),
+        }),
+        eksClusterArn: config.eksClusterArn,
+      },
     ),
     tenants,
   );
@@ -250,6 +271,8 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
     // Model accesses wait for their tenant's spec, readiness and deletion.
     if (own || readyFlipped(tenant, old))
       for (const a of accesses.list()) if (a.spec.tenantRef.name === tenant.metadata.name) accessController.enqueue(a.metadata.name);
+    // A tenant refused for another's service account gets another look when that one changes or goes.
+    if (own) for (const t of tenants.list()) if (waitingForIdentity(t)) tenantController.enqueue(t.metadata.name);
     if (!changedMembership(tenant, old, deleted)) return;
     tierController.enqueue(tenant.spec.tier);
     if (old && old.spec.tier !== tenant.spec.tier) tierController.enqueue(old.spec.tier);

@@ -82,7 +82,7 @@ export async function runResources(
     try {
       switch (action.type) {
         case 'none':
-          settle(type, driver.kind);
+          if (!driver.check) settle(type, driver.kind);
           continue;
         case 'create': {
           const ids = await driver.create(ctx, spec, r.ids);

@@ -65,3 +65,8 @@ export function readyFlipped(obj: Tenant, old: Tenant | undefined): boolean {
 export function waitingForRoom(tenant: Tenant): boolean {
   return findCondition(tenant.status?.conditions, CONDITION.Ready)?.reason === REASON.TierFull;
 }
+
+/** True for a tenant refused because another tenant uses its Pod Identity service account. */
+export function waitingForIdentity(tenant: Tenant): boolean {
+  return findCondition(tenant.status?.conditions, CONDITION.Ready)?.reason === REASON.IdentityConflict;
+}

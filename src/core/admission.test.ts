@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FINALIZER } from '../api/v1alpha1/constants.js';
 import type { ModelAccess, Tenant, TenantTier } from '../api/v1alpha1/types.js';
-import { admissionRank, checkModelAccess, checkTenant } from './admission.js';
+import { admissionRank, checkIdentity, checkModelAccess, checkPrincipals, checkTenant } from './admission.js';
 
 const tier = (name: string, isolation: 'pool' | 'bridge' | 'silo', maxTenants?: number): TenantTier => ({
   apiVersion: 'rag.tenancy.dev/v1alpha1',
@@ -92,5 +92,82 @@ describe('checkModelAccess', () => {
     const r = checkModelAccess(ma(model), t, [{ id: 'm1' }]);
     expect(r?.reason).toBe(reason);
     if (reason === 'ModelNotApproved') expect(r?.message).toContain('(m1)');
+  });
+});
+
+describe("checkIdentity: one Tenant per Pod Identity service account, in the operator's cluster", () => {
+  const cluster = 'arn:aws:eks:us-east-1:111122223333:cluster/prod';
+  const withPod = (name: string, ns: string, sa: string, created: string): Tenant => ({
+    ...tenant(name, 'basic', { created }),
+    spec: { tier: 'basic', access: { podIdentity: { namespace: ns, serviceAccount: sa } } },
+  });
+  const first = withPod('acme', 'acme', 'app', '2026-11-01T00:00:00Z');
+  it.each([
+    {
+      name: 'the first to name a subject keeps it',
+      t: first,
+      others: [first, withPod('evil', 'acme', 'app', '2026-11-02T00:00:00Z')],
+      reason: undefined,
+    },
+    {
+      name: 'a later Tenant naming the same subject is refused',
+      t: withPod('evil', 'acme', 'app', '2026-11-02T00:00:00Z'),
+      others: [first],
+      reason: 'IdentityConflict',
+    },
+    {
+      name: 'same second: the smaller name wins',
+      t: withPod('zeta', 'acme', 'app', '2026-11-01T00:00:00Z'),
+      others: [first],
+      reason: 'IdentityConflict',
+    },
+    {
+      name: 'another service account of the namespace is fine',
+      t: withPod('b', 'acme', 'app2', '2026-11-02T00:00:00Z'),
+      others: [first],
+      reason: undefined,
+    },
+    {
+      name: 'the same service account name in another namespace is fine',
+      t: withPod('c', 'acme-evil', 'app', '2026-11-02T00:00:00Z'),
+      others: [first],
+      reason: undefined,
+    },
+  ])('$name', ({ t, others, reason }) => {
+    expect(checkIdentity(t, others, cluster)?.reason).toBe(reason);
+  });
+  it('Pod Identity without the operator knowing its EKS cluster is refused, saying which setting', () => {
+    const r = checkIdentity(first, [first], undefined);
+    expect(r?.reason).toBe('ClusterArnRequired');
+    expect(r?.message).toContain('eksClusterArn');
+  });
+});
+
+describe('checkPrincipals', () => {
+  const scope = {
+    accountId: '111122223333',
+    trustedAccountIds: ['444455556666'],
+    operatorPrincipal: 'arn:aws:iam::111122223333:role/rag-operator',
+  };
+  const withPrincipals = (...principals: string[]): Tenant => ({
+    ...tenant('acme', 'basic'),
+    spec: { tier: 'basic', access: { principals: principals as [string] } },
+  });
+  it.each([
+    { name: "a role of the operator's account", p: ['arn:aws:iam::111122223333:role/app'], reason: undefined },
+    { name: 'a role of a trusted account', p: ['arn:aws:iam::444455556666:role/app'], reason: undefined },
+    { name: 'a role of another account', p: ['arn:aws:iam::999999999999:role/app'], reason: 'PrincipalNotAllowed' },
+    {
+      name: "the operator's own role (it would reach every tenant)",
+      p: ['arn:aws:iam::111122223333:role/rag-operator'],
+      reason: 'PrincipalNotAllowed',
+    },
+    {
+      name: 'one foreign among own',
+      p: ['arn:aws:iam::111122223333:role/app', 'arn:aws:iam::999999999999:role/x'],
+      reason: 'PrincipalNotAllowed',
+    },
+  ])('$name', ({ p, reason }) => {
+    expect(checkPrincipals(withPrincipals(...p), scope)?.reason).toBe(reason);
   });
 });

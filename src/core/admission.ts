@@ -70,6 +70,8 @@ export function checkTenant(
 export interface TrustScope {
   accountId: string;
   trustedAccountIds: readonly string[];
+  /** The operator's own role: never a tenant's principal (it would reach every tenant's data). */
+  operatorPrincipal?: string;
 }
 
 /**
@@ -78,13 +80,59 @@ export interface TrustScope {
  */
 export function checkPrincipals(tenant: Tenant, scope: TrustScope): Refusal | undefined {
   const access = tenant.spec.access;
-  const principals = access && 'principals' in access ? (access.principals ?? []) : [];
+  const principals: readonly string[] = access && 'principals' in access ? (access.principals ?? []) : [];
+  if (scope.operatorPrincipal && principals.includes(scope.operatorPrincipal)) {
+    return {
+      reason: REASON.PrincipalNotAllowed,
+      message: `spec.access.principals names the operator's own role (${scope.operatorPrincipal}), which must never assume a tenant role: name the application's role instead`,
+    };
+  }
   const allowed = new Set([scope.accountId, ...scope.trustedAccountIds]);
   const foreign = principals.filter((arn) => !allowed.has(/^arn:[^:]+:iam::(\d{12}):role\//.exec(arn)?.[1] ?? ''));
   if (foreign.length === 0) return undefined;
   return {
     reason: REASON.PrincipalNotAllowed,
     message: `spec.access.principals names roles of accounts the operator does not trust (${list(foreign)}): use roles of account ${scope.accountId}, or have the platform team add the account to trustedAccountIds in the operator's --config`,
+  };
+}
+
+/** When `a` came first: created earlier, or at the same second with the smaller name. */
+function earlier(a: Tenant, b: Tenant): boolean {
+  const ta = new Date(a.metadata.creationTimestamp ?? 0).getTime();
+  const tb = new Date(b.metadata.creationTimestamp ?? 0).getTime();
+  return ta !== tb ? ta < tb : a.metadata.name < b.metadata.name;
+}
+
+/**
+ * Checks `spec.access.podIdentity`: the operator must know its EKS cluster (the tenant role
+ * trusts that cluster's sessions only), and no earlier Tenant may use the same namespace and
+ * service account (EKS allows one association per subject; two Tenants sharing it would share
+ * credentials).
+ */
+export function checkIdentity(tenant: Tenant, tenants: readonly Tenant[], eksClusterArn: string | undefined): Refusal | undefined {
+  const access = tenant.spec.access;
+  const pod = access && 'podIdentity' in access ? access.podIdentity : undefined;
+  if (!pod) return undefined;
+  if (!eksClusterArn) {
+    return {
+      reason: REASON.ClusterArnRequired,
+      message:
+        "spec.access.podIdentity needs the operator's EKS cluster: have the platform team set eksClusterArn in the operator's --config (the chart's config.eksClusterArn), or use spec.access.principals",
+    };
+  }
+  const rival = tenants.find((t) => {
+    const other = t.spec.access && 'podIdentity' in t.spec.access ? t.spec.access.podIdentity : undefined;
+    return (
+      t.metadata.name !== tenant.metadata.name &&
+      other?.namespace === pod.namespace &&
+      other.serviceAccount === pod.serviceAccount &&
+      earlier(t, tenant)
+    );
+  });
+  if (!rival) return undefined;
+  return {
+    reason: REASON.IdentityConflict,
+    message: `Tenant "${rival.metadata.name}" already uses service account ${pod.namespace}/${pod.serviceAccount} for Pod Identity: give this tenant's application its own service account in spec.access.podIdentity`,
   };
 }
 

@@ -12,6 +12,7 @@ const pending: Observation<string> = {
   retryAfterMs: 10_000,
 };
 const failed: Observation<string> = { state: 'failed', observed: 'x', reason: 'CollectionFailed', message: 'boom' };
+const notOurs = (reason: string): Observation<string> => ({ state: 'failed', observed: 'x', reason, message: 'not ours' });
 
 describe('planStep', () => {
   it.each([
@@ -26,6 +27,24 @@ describe('planStep', () => {
     { name: 'deleting while in transition: wait', want: true, obs: pending, diff: [], deleting: true, type: 'wait' },
     { name: 'no longer wanted: delete', want: false, obs: ready, diff: [], deleting: false, type: 'delete' },
     { name: 'not wanted and absent: nothing', want: false, obs: absent, diff: [], deleting: false, type: 'none' },
+    // What carries our name but is not ours is never deleted.
+    { name: "deleting another owner's: nothing", want: true, obs: notOurs('NameConflict'), diff: [], deleting: true, type: 'none' },
+    {
+      name: "deleting another account's bucket: nothing",
+      want: true,
+      obs: notOurs('BucketOwnedElsewhere'),
+      diff: [],
+      deleting: true,
+      type: 'none',
+    },
+    {
+      name: "deleting a retained predecessor's: nothing",
+      want: true,
+      obs: notOurs('RetainedResourcesFound'),
+      diff: [],
+      deleting: true,
+      type: 'none',
+    },
   ])('$name', ({ want, obs, diff, deleting, type }) => {
     expect(planStep(want, obs, diff, deleting).type).toBe(type);
   });

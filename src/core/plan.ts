@@ -1,8 +1,16 @@
 /** Pure planning: given desired and observed state, the one action to take next. */
+import { REASON } from '../api/v1alpha1/constants.js';
 import type { Diff, Observation } from '../resources/managed-resource.js';
 
 /** The reason of an observation of a resource that carries our name but belongs to another owner. */
 export const FOREIGN_REASON = 'NameConflict';
+
+/**
+ * Reasons of observations of resources that carry our name and are not ours: another owner's
+ * (NameConflict), another account's bucket, a deleted predecessor's retained resource. A deletion
+ * never touches them.
+ */
+export const NOT_OURS: ReadonlySet<string> = new Set([FOREIGN_REASON, REASON.BucketOwnedElsewhere, REASON.RetainedResourcesFound]);
 
 /** The next action for one resource. */
 export type Action =
@@ -23,7 +31,7 @@ export function planStep<O>(wantExists: boolean, observation: Observation<O>, di
   if (deleting || !wantExists) {
     if (state === 'absent') return { type: 'none' };
     // Found by our name but owned by someone else: not ours to delete.
-    if (state === 'failed' && observation.reason === FOREIGN_REASON) return { type: 'none' };
+    if (state === 'failed' && NOT_OURS.has(observation.reason)) return { type: 'none' };
     if (state === 'pending')
       return { type: 'wait', afterMs: observation.retryAfterMs, reason: observation.reason, message: observation.message };
     return { type: 'delete' };

@@ -1,5 +1,5 @@
 /** Ownership tags on every AWS resource: who owns it, so it can be found and adopted after a crash. */
-import { GROUP } from '../api/v1alpha1/constants.js';
+import { ANNOTATIONS, GROUP } from '../api/v1alpha1/constants.js';
 
 /** Tag keys. */
 export const TAG = {
@@ -38,6 +38,16 @@ export interface OwnerRef {
   name: string;
   uid: string;
   tier: string;
+  /**
+   * Set by the owner's `rag.tenancy.dev/adopt-retained: "true"` annotation: resources with this
+   * owner's name left by a deleted predecessor (another UID) are taken over. Never a tag.
+   */
+  adoptRetained?: boolean;
+}
+
+/** Whether an object asks to take over what a deleted predecessor of its name retained. */
+export function adoptsRetained(annotations: Record<string, string> | undefined): boolean {
+  return annotations?.[ANNOTATIONS.adoptRetained] === 'true';
 }
 
 /** The tags for a resource owned by `owner`. */
@@ -52,14 +62,27 @@ export function ownerTags(owner: OwnerRef): Record<string, string> {
   };
 }
 
-/** Whether tags found on a resource say it belongs to `owner` (same cluster, kind and name). */
+/**
+ * Whether tags found on a resource say it belongs to `owner` (same cluster, kind and name, and
+ * the same object: a predecessor's UID is not this owner's).
+ */
 export function ownedBy(tags: Record<string, string | undefined>, owner: OwnerRef): boolean {
   return (
     tags[TAG.cluster] === owner.cluster &&
     tags[TAG.kind] === owner.kind &&
     tags[TAG.name] === owner.name &&
-    tags[TAG.managedBy] === MANAGED_BY
+    tags[TAG.managedBy] === MANAGED_BY &&
+    retainedFrom(tags, owner) === undefined
   );
+}
+
+/**
+ * The UID of the deleted object that left a resource tagged for `owner`'s cluster, kind and name
+ * (a predecessor deleted with Retain), or undefined when the UID is this owner's or unknown.
+ */
+export function retainedFrom(tags: Record<string, string | undefined>, owner: OwnerRef): string | undefined {
+  const uid = tags[TAG.uid];
+  return uid && owner.uid && uid !== owner.uid ? uid : undefined;
 }
 
 /** Tag keys whose values differ from `want` (missing keys included), for drift repair. */

@@ -40,6 +40,8 @@ export interface ManagedResource<Spec, Observed> {
    * ever created for them, and only deletion acts.
    */
   readonly implicit?: boolean;
+  /** True for a check that guards a stack rather than an AWS resource: never named as in place. */
+  readonly check?: boolean;
   /** Finds the resource by deterministic name, or by the ids persisted on status. */
   observe(ctx: DriverContext, spec: Spec, ids: ExternalIds): Promise<Observation<Observed>>;
   compare(spec: Spec, observed: Observed): Diff;

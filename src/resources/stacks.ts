@@ -19,6 +19,8 @@ import {
   type Owner,
   ROLE_PATH,
   bucketName,
+  idempotencyToken,
+  namePrefix,
   indexName,
   keyAlias,
   roleArn,
@@ -26,8 +28,10 @@ import {
   tenantPrefix,
 } from '../core/naming.js';
 import { type DataScope, knowledgeBasePermissions, knowledgeBaseTrust, tenantPermissions, tenantTrust } from '../core/policies/roles.js';
-import type { OwnerRef } from '../core/tags.js';
+import { type OwnerRef, adoptsRetained } from '../core/tags.js';
 import type { IamRoleDriver, RoleSpec } from './iam-role/driver.js';
+import type { PodIdentityDriver, PodIdentitySpec } from './pod-identity/driver.js';
+import { type NamingGuard, recordedNames } from './naming-guard/driver.js';
 import type { KmsKeyDriver } from './kms-key/driver.js';
 import type { BoundResource } from './managed-resource.js';
 import type { S3BucketDriver } from './s3-bucket/driver.js';
@@ -55,13 +59,18 @@ export interface StackDeps {
   prefixes: S3PrefixDriver;
   knowledgeBaseRoles: IamRoleDriver;
   tenantRoles: IamRoleDriver;
+  /** Tenants' Pod Identity associations, made in the cluster `eksClusterArn` names. */
+  podIdentities: PodIdentityDriver;
+  namingGuard: NamingGuard;
+  eksClusterArn?: string;
   vector: VectorDeps;
   /** The operator's own IAM principal: it must be in the data access policies to create indexes. */
   operatorPrincipal: () => Promise<string>;
 }
 
-function ownerRef(n: NamingContext, kind: Owner['kind'], name: string, uid: string | undefined, tier: string): OwnerRef {
-  return { cluster: n.cluster, kind, name, uid: uid ?? '', tier };
+function ownerRef(n: NamingContext, kind: Owner['kind'], object: Tenant | TenantTier, tier: string): OwnerRef {
+  const m = object.metadata;
+  return { cluster: n.cluster, kind, name: m.name, uid: m.uid ?? '', tier, adoptRetained: adoptsRetained(m.annotations) };
 }
 
 /** Where a tenant's documents are: its own bucket (silo) or its prefix in the tier bucket. */
@@ -130,9 +139,9 @@ function tierCollection(tier: TenantTier): CollectionRef {
 export async function tierResources(deps: StackDeps, tier: TenantTier): Promise<BoundResource[]> {
   const n = await deps.naming();
   const name = tier.metadata.name;
-  const owner = ownerRef(n, 'TenantTier', name, tier.metadata.uid, name);
+  const owner = ownerRef(n, 'TenantTier', tier, name);
   const shared = tier.status?.shared ?? {};
-  const out: BoundResource[] = [];
+  const out: BoundResource[] = [bind(deps.namingGuard, { recorded: recordedNames(shared), prefix: namePrefix(n) })];
   const operator = await deps.operatorPrincipal();
   if (tier.spec.storage?.encryption === 'TierKey') out.push(key(deps, n, owner, `tier ${name}`, shared, operator));
   if (tier.spec.isolation === 'silo') return out;
@@ -185,7 +194,7 @@ export async function tierResources(deps: StackDeps, tier: TenantTier): Promise<
 export async function tenantResources(deps: StackDeps, tenant: Tenant, tier: TenantTier): Promise<BoundResource[]> {
   const n = await deps.naming();
   const name = tenant.metadata.name;
-  const owner = ownerRef(n, 'Tenant', name, tenant.metadata.uid, tenant.spec.tier);
+  const owner = ownerRef(n, 'Tenant', tenant, tenant.spec.tier);
   const iso = tier.spec.isolation;
   const base = tenantScope(n, tenant, tier);
   const mine = tenant.status?.resources ?? {};
@@ -202,7 +211,7 @@ export async function tenantResources(deps: StackDeps, tenant: Tenant, tier: Ten
     knowledgeBaseId: iso === 'pool' ? undefined : o.knowledgeBaseId,
     pool: iso === 'pool',
   });
-  const out: BoundResource[] = [];
+  const out: BoundResource[] = [bind(deps.namingGuard, { recorded: recordedNames(mine), prefix: namePrefix(n) })];
   const kbRoleArn = roleArn(n, roleName(n, { kind: 'Tenant', name }, 'kb'));
   const index = indexName(n, { kind: 'Tenant', name });
   const operator = await deps.operatorPrincipal();
@@ -224,7 +233,7 @@ export async function tenantResources(deps: StackDeps, tenant: Tenant, tier: Ten
     if (iso === 'bridge') {
       // The tenant's role reaches only its own index in the tier collection (the tier's policy
       // lets the operator create it).
-      const tierOwner = ownerRef(n, 'TenantTier', tier.metadata.name, tier.metadata.uid, tier.metadata.name);
+      const tierOwner = ownerRef(n, 'TenantTier', tier, tier.metadata.name);
       out.push(
         dataPolicy(
           v,
@@ -248,10 +257,30 @@ export async function tenantResources(deps: StackDeps, tenant: Tenant, tier: Ten
       path: ROLE_PATH,
       description: `Role of tenant ${name}'s application`,
       owner,
-      trust: tenantTrust(base, tenant.spec.access as Parameters<typeof tenantTrust>[1]),
+      trust: tenantTrust(base, tenant.spec.access as Parameters<typeof tenantTrust>[1], deps.eksClusterArn),
       inline: { 'tenant-access': tenantPermissions(scope(o)) },
       boundaryArn: deps.permissionsBoundaryArn,
     })),
   );
+  const pod = tenant.spec.access && 'podIdentity' in tenant.spec.access ? tenant.spec.access.podIdentity : undefined;
+  const cluster = deps.eksClusterArn ? /:cluster\/(.+)$/.exec(deps.eksClusterArn)?.[1] : undefined;
+  if (pod && cluster) {
+    // The association gives the application the tenant role; made after the role, gone before it.
+    out.push(
+      bind(
+        deps.podIdentities,
+        (o: Outputs): PodIdentitySpec => ({
+          clusterName: cluster,
+          namespace: pod.namespace,
+          serviceAccount: pod.serviceAccount,
+          roleArn: o.roleArn ?? '',
+          owner,
+          // A new token once a recorded association vanished, so EKS makes a new one.
+          clientRequestToken: idempotencyToken(tenant.metadata.uid ?? name, `pod-identity/${mine.podIdentityAssociationId ?? ''}`),
+        }),
+        mine,
+      ),
+    );
+  }
   return out;
 }

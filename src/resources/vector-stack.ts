@@ -137,6 +137,8 @@ export function knowledgeBaseResources(
         name: kbName,
         owner,
         bucketArn: `arn:aws:s3:::${source.bucket}`,
+        // Bedrock reads the documents only from a bucket of this account.
+        bucketOwnerAccountId: n.accountId,
         inclusionPrefix: source.prefix,
         chunking: chunkingConfiguration(s.chunking),
         dataDeletionPolicy: s.dataDeletionPolicy,

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
+import { EKS_CLUSTER_ARN } from '../support/ministack.js';
 import { TestKube } from '../support/kube.js';
 import { type OperatorProcess, startOperatorProcess } from '../support/operator-process.js';
 import { run } from '../support/processes.js';
@@ -136,6 +137,7 @@ describe('helm chart', () => {
         '  permissionsBoundaryOptional: true',
         `  aws: { s3ForcePathStyle: true, keyPendingWindowDays: 7, openSearchDataPlaneUrl: "${c.dataPlaneUrl}" }`,
         '  operatorRoleArn: arn:aws:iam::123456789012:role/rag-operator',
+        `  eksClusterArn: ${EKS_CLUSTER_ARN}`,
         '  approvedModels:',
         '    - { id: "anthropic.claude-3-5-sonnet-20241022-v2:0", inputPricePer1k: 0.003, outputPricePer1k: 0.015 }',
         '    - { id: "amazon.nova-lite-v1:0", inputPricePer1k: 0.00006, outputPricePer1k: 0.00024 }',

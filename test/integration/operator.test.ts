@@ -211,14 +211,17 @@ describe('deletion', () => {
     await c.kube.waitForGone('TenantTier', tier);
   });
 
-  it('a deleted and recreated tenant starts with a fresh status', async () => {
+  it('a deleted and recreated tenant starts with a fresh status, and takes the retained resources only when asked', async () => {
     const tier = uniq('again');
     const tenant = uniq('phoenix');
     await c.kube.apply(tierYaml(tier, 'silo') + '---\n' + tenantYaml(tenant, tier, ', displayName: first'));
     const first = await c.kube.waitForCondition<Tenant>('Tenant', tenant, 'Ready', { status: 'True' });
     await c.kube.delete('Tenant', tenant);
     await c.kube.waitForGone('Tenant', tenant);
+    // Retain (the default) left its bucket: a new object of the same name does not inherit it.
     await c.kube.apply(tenantYaml(tenant, tier, ', displayName: second'));
+    await c.kube.waitForCondition<Tenant>('Tenant', tenant, 'Ready', { status: 'False', reason: 'RetainedResourcesFound' });
+    await c.kube.kubectl('annotate', 'tenant', tenant, 'rag.tenancy.dev/adopt-retained=true');
     const second = await c.kube.waitForCondition<Tenant>('Tenant', tenant, 'Ready', { status: 'True' });
     expect(second.metadata.uid).not.toBe(first.metadata.uid);
     expect(second.metadata.finalizers).toContain(FINALIZER);

@@ -184,6 +184,56 @@ export interface ProxyFault {
   times: number;
 }
 
+/**
+ * S3's bucket owner condition, which moto 5.2.5 does not enforce: a request whose
+ * `x-amz-expected-bucket-owner` names another account than the bucket's owner is refused with 403
+ * AccessDenied, as S3 does. The proxy learns owners from what passes through it: STS AssumeRole
+ * answers map access keys to the assumed role's account (other keys act in `defaultAccount`, as
+ * in moto), and a CreateBucket that succeeds makes its signer's account the bucket's owner.
+ * Buckets it never saw created are not checked.
+ */
+class BucketOwners {
+  private readonly accountOfKey = new Map<string, string>();
+  private readonly ownerOf = new Map<string, string>();
+  constructor(private readonly defaultAccount: string) {}
+
+  private signer(req: IncomingMessage): string {
+    const key = /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    return this.accountOfKey.get(key) ?? this.defaultAccount;
+  }
+
+  /** A refusal when the request names an owner the bucket does not have. */
+  refusal(req: IncomingMessage, bucket: string | undefined): Answer | undefined {
+    const expected = req.headers['x-amz-expected-bucket-owner'];
+    const owner = bucket ? this.ownerOf.get(bucket) : undefined;
+    if (typeof expected !== 'string' || !owner || owner === expected) return undefined;
+    return {
+      status: 403,
+      headers: { 'content-type': 'application/xml' },
+      body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>owner-check</RequestId></Error>',
+    };
+  }
+
+  /** Learns from an answer that went through. */
+  learn(req: IncomingMessage, service: string, operation: string, bucket: string | undefined, status: number, body: string): void {
+    if (status >= 300) return;
+    if (service === 'sts' && operation === 'AssumeRole') {
+      const key = /<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(body)?.[1];
+      const account = /<Arn>arn:[^:]+:sts::(\d{12}):assumed-role\//.exec(body)?.[1];
+      if (key && account) this.accountOfKey.set(key, account);
+    }
+    if (service === 's3' && operation === 'CreateBucket' && bucket && !this.ownerOf.has(bucket)) this.ownerOf.set(bucket, this.signer(req));
+  }
+}
+
+/** What the proxy does besides forwarding. */
+export interface AwsProxyOptions {
+  /** Request rates to enforce (none: it only counts, and serves faults). */
+  rules?: readonly RateRule[];
+  /** Enforce S3's expected bucket owner; the account of keys not issued by AssumeRole. */
+  bucketOwners?: { defaultAccount: string };
+}
+
 /** A running proxy. */
 export interface AwsProxy {
   endpoint: string;
@@ -206,8 +256,10 @@ const bump = (m: Map<string, number>, k: string): void => void m.set(k, (m.get(k
 
 const matches = (match: string, service: string, key: string): boolean => match === '*' || match === key || match === `${service}:*`;
 
-/** Starts a proxy to `upstream` enforcing `rules` (none: it only counts, and serves faults). */
-export async function startAwsProxy(upstream: string, rules: readonly RateRule[] = []): Promise<AwsProxy> {
+/** Starts a proxy to `upstream`, enforcing what `options` say. */
+export async function startAwsProxy(upstream: string, options: AwsProxyOptions = {}): Promise<AwsProxy> {
+  const rules = options.rules ?? [];
+  const owners = options.bucketOwners ? new BucketOwners(options.bucketOwners.defaultAccount) : undefined;
   const faults: ProxyFault[] = [];
   const faulted: string[] = [];
   let firsts: { kinds: readonly ProxyFault['kind'][]; which: (key: string) => boolean } | undefined;
@@ -223,7 +275,7 @@ export async function startAwsProxy(upstream: string, rules: readonly RateRule[]
     return b;
   };
 
-  const forward = (req: IncomingMessage, body: Buffer, res: ServerResponse): void => {
+  const forward = (req: IncomingMessage, body: Buffer, res: ServerResponse, learn?: (status: number, body: string) => void): void => {
     const up = request(
       {
         protocol: target.protocol,
@@ -236,7 +288,16 @@ export async function startAwsProxy(upstream: string, rules: readonly RateRule[]
       },
       (r) => {
         res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
+        if (!learn) return void r.pipe(res);
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => {
+          chunks.push(c);
+          res.write(c);
+        });
+        r.on('end', () => {
+          learn(r.statusCode ?? 502, Buffer.concat(chunks).toString('utf8'));
+          res.end();
+        });
       },
     );
     up.on('error', () => {
@@ -273,8 +334,10 @@ export async function startAwsProxy(upstream: string, rules: readonly RateRule[]
         return send(throttleResponse(service));
       }
       for (const b of mine) b.take();
+      const refused = owners?.refusal(req, bucket);
+      if (refused) return send(refused);
       bump(stats.served, key);
-      forward(req, body, res);
+      forward(req, body, res, owners && ((status, text) => owners.learn(req, service, operation, bucket, status, text)));
     });
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));

@@ -4,6 +4,7 @@
  * serves everything else.
  */
 import { homedir } from 'node:os';
+import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { join } from 'node:path';
 import { eventually, freePort, type Proc, startProcess, stopProcess } from './processes.js';
 
@@ -26,7 +27,26 @@ export function ministackBinary(): string {
   return join(cache, `ministack-${MINISTACK_VERSION}`, 'bin', 'ministack');
 }
 
-/** Starts ministack in the account moto uses; resolves when it answers. */
+/** The EKS cluster every ministack gets (Pod Identity associations need one), as operators name it. */
+export const EKS_CLUSTER_ARN = 'arn:aws:eks:us-east-1:123456789012:cluster/operator-test';
+
+/** Creates the EKS cluster of {@link EKS_CLUSTER_ARN} (ministack serves EKS without nodes). */
+async function createEksCluster(endpoint: string): Promise<void> {
+  const eks = new EKSClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  try {
+    await eks.send(
+      new CreateClusterCommand({
+        name: EKS_CLUSTER_ARN.split('/').pop() ?? '',
+        roleArn: 'arn:aws:iam::123456789012:role/eks-cluster',
+        resourcesVpcConfig: { subnetIds: [] },
+      }),
+    );
+  } finally {
+    eks.destroy();
+  }
+}
+
+/** Starts ministack in the account moto uses, with an EKS cluster; resolves when it answers. */
 export async function startMinistack(logFile: string, account = '123456789012'): Promise<Ministack> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
@@ -48,12 +68,14 @@ export async function startMinistack(logFile: string, account = '123456789012'):
     `ministack on ${endpoint} (log: ${logFile})`,
     200,
   );
+  await createEksCluster(endpoint);
   return {
     endpoint,
-    env: { AWS_ENDPOINT_URL_OPENSEARCHSERVERLESS: endpoint },
+    env: { AWS_ENDPOINT_URL_OPENSEARCHSERVERLESS: endpoint, AWS_ENDPOINT_URL_EKS: endpoint },
     async reset() {
       const res = await fetch(`${endpoint}/_ministack/reset`, { method: 'POST' });
       if (!res.ok) throw new Error(`ministack reset failed: ${res.status}`);
+      await createEksCluster(endpoint);
     },
     stop: () => stopProcess(proc),
   };

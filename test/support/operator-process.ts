@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { eventually, freePort, type Proc, startProcess, stopProcess } from './processes.js';
+import { EKS_CLUSTER_ARN } from './ministack.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -41,6 +42,8 @@ export const TEST_OPERATOR_SETTINGS = {
   aws: { s3ForcePathStyle: true, maxAttempts: 3, keyPendingWindowDays: 7 },
   // The principal the data-plane fake maps the test credentials to.
   operatorRoleArn: 'arn:aws:iam::123456789012:role/rag-operator',
+  // The cluster every test ministack has (Pod Identity associations go there).
+  eksClusterArn: EKS_CLUSTER_ARN,
   approvedModels: [
     { id: 'anthropic.claude-3-5-sonnet-20241022-v2:0', inputPricePer1k: 0.003, outputPricePer1k: 0.015 },
     { id: 'amazon.nova-lite-v1:0', inputPricePer1k: 0.00006, outputPricePer1k: 0.00024 },

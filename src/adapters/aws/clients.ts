@@ -2,6 +2,7 @@
 import { BedrockClient } from '@aws-sdk/client-bedrock';
 import { BedrockAgentClient } from '@aws-sdk/client-bedrock-agent';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { OpenSearchServerlessClient } from '@aws-sdk/client-opensearchserverless';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -23,6 +24,8 @@ export interface AwsClients {
   bedrock: BedrockClient;
   /** Token usage metrics. */
   cloudwatch: CloudWatchClient;
+  /** EKS Pod Identity associations of tenants' service accounts. */
+  eks: EKSClient;
 }
 
 /** Options for building the clients. */
@@ -46,6 +49,7 @@ export function createAwsClients(o: AwsClientOptions): AwsClients {
     bedrockAgent: new BedrockAgentClient(common),
     bedrock: new BedrockClient(common),
     cloudwatch: new CloudWatchClient(common),
+    eks: new EKSClient(common),
   };
   for (const [service, client] of Object.entries(clients)) attachBudgets(client as never, service, o.budgets);
   return clients;

@@ -25,6 +25,8 @@ export const FIELD_MANAGER = 'tenant-rag-operator';
 export const ANNOTATIONS = {
   syncRequestedAt: `${GROUP}/sync-requested-at`,
   reconcileRequestedAt: `${GROUP}/reconcile-requested-at`,
+  /** "true": take over the AWS resources a deleted object of the same name left (deletionPolicy Retain). */
+  adoptRetained: `${GROUP}/adopt-retained`,
 } as const;
 
 /** Condition types. */
@@ -48,6 +50,16 @@ export const CONDITION = {
 export const REASON = {
   Reconciled: 'Reconciled',
   PrincipalNotAllowed: 'PrincipalNotAllowed',
+  /** A resource with this object's name was left by a deleted predecessor (Retain); not adopted without the annotation. */
+  RetainedResourcesFound: 'RetainedResourcesFound',
+  /** The bucket with this object's name belongs to another AWS account (or S3 refuses it to this one). */
+  BucketOwnedElsewhere: 'BucketOwnedElsewhere',
+  /** Status records resources named by an earlier version under another name prefix; nothing is touched. */
+  ResourceNamesChanged: 'ResourceNamesChanged',
+  /** Another Tenant already uses this namespace and service account for Pod Identity. */
+  IdentityConflict: 'IdentityConflict',
+  /** spec.access.podIdentity needs the operator's eksClusterArn setting. */
+  ClusterArnRequired: 'ClusterArnRequired',
   Progressing: 'Progressing',
   ResourceReady: 'Ready',
   Creating: 'Creating',

@@ -429,6 +429,10 @@ knowledgeBaseId?: string
  * Bedrock data source id.
  */
 dataSourceId?: string
+/**
+ * EKS Pod Identity association giving spec.access.podIdentity's service account the tenant role.
+ */
+podIdentityAssociationId?: string
 }
 /**
  * The last ingestion job.

@@ -14,7 +14,7 @@ import {
 } from '../../core/model-access/names.js';
 import { type NamingContext, idempotencyToken, roleName } from '../../core/naming.js';
 import { modelAccessPolicy } from '../../core/policies/model-access.js';
-import type { OwnerRef } from '../../core/tags.js';
+import { type OwnerRef, adoptsRetained } from '../../core/tags.js';
 import type { InferenceProfileObserved, InferenceProfileSpec } from '../../resources/inference-profile/driver.js';
 import type { BoundResource, ManagedResource } from '../../resources/managed-resource.js';
 import type { RolePolicyObserved, RolePolicySpec } from '../../resources/role-policy/driver.js';
@@ -57,6 +57,7 @@ export function grantResources(drivers: GrantDrivers, i: GrantInput): BoundResou
     name: tenantName,
     uid: i.tenant?.metadata.uid ?? '',
     tier: i.tenant?.spec.tier ?? '',
+    adoptRetained: adoptsRetained(i.tenant?.metadata.annotations),
   };
   const profile: InferenceProfileSpec = {
     name: inferenceProfileName(i.naming, tenantName, model),

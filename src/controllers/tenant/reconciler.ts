@@ -1,7 +1,7 @@
 /** Reconciles a Tenant: admission against its tier, its AWS resources, status and deletion. */
 import { ANNOTATIONS, CONDITION, EVENT_REASON, FINALIZER, REASON } from '../../api/v1alpha1/constants.js';
 import type { Tenant, TenantStatus, TenantTier } from '../../api/v1alpha1/types.js';
-import { type TrustScope, checkPrincipals, checkTenant } from '../../core/admission.js';
+import { type TrustScope, checkIdentity, checkPrincipals, checkTenant } from '../../core/admission.js';
 import { type ConnectionScope, checkConnectionNamespace } from '../../core/connection.js';
 import { tenantPrefix } from '../../core/naming.js';
 import { type ConditionInput, findCondition, summarize } from '../../core/conditions.js';
@@ -33,6 +33,14 @@ export interface OutputsDeps {
   scope: ConnectionScope;
 }
 
+/** Who may be given a tenant's role. */
+export interface AccessDeps {
+  /** Whose roles spec.access.principals may name (the operator's account and trusted ones). */
+  trust: () => Promise<TrustScope>;
+  /** The EKS cluster whose Pod Identity sessions tenant roles trust (required for podIdentity). */
+  eksClusterArn?: string;
+}
+
 /** The tenant's own resources for its tier's pattern (AWS drivers plug in here). */
 export type TenantResources = (tenant: Tenant, tier: TenantTier) => Promise<BoundResource[]>;
 
@@ -50,8 +58,8 @@ export class TenantReconciler implements Reconciler {
     private readonly usageOf?: TenantUsageOf,
     private readonly outputs?: OutputsDeps,
     private readonly markRetained?: MarkRetained,
-    /** Whose roles spec.access.principals may name (the operator's account and trusted ones). */
-    private readonly trust?: () => Promise<TrustScope>,
+    /** Who may be given the tenant role (see AccessDeps). */
+    private readonly access?: AccessDeps,
   ) {}
 
   /** Steady-state drift checks, one read per resource per pass. */
@@ -96,7 +104,8 @@ export class TenantReconciler implements Reconciler {
     const namesPrincipals = !!tenant.spec.access && 'principals' in tenant.spec.access;
     const refusal =
       checkTenant(tenant, tier, this.tiers.list(), tierTenants) ??
-      (this.trust && namesPrincipals ? checkPrincipals(tenant, await this.trust()) : undefined);
+      (this.access ? checkIdentity(tenant, this.tenants.list(), this.access.eksClusterArn) : undefined) ??
+      (this.access && namesPrincipals ? checkPrincipals(tenant, await this.access.trust()) : undefined);
     if (refusal || !tier) {
       // Bad input: say what to change; no AWS call is made and nothing already there is touched.
       const r = refusal ?? { reason: REASON.TierNotFound, message: 'tier not found' };

@@ -21,6 +21,7 @@ const scope = {
   prefix: 'rag',
   cluster: 'prod',
   boundaryArn: `arn:aws:iam::${account}:policy/RagTenantBoundary`,
+  eksClusterArn: `arn:aws:eks:us-east-1:${account}:cluster/prod`,
 };
 const op = operatorPolicy(scope);
 const defaultKeyPolicy = {
@@ -50,7 +51,8 @@ async function decide(
         principal: `arn:aws:iam::${account}:role/rag-tenant/someone`,
         action,
         resource: { resource, accountId: account },
-        contextVariables: context,
+        // S3 sets s3:ResourceAccount to the account owning the bucket: here the operator's own.
+        contextVariables: action.startsWith('s3:') ? { 's3:ResourceAccount': account, ...context } : context,
       },
       identityPolicies: identity.map((policy, i) => ({ name: `p${i}`, policy })),
       serviceControlPolicies: [],
@@ -85,6 +87,14 @@ const sample: Record<string, string> = {
   vectorPolicy: '*',
   newCollection: '*',
   ownTagged: '*',
+  eksCluster: scope.eksClusterArn,
+  podIdentity: `arn:aws:eks:us-east-1:${account}:podidentityassociation/prod/a-1a2b3c4d5e6f7g8h9`,
+  ownPodIdentity: `arn:aws:eks:us-east-1:${account}:podidentityassociation/prod/a-1a2b3c4d5e6f7g8h9`,
+  newPodIdentity: scope.eksClusterArn,
+  newPodIdentityTags: `arn:aws:eks:us-east-1:${account}:podidentityassociation/prod/a-1a2b3c4d5e6f7g8h9`,
+  newKnowledgeBaseTags: `arn:aws:bedrock:us-east-1:${account}:knowledge-base/ABCDEFGHIJ`,
+  newInferenceProfileTags: `arn:aws:bedrock:us-east-1:${account}:application-inference-profile/abc123xyz`,
+  passAppRole: `arn:aws:iam::${account}:role/rag-tenant/rag-prod-t-acme-app`,
   any: '*',
 };
 const contextFor: Record<string, Record<string, string>> = {
@@ -107,6 +117,12 @@ const contextFor: Record<string, Record<string, string>> = {
   newInferenceProfile: { [`aws:RequestTag/${TAG.cluster}`]: 'prod' },
   newCollection: { [`aws:RequestTag/${TAG.cluster}`]: 'prod' },
   ownTagged: { [`aws:ResourceTag/${TAG.cluster}`]: 'prod' },
+  ownPodIdentity: { [`aws:ResourceTag/${TAG.cluster}`]: 'prod' },
+  newPodIdentity: { [`aws:RequestTag/${TAG.cluster}`]: 'prod' },
+  newPodIdentityTags: { [`aws:RequestTag/${TAG.cluster}`]: 'prod' },
+  newKnowledgeBaseTags: { [`aws:RequestTag/${TAG.cluster}`]: 'prod' },
+  newInferenceProfileTags: { [`aws:RequestTag/${TAG.cluster}`]: 'prod' },
+  passAppRole: { 'iam:PassedToService': 'pods.eks.amazonaws.com' },
 };
 
 describe('operator policy', () => {
@@ -120,7 +136,12 @@ describe('operator policy', () => {
       `${dir}usage/poller.ts`,
     ];
     // A command several services share is keyed by the client the file imports.
-    const clientOf: Record<string, string> = { opensearchserverless: 'aoss', 'bedrock-agent': 'bedrockAgent', bedrock: 'bedrock' };
+    const clientOf: Record<string, string> = {
+      opensearchserverless: 'aoss',
+      'bedrock-agent': 'bedrockAgent',
+      bedrock: 'bedrock',
+      eks: 'eks',
+    };
     const sent = new Set<string>();
     for (const f of files) {
       const text = await readFile(f, 'utf8');

@@ -33,8 +33,16 @@ export type ResourceKind =
   | 'ownTagged'
   | 'knowledgeBase'
   | 'newKnowledgeBase'
+  | 'newKnowledgeBaseTags'
   | 'inferenceProfile'
   | 'newInferenceProfile'
+  | 'newInferenceProfileTags'
+  | 'eksCluster'
+  | 'podIdentity'
+  | 'ownPodIdentity'
+  | 'newPodIdentity'
+  | 'newPodIdentityTags'
+  | 'passAppRole'
   | 'any'
   | 'none';
 
@@ -101,7 +109,9 @@ export const COMMAND_ACTIONS: Record<string, { actions: string[]; on: ResourceKi
   UpdateAccessPolicy: { actions: ['aoss:UpdateAccessPolicy'], on: ['vectorPolicy'] },
   DeleteAccessPolicy: { actions: ['aoss:DeleteAccessPolicy'], on: ['vectorPolicy'] },
   BatchGetCollection: { actions: ['aoss:BatchGetCollection'], on: ['vectorPolicy'] },
-  // The first collection of an account makes AOSS create its service-linked role.
+  // The first collection of an account makes AOSS create its service-linked role. Tagging as
+  // part of the create needs aoss:TagResource, which takes no resource (Service Authorization
+  // Reference): see docs/operations.md, residual risks.
   CreateCollection: { actions: ['aoss:CreateCollection', 'aoss:TagResource'], on: ['newCollection'] },
   DeleteCollection: { actions: ['aoss:DeleteCollection'], on: ['ownCollection'] },
   'aoss:TagResource': { actions: ['aoss:TagResource'], on: ['ownTagged'] },
@@ -110,7 +120,11 @@ export const COMMAND_ACTIONS: Record<string, { actions: string[]; on: ResourceKi
   'aossData:Request': { actions: ['aoss:APIAccessAll'], on: ['collection'] },
   // Bedrock knowledge bases: created with the cluster tag, reached only with it; knowledge base
   // roles (`*-kb`) are passed to Bedrock and nowhere else.
-  CreateKnowledgeBase: { actions: ['bedrock:CreateKnowledgeBase', 'bedrock:TagResource'], on: ['newKnowledgeBase'] },
+  // CreateKnowledgeBase takes no resource; tagging it as part of the create needs
+  // bedrock:TagResource on the new knowledge base, so that grant is limited to knowledge bases of
+  // this account and Region (not agents, guardrails, models, ...).
+  CreateKnowledgeBase: { actions: ['bedrock:CreateKnowledgeBase'], on: ['newKnowledgeBase'] },
+  'bedrockAgent:TagOnCreate': { actions: ['bedrock:TagResource'], on: ['newKnowledgeBaseTags'] },
   'iam:PassRole': { actions: ['iam:PassRole'], on: ['passKbRole'] },
   GetKnowledgeBase: { actions: ['bedrock:GetKnowledgeBase'], on: ['knowledgeBase'] },
   DeleteKnowledgeBase: { actions: ['bedrock:DeleteKnowledgeBase'], on: ['knowledgeBase'] },
@@ -133,7 +147,8 @@ export const COMMAND_ACTIONS: Record<string, { actions: string[]; on: ResourceKi
   // cluster tag (the create is also authorized against the model or system profile it copies),
   // read, tagged and deleted only when they carry it. Listing profiles, reading a foundation
   // model's lifecycle and CloudWatch GetMetricData support no resource-level scoping.
-  CreateInferenceProfile: { actions: ['bedrock:CreateInferenceProfile', 'bedrock:TagResource'], on: ['newInferenceProfile'] },
+  CreateInferenceProfile: { actions: ['bedrock:CreateInferenceProfile'], on: ['newInferenceProfile'] },
+  'bedrock:TagOnCreate': { actions: ['bedrock:TagResource'], on: ['newInferenceProfileTags'] },
   GetInferenceProfile: { actions: ['bedrock:GetInferenceProfile'], on: ['inferenceProfile'] },
   DeleteInferenceProfile: { actions: ['bedrock:DeleteInferenceProfile'], on: ['inferenceProfile'] },
   ListInferenceProfiles: { actions: ['bedrock:ListInferenceProfiles'], on: ['any'] },
@@ -141,6 +156,18 @@ export const COMMAND_ACTIONS: Record<string, { actions: string[]; on: ResourceKi
   'bedrock:ListTagsForResource': { actions: ['bedrock:ListTagsForResource'], on: ['inferenceProfile'] },
   GetFoundationModel: { actions: ['bedrock:GetFoundationModel'], on: ['any'] },
   GetMetricData: { actions: ['cloudwatch:GetMetricData'], on: ['any'] },
+  // EKS Pod Identity associations, in the operator's own cluster only: created with the cluster
+  // tag (which the create call sets), changed and deleted only when they carry it; reading one
+  // is allowed so that an association someone else made for a tenant's subject can be reported.
+  // Creating one passes the tenant's `-app` role to EKS Pod Identity and to nothing else.
+  CreatePodIdentityAssociation: { actions: ['eks:CreatePodIdentityAssociation'], on: ['newPodIdentity'] },
+  'eks:TagOnCreate': { actions: ['eks:TagResource'], on: ['newPodIdentityTags'] },
+  PassAppRole: { actions: ['iam:PassRole'], on: ['passAppRole'] },
+  ListPodIdentityAssociations: { actions: ['eks:ListPodIdentityAssociations'], on: ['eksCluster'] },
+  DescribePodIdentityAssociation: { actions: ['eks:DescribePodIdentityAssociation'], on: ['podIdentity'] },
+  UpdatePodIdentityAssociation: { actions: ['eks:UpdatePodIdentityAssociation'], on: ['ownPodIdentity'] },
+  DeletePodIdentityAssociation: { actions: ['eks:DeletePodIdentityAssociation'], on: ['ownPodIdentity'] },
+  'eks:TagResource': { actions: ['eks:TagResource'], on: ['ownPodIdentity'] },
   // STS GetCallerIdentity needs no permission.
   GetCallerIdentity: { actions: [], on: ['none'] },
 };
@@ -157,6 +184,8 @@ export interface SecurityScope {
 /** The scope plus the boundary every role the operator creates must carry. */
 export interface OperatorScope extends SecurityScope {
   boundaryArn: string;
+  /** The EKS cluster the operator runs in (config eksClusterArn); without it, no EKS grants. */
+  eksClusterArn?: string;
 }
 
 /** Matches a request that sets, or a resource that carries, another cluster's tag. */
@@ -166,7 +195,7 @@ const otherCluster = (key: string, cluster: string): NonNullable<Statement['Cond
 });
 
 /** Every tagging action the operator is granted anywhere. */
-const TAGGING_ACTIONS = ['aoss:TagResource', 'bedrock:TagResource', 'iam:TagRole', 'kms:TagResource'];
+const TAGGING_ACTIONS = ['aoss:TagResource', 'bedrock:TagResource', 'eks:TagResource', 'iam:TagRole', 'kms:TagResource'];
 
 function resourcesOf(
   kind: ResourceKind,
@@ -175,11 +204,15 @@ function resourcesOf(
   const p = s.partition ?? 'aws';
   const names = namePrefix(s);
   const tagged = { StringEquals: { [`aws:ResourceTag/${TAG.cluster}`]: s.cluster } };
+  const ownAccount = { StringEquals: { 's3:ResourceAccount': s.accountId } };
+  const requestTagged = { StringEquals: { [`aws:RequestTag/${TAG.cluster}`]: s.cluster } };
   switch (kind) {
+    // Bucket names are global: only buckets of this account (s3:ResourceAccount), whatever a
+    // bucket of another account with one of these names allows.
     case 'bucket':
-      return { Resource: `arn:${p}:s3:::${names}*` };
+      return { Resource: `arn:${p}:s3:::${names}*`, Condition: ownAccount };
     case 'object':
-      return { Resource: `arn:${p}:s3:::${names}*/*` };
+      return { Resource: `arn:${p}:s3:::${names}*/*`, Condition: ownAccount };
     case 'role':
       return { Resource: `arn:${p}:iam::${s.accountId}:role${ROLE_PATH}${names}*` };
     case 'roleWithBoundary':
@@ -209,7 +242,11 @@ function resourcesOf(
     case 'knowledgeBase':
       return { Resource: `arn:${p}:bedrock:${s.region}:${s.accountId}:knowledge-base/*`, Condition: tagged };
     case 'newKnowledgeBase':
-      return { Resource: '*', Condition: { StringEquals: { [`aws:RequestTag/${TAG.cluster}`]: s.cluster } } };
+      return { Resource: '*', Condition: requestTagged };
+    case 'newKnowledgeBaseTags':
+      return { Resource: `arn:${p}:bedrock:${s.region}:${s.accountId}:knowledge-base/*`, Condition: requestTagged };
+    case 'newInferenceProfileTags':
+      return { Resource: `arn:${p}:bedrock:${s.region}:${s.accountId}:application-inference-profile/*`, Condition: requestTagged };
     case 'inferenceProfile':
       return { Resource: `arn:${p}:bedrock:${s.region}:${s.accountId}:application-inference-profile/*`, Condition: tagged };
     case 'newInferenceProfile':
@@ -221,6 +258,27 @@ function resourcesOf(
         ],
         Condition: { StringEquals: { [`aws:RequestTag/${TAG.cluster}`]: s.cluster } },
       };
+    case 'eksCluster':
+      return s.eksClusterArn ? { Resource: s.eksClusterArn } : undefined;
+    case 'podIdentity':
+    case 'ownPodIdentity':
+    case 'newPodIdentity':
+    case 'newPodIdentityTags': {
+      const cluster = s.eksClusterArn ? /:cluster\/(.+)$/.exec(s.eksClusterArn)?.[1] : undefined;
+      if (!s.eksClusterArn || !cluster) return undefined;
+      const associations = `arn:${p}:eks:${s.region}:${s.accountId}:podidentityassociation/${cluster}/*`;
+      if (kind === 'podIdentity') return { Resource: associations };
+      if (kind === 'ownPodIdentity') return { Resource: associations, Condition: tagged };
+      // The create is authorized on the cluster, its tags on the new association.
+      return { Resource: kind === 'newPodIdentity' ? s.eksClusterArn : associations, Condition: requestTagged };
+    }
+    case 'passAppRole':
+      return s.eksClusterArn
+        ? {
+            Resource: `arn:${p}:iam::${s.accountId}:role${ROLE_PATH}${names}*-app`,
+            Condition: { StringEquals: { 'iam:PassedToService': 'pods.eks.amazonaws.com' } },
+          }
+        : undefined;
     case 'anyKey':
       return { Resource: `arn:${p}:kms:${s.region}:${s.accountId}:key/*` };
     case 'alias':
@@ -309,6 +367,7 @@ export function tenantBoundaryPolicy(s: SecurityScope): PolicyDocument {
       Effect: 'Allow',
       Action: ['s3:ListBucket', 's3:GetObject', 's3:PutObject', 's3:DeleteObject'],
       Resource: [`arn:${p}:s3:::${names}*`, `arn:${p}:s3:::${names}*/*`],
+      Condition: { StringEquals: { 's3:ResourceAccount': s.accountId } },
     },
     {
       // Keys are used only through the services that store the data they encrypt.

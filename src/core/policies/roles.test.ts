@@ -47,9 +47,15 @@ describe('role policies', () => {
 
   it.each([
     {
-      name: 'pod identity pins namespace and service account',
+      name: 'pod identity pins the cluster, namespace and service account',
       access: { podIdentity: { namespace: 'acme', serviceAccount: 'rag-app' } },
-      want: /pods\.eks\.amazonaws\.com.*kubernetes-namespace":"acme".*kubernetes-service-account":"rag-app"/,
+      want: /pods\.eks\.amazonaws\.com.*eks-cluster-arn":"arn:aws:eks:us-east-1:111122223333:cluster\/prod".*kubernetes-namespace":"acme".*kubernetes-service-account":"rag-app"/,
+    },
+    {
+      name: 'pod identity without the cluster ARN denies everyone',
+      access: { podIdentity: { namespace: 'acme', serviceAccount: 'rag-app' } },
+      cluster: null,
+      want: /"Effect":"Deny"/,
     },
     {
       name: 'principals are listed',
@@ -57,8 +63,9 @@ describe('role policies', () => {
       want: /"AWS":\["arn:aws:iam::111122223333:role\/a","arn:aws:iam::111122223333:role\/b"\]/,
     },
     { name: 'no access denies everyone', access: undefined, want: /"Effect":"Deny"/ },
-  ])('tenant trust: $name', ({ access, want }) => {
-    expect(JSON.stringify(tenantTrust(scope, access))).toMatch(want);
+  ])('tenant trust: $name', ({ access, want, cluster }: { access: Parameters<typeof tenantTrust>[1]; want: RegExp; cluster?: null }) => {
+    const arn = cluster === null ? undefined : 'arn:aws:eks:us-east-1:111122223333:cluster/prod';
+    expect(JSON.stringify(tenantTrust(scope, access, arn))).toMatch(want);
   });
 });
 

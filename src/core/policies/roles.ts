@@ -56,13 +56,16 @@ function useKey(s: DataScope, sid: string): Statement {
   };
 }
 
+/** Bucket names are global: every S3 grant holds only for the bucket of the owner's account. */
+const inAccount = (s: DataScope): { StringEquals: Record<string, string> } => ({ StringEquals: { 's3:ResourceAccount': s.accountId } });
+
 function listBucket(s: DataScope, sid: string): Statement {
   return {
     Sid: sid,
     Effect: 'Allow',
     Action: 's3:ListBucket',
     Resource: bucketArn(s),
-    ...(s.prefix ? { Condition: { StringLike: { 's3:prefix': [`${s.prefix}*`] } } } : {}),
+    Condition: { ...inAccount(s), ...(s.prefix ? { StringLike: { 's3:prefix': [`${s.prefix}*`] } } : {}) },
   };
 }
 
@@ -76,7 +79,7 @@ export function knowledgeBasePermissions(s: DataScope & { embeddingModelId: stri
       Resource: `arn:${s.partition ?? 'aws'}:bedrock:${s.region}::foundation-model/${s.embeddingModelId}`,
     },
     listBucket(s, 'ListDocuments'),
-    { Sid: 'ReadDocuments', Effect: 'Allow', Action: 's3:GetObject', Resource: objectsArn(s) },
+    { Sid: 'ReadDocuments', Effect: 'Allow', Action: 's3:GetObject', Resource: objectsArn(s), Condition: inAccount(s) },
   ];
   if (s.collectionArn) statements.push({ Sid: 'VectorStore', Effect: 'Allow', Action: 'aoss:APIAccessAll', Resource: s.collectionArn });
   if (s.kmsKeyArn) statements.push(useKey(s, 'DecryptDocuments'));
@@ -87,12 +90,14 @@ export function knowledgeBasePermissions(s: DataScope & { embeddingModelId: stri
 export type TenantAccess = { podIdentity: { namespace: string; serviceAccount: string } } | { principals: string[] } | undefined;
 
 /**
- * Trust policy of the tenant role: EKS Pod Identity for the tenant's service account (the
- * association binds it; the session-tag conditions pin namespace and service account too), or
- * the listed IAM roles. Without access, nobody may assume it.
+ * Trust policy of the tenant role: EKS Pod Identity for the tenant's service account in the
+ * operator's own EKS cluster (the association binds it; the session tags EKS sets pin the
+ * cluster's ARN, the namespace and the service account, so a pod of the same namespace and
+ * service account in another cluster of the account is refused), or the listed IAM roles.
+ * Without access, or with Pod Identity but no cluster ARN, nobody may assume it.
  */
-export function tenantTrust(s: DataScope, access: TenantAccess): PolicyDocument {
-  if (access && 'podIdentity' in access) {
+export function tenantTrust(s: DataScope, access: TenantAccess, eksClusterArn?: string): PolicyDocument {
+  if (access && 'podIdentity' in access && eksClusterArn) {
     return policy({
       Effect: 'Allow',
       Principal: { Service: 'pods.eks.amazonaws.com' },
@@ -100,6 +105,7 @@ export function tenantTrust(s: DataScope, access: TenantAccess): PolicyDocument 
       Condition: {
         StringEquals: {
           'aws:SourceAccount': s.accountId,
+          'aws:RequestTag/eks-cluster-arn': eksClusterArn,
           'aws:RequestTag/kubernetes-namespace': access.podIdentity.namespace,
           'aws:RequestTag/kubernetes-service-account': access.podIdentity.serviceAccount,
         },
@@ -109,7 +115,7 @@ export function tenantTrust(s: DataScope, access: TenantAccess): PolicyDocument 
   if (access && 'principals' in access && access.principals.length > 0) {
     return policy({ Effect: 'Allow', Principal: { AWS: [...access.principals].sort() }, Action: 'sts:AssumeRole' });
   }
-  // No principal may assume the role until spec.access is set.
+  // No principal may assume the role until spec.access (and, for Pod Identity, eksClusterArn) is set.
   return policy({ Effect: 'Deny', Principal: { AWS: `arn:${s.partition ?? 'aws'}:iam::${s.accountId}:root` }, Action: 'sts:AssumeRole' });
 }
 
@@ -117,7 +123,13 @@ export function tenantTrust(s: DataScope, access: TenantAccess): PolicyDocument 
 export function tenantPermissions(s: DataScope): PolicyDocument {
   const statements: Statement[] = [
     listBucket(s, 'ListOwnDocuments'),
-    { Sid: 'OwnDocuments', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: objectsArn(s) },
+    {
+      Sid: 'OwnDocuments',
+      Effect: 'Allow',
+      Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      Resource: objectsArn(s),
+      Condition: inAccount(s),
+    },
   ];
   if (s.pool) {
     // The sidecars say whose a document is; a tenant that could write them could pass its

@@ -64,7 +64,7 @@ export class AossCollectionDriver implements ManagedResource<CollectionSpec, Col
       status: d.status ?? 'UNKNOWN',
       tags,
     };
-    const owned = readyIfOwned(observed, tags, spec.owner, `collection ${spec.name}`);
+    const owned = readyIfOwned(observed, tags, spec.owner, `collection ${spec.name}`, { taggedAtCreate: true });
     if (owned.state !== 'ready') return owned;
     switch (observed.status) {
       // An update in progress or failed leaves the collection serving (only settings changed).

@@ -32,6 +32,8 @@ export interface DataSourceSpec {
   name: string;
   owner: OwnerRef;
   bucketArn: string;
+  /** The account the bucket must belong to: Bedrock refuses to read a bucket of another. */
+  bucketOwnerAccountId: string;
   /** The one prefix Bedrock reads (pool: every tenant's, bridge: the tenant's). */
   inclusionPrefix?: string;
   chunking: ChunkingConfiguration;
@@ -89,7 +91,12 @@ export class DataSourceDriver implements ManagedResource<DataSourceSpec, DataSou
   compare(spec: DataSourceSpec, o: DataSourceObserved): string[] {
     const diff: string[] = [];
     const s3 = o.source.dataSourceConfiguration?.s3Configuration;
-    if (s3?.bucketArn !== spec.bucketArn || (s3.inclusionPrefixes?.[0] ?? undefined) !== spec.inclusionPrefix) diff.push('source');
+    if (
+      s3?.bucketArn !== spec.bucketArn ||
+      s3.bucketOwnerAccountId !== spec.bucketOwnerAccountId ||
+      (s3.inclusionPrefixes?.[0] ?? undefined) !== spec.inclusionPrefix
+    )
+      diff.push('source');
     if (o.source.dataDeletionPolicy !== spec.dataDeletionPolicy) diff.push('dataDeletionPolicy');
     if ((o.source.serverSideEncryptionConfiguration?.kmsKeyArn ?? undefined) !== spec.kmsKeyArn) diff.push('encryption');
     if (canonical(o.source.vectorIngestionConfiguration?.chunkingConfiguration ?? {}) !== canonical(spec.chunking)) diff.push('chunking');
@@ -103,7 +110,11 @@ export class DataSourceDriver implements ManagedResource<DataSourceSpec, DataSou
       description: `documents of ${spec.owner.kind} ${spec.owner.name}`,
       dataSourceConfiguration: {
         type: 'S3' as const,
-        s3Configuration: { bucketArn: spec.bucketArn, ...(spec.inclusionPrefix ? { inclusionPrefixes: [spec.inclusionPrefix] } : {}) },
+        s3Configuration: {
+          bucketArn: spec.bucketArn,
+          bucketOwnerAccountId: spec.bucketOwnerAccountId,
+          ...(spec.inclusionPrefix ? { inclusionPrefixes: [spec.inclusionPrefix] } : {}),
+        },
       },
       dataDeletionPolicy: spec.dataDeletionPolicy,
       ...(spec.kmsKeyArn ? { serverSideEncryptionConfiguration: { kmsKeyArn: spec.kmsKeyArn } } : {}),

@@ -96,7 +96,7 @@ export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
       boundaryArn: role.PermissionsBoundary?.PermissionsBoundaryArn,
       tags: tagMap(role.Tags),
     };
-    return readyIfOwned(observed, observed.tags, spec.owner, `IAM role ${spec.name}`);
+    return readyIfOwned(observed, observed.tags, spec.owner, `IAM role ${spec.name}`, { taggedAtCreate: true });
   }
 
   /**

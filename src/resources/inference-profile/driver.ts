@@ -93,7 +93,7 @@ export class InferenceProfileDriver implements ManagedResource<InferenceProfileS
       const message = `inference profile ${observed.name} already belongs to ModelAccess "${other}": delete one of them`;
       return spec.revoking ? { state: 'absent' } : { state: 'failed', observed, reason: 'NameConflict', message };
     }
-    const verdict = readyIfOwned(observed, tags, spec.owner, `inference profile ${observed.name}`);
+    const verdict = readyIfOwned(observed, tags, spec.owner, `inference profile ${observed.name}`, { taggedAtCreate: true });
     return verdict.state === 'failed' && spec.revoking ? { state: 'absent' } : verdict;
   }
 

@@ -82,7 +82,7 @@ export class KnowledgeBaseDriver implements ManagedResource<KnowledgeBaseSpec, K
       status: kb.status ?? 'UNKNOWN',
       tags,
     };
-    const owned = readyIfOwned(observed, tags, spec.owner, `knowledge base ${spec.name}`);
+    const owned = readyIfOwned(observed, tags, spec.owner, `knowledge base ${spec.name}`, { taggedAtCreate: true });
     if (owned.state !== 'ready') return owned;
     return transitionObservation(
       observed,

@@ -19,10 +19,10 @@ import {
   PutPublicAccessBlockCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { CONDITION } from '../../api/v1alpha1/constants.js';
+import { CONDITION, REASON } from '../../api/v1alpha1/constants.js';
 import { TerminalError } from '../../core/errors.js';
 import { type OwnerRef, ownerTags, tagDrift, tagMap } from '../../core/tags.js';
-import { classifyAwsError, isNotFound, deletedOrGone } from '../../adapters/aws/errors.js';
+import { classifyAwsError, isNotFound, deletedOrGone, httpStatus } from '../../adapters/aws/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation, SpotCheck } from '../managed-resource.js';
 import { readyIfOwned } from '../ownership.js';
 import { spotCheck } from '../spot-check.js';
@@ -61,6 +61,21 @@ async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
   }
 }
 
+function emptyBucket(name: string): BucketObserved {
+  return { name, tags: {}, publicAccessBlocked: false };
+}
+
+/** Why a bucket with our name is not used: it is another account's (or refused to this one). */
+function ownedElsewhere(name: string): { reason: string; message: string } {
+  return {
+    reason: REASON.BucketOwnedElsewhere,
+    message:
+      `bucket ${name} exists and S3 refuses it to this account: it belongs to another AWS account (bucket names are global), ` +
+      'or an SCP or permissions boundary denies the operator. Nothing is written to it. ' +
+      'Choose names no one else holds (--config resourcePrefix or clusterName), or grant the operator s3:ListBucket on its own bucket',
+  };
+}
+
 /** The S3 bucket driver. */
 export class S3BucketDriver implements ManagedResource<BucketSpec, BucketObserved> {
   readonly kind = 'S3Bucket';
@@ -76,14 +91,14 @@ export class S3BucketDriver implements ManagedResource<BucketSpec, BucketObserve
       await this.s3.send(new HeadBucketCommand({ Bucket: spec.name }), opts);
     } catch (e) {
       if (isNotFound(e)) return { state: 'absent' };
+      // Every S3 call names the operator's account as the expected owner (bucket-owner.ts): S3
+      // answers 403 for a bucket of another account. The operator's policy allows HeadBucket on
+      // its names, so a 403 here is that, or an SCP or boundary refusing this account.
+      if (httpStatus(e) === 403) return { state: 'failed', observed: emptyBucket(spec.name), ...ownedElsewhere(spec.name) };
       throw e;
     }
     const parts = await Promise.all(this.aspects(spec.name).map((read) => read(ctx)));
-    const observed = parts.reduce<BucketObserved>((o, part) => ({ ...o, ...part }), {
-      name: spec.name,
-      tags: {},
-      publicAccessBlocked: false,
-    });
+    const observed = parts.reduce<BucketObserved>((o, part) => ({ ...o, ...part }), emptyBucket(spec.name));
     return readyIfOwned(observed, observed.tags, spec.owner, `bucket ${spec.name}`);
   }
 
@@ -133,22 +148,15 @@ export class S3BucketDriver implements ManagedResource<BucketSpec, BucketObserve
       );
     } catch (e) {
       const kind = classifyAwsError(e);
-      if (kind === 'NameTaken')
-        throw new TerminalError(
-          'NameConflict',
-          `bucket name ${spec.name} is taken by another AWS account: change resourcePrefix or clusterName`,
-          { cause: e },
-        );
+      if (kind === 'NameTaken') {
+        const { reason, message } = ownedElsewhere(spec.name);
+        throw new TerminalError(reason, message, { cause: e });
+      }
       // Ours already (a create that crashed before its status write): adopt it.
       if (kind !== 'Conflict') throw e;
       adopted = true;
     }
-    await this.update(ctx, spec, { name: spec.name, tags: {}, publicAccessBlocked: false }, [
-      'publicAccessBlock',
-      'encryption',
-      'versioning',
-      'tags',
-    ]);
+    await this.update(ctx, spec, emptyBucket(spec.name), ['publicAccessBlock', 'encryption', 'versioning', 'tags']);
     if (!adopted) this.made.add(spec.name);
     // The name is the id: nothing AWS-assigned to persist before the next observe.
     return {};

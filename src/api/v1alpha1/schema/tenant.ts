@@ -49,6 +49,10 @@ const resources: Schema = {
     indexName: { type: 'string', description: "Vector index holding the tenant's vectors." },
     knowledgeBaseId: { type: 'string', description: 'Bedrock knowledge base id to query.' },
     dataSourceId: { type: 'string', description: 'Bedrock data source id.' },
+    podIdentityAssociationId: {
+      type: 'string',
+      description: "EKS Pod Identity association giving spec.access.podIdentity's service account the tenant role.",
+    },
   },
 };
 
