@@ -1,6 +1,6 @@
 # Multi-stage build of the operator image: compile TypeScript, keep production dependencies only,
-# run as a non-root user on a distroless Node 20 base (no shell, no package manager).
-FROM node:20-bookworm-slim AS build
+# run as a non-root user on a distroless Node.js 24 LTS base (no shell, no package manager).
+FROM node:24-trixie-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -8,7 +8,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM gcr.io/distroless/nodejs20-debian12:nonroot
+FROM gcr.io/distroless/nodejs24-debian13:nonroot
 WORKDIR /app
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules
