@@ -2,11 +2,26 @@
  * The knowledge base settings a tier or tenant gets: the tenant's overrides (bridge and silo),
  * else the tier's defaults, else the operator's defaults; and their Bedrock wire shapes.
  */
-import type { ChunkingConfiguration } from '@aws-sdk/client-bedrock-agent';
 import type { Tenant, TenantTier } from '../api/v1alpha1/types.js';
 
 type KbSpec = NonNullable<TenantTier['spec']['knowledgeBase']>;
 type Chunking = NonNullable<KbSpec['chunking']>;
+
+/**
+ * Bedrock's `chunkingConfiguration` (bedrock-agent `ChunkingConfiguration`), written out here so
+ * core needs no SDK: the SDK type accepts it as it is.
+ */
+export type ChunkingConfiguration =
+  | { chunkingStrategy: 'FIXED_SIZE'; fixedSizeChunkingConfiguration: { maxTokens: number; overlapPercentage: number } }
+  | {
+      chunkingStrategy: 'HIERARCHICAL';
+      hierarchicalChunkingConfiguration: { levelConfigurations: { maxTokens: number }[]; overlapTokens: number };
+    }
+  | {
+      chunkingStrategy: 'SEMANTIC';
+      semanticChunkingConfiguration: { maxTokens: number; bufferSize: number; breakpointPercentileThreshold: number };
+    }
+  | { chunkingStrategy: 'NONE' };
 
 /** Resolved knowledge base settings. */
 export interface KbSettings {

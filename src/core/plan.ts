@@ -1,6 +1,6 @@
 /** Pure planning: given desired and observed state, the one action to take next. */
 import { REASON } from '../api/v1alpha1/constants.js';
-import type { Diff, Observation } from '../resources/managed-resource.js';
+import type { Diff, Observation } from './observation.js';
 
 /** The reason of an observation of a resource that carries our name but belongs to another owner. */
 export const FOREIGN_REASON = 'NameConflict';

@@ -3,19 +3,13 @@
  * update / delete. `observe` never mutates; every call is idempotent and returns promptly.
  */
 import type { Logger } from 'pino';
+import type { Diff, Observation } from '../core/observation.js';
+
+// Defined in core, where planStep reads them; drivers import them from here.
+export type { Diff, Observation };
 
 /** Identifiers AWS assigned, persisted on status the moment a create returns. */
 export type ExternalIds = Record<string, string>;
-
-/** What `observe` found. */
-export type Observation<O> =
-  | { state: 'absent' }
-  | { state: 'ready'; observed: O }
-  | { state: 'pending'; observed: O; reason: string; message: string; retryAfterMs: number }
-  | { state: 'failed'; observed: O; reason: string; message: string };
-
-/** Differences between desired and observed, by field, for logs and update calls. */
-export type Diff = string[];
 
 /** Context a driver runs in. */
 export interface DriverContext {
