@@ -1,7 +1,67 @@
 // Lint rules from docs/architecture.md: no floating promises, no any, no non-null assertions,
-// explicit return types on exports.
+// explicit return types on exports, and the dependency direction between layers.
+import { join } from 'node:path';
 import js from '@eslint/js';
+import boundaries from 'eslint-plugin-boundaries';
 import tseslint from 'typescript-eslint';
+
+/**
+ * What each layer of src/ may import besides itself (docs/architecture.md, "Layout"). `core` is
+ * pure: only `api`, no packages and no Node module but `node:crypto` (hashing names). Controllers
+ * reach AWS and Kubernetes through `ports` and the `resources` drivers, never through `adapters`.
+ * Nothing imports `controllers` but the composition roots (src/main.ts, src/operator.ts), which
+ * may import everything. Tests are exempt: they assemble whatever they check.
+ */
+const layers = {
+  api: ['api'],
+  core: ['api'],
+  ports: ['api', 'core'],
+  runtime: ['core', 'ports'],
+  adapters: ['api', 'core', 'ports', 'runtime'],
+  resources: ['api', 'core', 'adapters'],
+  usage: ['api', 'core', 'ports', 'runtime'],
+  ingestion: ['api', 'core', 'ports', 'runtime', 'adapters'],
+  controllers: ['api', 'core', 'ports', 'runtime', 'resources', 'usage', 'ingestion'],
+};
+
+const dependencyDirection = {
+  files: ['src/**/*.ts'],
+  ignores: ['**/*.test.ts'],
+  plugins: { boundaries },
+  settings: {
+    // Relative imports name `.js`; the resolver maps them to the `.ts` source. Packages: node.
+    'import/resolver': { [join(import.meta.dirname, 'eslint-resolver.cjs')]: {}, node: {} },
+    'boundaries/elements': Object.keys(layers).map((type) => ({ type, pattern: `src/${type}`, partialMatch: false })),
+    'boundaries/files': [
+      { category: 'composition-root', pattern: 'src/{main,operator}.ts' },
+      { category: 'settings', pattern: 'src/config.ts' },
+      { category: 'endpoints', pattern: 'src/server.ts' },
+    ],
+  },
+  rules: {
+    'boundaries/dependencies': [
+      'error',
+      {
+        default: 'disallow',
+        // Packages and Node modules too, and local files outside every layer (src/config.ts).
+        checkAllOrigins: true,
+        checkUnknownLocals: true,
+        policies: [
+          { from: { file: { categories: 'composition-root' } }, allow: { to: { module: { origin: '*' } } } },
+          { from: { file: { categories: '{settings,endpoints}' } }, allow: { to: { module: { origin: '{external,core}' } } } },
+          ...Object.entries(layers).map(([type, deps]) => ({
+            from: { element: { type } },
+            allow: { to: { element: { type: `{${[type, ...deps].join(',')}}` } } },
+          })),
+          { from: { element: { type: '!core' } }, allow: { to: { module: { origin: '{external,core}' } } } },
+          { from: { element: { type: 'core' } }, allow: { to: { module: { origin: 'core', source: 'node:crypto' } } } },
+          // The settings' type, for the wiring a controller's composition takes.
+          { from: { element: { type: 'controllers' } }, allow: { to: { file: { categories: 'settings' } } } },
+        ],
+      },
+    ],
+  },
+};
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.scratch/', '.sandbox/', 'src/api/v1alpha1/types.generated.ts', 'coverage/'] },
@@ -20,9 +80,16 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  dependencyDirection,
   {
     files: ['**/*.test.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/explicit-module-boundary-types': 'off' },
   },
   { files: ['eslint.config.js'], extends: [tseslint.configs.disableTypeChecked] },
+  {
+    files: ['eslint-resolver.cjs'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', exports: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );
