@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Condition } from '../api/v1alpha1/types.js';
-import { findCondition, removeCondition, rfc3339, setCondition, summarize } from './conditions.js';
+import { findCondition, rfc3339, setCondition, summarize } from './conditions.js';
 
 const t0 = new Date('2026-11-01T10:00:00.123Z');
 const t1 = new Date('2026-11-01T11:00:00Z');
@@ -93,11 +93,5 @@ describe('summarize', () => {
   ])('$name', ({ components, want }) => {
     const r = summarize(components, 'AllGood', 'fine');
     expect([r.status, r.reason]).toEqual(want);
-  });
-});
-
-describe('removeCondition', () => {
-  it('drops only that type', () => {
-    expect(removeCondition([ready('True'), { ...ready('False'), type: 'X' }], 'Ready').map((c) => c.type)).toEqual(['X']);
   });
 });

@@ -29,11 +29,6 @@ export function setCondition(
   return list;
 }
 
-/** Removes a condition type, if present. */
-export function removeCondition(conditions: readonly Condition[] | undefined, type: string): Condition[] {
-  return (conditions ?? []).filter((c) => c.type !== type);
-}
-
 /** Finds a condition by type. */
 export function findCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
   return conditions?.find((c) => c.type === type);

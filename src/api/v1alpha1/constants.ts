@@ -60,7 +60,6 @@ export const REASON = {
   IdentityConflict: 'IdentityConflict',
   /** spec.access.podIdentity needs the operator's eksClusterArn setting. */
   ClusterArnRequired: 'ClusterArnRequired',
-  Progressing: 'Progressing',
   ResourceReady: 'Ready',
   Creating: 'Creating',
   Updating: 'Updating',
@@ -105,12 +104,10 @@ export const REASON = {
   RoleNotFound: 'RoleNotFound',
   PolicySizeExceeded: 'PolicySizeExceeded',
   ReconcileError: 'ReconcileError',
-  InvalidSpec: 'InvalidSpec',
 } as const;
 
 /** Event reasons. Events are emitted on mutations and transitions only. */
 export const EVENT_REASON = {
-  FinalizerAdded: 'FinalizerAdded',
   Ready: 'Ready',
   NotReady: 'NotReady',
   Deleted: 'Deleted',
