@@ -1,9 +1,9 @@
 /**
  * The controller loop: N workers take keys from the work queue and run the reconciler. A pass
  * returns a requeue delay (an expected wait), succeeds, or throws. Terminal errors are not
- * retried (the reconciler has written why to status); every other error is retried with the
- * queue's per-key backoff, the one place retry lives. Successful keys come back after a jittered
- * resync period to catch drift.
+ * retried (the reconciler has written why to status); every other error, write conflicts
+ * included, is retried with the queue's per-key backoff, the one place retry lives. Successful
+ * keys come back after a jittered resync period to catch drift.
  */
 import type { Logger } from 'pino';
 import { ConflictError, TerminalError, asError } from '../core/errors.js';
@@ -42,9 +42,6 @@ export interface ControllerOptions {
   /** Whether the key's object still exists; gone keys are not scheduled for resync. */
   exists: (key: string) => boolean;
 }
-
-/** How soon a pass that lost a write race runs again (with fresh state from the watch). */
-export const CONFLICT_REQUEUE_MS = 200;
 
 /** A running controller. */
 export class Controller {
@@ -116,10 +113,12 @@ export class Controller {
           logger.info({ reason: err.reason }, err.message);
           this.scheduleResync(key);
         } else if (err instanceof ConflictError) {
-          // Lost a write race: not a failure; run again shortly on the newer object.
+          // Lost a write race: not a failure worth a log line, but it goes through the per-key
+          // backoff like one, so a cache that stays stale (a watch that stopped delivering) backs
+          // off instead of looping at a fixed interval.
+          const delay = queue.addRateLimited(key);
           metrics.reconcileTotal.inc({ controller, result: 'conflict' });
-          logger.debug({ err: err.message }, 'write conflict; requeued');
-          queue.addAfter(key, CONFLICT_REQUEUE_MS);
+          logger.debug({ err: err.message, retryInMs: delay }, 'write conflict; requeued');
         } else {
           const delay = queue.addRateLimited(key);
           metrics.reconcileTotal.inc({ controller, result: 'error' });
