@@ -7,6 +7,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import type { AwsCredentialIdentity, Provider } from '@smithy/types';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { RateBudgets } from './budgets.js';
+import { recordCall } from './errors.js';
 
 /** A data-plane response. */
 export interface DataPlaneResponse {
@@ -25,6 +26,9 @@ export class DataPlaneError extends Error {
     this.$metadata = { httpStatusCode: status };
   }
 }
+
+/** The index operation each method is, as data access policies name the permissions (aoss:CreateIndex). */
+const DATA_PLANE_OPERATION = { GET: 'DescribeIndex', HEAD: 'DescribeIndex', PUT: 'CreateIndex', DELETE: 'DeleteIndex' } as const;
 
 /** Options of the data-plane client. */
 export interface DataPlaneOptions {
@@ -71,7 +75,16 @@ export class AossDataPlane {
       headers: { host: url.host, ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) },
       body: payload,
     });
-    const res = await fetch(url, { method, headers: signed.headers, body: payload, signal });
+    const operation = DATA_PLANE_OPERATION[method];
+    const target = decodeURIComponent(path.replace(/^\//, ''));
+    let res: Response;
+    try {
+      res = await fetch(url, { method, headers: signed.headers, body: payload, signal });
+    } catch (e) {
+      // fetch fails with a TypeError whose cause has the network code (ECONNRESET, ENOTFOUND).
+      recordCall(e, { service: 'aossData', operation, target });
+      throw e;
+    }
     const text = await res.text();
     let parsed: unknown = undefined;
     try {
@@ -83,6 +96,17 @@ export class AossDataPlane {
     const err = (parsed as { error?: { type?: string; reason?: string } } | undefined)?.error;
     const type =
       res.status === 403 ? 'AccessDeniedException' : res.status === 429 ? 'ThrottlingException' : (err?.type ?? `Http${res.status}`);
-    throw new DataPlaneError(res.status, type, `${method} ${path}: ${res.status} ${err?.reason ?? err?.type ?? text.slice(0, 200)}`);
+    const error = new DataPlaneError(
+      res.status,
+      type,
+      `${method} ${path}: ${res.status} ${err?.reason ?? err?.type ?? text.slice(0, 200)}`,
+    );
+    // Named as the data access policy's permission names it, for the Synced condition.
+    recordCall(error, {
+      service: 'aossData',
+      operation: DATA_PLANE_OPERATION[method],
+      target: decodeURIComponent(path.replace(/^\//, '')),
+    });
+    throw error;
   }
 }

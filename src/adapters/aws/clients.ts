@@ -9,6 +9,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { attachBudgets, type RateBudgets } from './budgets.js';
+import { attachCallNaming } from './errors.js';
 
 /** Every client the drivers use. Endpoints follow the SDK's AWS_ENDPOINT_URL_<SERVICE> settings. */
 export interface AwsClients {
@@ -37,7 +38,7 @@ export interface AwsClientOptions {
   budgets: RateBudgets;
 }
 
-/** Builds the clients and attaches the rate budgets to each. */
+/** Builds the clients and attaches the rate budgets and the naming of failed calls to each. */
 export function createAwsClients(o: AwsClientOptions): AwsClients {
   const common = { region: o.region, maxAttempts: o.maxAttempts, retryMode: 'standard' as const };
   const clients: AwsClients = {
@@ -51,7 +52,10 @@ export function createAwsClients(o: AwsClientOptions): AwsClients {
     cloudwatch: new CloudWatchClient(common),
     eks: new EKSClient(common),
   };
-  for (const [service, client] of Object.entries(clients)) attachBudgets(client as never, service, o.budgets);
+  for (const [service, client] of Object.entries(clients)) {
+    attachBudgets(client as never, service, o.budgets);
+    attachCallNaming(client as never, service);
+  }
   return clients;
 }
 
