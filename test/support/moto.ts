@@ -1,9 +1,11 @@
 /**
  * The moto AWS emulator (PyPI `moto[server]`, installed into a venv by scripts/setup.sh), started
- * on a free loopback port. The SDK reaches it through the standard AWS_ENDPOINT_URL_* settings.
+ * on a free loopback port through moto-server.py (moto_server with one fidelity fix for bucket
+ * policy conditions). The SDK reaches it through the standard AWS_ENDPOINT_URL_* settings.
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { eventually, freePort, type Proc, startProcess, stopProcess } from './processes.js';
 
 /** Pinned moto version; scripts/setup.sh installs the same. */
@@ -25,11 +27,15 @@ export function motoBinary(): string {
   return join(cache, `moto-${MOTO_VERSION}`, 'bin', 'moto_server');
 }
 
+/** moto_server with a fidelity fix (see moto-server.py), run by the venv's Python. */
+const MOTO_SERVER_PY = fileURLToPath(new URL('./moto-server.py', import.meta.url));
+
 /** Starts moto; resolves when it answers. */
 export async function startMoto(logFile: string): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://localhost:${port}`;
-  const proc: Proc = startProcess(motoBinary(), ['-H', '127.0.0.1', '-p', String(port)], logFile);
+  const python = join(motoBinary(), '..', 'python3');
+  const proc: Proc = startProcess(python, [MOTO_SERVER_PY, '-H', '127.0.0.1', '-p', String(port)], logFile);
   await eventually(
     async () => ((await fetch(`${endpoint}/moto-api/`).catch(() => undefined))?.ok ? true : undefined),
     30_000,
