@@ -1,9 +1,9 @@
 /**
  * An IAM role under the operator's path, with a trust policy, inline policies (a policy of its
  * own per role, as Bedrock requires for service roles), the configured permissions boundary and
- * ownership tags. Inline policies named `model-*` that the spec does not name are ModelAccess
- * grants and left alone. Deleting removes inline (all of them) and attached policies first, as
- * IAM requires.
+ * ownership tags, and no managed policies: one attached behind the operator's back is detached and
+ * reported. Inline policies named `model-*` that the spec does not name are ModelAccess grants and
+ * left alone. Deleting removes inline (all of them) and attached policies first, as IAM requires.
  */
 import {
   CreateRoleCommand,
@@ -23,34 +23,16 @@ import {
 import { CONDITION } from '../../api/v1alpha1/constants.js';
 import { TerminalError } from '../../core/errors.js';
 import { MODEL_POLICY_PREFIX } from '../../core/model-access/names.js';
-import { type PolicyDocument, parsePolicy, samePolicy } from '../../core/policies/document.js';
-import { type OwnerRef, ownerTags, tagDrift, tagMap } from '../../core/tags.js';
+import { parsePolicy } from '../../core/policies/document.js';
+import { ownerTags, tagMap } from '../../core/tags.js';
 import { classifyAwsError, deletedOrGone, isNotFound } from '../../adapters/aws/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation, SpotCheck } from '../managed-resource.js';
 import { readyIfOwned } from '../ownership.js';
 import { spotCheck } from '../spot-check.js';
+import { ATTACHED, type RoleObserved, type RoleSpec, compareRole } from './compare.js';
 
-/** The role as wanted. */
-export interface RoleSpec {
-  name: string;
-  path: string;
-  description: string;
-  owner: OwnerRef;
-  trust: PolicyDocument;
-  inline: Record<string, PolicyDocument>;
-  boundaryArn?: string;
-}
-
-/** The role as found. */
-export interface RoleObserved {
-  name: string;
-  arn: string;
-  trust: unknown;
-  inline: Record<string, unknown>;
-  attached: string[];
-  boundaryArn?: string;
-  tags: Record<string, string>;
-}
+/** The role as wanted and as found (see compare.ts). */
+export type { RoleObserved, RoleSpec } from './compare.js';
 
 /** The IAM role driver. */
 export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
@@ -84,9 +66,7 @@ export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
       const p = await this.iam.send(new GetRolePolicyCommand({ RoleName: spec.name, PolicyName }), opts);
       inline[PolicyName] = parsePolicy(p.PolicyDocument);
     }
-    const attached = (
-      (await this.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: spec.name }), opts)).AttachedPolicies ?? []
-    ).flatMap((p) => (p.PolicyArn ? [p.PolicyArn] : []));
+    const attached = await this.attachedPolicies(spec.name, opts);
     const observed: RoleObserved = {
       name: spec.name,
       arn: role.Arn,
@@ -99,9 +79,21 @@ export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
     return readyIfOwned(observed, observed.tags, spec.owner, `IAM role ${spec.name}`, { taggedAtCreate: true });
   }
 
+  /** The ARNs of the managed policies attached to a role (every page: IAM pages at 100). */
+  private async attachedPolicies(RoleName: string, opts: { abortSignal: AbortSignal }): Promise<string[]> {
+    const arns: string[] = [];
+    let Marker: string | undefined;
+    do {
+      const page = await this.iam.send(new ListAttachedRolePoliciesCommand({ RoleName, Marker }), opts);
+      arns.push(...(page.AttachedPolicies ?? []).flatMap((p) => (p.PolicyArn ? [p.PolicyArn] : [])));
+      Marker = page.IsTruncated ? page.Marker : undefined;
+    } while (Marker);
+    return arns;
+  }
+
   /**
-   * The role itself (trust, boundary, tags), its list of inline policies, and each inline policy
-   * the spec names. Attached policies are read only for deletion: `compare` does not judge them.
+   * The role itself (trust, boundary, tags), its list of inline policies, its list of attached
+   * managed policies, and each inline policy the spec names.
    */
   spotChecks(spec: RoleSpec, last: RoleObserved): SpotCheck<RoleObserved>[] {
     const RoleName = spec.name;
@@ -117,6 +109,8 @@ export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
         // A name not seen before has a document not read yet: never equal to a wanted one.
         return { ...last, inline: Object.fromEntries(names.map((n) => [n, n in last.inline ? last.inline[n] : { unread: n }])) };
       }),
+      // One read for a role with fewer than 100 attached policies (IAM's default quota is 10).
+      spotCheck(async (opts) => ({ ...last, attached: await this.attachedPolicies(RoleName, opts) })),
       ...Object.keys(spec.inline).map((PolicyName) =>
         spotCheck(async (opts) => {
           const p = await this.iam.send(new GetRolePolicyCommand({ RoleName, PolicyName }), opts);
@@ -127,17 +121,7 @@ export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
   }
 
   compare(spec: RoleSpec, o: RoleObserved): string[] {
-    const diff: string[] = [];
-    if (!samePolicy(spec.trust, o.trust)) diff.push('trust');
-    // Policies named model-* belong to ModelAccess grants (role-policy driver): only those the
-    // spec names are compared here, so the role driver never deletes a grant it did not write.
-    const managed = Object.keys(o.inline).filter((n) => n in spec.inline || !n.startsWith(MODEL_POLICY_PREFIX));
-    const names = new Set([...Object.keys(spec.inline), ...managed]);
-    for (const n of [...names].sort()) if (!samePolicy(spec.inline[n], o.inline[n])) diff.push(`inline:${n}`);
-    // A boundary is set or replaced, never removed: the operator's own policy denies removing one.
-    if (spec.boundaryArn && o.boundaryArn !== spec.boundaryArn) diff.push('boundary');
-    if (tagDrift(o.tags, ownerTags(spec.owner)).length) diff.push('tags');
-    return diff;
+    return compareRole(spec, o);
   }
 
   async create(ctx: DriverContext, spec: RoleSpec): Promise<ExternalIds> {
@@ -197,6 +181,13 @@ export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
           new TagRoleCommand({ RoleName, Tags: Object.entries(ownerTags(spec.owner)).map(([Key, Value]) => ({ Key, Value })) }),
           opts,
         );
+      if (d.startsWith(ATTACHED)) {
+        const PolicyArn = d.slice(ATTACHED.length);
+        // The operator attaches no managed policy: this one was attached behind its back, and
+        // could widen what the role may do. The condition and an Event say so (the diff names it).
+        ctx.logger.warn({ role: RoleName, policyArn: PolicyArn }, 'detaching a managed policy the operator did not attach');
+        await deletedOrGone(this.iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn }), opts));
+      }
       if (d.startsWith('inline:')) {
         const PolicyName = d.slice('inline:'.length);
         const doc = spec.inline[PolicyName];
