@@ -57,6 +57,7 @@ const ROUTES: [string, string, string, Handler][] = [
   ['PUT', 'knowledgebases', 'CreateKnowledgeBase', (c, _p, b) => kb.createKnowledgeBase(c, b)],
   ['POST', 'knowledgebases', 'ListKnowledgeBases', (c, _p, b) => kb.listKnowledgeBases(c, b)],
   ['GET', 'knowledgebases/*', 'GetKnowledgeBase', (c, p) => kb.getKnowledgeBase(c, p[0] ?? '')],
+  ['PUT', 'knowledgebases/*', 'UpdateKnowledgeBase', (c, p, b) => kb.updateKnowledgeBase(c, p[0] ?? '', b)],
   ['DELETE', 'knowledgebases/*', 'DeleteKnowledgeBase', (c, p) => kb.deleteKnowledgeBase(c, p[0] ?? '')],
   ['PUT', 'knowledgebases/*/datasources', 'CreateDataSource', (c, p, b) => ds.createDataSource(c, p[0] ?? '', b)],
   ['POST', 'knowledgebases/*/datasources', 'ListDataSources', (c, p, b) => ds.listDataSources(c, p[0] ?? '', b)],

@@ -1,9 +1,21 @@
 /** Knowledge base and tagging operations of the bedrock-agent fake. */
-import type { CreateKnowledgeBaseRequest, OpenSearchServerlessConfiguration } from '@aws-sdk/client-bedrock-agent';
+import { isDeepStrictEqual } from 'node:util';
+import type {
+  CreateKnowledgeBaseRequest,
+  OpenSearchServerlessConfiguration,
+  UpdateKnowledgeBaseRequest,
+} from '@aws-sdk/client-bedrock-agent';
 import { checkServiceRole, checkStorage } from './bedrock-checks.js';
 import { deleteVectors } from './bedrock-ingestion.js';
 import { type BedrockContext, type FakeKnowledgeBase, findKb, kbView, newId, now, page } from './bedrock-state.js';
-import { checkCreateKnowledgeBase, checkId, checkTags, embeddingDimensions } from './bedrock-validate.js';
+import {
+  checkCreateKnowledgeBase,
+  checkId,
+  checkTags,
+  checkUpdateKnowledgeBase,
+  embeddingDimensions,
+  invalid,
+} from './bedrock-validate.js';
 import { AwsError, type FakeResponse } from './http.js';
 
 /** PUT /knowledgebases/ (202): validated like Bedrock, CREATING then ACTIVE; idempotent by clientToken. */
@@ -62,6 +74,41 @@ export async function createKnowledgeBase(c: BedrockContext, body: Record<string
   c.state.tags.set(arn, checkTags(req.tags));
   c.state.later(c.options.knowledgeBaseCreateMs, () => {
     if (kb.status === 'CREATING') Object.assign(kb, { status: 'ACTIVE', updatedAt: now() });
+  });
+  return { status: 202, body: { knowledgeBase: kbView(kb) } };
+}
+
+/**
+ * PUT /knowledgebases/{id} (202): overwrites name, description (dropped when not sent) and role,
+ * as the API reference says; the knowledge base and storage configurations must be sent as they
+ * are (ValidationException otherwise; the message is the fake's, AWS's is unverified). A new role
+ * must exist and trust Bedrock, as at creation. UPDATING, then ACTIVE after `knowledgeBaseUpdateMs`.
+ */
+export async function updateKnowledgeBase(c: BedrockContext, id: string, body: Record<string, unknown>): Promise<FakeResponse> {
+  checkId('knowledgeBaseId', id);
+  const req = body as unknown as Omit<UpdateKnowledgeBaseRequest, 'knowledgeBaseId'>;
+  checkUpdateKnowledgeBase(req);
+  const kb = findKb(c, id);
+  if (kb.status !== 'ACTIVE' && kb.status !== 'FAILED' && kb.status !== 'UPDATE_UNSUCCESSFUL') {
+    throw new AwsError(409, 'ConflictException', `Knowledge base ${id} is ${kb.status} and cannot be updated now`);
+  }
+  // JSON bodies compare by value, whatever the key order.
+  if (!isDeepStrictEqual(req.knowledgeBaseConfiguration, kb.knowledgeBaseConfiguration)) {
+    throw invalid('The knowledgeBaseConfiguration of a knowledge base cannot be updated. Send the configuration it was created with.');
+  }
+  if (req.storageConfiguration !== undefined && !isDeepStrictEqual(req.storageConfiguration, kb.storageConfiguration)) {
+    throw invalid('The storageConfiguration of a knowledge base cannot be updated. Send the configuration it was created with.');
+  }
+  const roleArn = req.roleArn ?? '';
+  await checkServiceRole(c.iam, roleArn, c.account, kb.knowledgeBaseArn);
+  // Changed in place: timers and jobs hold the object.
+  if (req.description) kb.description = req.description;
+  else delete kb.description;
+  // Ingestion writes with the knowledge base's role.
+  Object.assign(kb, { name: req.name ?? kb.name, roleArn, status: 'UPDATING', updatedAt: now(), target: { ...kb.target, roleArn } });
+  c.state.targets.set(id, kb.target);
+  c.state.later(c.options.knowledgeBaseUpdateMs, () => {
+    if (kb.status === 'UPDATING') Object.assign(kb, { status: 'ACTIVE', updatedAt: now() });
   });
   return { status: 202, body: { knowledgeBase: kbView(kb) } };
 }

@@ -18,6 +18,8 @@ import { AwsError } from './http.js';
 export interface BedrockAgentOptions {
   /** CREATING -> ACTIVE (default 1000 ms). */
   knowledgeBaseCreateMs: number;
+  /** UPDATING -> ACTIVE after UpdateKnowledgeBase (default 300 ms). */
+  knowledgeBaseUpdateMs: number;
   /** DELETING -> gone, for knowledge bases and data sources (default 300 ms). */
   deleteMs: number;
   /** STARTING -> IN_PROGRESS (default 100 ms). */
@@ -35,6 +37,7 @@ export interface BedrockAgentOptions {
 /** Defaults of {@link BedrockAgentOptions}. */
 export const DEFAULT_BEDROCK_OPTIONS: BedrockAgentOptions = {
   knowledgeBaseCreateMs: 1000,
+  knowledgeBaseUpdateMs: 300,
   deleteMs: 300,
   ingestionStartMs: 100,
   ingestionMs: 1000,

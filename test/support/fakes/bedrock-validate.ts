@@ -2,7 +2,12 @@
  * Request validation of the bedrock-agent fake, following the API model's constraints (patterns,
  * lengths, enums) and the messages Bedrock sends for them.
  */
-import type { ChunkingConfiguration, CreateDataSourceRequest, CreateKnowledgeBaseRequest } from '@aws-sdk/client-bedrock-agent';
+import type {
+  ChunkingConfiguration,
+  CreateDataSourceRequest,
+  CreateKnowledgeBaseRequest,
+  UpdateKnowledgeBaseRequest,
+} from '@aws-sdk/client-bedrock-agent';
 import { AwsError } from './http.js';
 
 /** A ValidationException in the model-constraint wording of AWS. */
@@ -96,12 +101,30 @@ export function embeddingDimensions(req: CreateKnowledgeBaseRequest): number {
   return asked;
 }
 
+/** Checks a knowledge base role ARN against the model's KnowledgeBaseRoleArn pattern. */
+function checkRoleArn(value: unknown): void {
+  pattern('roleArn', value, /^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role\/.+$/, 'arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+');
+}
+
+/**
+ * Static checks of an UpdateKnowledgeBase body, as the model requires: name, roleArn and
+ * knowledgeBaseConfiguration are required; whether the configurations match the knowledge base's
+ * is checked against its state.
+ */
+export function checkUpdateKnowledgeBase(req: Omit<UpdateKnowledgeBaseRequest, 'knowledgeBaseId'>): void {
+  checkName(req.name);
+  length('description', req.description, 1, 200);
+  checkRoleArn(req.roleArn);
+  if (!req.knowledgeBaseConfiguration) throw invalid('knowledgeBaseConfiguration must not be null');
+  oneOf('knowledgeBaseConfiguration.type', req.knowledgeBaseConfiguration.type, ['VECTOR', 'KENDRA', 'SQL', 'MANAGED']);
+}
+
 /** Static checks of a CreateKnowledgeBase request (the storage checks need the emulators). */
 export function checkCreateKnowledgeBase(req: CreateKnowledgeBaseRequest): void {
   checkClientToken(req.clientToken);
   checkName(req.name);
   length('description', req.description, 1, 200);
-  pattern('roleArn', req.roleArn, /^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role\/.+$/, 'arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+');
+  checkRoleArn(req.roleArn);
   oneOf('knowledgeBaseConfiguration.type', req.knowledgeBaseConfiguration?.type, ['VECTOR', 'KENDRA', 'SQL', 'MANAGED']);
   if (req.knowledgeBaseConfiguration?.type !== 'VECTOR') throw invalid('The fake serves VECTOR knowledge bases only');
   const storage = req.storageConfiguration;
