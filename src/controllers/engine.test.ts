@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { BoundResource, ManagedResource, Observation } from '../resources/managed-resource.js';
 import { TerminalError, WaitError } from '../core/errors.js';
-import { runResources } from './engine.js';
+import { ResourceError, runResources } from './engine.js';
 
 /** A resource kept in memory: created pending, ready on the next observe. */
 function memoryResource(
@@ -57,9 +57,11 @@ describe('runResources', () => {
     const resources: BoundResource[] = ['A', 'B'].map((k) => ({ driver: memoryResource(k, world, log), spec: 'v1', ids: {} }));
     const passes = [];
     for (let i = 0; i < 10; i++) {
-      const r = await runResources(ctx, resources, false, (kind, ids) => {
-        saved.push(`${kind}:${ids.id ?? ''}`);
-        return Promise.resolve();
+      const r = await runResources(ctx, resources, {
+        onCreated: (kind, ids) => {
+          saved.push(`${kind}:${ids.id ?? ''}`);
+          return Promise.resolve();
+        },
       });
       passes.push(r);
       if (r.complete) break;
@@ -94,7 +96,7 @@ describe('runResources', () => {
       delete: () => Promise.resolve(),
       outputs: (o) => ({ roleArn: `arn:${o}` }),
     };
-    const r = await runResources(ctx, [{ driver: role, spec: 'v', ids: {} }], false, () => Promise.resolve());
+    const r = await runResources(ctx, [{ driver: role, spec: 'v', ids: {} }]);
     expect(r.complete).toBe(true);
     expect(reads).toEqual(['observe']);
     expect(r.outputs).toEqual({ roleArn: 'arn:v' });
@@ -118,8 +120,6 @@ describe('runResources', () => {
     const r = await runResources(
       ctx,
       ['Role', 'Bucket'].map((k) => ({ driver: instant(k, world), spec: 'v', ids: {} })),
-      false,
-      () => Promise.resolve(),
     );
     expect(r.complete).toBe(true);
     expect(r.outputs).toEqual({ RoleArn: 'arn:Role', BucketArn: 'arn:Bucket' });
@@ -129,7 +129,7 @@ describe('runResources', () => {
   it('repairs drift with an update', async () => {
     const world = new Map([['A', { state: 'ready' as const, value: 'old' }]]);
     const log: string[] = [];
-    const r = await runResources(ctx, [{ driver: memoryResource('A', world, log), spec: 'new', ids: {} }], false, () => Promise.resolve());
+    const r = await runResources(ctx, [{ driver: memoryResource('A', world, log), spec: 'new', ids: {} }]);
     expect(log).toEqual(['update A']);
     expect(r.components[0]).toMatchObject({ status: 'False', reason: 'Updating' });
   });
@@ -143,7 +143,7 @@ describe('runResources', () => {
     const resources: BoundResource[] = ['A', 'B'].map((k) => ({ driver: memoryResource(k, world, log), spec: 'v', ids: {} }));
     let r;
     for (let i = 0; i < 5; i++) {
-      r = await runResources(ctx, resources, true, () => Promise.resolve());
+      r = await runResources(ctx, resources, { deleting: true });
       if (r.complete) break;
     }
     expect(log).toEqual(['delete B', 'delete A']);
@@ -152,7 +152,7 @@ describe('runResources', () => {
   });
 
   it('with no resources is complete at once', async () => {
-    expect((await runResources(ctx, [], false, () => Promise.resolve())).complete).toBe(true);
+    expect((await runResources(ctx, [])).complete).toBe(true);
   });
 
   it('a resource failed in AWS is reported as a terminal outcome with its condition, not thrown', async () => {
@@ -161,7 +161,7 @@ describe('runResources', () => {
       observe: () =>
         Promise.resolve({ state: 'failed', observed: 'x', reason: 'CollectionFailed', message: 'AWS says FAILED: fix the key policy' }),
     };
-    const r = await runResources(ctx, [{ driver: failing, spec: 'v', ids: {} }], false, () => Promise.resolve());
+    const r = await runResources(ctx, [{ driver: failing, spec: 'v', ids: {} }]);
     expect(r.terminal).toEqual({ reason: 'CollectionFailed', message: 'AWS says FAILED: fix the key policy' });
     expect(r.components).toEqual([
       { type: 'AReady', status: 'False', reason: 'CollectionFailed', message: 'AWS says FAILED: fix the key policy' },
@@ -174,11 +174,11 @@ describe('runResources', () => {
     const log: string[] = [];
     const prefix: ManagedResource<string, string> = { ...memoryResource('P', world, log), implicit: true };
     const bound = [{ driver: prefix as ManagedResource<unknown, unknown>, spec: 'v', ids: {} }];
-    const first = await runResources(ctx, bound, false, () => Promise.resolve());
+    const first = await runResources(ctx, bound);
     expect(first.complete).toBe(true);
     expect(log).toEqual([]);
     world.set('P', { state: 'ready', value: 'docs' });
-    for (let i = 0; i < 3 && !(await runResources(ctx, bound, true, () => Promise.resolve())).complete; i++);
+    for (let i = 0; i < 3 && !(await runResources(ctx, bound, { deleting: true })).complete; i++);
     expect(log).toEqual(['delete P']);
   });
 
@@ -191,8 +191,6 @@ describe('runResources', () => {
     const r = await runResources(
       ctx,
       ['Key', 'Bucket'].map((k) => ({ driver: same(k), spec: 'v', ids: {} })),
-      false,
-      () => Promise.resolve(),
     );
     expect(r.components).toEqual([{ type: 'StorageReady', status: 'True', reason: 'Ready', message: 'Key, Bucket in place' }]);
   });
@@ -222,7 +220,7 @@ describe('runResources', () => {
       update: () => Promise.resolve(),
       delete: () => Promise.resolve(),
     };
-    const r = await runResources(ctx, [{ driver: failing, spec: 'v', ids: {} }], false, () => Promise.resolve());
+    const r = await runResources(ctx, [{ driver: failing, spec: 'v', ids: {} }]);
     expect(r.complete).toBe(false);
     expect(r.requeueAfterMs).toBe(want.requeueAfterMs);
     expect(r.terminal).toEqual(want.terminal);
@@ -239,9 +237,17 @@ describe('runResources', () => {
       update: () => Promise.resolve(),
       delete: () => Promise.resolve(),
     };
-    await expect(runResources(ctx, [{ driver: failing, spec: 'v', ids: {} }], false, () => Promise.resolve())).rejects.toThrow(
-      'ECONNRESET',
-    );
+    const err = await runResources(ctx, [{ driver: failing, spec: 'v', ids: {} }]).catch((e: unknown) => e);
+    // Named with the resource and the step, the original kept as the cause.
+    expect(err).toBeInstanceOf(ResourceError);
+    expect(err).toMatchObject({ kind: 'X', conditionType: 'XReady', step: 'create', message: 'X: create failed: ECONNRESET' });
+    expect((err as Error).cause).toEqual(new Error('ECONNRESET'));
+  });
+
+  it('says which component a deletion is at', async () => {
+    const world = new Map([['A', { state: 'ready' as const, value: 'v' }]]);
+    const r = await runResources(ctx, [{ driver: memoryResource('A', world, []), spec: 'v', ids: {} }], { deleting: true });
+    expect(r.current).toEqual({ type: 'AReady', status: 'False', reason: 'Deleting', message: 'A is being deleted' });
   });
 
   it('a deletion knows ids recorded on status before it reaches the resource that published them', async () => {
@@ -263,7 +269,7 @@ describe('runResources', () => {
       { driver: parent, spec: 'p', ids: {} },
       { driver: child, spec: (o: Record<string, string>) => `under ${o.parentId ?? 'unknown'}`, ids: {} },
     ];
-    await runResources(ctx, resources, true, () => Promise.resolve(), { parentId: 'P-1' });
+    await runResources(ctx, resources, { deleting: true, known: { parentId: 'P-1' } });
     expect(seen).toEqual(['under P-1']);
   });
 });

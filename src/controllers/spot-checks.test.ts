@@ -62,14 +62,7 @@ describe('spot checks', () => {
       reads.length = 0;
       // A resync interval apart: longer than an observation is trusted without a read.
       now += FRESH_MS * 2;
-      const r = await runResources(
-        ctx,
-        [{ driver: twoAspects(world, reads), spec, ids: {} }],
-        false,
-        () => Promise.resolve(),
-        {},
-        spots.pass('t', 'g1', now),
-      );
+      const r = await runResources(ctx, [{ driver: twoAspects(world, reads), spec, ids: {} }], { spot: spots.pass('t', 'g1', now) });
       return [...reads, r.complete ? 'complete' : 'requeue'];
     };
     expect(await pass()).toEqual(['observe:tags', 'observe:size', 'complete']);
@@ -94,7 +87,7 @@ describe('spot checks', () => {
     const run = async (spec: Thing, now: number, requested?: string): Promise<string[]> => {
       reads.length = 0;
       const spot = spots.pass('t', undefined, now, requested);
-      await runResources(ctx, [{ driver: twoAspects(world, reads), spec, ids: {} }], false, () => Promise.resolve(), {}, spot);
+      await runResources(ctx, [{ driver: twoAspects(world, reads), spec, ids: {} }], { spot });
       return [...reads];
     };
     const spec = { tags: 'owner', size: 'small' };

@@ -43,6 +43,14 @@ export interface ControllerOptions {
   exists: (key: string) => boolean;
 }
 
+/** The name of the innermost error in the cause chain (the SDK's AccessDenied under a wrapper). */
+function innermostName(e: Error): string {
+  let name = e.name;
+  let x: unknown = e.cause;
+  for (let depth = 0; depth < 8 && x instanceof Error; depth++, x = x.cause) name = x.name;
+  return name;
+}
+
 /** A running controller. */
 export class Controller {
   private workers: Promise<void>[] = [];
@@ -122,7 +130,7 @@ export class Controller {
         } else {
           const delay = queue.addRateLimited(key);
           metrics.reconcileTotal.inc({ controller, result: 'error' });
-          metrics.reconcileErrors.inc({ controller, reason: err.name });
+          metrics.reconcileErrors.inc({ controller, reason: innermostName(err) });
           metrics.queueRetries.inc({ controller });
           logger.error({ err, retryInMs: delay, attempts: queue.retries(key) }, 'reconcile failed');
         }

@@ -58,7 +58,7 @@ async function converge(
   maxPasses = 20,
 ): Promise<{ passes: number; outputs: Record<string, string> }> {
   for (let pass = 1; pass <= maxPasses; pass++) {
-    const r = await runResources(ctx, resources, deleting, () => Promise.resolve());
+    const r = await runResources(ctx, resources, { deleting });
     if (r.complete) return { passes: pass, outputs: r.outputs };
   }
   throw new Error('did not converge');
@@ -73,7 +73,7 @@ describe('S3 bucket driver', () => {
     expect(outputs.bucket).toBe(bucketSpec.name);
     const enc = await aws.s3.send(new GetBucketEncryptionCommand({ Bucket: bucketSpec.name }));
     expect(enc.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).toBe('AES256');
-    const again = await runResources(ctx, [bucket()], false, () => Promise.resolve());
+    const again = await runResources(ctx, [bucket()]);
     expect(again).toMatchObject({ complete: true });
   });
 
@@ -81,10 +81,10 @@ describe('S3 bucket driver', () => {
     await converge([bucket()]);
     await aws.s3.send(new DeletePublicAccessBlockCommand({ Bucket: bucketSpec.name }));
     await aws.s3.send(new PutBucketTaggingCommand({ Bucket: bucketSpec.name, Tagging: { TagSet: [{ Key: TAG.cluster, Value: 'test' }] } }));
-    const pass = await runResources(ctx, [bucket()], false, () => Promise.resolve());
+    const pass = await runResources(ctx, [bucket()]);
     expect(pass.components[0]).toMatchObject({ reason: 'Updating' });
     expect(pass.components[0]?.message).toMatch(/tags, publicAccessBlock/);
-    expect((await runResources(ctx, [bucket()], false, () => Promise.resolve())).complete).toBe(true);
+    expect((await runResources(ctx, [bucket()])).complete).toBe(true);
   });
 
   it('adopts an untagged bucket of its name (a create that crashed before tagging)', async () => {
@@ -108,7 +108,7 @@ describe('S3 bucket driver', () => {
         },
       }),
     );
-    const refused = await runResources(ctx, [bucket()], false, () => Promise.resolve());
+    const refused = await runResources(ctx, [bucket()]);
     expect(refused.terminal?.reason).toBe('NameConflict');
     expect(refused.components[0]).toMatchObject({ status: 'False', reason: 'NameConflict' });
     expect(refused.components[0]?.message).toMatch(/belongs to Tenant "other" of cluster "test": rename or delete one of them/);
@@ -149,7 +149,7 @@ describe('IAM role driver', () => {
     const got = await aws.iam.send(new GetRoleCommand({ RoleName: spec.name }));
     expect(got.Role?.PermissionsBoundary?.PermissionsBoundaryArn).toBe(boundary.Policy?.Arn);
     await aws.iam.send(new DeleteRolePolicyCommand({ RoleName: spec.name, PolicyName: 'tenant-access' }));
-    const pass = await runResources(ctx, [role(spec)], false, () => Promise.resolve());
+    const pass = await runResources(ctx, [role(spec)]);
     expect(pass.components[0]?.message).toMatch(/inline:tenant-access/);
     expect((await aws.iam.send(new ListRolePoliciesCommand({ RoleName: spec.name }))).PolicyNames).toEqual(['tenant-access']);
   });

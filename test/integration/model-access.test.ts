@@ -220,7 +220,7 @@ beforeEach(async () => {
   tiers.put({ apiVersion: 'rag.tenancy.dev/v1alpha1', kind: 'TenantTier', metadata: { name: 'basic' }, spec: { isolation: 'pool' } });
   for (const t of ['acme', 'beta']) {
     tenants.put(tenant(t));
-    expect((await runResources(ctx, [tenantRole(t)], false, () => Promise.resolve())).complete).toBe(true);
+    expect((await runResources(ctx, [tenantRole(t)])).complete).toBe(true);
   }
 });
 
@@ -253,7 +253,7 @@ describe('ModelAccess over the wire', () => {
     expect(await allows(doc, fm)).not.toBe('Allowed');
     expect(await allows(doc, fm, { 'bedrock:InferenceProfileArn': arnB })).not.toBe('Allowed');
     // The tenant role's own driver converges without touching the grant.
-    const again = await runResources(ctx, [tenantRole('acme')], false, () => Promise.resolve());
+    const again = await runResources(ctx, [tenantRole('acme')]);
     expect(again.complete).toBe(true);
     expect((await inlineNames('acme')).sort()).toEqual(['model-acme-haiku', 'tenant-access']);
     // A second pass changes nothing.

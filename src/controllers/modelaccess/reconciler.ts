@@ -115,7 +115,7 @@ export class ModelAccessReconciler implements Reconciler {
       if (ids.inferenceProfileArn)
         latest = await commitStatus(latest, { ...latest.status, inferenceProfileArn: ids.inferenceProfileArn }, this.deps);
     };
-    const run = await runResources(ctx, resources, false, persist, knownArn ? { inferenceProfileArn: knownArn } : {});
+    const run = await runResources(ctx, resources, { onCreated: persist, known: knownArn ? { inferenceProfileArn: knownArn } : {} });
     const profileArn = run.outputs.inferenceProfileArn ?? latest.status?.inferenceProfileArn;
     // While the policy is not (yet) what the decision wants, Throttled keeps saying what is in place.
     const denied = run.complete ? deny : isTrue(access.status?.conditions, CONDITION.Throttled);
@@ -215,7 +215,7 @@ export class ModelAccessReconciler implements Reconciler {
       partition: g.partition,
     });
     const arn = access.status?.inferenceProfileArn;
-    return runResources(ctx, resources, true, () => Promise.resolve(), arn ? { inferenceProfileArn: arn } : {});
+    return runResources(ctx, resources, { deleting: true, known: arn ? { inferenceProfileArn: arn } : {} });
   }
 
   private async waitForTenant(access: ModelAccess, conditions: ConditionInput[]): Promise<Result> {

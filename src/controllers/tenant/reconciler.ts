@@ -155,7 +155,7 @@ export class TenantReconciler implements Reconciler {
       // Asking for a reconcile asks for full observations.
       latest.metadata.annotations?.[ANNOTATIONS.reconcileRequestedAt],
     );
-    const run = await runResources(ctx, await this.resources(latest, tier), false, persist, ownIds(latest, tier), spot);
+    const run = await runResources(ctx, await this.resources(latest, tier), { onCreated: persist, known: ownIds(latest, tier), spot });
     const resources = { ...sharedResources(tenant, tier), ...run.outputs };
     const components = [...run.components];
     let requeueAfterMs = run.requeueAfterMs;
@@ -276,7 +276,7 @@ export class TenantReconciler implements Reconciler {
       );
       return {};
     } else {
-      const run = await runResources(ctx, await this.resources(tenant, tier), true, () => Promise.resolve(), ownIds(tenant, tier));
+      const run = await runResources(ctx, await this.resources(tenant, tier), { deleting: true, known: ownIds(tenant, tier) });
       if (run.terminal) throw new TerminalError(run.terminal.reason, run.terminal.message);
       if (!run.complete) return { requeueAfterMs: run.requeueAfterMs };
       if (!this.purged(tenant, tier)) return { requeueAfterMs: 10_000 };

@@ -81,7 +81,7 @@ export class TenantTierReconciler implements Reconciler {
         // Nothing in the cluster changes when the documents go: look again from time to time.
         return { requeueAfterMs: RETAINED_POLL_MS };
       }
-      const run = await runResources(ctx, await this.resources(tier), true, () => Promise.resolve(), sharedIds(tier));
+      const run = await runResources(ctx, await this.resources(tier), { deleting: true, known: sharedIds(tier) });
       if (run.terminal) {
         // What holds the deletion (a key that retained tenants' buckets still use) says so.
         const held: ConditionInput = { type: CONDITION.Ready, status: 'False', reason: run.terminal.reason, message: run.terminal.message };
@@ -107,7 +107,7 @@ export class TenantTierReconciler implements Reconciler {
       latest = await this.deps.writer.writeStatus(latest, { ...latest.status, shared: { ...latest.status?.shared, ...ids } });
     };
     const spot = this.spots.pass(name, steadyBasis(latest), now.getTime(), latest.metadata.annotations?.[ANNOTATIONS.reconcileRequestedAt]);
-    const run = await runResources(ctx, await this.resources(latest), false, persist, sharedIds(latest), spot);
+    const run = await runResources(ctx, await this.resources(latest), { onCreated: persist, known: sharedIds(latest), spot });
     // A complete pass knows every id; a partial one keeps those it did not reach.
     const shared = run.complete ? run.outputs : { ...latest.status?.shared, ...run.outputs };
     const components = [...run.components];
