@@ -2168,12 +2168,8 @@ const operatorIam: Case[] = [
     denied: 'ImplicitlyDenied',
     legit: prod.as({ action: 's3:PutObject', resource: prod.object(tier('basic'), `${tenantPrefix('a')}report.pdf.metadata.json`) }),
   },
-  {
-    name: 's3:PutBucketPolicy on our own bucket (open it to another account)',
-    attack: prod.as({ action: 's3:PutBucketPolicy', resource: prod.bucket(tenant('a')) }),
-    denied: 'ImplicitlyDenied',
-    legit: prod.as({ action: 's3:PutBucketPublicAccessBlock', resource: prod.bucket(tenant('a')) }),
-  },
+  // s3:PutBucketPolicy on our own bucket is a residual risk since the operator sets a TLS-only
+  // bucket policy: see `residual risks` at the end.
   {
     name: 's3:PutBucketAcl on our own bucket',
     attack: prod.as({ action: 's3:PutBucketAcl', resource: prod.bucket(tenant('a')) }),
@@ -2373,6 +2369,35 @@ const residuals: Residual[] = [
       {
         what: 'the same on the EKS cluster itself',
         evaluation: prod.as({ action: 'eks:TagResource', resource: prod.eks, context: requestTag('prod') }),
+        denied: 'ImplicitlyDenied',
+      },
+    ],
+  },
+  {
+    // The operator sets a TLS-only bucket policy on its buckets (s3-bucket driver); S3 has no
+    // condition key on a policy's content, so any policy may be written on them. It reaches the
+    // same documents a rewritten trust does (below), and only this cluster's buckets of its account.
+    name: "s3:PutBucketPolicy on the operator's own bucket (any bucket policy)",
+    allowed: prod.as({ action: 's3:PutBucketPolicy', resource: prod.bucket(tenant('a')) }),
+    nearest: [
+      {
+        what: "the same on another cluster's bucket (prod-eu-1)",
+        evaluation: prod.as({ action: 's3:PutBucketPolicy', resource: prodEu1.bucket(tenant('a')) }),
+        denied: 'ImplicitlyDenied',
+      },
+      {
+        what: 'the same on a bucket with our name owned by another account',
+        evaluation: prod.as({ action: 's3:PutBucketPolicy', resource: prod.bucket(tenant('a')), resourceAccount: otherAccount }),
+        denied: 'ImplicitlyDenied',
+      },
+      {
+        what: 'the same on a bucket not named with the cluster prefix',
+        evaluation: prod.as({ action: 's3:PutBucketPolicy', resource: 'arn:aws:s3:::company-data' }),
+        denied: 'ImplicitlyDenied',
+      },
+      {
+        what: 's3:PutBucketAcl on our own bucket',
+        evaluation: prod.as({ action: 's3:PutBucketAcl', resource: prod.bucket(tenant('a')) }),
         denied: 'ImplicitlyDenied',
       },
     ],

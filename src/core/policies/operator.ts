@@ -64,6 +64,11 @@ export const COMMAND_ACTIONS: Record<string, { actions: string[]; on: ResourceKi
   PutPublicAccessBlock: { actions: ['s3:PutBucketPublicAccessBlock'], on: ['bucket'] },
   GetBucketVersioning: { actions: ['s3:GetBucketVersioning'], on: ['bucket'] },
   PutBucketVersioning: { actions: ['s3:PutBucketVersioning'], on: ['bucket'] },
+  // The TLS-only bucket policy (s3-bucket driver). Residual risk: the operator could write any
+  // policy on its own buckets (S3 has no condition key on a policy's content); the public access
+  // block it keeps refuses public grants, not grants to named accounts (docs/operations.md).
+  GetBucketPolicy: { actions: ['s3:GetBucketPolicy'], on: ['bucket'] },
+  PutBucketPolicy: { actions: ['s3:PutBucketPolicy'], on: ['bucket'] },
   ListObjectVersions: { actions: ['s3:ListBucketVersions'], on: ['bucket'] },
   DeleteObjects: { actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'], on: ['object'] },
   // IAM: changes that shape a role's power need the boundary on the role.

@@ -1,19 +1,22 @@
 /**
  * An S3 bucket with public access blocked, default encryption (SSE-S3, or SSE-KMS with a bucket
- * key), versioning and ownership tags. Deleting empties it one page of versions per pass, so a
- * large bucket never holds a reconcile for long.
+ * key), versioning, a bucket policy that denies requests not made over TLS, and ownership tags.
+ * Deleting empties it one page of versions per pass, so a large bucket never holds a reconcile
+ * for long.
  */
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteObjectsCommand,
   GetBucketEncryptionCommand,
+  GetBucketPolicyCommand,
   GetBucketTaggingCommand,
   GetBucketVersioningCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
   ListObjectVersionsCommand,
   PutBucketEncryptionCommand,
+  PutBucketPolicyCommand,
   PutBucketTaggingCommand,
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
@@ -21,36 +24,24 @@ import {
 } from '@aws-sdk/client-s3';
 import { CONDITION, REASON } from '../../api/v1alpha1/constants.js';
 import { TerminalError } from '../../core/errors.js';
-import { type OwnerRef, ownerTags, tagDrift, tagMap } from '../../core/tags.js';
+import { parsePolicy } from '../../core/policies/document.js';
+import { ownerTags, tagMap } from '../../core/tags.js';
 import { classifyAwsError, isNotFound, deletedOrGone, httpStatus } from '../../adapters/aws/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation, SpotCheck } from '../managed-resource.js';
 import { readyIfOwned } from '../ownership.js';
 import { spotCheck } from '../spot-check.js';
+import { type BucketObserved, type BucketSpec, compareBucket, tlsOnlyPolicy, wantedAlgorithm } from './compare.js';
 
-/** The bucket as wanted. */
-export interface BucketSpec {
-  name: string;
-  region: string;
-  owner: OwnerRef;
-  kmsKeyArn?: string;
-}
-
-/** The bucket as found. */
-export interface BucketObserved {
-  name: string;
-  tags: Record<string, string>;
-  sseAlgorithm?: string;
-  kmsKeyArn?: string;
-  publicAccessBlocked: boolean;
-  versioning?: string;
-}
+/** The bucket as wanted and as found (see compare.ts). */
+export type { BucketObserved, BucketSpec } from './compare.js';
 
 async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
   try {
     return await p;
   } catch (e) {
     const kind = classifyAwsError(e);
-    // S3 answers "not configured" with names of its own (NoSuchTagSet, ...); they mean absent.
+    // S3 answers "not configured" with names of its own (NoSuchTagSet, NoSuchBucketPolicy, ...);
+    // they mean absent.
     if (
       kind === 'NotFound' ||
       (e as { name?: string }).name?.startsWith('NoSuch') ||
@@ -102,7 +93,7 @@ export class S3BucketDriver implements ManagedResource<BucketSpec, BucketObserve
     return readyIfOwned(observed, observed.tags, spec.owner, `bucket ${spec.name}`);
   }
 
-  /** One read per aspect `compare` looks at: tags, encryption, public access block, versioning. */
+  /** One read per aspect `compare` looks at: tags, encryption, public access block, versioning, policy. */
   private aspects(Bucket: string): ((ctx: DriverContext) => Promise<Partial<BucketObserved>>)[] {
     const opts = (ctx: DriverContext): { abortSignal: AbortSignal } => ({ abortSignal: ctx.signal });
     return [
@@ -118,6 +109,9 @@ export class S3BucketDriver implements ManagedResource<BucketSpec, BucketObserve
         return { publicAccessBlocked: !!(b?.BlockPublicAcls && b.BlockPublicPolicy && b.IgnorePublicAcls && b.RestrictPublicBuckets) };
       },
       async (ctx) => ({ versioning: (await this.s3.send(new GetBucketVersioningCommand({ Bucket }), opts(ctx))).Status }),
+      async (ctx) => ({
+        policy: parsePolicy((await orUndefined(this.s3.send(new GetBucketPolicyCommand({ Bucket }), opts(ctx))))?.Policy),
+      }),
     ];
   }
 
@@ -126,13 +120,7 @@ export class S3BucketDriver implements ManagedResource<BucketSpec, BucketObserve
   }
 
   compare(spec: BucketSpec, o: BucketObserved): string[] {
-    const diff: string[] = [];
-    if (tagDrift(o.tags, ownerTags(spec.owner)).length) diff.push('tags');
-    const wantAlgorithm = spec.kmsKeyArn ? 'aws:kms' : 'AES256';
-    if (o.sseAlgorithm !== wantAlgorithm || (spec.kmsKeyArn && o.kmsKeyArn !== spec.kmsKeyArn)) diff.push('encryption');
-    if (!o.publicAccessBlocked) diff.push('publicAccessBlock');
-    if (o.versioning !== 'Enabled') diff.push('versioning');
-    return diff;
+    return compareBucket(spec, o);
   }
 
   async create(ctx: DriverContext, spec: BucketSpec): Promise<ExternalIds> {
@@ -156,7 +144,7 @@ export class S3BucketDriver implements ManagedResource<BucketSpec, BucketObserve
       if (kind !== 'Conflict') throw e;
       adopted = true;
     }
-    await this.update(ctx, spec, emptyBucket(spec.name), ['publicAccessBlock', 'encryption', 'versioning', 'tags']);
+    await this.update(ctx, spec, emptyBucket(spec.name), ['publicAccessBlock', 'encryption', 'versioning', 'bucketPolicy', 'tags']);
     if (!adopted) this.made.add(spec.name);
     // The name is the id: nothing AWS-assigned to persist before the next observe.
     return {};
@@ -164,14 +152,14 @@ export class S3BucketDriver implements ManagedResource<BucketSpec, BucketObserve
 
   createdAs(spec: BucketSpec): BucketObserved | undefined {
     if (!this.made.delete(spec.name)) return undefined;
-    const sseAlgorithm = spec.kmsKeyArn ? 'aws:kms' : 'AES256';
     return {
       name: spec.name,
       tags: ownerTags(spec.owner),
-      sseAlgorithm,
+      sseAlgorithm: wantedAlgorithm(spec),
       kmsKeyArn: spec.kmsKeyArn,
       publicAccessBlocked: true,
       versioning: 'Enabled',
+      policy: tlsOnlyPolicy(spec),
     };
   }
 
@@ -203,6 +191,11 @@ export class S3BucketDriver implements ManagedResource<BucketSpec, BucketObserve
     }
     if (diff.includes('versioning')) {
       await this.s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } }), opts);
+    }
+    if (diff.includes('bucketPolicy')) {
+      // Replaces the whole policy: a statement someone added beside the TLS-only one is drift too
+      // (it could grant another account the tenant's documents).
+      await this.s3.send(new PutBucketPolicyCommand({ Bucket, Policy: JSON.stringify(tlsOnlyPolicy(spec)) }), opts);
     }
     if (diff.includes('tags')) {
       const TagSet = Object.entries(ownerTags(spec.owner)).map(([Key, Value]) => ({ Key, Value }));
