@@ -132,6 +132,8 @@ export const COMMAND_ACTIONS: Record<string, { actions: string[]; on: ResourceKi
   'bedrockAgent:TagOnCreate': { actions: ['bedrock:TagResource'], on: ['newKnowledgeBaseTags'] },
   'iam:PassRole': { actions: ['iam:PassRole'], on: ['passKbRole'] },
   GetKnowledgeBase: { actions: ['bedrock:GetKnowledgeBase'], on: ['knowledgeBase'] },
+  // Repairs a knowledge base's name, description or role; the role is passed (iam:PassRole above).
+  UpdateKnowledgeBase: { actions: ['bedrock:UpdateKnowledgeBase'], on: ['knowledgeBase'] },
   DeleteKnowledgeBase: { actions: ['bedrock:DeleteKnowledgeBase'], on: ['knowledgeBase'] },
   ListKnowledgeBases: { actions: ['bedrock:ListKnowledgeBases'], on: ['any'] },
   'bedrockAgent:TagResource': { actions: ['bedrock:TagResource'], on: ['knowledgeBase'] },

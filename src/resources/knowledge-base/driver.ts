@@ -3,6 +3,8 @@
  * persisted the moment CreateKnowledgeBase returns, and a create lost to a crash is found again by
  * name (and deduplicated by the client token). Bedrock reports IAM and data-access propagation
  * only as ValidationException messages; those are waits, every other refusal needs a spec change.
+ * A changed name, description or role is repaired with UpdateKnowledgeBase; a changed embedding
+ * model or storage configuration cannot be, and is reported (KnowledgeBaseImmutableChanged).
  */
 import {
   type BedrockAgentClient,
@@ -13,40 +15,54 @@ import {
   ListKnowledgeBasesCommand,
   ListTagsForResourceCommand,
   TagResourceCommand,
+  UpdateKnowledgeBaseCommand,
 } from '@aws-sdk/client-bedrock-agent';
-import { CONDITION } from '../../api/v1alpha1/constants.js';
+import { ANNOTATIONS, CONDITION } from '../../api/v1alpha1/constants.js';
 import { TerminalError, WaitError } from '../../core/errors.js';
 import { idempotencyToken } from '../../core/naming.js';
-import { INDEX_FIELDS } from '../../core/policies/aoss.js';
-import { type OwnerRef, ownerTags, tagDrift } from '../../core/tags.js';
+import { ownerTags } from '../../core/tags.js';
 import { classifyAwsError, isKnowledgeBasePropagationError, isNotFound, deletedOrGone } from '../../adapters/aws/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation, SpotCheck } from '../managed-resource.js';
 import { pollDelay } from '../../core/poll.js';
 import { readyIfOwned } from '../ownership.js';
 import { spotCheck } from '../spot-check.js';
+import {
+  IMMUTABLE,
+  type KnowledgeBaseObserved,
+  type KnowledgeBaseSpec,
+  UPDATABLE,
+  compareKnowledgeBase,
+  immutableDrift,
+  wantedFieldMapping,
+} from './compare.js';
 import { findByName, transitionObservation } from './lookup.js';
+
+/** The knowledge base as wanted and as found (see compare.ts). */
+export type { KnowledgeBaseObserved, KnowledgeBaseSpec } from './compare.js';
+
+/** Reason of a knowledge base whose embedding model or storage configuration is not the spec's. */
+export const KB_IMMUTABLE_CHANGED = 'KnowledgeBaseImmutableChanged';
 
 /** How soon to look again while a knowledge base is in transition. */
 export const KB_POLL_MS = 10_000;
 
-/** The knowledge base as wanted. */
-export interface KnowledgeBaseSpec {
-  name: string;
-  description: string;
-  owner: OwnerRef;
-  roleArn: string;
-  embeddingModelArn: string;
-  dimensions: number;
-  collectionArn: string;
-  indexName: string;
-}
-
-/** The knowledge base as found. */
-export interface KnowledgeBaseObserved {
-  id: string;
-  arn: string;
-  status: string;
-  tags: Record<string, string>;
+/** What GetKnowledgeBase says of the fields the driver sets, as KnowledgeBaseObserved holds them. */
+function fieldsOf(kb: KnowledgeBase): Omit<KnowledgeBaseObserved, 'id' | 'arn' | 'tags'> {
+  const vector = kb.knowledgeBaseConfiguration?.vectorKnowledgeBaseConfiguration;
+  const aoss = kb.storageConfiguration?.opensearchServerlessConfiguration;
+  return {
+    status: kb.status ?? 'UNKNOWN',
+    name: kb.name,
+    description: kb.description,
+    roleArn: kb.roleArn,
+    embeddingModelArn: vector?.embeddingModelArn,
+    dimensions: vector?.embeddingModelConfiguration?.bedrockEmbeddingModelConfiguration?.dimensions,
+    storageType: kb.storageConfiguration?.type,
+    collectionArn: aoss?.collectionArn,
+    indexName: aoss?.vectorIndexName,
+    fieldMapping: aoss?.fieldMapping,
+    configuration: { knowledgeBase: kb.knowledgeBaseConfiguration, storage: kb.storageConfiguration },
+  };
 }
 
 /** The knowledge base driver. */
@@ -76,15 +92,10 @@ export class KnowledgeBaseDriver implements ManagedResource<KnowledgeBaseSpec, K
     }
     if (!kb?.knowledgeBaseArn) return { state: 'absent' };
     const tags = (await this.agent.send(new ListTagsForResourceCommand({ resourceArn: kb.knowledgeBaseArn }), opts)).tags ?? {};
-    const observed: KnowledgeBaseObserved = {
-      id,
-      arn: kb.knowledgeBaseArn,
-      status: kb.status ?? 'UNKNOWN',
-      tags,
-    };
+    const observed: KnowledgeBaseObserved = { id, arn: kb.knowledgeBaseArn, tags, ...fieldsOf(kb) };
     const owned = readyIfOwned(observed, tags, spec.owner, `knowledge base ${spec.name}`, { taggedAtCreate: true });
     if (owned.state !== 'ready') return owned;
-    return transitionObservation(
+    const state = transitionObservation(
       observed,
       observed.status,
       ['ACTIVE'],
@@ -92,14 +103,18 @@ export class KnowledgeBaseDriver implements ManagedResource<KnowledgeBaseSpec, K
       `knowledge base ${spec.name}`,
       pollDelay(kb.updatedAt ?? kb.createdAt, KB_POLL_MS),
     );
+    return state.state === 'ready' ? immutableCheck(spec, observed) : state;
   }
 
-  /** The knowledge base's status (still ACTIVE) and its tags, one read each. */
+  /**
+   * The knowledge base (status still ACTIVE, name, description, role, embedding model, storage
+   * configuration: one GetKnowledgeBase) and its tags, one read each.
+   */
   spotChecks(_spec: KnowledgeBaseSpec, last: KnowledgeBaseObserved): SpotCheck<KnowledgeBaseObserved>[] {
     return [
       spotCheck(async (opts) => {
         const kb = (await this.agent.send(new GetKnowledgeBaseCommand({ knowledgeBaseId: last.id }), opts)).knowledgeBase;
-        return kb?.status === 'ACTIVE' ? { ...last, status: kb.status } : undefined;
+        return kb?.status === 'ACTIVE' ? { ...last, ...fieldsOf(kb) } : undefined;
       }),
       spotCheck(async (opts) => ({
         ...last,
@@ -109,7 +124,7 @@ export class KnowledgeBaseDriver implements ManagedResource<KnowledgeBaseSpec, K
   }
 
   compare(spec: KnowledgeBaseSpec, o: KnowledgeBaseObserved): string[] {
-    return tagDrift(o.tags, ownerTags(spec.owner)).length > 0 ? ['tags'] : [];
+    return compareKnowledgeBase(spec, o);
   }
 
   async create(ctx: DriverContext, spec: KnowledgeBaseSpec, ids: ExternalIds = {}): Promise<ExternalIds> {
@@ -135,7 +150,7 @@ export class KnowledgeBaseDriver implements ManagedResource<KnowledgeBaseSpec, K
             opensearchServerlessConfiguration: {
               collectionArn: spec.collectionArn,
               vectorIndexName: spec.indexName,
-              fieldMapping: { vectorField: INDEX_FIELDS.vector, textField: INDEX_FIELDS.text, metadataField: INDEX_FIELDS.metadata },
+              fieldMapping: wantedFieldMapping(),
             },
           },
           tags: ownerTags(spec.owner),
@@ -167,8 +182,46 @@ export class KnowledgeBaseDriver implements ManagedResource<KnowledgeBaseSpec, K
     }
   }
 
-  async update(ctx: DriverContext, spec: KnowledgeBaseSpec, o: KnowledgeBaseObserved): Promise<void> {
-    await this.agent.send(new TagResourceCommand({ resourceArn: o.arn, tags: ownerTags(spec.owner) }), { abortSignal: ctx.signal });
+  async update(ctx: DriverContext, spec: KnowledgeBaseSpec, o: KnowledgeBaseObserved, diff: string[]): Promise<void> {
+    const opts = { abortSignal: ctx.signal };
+    const fixed = diff.filter((d) => d in IMMUTABLE);
+    // Observe reports these as a failure, so no update should see them; never send them to AWS.
+    if (fixed.length > 0) throw new TerminalError(KB_IMMUTABLE_CHANGED, immutableMessage(spec, o));
+    if (diff.some((d) => (UPDATABLE as readonly string[]).includes(d))) {
+      try {
+        await this.agent.send(
+          new UpdateKnowledgeBaseCommand({
+            knowledgeBaseId: o.id,
+            name: spec.name,
+            description: spec.description,
+            roleArn: spec.roleArn,
+            // Every field is overwritten and the configurations cannot change: send back exactly
+            // what GetKnowledgeBase returned (AWS's advice), not the spec's rendering of them.
+            knowledgeBaseConfiguration: o.configuration?.knowledgeBase,
+            storageConfiguration: o.configuration?.storage,
+          }),
+          opts,
+        );
+      } catch (e) {
+        if (isKnowledgeBasePropagationError(e))
+          throw new WaitError(
+            'PermissionsPropagating',
+            `Bedrock cannot use role ${spec.roleArn} for knowledge base ${spec.name} yet (IAM propagation, usually under a minute)`,
+            KB_POLL_MS,
+            { cause: e },
+          );
+        if (classifyAwsError(e) === 'InvalidInput')
+          throw new TerminalError(
+            'KnowledgeBaseRejected',
+            `Bedrock refused to update knowledge base ${spec.name}: ${(e as Error).message}`,
+            {
+              cause: e,
+            },
+          );
+        throw e;
+      }
+    }
+    if (diff.includes('tags')) await this.agent.send(new TagResourceCommand({ resourceArn: o.arn, tags: ownerTags(spec.owner) }), opts);
   }
 
   async delete(ctx: DriverContext, o: KnowledgeBaseObserved): Promise<void> {
@@ -178,4 +231,23 @@ export class KnowledgeBaseDriver implements ManagedResource<KnowledgeBaseSpec, K
   outputs(o: KnowledgeBaseObserved): Record<string, string> {
     return { knowledgeBaseId: o.id };
   }
+}
+
+/** The message of a knowledge base whose fixed fields are not the spec's: what differs, what to do. */
+function immutableMessage(spec: KnowledgeBaseSpec, o: KnowledgeBaseObserved): string {
+  const what = immutableDrift(spec, o)
+    .map((d) => `${IMMUTABLE[d.field]} is ${d.found}, wanted ${d.wanted}`)
+    .join('; ');
+  return (
+    `knowledge base ${o.id} (${spec.name}) differs in what Bedrock cannot change after creation: ${what}. ` +
+    `The operator does not recreate it on its own (its vectors would be lost): delete knowledge base ${o.id} ` +
+    '(aws bedrock-agent delete-knowledge-base) and the operator creates it again with the current settings and syncs its documents ' +
+    `at the next resync, or at once when the owner is annotated ${ANNOTATIONS.reconcileRequestedAt}`
+  );
+}
+
+/** A ready knowledge base, or a failure when a field fixed at creation is not the spec's. */
+function immutableCheck(spec: KnowledgeBaseSpec, observed: KnowledgeBaseObserved): Observation<KnowledgeBaseObserved> {
+  if (immutableDrift(spec, observed).length === 0) return { state: 'ready', observed };
+  return { state: 'failed', observed, reason: KB_IMMUTABLE_CHANGED, message: immutableMessage(spec, observed) };
 }

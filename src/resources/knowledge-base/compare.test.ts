@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { TAG, ownerTags } from '../../core/tags.js';
+import { type KnowledgeBaseObserved, type KnowledgeBaseSpec, compareKnowledgeBase, immutableDrift, wantedFieldMapping } from './compare.js';
+
+const owner = { cluster: 'prod', kind: 'Tenant' as const, name: 'acme', uid: 'uid-1', tier: 'premium' };
+const collection = 'arn:aws:aoss:us-east-1:111122223333:collection/abc123';
+const spec: KnowledgeBaseSpec = {
+  name: 'rag-prod-t-acme',
+  description: 'knowledge base of Tenant acme',
+  owner,
+  roleArn: 'arn:aws:iam::111122223333:role/rag-tenant/rag-prod-t-acme-kb',
+  embeddingModelArn: 'arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0',
+  dimensions: 1024,
+  collectionArn: collection,
+  indexName: 'rag-prod-t-acme',
+};
+const inSync: KnowledgeBaseObserved = {
+  id: 'KB12345678',
+  arn: 'arn:aws:bedrock:us-east-1:111122223333:knowledge-base/KB12345678',
+  status: 'ACTIVE',
+  tags: ownerTags(owner),
+  name: spec.name,
+  description: spec.description,
+  roleArn: spec.roleArn,
+  embeddingModelArn: spec.embeddingModelArn,
+  dimensions: 1024,
+  storageType: 'OPENSEARCH_SERVERLESS',
+  collectionArn: collection,
+  indexName: spec.indexName,
+  fieldMapping: wantedFieldMapping(),
+};
+
+describe('compareKnowledgeBase: every field the driver sets', () => {
+  it.each<{ name: string; found: Partial<KnowledgeBaseObserved>; diff: string[] }>([
+    { name: 'in sync: nothing', found: {}, diff: [] },
+    { name: 'renamed behind its back: name (updatable)', found: { name: 'renamed' }, diff: ['name'] },
+    { name: 'description changed: description (updatable)', found: { description: 'mine now' }, diff: ['description'] },
+    { name: 'description removed: description (updatable)', found: { description: undefined }, diff: ['description'] },
+    { name: 'another role: roleArn (updatable)', found: { roleArn: 'arn:aws:iam::111122223333:role/other' }, diff: ['roleArn'] },
+    {
+      name: 'another embedding model: embeddingModel (fixed)',
+      found: { embeddingModelArn: 'arn:aws:bedrock:us-east-1::foundation-model/cohere.embed-english-v3' },
+      diff: ['embeddingModel'],
+    },
+    { name: 'other dimensions: dimensions (fixed)', found: { dimensions: 512 }, diff: ['dimensions'] },
+    { name: 'dimensions not reported: the model default, not judged', found: { dimensions: undefined }, diff: [] },
+    { name: 'another vector store type: storageType (fixed)', found: { storageType: 'PINECONE' }, diff: ['storageType'] },
+    {
+      name: 'another collection: collectionArn (fixed)',
+      found: { collectionArn: 'arn:aws:aoss:us-east-1:111122223333:collection/zzz999' },
+      diff: ['collectionArn'],
+    },
+    { name: 'another index: indexName (fixed)', found: { indexName: 'other' }, diff: ['indexName'] },
+    {
+      name: 'another vector field: fieldMapping (fixed)',
+      found: { fieldMapping: { ...wantedFieldMapping(), vectorField: 'embedding' } },
+      diff: ['fieldMapping'],
+    },
+    {
+      name: 'another text field: fieldMapping (fixed)',
+      found: { fieldMapping: { ...wantedFieldMapping(), textField: 'text' } },
+      diff: ['fieldMapping'],
+    },
+    {
+      name: 'another metadata field: fieldMapping (fixed)',
+      found: { fieldMapping: { ...wantedFieldMapping(), metadataField: 'meta' } },
+      diff: ['fieldMapping'],
+    },
+    { name: 'tags changed: tags', found: { tags: { ...ownerTags(owner), [TAG.name]: 'globex' } }, diff: ['tags'] },
+    {
+      name: 'role and collection both: both, updatable first',
+      found: { roleArn: 'arn:aws:iam::111122223333:role/other', collectionArn: 'arn:aws:aoss:us-east-1:111122223333:collection/zzz999' },
+      diff: ['roleArn', 'collectionArn'],
+    },
+  ])('$name', ({ found, diff }) => {
+    expect(compareKnowledgeBase(spec, { ...inSync, ...found })).toEqual(diff);
+  });
+
+  it('immutableDrift says what each fixed field is and should be, for the message', () => {
+    expect(immutableDrift(spec, { ...inSync, indexName: 'other', dimensions: 512 })).toEqual([
+      { field: 'dimensions', found: '512', wanted: '1024' },
+      { field: 'indexName', found: '"other"', wanted: '"rag-prod-t-acme"' },
+    ]);
+    expect(immutableDrift(spec, { ...inSync, collectionArn: undefined })).toEqual([
+      { field: 'collectionArn', found: 'null', wanted: JSON.stringify(collection) },
+    ]);
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * What a knowledge base should be and how it differs from what was found: pure, so every field the
+ * driver sets is compared in one place and tested case by case. UpdateKnowledgeBase changes only
+ * the name, description and role; the embedding model and the storage configuration are fixed at
+ * creation (Bedrock API reference, UpdateKnowledgeBase), so a difference there is reported, never
+ * repaired by recreating the knowledge base behind the user's back.
+ */
+import type { KnowledgeBaseConfiguration, StorageConfiguration } from '@aws-sdk/client-bedrock-agent';
+import { INDEX_FIELDS } from '../../core/policies/aoss.js';
+import { type OwnerRef, ownerTags, tagDrift } from '../../core/tags.js';
+
+/** The knowledge base as wanted. */
+export interface KnowledgeBaseSpec {
+  name: string;
+  description: string;
+  owner: OwnerRef;
+  roleArn: string;
+  embeddingModelArn: string;
+  dimensions: number;
+  collectionArn: string;
+  indexName: string;
+}
+
+/** The knowledge base as found. */
+export interface KnowledgeBaseObserved {
+  id: string;
+  arn: string;
+  status: string;
+  tags: Record<string, string>;
+  name?: string;
+  description?: string;
+  roleArn?: string;
+  embeddingModelArn?: string;
+  /** Undefined when Bedrock reports none (the model's default applies). */
+  dimensions?: number;
+  storageType?: string;
+  collectionArn?: string;
+  indexName?: string;
+  fieldMapping?: { vectorField?: string; textField?: string; metadataField?: string };
+  /**
+   * Both configurations exactly as GetKnowledgeBase returned them: UpdateKnowledgeBase must be sent
+   * the same ones again (it overwrites every field and refuses changed configurations).
+   */
+  configuration?: { knowledgeBase?: KnowledgeBaseConfiguration; storage?: StorageConfiguration };
+}
+
+/** The fields UpdateKnowledgeBase can change, as diff entries. */
+export const UPDATABLE = ['name', 'description', 'roleArn'] as const;
+
+/** Fields fixed at creation, as diff entries, with how each reads in a message. */
+export const IMMUTABLE = {
+  embeddingModel: 'embedding model',
+  dimensions: 'dimensions',
+  storageType: 'vector store type',
+  collectionArn: 'collection',
+  indexName: 'vector index',
+  fieldMapping: 'field mapping',
+} as const;
+
+/** A knowledge base field that cannot change after creation. */
+export type ImmutableField = keyof typeof IMMUTABLE;
+
+/** What the operator's field mapping is (the index fields the vector-index driver creates). */
+export function wantedFieldMapping(): { vectorField: string; textField: string; metadataField: string } {
+  return { vectorField: INDEX_FIELDS.vector, textField: INDEX_FIELDS.text, metadataField: INDEX_FIELDS.metadata };
+}
+
+/** The fields fixed at creation in which the knowledge base differs from the spec, with what each is and should be. */
+export function immutableDrift(
+  spec: KnowledgeBaseSpec,
+  o: KnowledgeBaseObserved,
+): { field: ImmutableField; found: string; wanted: string }[] {
+  const out: { field: ImmutableField; found: string; wanted: string }[] = [];
+  const check = (field: ImmutableField, found: unknown, wanted: unknown): void => {
+    const [f, w] = [JSON.stringify(found ?? null), JSON.stringify(wanted)];
+    if (f !== w) out.push({ field, found: f, wanted: w });
+  };
+  check('embeddingModel', o.embeddingModelArn, spec.embeddingModelArn);
+  // Bedrock echoes the dimensions it was given; when it reports none, the model's default
+  // applies, which Bedrock checked against the index at creation.
+  if (o.dimensions !== undefined) check('dimensions', o.dimensions, spec.dimensions);
+  check('storageType', o.storageType, 'OPENSEARCH_SERVERLESS');
+  check('collectionArn', o.collectionArn, spec.collectionArn);
+  check('indexName', o.indexName, spec.indexName);
+  const fm = o.fieldMapping ?? {};
+  check('fieldMapping', { vectorField: fm.vectorField, textField: fm.textField, metadataField: fm.metadataField }, wantedFieldMapping());
+  return out;
+}
+
+/**
+ * The fields in which the knowledge base differs from the spec: the updatable ones (`name`,
+ * `description`, `roleArn`), `tags`, and those fixed at creation (see IMMUTABLE), which observe
+ * reports as a failure instead of letting them reach an update.
+ */
+export function compareKnowledgeBase(spec: KnowledgeBaseSpec, o: KnowledgeBaseObserved): string[] {
+  const diff: string[] = [];
+  if (o.name !== spec.name) diff.push('name');
+  if ((o.description ?? '') !== spec.description) diff.push('description');
+  if (o.roleArn !== spec.roleArn) diff.push('roleArn');
+  diff.push(...immutableDrift(spec, o).map((d) => d.field));
+  if (tagDrift(o.tags, ownerTags(spec.owner)).length > 0) diff.push('tags');
+  return diff;
+}
