@@ -55,6 +55,52 @@ describe('checkTenant', () => {
     if (msg) expect(r?.message).toMatch(msg);
   });
 
+  describe("the tenant's effective embedding model and dimensions", () => {
+    const bridge = (kb?: TenantTier['spec']['knowledgeBase']): TenantTier => ({
+      ...tier('standard', 'bridge'),
+      spec: { isolation: 'bridge', knowledgeBase: kb },
+    });
+    const titanV2 = { embeddingModel: 'amazon.titan-embed-text-v2:0' as const, dimensions: 1024 };
+    it.each([
+      { name: 'dimensions alone, under a model that outputs them', tr: bridge(titanV2), kb: { dimensions: 512 } },
+      {
+        name: 'another model alone takes its own default',
+        tr: bridge({ ...titanV2, dimensions: 256 }),
+        kb: { embeddingModel: 'amazon.titan-embed-text-v1' },
+      },
+      {
+        name: 'model and dimensions together',
+        tr: bridge(titanV2),
+        kb: { embeddingModel: 'amazon.titan-embed-text-v1', dimensions: 1536 },
+      },
+      { name: 'the operator default model when the tier names none', tr: bridge(), kb: { dimensions: 256 } },
+    ])('admits $name', ({ tr, kb }) => {
+      expect(checkTenant(tenant('a', 'standard', { kb }), tr, [tr], [])).toBeUndefined();
+    });
+
+    it("refuses dimensions the tier's model cannot output, saying what to set instead", () => {
+      const tr = bridge(titanV2);
+      const r = checkTenant(tenant('a', 'standard', { kb: { dimensions: 1536 } }), tr, [tr], []);
+      expect(r?.reason).toBe('DimensionsNotSupported');
+      expect(r?.message).toBe(
+        'tier "standard" uses embedding model amazon.titan-embed-text-v2:0, which outputs 256, 512 or 1024 dimensions, not spec.knowledgeBase.dimensions 1536: ' +
+          'delete this Tenant (nothing was created for it) and create it again with dimensions 256, 512 or 1024, or with embeddingModel amazon.titan-embed-text-v1 as well, which outputs 1536',
+      );
+    });
+
+    it('refuses them under the default model too, and before TierFull', () => {
+      const tr = { ...bridge(), spec: { isolation: 'bridge' as const, maxTenants: 1 } };
+      const t = tenant('a', 'standard', { kb: { dimensions: 1536 } });
+      expect(checkTenant(t, tr, [tr], [tenant('b', 'standard', { admitted: true }), t])?.reason).toBe('DimensionsNotSupported');
+    });
+
+    it('names no other model when none outputs them', () => {
+      const tr = bridge({ embeddingModel: 'amazon.titan-embed-text-v1', dimensions: 1536 });
+      const r = checkTenant(tenant('a', 'standard', { kb: { dimensions: 768 } }), tr, [tr], []);
+      expect(r?.message).toMatch(/outputs 1536 dimensions, not spec.knowledgeBase.dimensions 768: .* again with dimensions 1536$/);
+    });
+  });
+
   it('a full tier refuses the newest tenant but keeps admitted ones', () => {
     const small = tier('small', 'pool', 2);
     const a = tenant('a', 'small', { created: '2026-11-01T00:00:00Z', admitted: true });

@@ -2,8 +2,10 @@
  * Checks that need other objects and so cannot be CEL rules: each returns a specific reason and
  * a one-sentence message saying what to change, or undefined when the object may proceed.
  */
-import { FINALIZER, REASON } from '../api/v1alpha1/constants.js';
+import { EMBEDDING_MODELS, FINALIZER, REASON } from '../api/v1alpha1/constants.js';
+import { orList } from '../api/v1alpha1/schema/common.js';
 import type { ModelAccess, Tenant, TenantTier } from '../api/v1alpha1/types.js';
+import { kbSettings } from './kb-settings.js';
 
 /** A refusal: reason plus what to change. */
 export interface Refusal {
@@ -53,6 +55,8 @@ export function checkTenant(
       message: `tier "${tierName}" uses isolation pool, where tenants share one knowledge base, so spec.knowledgeBase (${overrides.join(', ')}) cannot be set: remove it or use a bridge or silo tier`,
     };
   }
+  const dimensions = checkDimensions(tenant, tier);
+  if (dimensions) return dimensions;
   const max = tier.spec.maxTenants;
   if (max !== undefined && !tenant.metadata.finalizers?.includes(FINALIZER)) {
     const rank = admissionRank(tierTenants).findIndex((t) => t.metadata.name === tenant.metadata.name);
@@ -64,6 +68,36 @@ export function checkTenant(
     }
   }
   return undefined;
+}
+
+/**
+ * Checks the tenant's effective embedding model and dimensions (its overrides over the tier's
+ * settings): the schema refuses a pair set on one object, but not dimensions a tenant sets for
+ * the model its tier names, which would otherwise pass until Bedrock refuses the knowledge base,
+ * after its role, data access policy and index exist.
+ */
+function checkDimensions(tenant: Tenant, tier: TenantTier): Refusal | undefined {
+  const { embeddingModel, dimensions } = kbSettings(tier, tenant);
+  const outputs = EMBEDDING_MODELS[embeddingModel]?.outputs;
+  if (!outputs || outputs.includes(dimensions)) return undefined;
+  const whose =
+    tenant.spec.knowledgeBase?.embeddingModel !== undefined
+      ? `spec.knowledgeBase.embeddingModel ${embeddingModel}`
+      : `tier "${tier.metadata.name}" uses embedding model ${embeddingModel}, which`;
+  const others = Object.entries(EMBEDDING_MODELS)
+    .filter(([, m]) => m.outputs.includes(dimensions))
+    .map(([id]) => id);
+  // Both fields are immutable once the Tenant exists, so the fix is a new Tenant.
+  const admitted = tenant.metadata.finalizers?.includes(FINALIZER) ?? false;
+  return {
+    reason: REASON.DimensionsNotSupported,
+    message:
+      `${whose} outputs ${orList(outputs)} dimensions, not spec.knowledgeBase.dimensions ${dimensions}: ` +
+      `delete this Tenant${admitted ? '' : ' (nothing was created for it)'} and create it again with dimensions ${orList(outputs)}` +
+      (others.length
+        ? `, or with embeddingModel ${orList(others)} as well, which output${others.length > 1 ? '' : 's'} ${dimensions}`
+        : ''),
+  };
 }
 
 /** Whose IAM roles may be trusted by tenant roles: the operator's own account and the listed ones. */

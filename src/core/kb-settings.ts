@@ -2,6 +2,7 @@
  * The knowledge base settings a tier or tenant gets: the tenant's overrides (bridge and silo),
  * else the tier's defaults, else the operator's defaults; and their Bedrock wire shapes.
  */
+import { DEFAULT_EMBEDDING_MODEL, EMBEDDING_MODELS } from '../api/v1alpha1/constants.js';
 import type { Tenant, TenantTier } from '../api/v1alpha1/types.js';
 
 type KbSpec = NonNullable<TenantTier['spec']['knowledgeBase']>;
@@ -34,17 +35,6 @@ export interface KbSettings {
   dataDeletionPolicy: 'DELETE' | 'RETAIN';
 }
 
-/** The default output dimensions of the embedding models the operator knows. */
-export const DEFAULT_DIMENSIONS: Record<string, number> = {
-  'amazon.titan-embed-text-v2:0': 1024,
-  'amazon.titan-embed-text-v1': 1536,
-  'cohere.embed-english-v3': 1024,
-  'cohere.embed-multilingual-v3': 1024,
-};
-
-/** The embedding model used when neither tier nor tenant names one. */
-export const DEFAULT_EMBEDDING_MODEL = 'amazon.titan-embed-text-v2:0';
-
 /** Settings for the tier's shared knowledge base (pool) or for a tenant (with its overrides). */
 export function kbSettings(tier: TenantTier, tenant?: Tenant): KbSettings {
   const t: KbSpec = tier.spec.knowledgeBase ?? {};
@@ -52,7 +42,7 @@ export function kbSettings(tier: TenantTier, tenant?: Tenant): KbSettings {
   const embeddingModel = o.embeddingModel ?? t.embeddingModel ?? DEFAULT_EMBEDDING_MODEL;
   // A tier's dimensions only carry over when the tenant keeps the tier's model.
   const sameModel = embeddingModel === (t.embeddingModel ?? DEFAULT_EMBEDDING_MODEL);
-  const dimensions = o.dimensions ?? (sameModel ? t.dimensions : undefined) ?? DEFAULT_DIMENSIONS[embeddingModel] ?? 1024;
+  const dimensions = o.dimensions ?? (sameModel ? t.dimensions : undefined) ?? EMBEDDING_MODELS[embeddingModel]?.default ?? 1024;
   const index = { ...t.vectorIndex, ...o.vectorIndex };
   return {
     embeddingModel,

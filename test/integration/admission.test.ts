@@ -1,21 +1,64 @@
 /**
  * The CRDs against the real API server: samples are accepted; bad manifests are refused at
- * admission with a message that says what to change, and nothing is stored for them.
+ * admission with a message that says what to change, and nothing is stored for them. What the API
+ * server cannot see (a tenant's dimensions against its tier's embedding model) the operator refuses
+ * before its first AWS call; the emulators show nothing was created for any refused object.
  */
+import { ListAliasesCommand } from '@aws-sdk/client-kms';
+import { ListRolesCommand } from '@aws-sdk/client-iam';
+import { ListKnowledgeBasesCommand } from '@aws-sdk/client-bedrock-agent';
+import { ListAccessPoliciesCommand, ListCollectionsCommand, ListSecurityPoliciesCommand } from '@aws-sdk/client-opensearchserverless';
+import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AwsClients } from '../../src/adapters/aws/clients.js';
+import { FINALIZER } from '../../src/api/v1alpha1/constants.js';
 import type { Tenant, TenantTier } from '../../src/api/v1alpha1/types.js';
+import { clientsFor } from '../support/aws.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
+import { type OperatorProcess, startOperatorProcess } from '../support/operator-process.js';
 
 const samples = fileURLToPath(new URL('../../config/samples', import.meta.url));
 let c: TestCluster;
+let op: OperatorProcess;
+let aws: AwsClients;
 
 beforeAll(async () => {
   c = await startTestCluster();
+  aws = clientsFor(c.moto, c.ministack, c.fakes);
+  op = await startOperatorProcess(c.cp.kubeconfig, { cluster: c });
 });
 afterAll(async () => {
+  await op?.stop();
   await c?.stop();
 });
+
+/** Every name the operator gave an AWS resource, in the emulators. */
+async function awsNames(): Promise<string[]> {
+  const collections = (await aws.aoss.send(new ListCollectionsCommand({}))).collectionSummaries ?? [];
+  const policies = async (type: 'encryption' | 'network'): Promise<string[]> =>
+    ((await aws.aoss.send(new ListSecurityPoliciesCommand({ type }))).securityPolicySummaries ?? []).map((p) => p.name ?? '');
+  return [
+    ...((await aws.iam.send(new ListRolesCommand({ PathPrefix: '/rag-tenant/' }))).Roles ?? []).map((r) => r.RoleName ?? ''),
+    ...((await aws.s3.send(new ListBucketsCommand({}))).Buckets ?? []).map((b) => b.Name ?? ''),
+    ...((await aws.kms.send(new ListAliasesCommand({}))).Aliases ?? []).map((a) => a.AliasName ?? ''),
+    ...collections.map((x) => x.name ?? ''),
+    ...collections.flatMap((x) => [...c.fakes.indexes.of(x.id ?? '').keys()]),
+    ...(await policies('encryption')),
+    ...(await policies('network')),
+    ...((await aws.aoss.send(new ListAccessPoliciesCommand({ type: 'data' }))).accessPolicySummaries ?? []).map((p) => p.name ?? ''),
+    ...((await aws.bedrockAgent.send(new ListKnowledgeBasesCommand({}))).knowledgeBaseSummaries ?? []).map((k) => k.name ?? ''),
+  ];
+}
+
+/** The AWS names of `kind` `name` (`<prefix>-<cluster>-t-<tenant>...`, `...-tier-<tier>...`). */
+async function awsNamesOf(kind: 'Tenant' | 'TenantTier', name: string): Promise<string[]> {
+  const owner = new RegExp(`-${kind === 'Tenant' ? 't' : 'tier'}-${name}(-|$)`);
+  return (await awsNames()).filter((n) => owner.test(n));
+}
+
+/** Names of the objects the API server refused below: none may ever show up in AWS. */
+const refused: { kind: 'Tenant' | 'TenantTier'; name: string }[] = [];
 
 const tier = (name: string, spec: string): string => `apiVersion: rag.tenancy.dev/v1alpha1
 kind: TenantTier
@@ -51,6 +94,12 @@ describe('admission', () => {
       want: /metadata.name must be a DNS-1123 label|a lowercase RFC 1123/,
     },
     {
+      // A rule on the root object is reported at its field, not at `<nil>`.
+      name: 'a tenant name longer than 63 characters',
+      yaml: tenant(`t${'x'.repeat(63)}`, '{ tier: basic }'),
+      want: /metadata.name: Invalid value: "object": metadata.name must be a DNS-1123 label \(lowercase letters, digits and dashes, starting with a letter, at most 63 characters\)/,
+    },
+    {
       name: 'maxTokens out of range',
       yaml: tier(
         'bad-chunks',
@@ -67,12 +116,17 @@ describe('admission', () => {
     {
       name: 'dimensions the embedding model cannot output',
       yaml: tier('bad-dims', '{ isolation: bridge, knowledgeBase: { embeddingModel: amazon.titan-embed-text-v2:0, dimensions: 768 } }'),
-      want: /outputs 256, 512 or 1024 dimensions: set dimensions to one of them/,
+      want: /spec.knowledgeBase.dimensions: Invalid value: .*amazon.titan-embed-text-v2:0 outputs 256, 512 or 1024 dimensions: set dimensions to one of them/,
+    },
+    {
+      name: 'tenant dimensions no embedding model outputs',
+      yaml: tenant('dims768', '{ tier: standard, knowledgeBase: { dimensions: 768 } }'),
+      want: /spec.knowledgeBase.dimensions: Invalid value: "integer": no embedding model outputs this many dimensions: use 256, 512 or 1024 \(amazon.titan-embed-text-v2:0\), 1536 \(amazon.titan-embed-text-v1\)/,
     },
     {
       name: 'a per-tenant key on a pool tier',
       yaml: tier('pool-key', '{ isolation: pool, storage: { encryption: TenantKey } }'),
-      want: /TenantKey needs isolation silo/,
+      want: /spec.storage.encryption: Invalid value: .*TenantKey needs isolation silo: use TierKey or AwsOwned/,
     },
     {
       name: 'both podIdentity and principals',
@@ -90,7 +144,13 @@ describe('admission', () => {
     {
       name: 'an ingestion interval under 5 minutes',
       yaml: tier('fast', '{ isolation: pool, ingestion: { interval: 1m } }'),
-      want: /ingestion.interval must be at least 5m/,
+      want: /spec.ingestion.interval: Invalid value: "string": must be at least 5m: .*use 15m, 1h or longer/,
+    },
+    {
+      // Only the message that says how to write it: no bare regular expression, no CEL conversion error.
+      name: 'an ingestion interval in days',
+      yaml: tier('daily', '{ isolation: pool, ingestion: { interval: 1d } }'),
+      want: /is invalid: spec.ingestion.interval: Invalid value: "string": must be a duration in h, m and s such as 30m, 6h or 24h \(no days: write 1d as 24h\)\s*$/,
     },
     {
       name: 'an unknown isolation',
@@ -109,6 +169,8 @@ describe('admission', () => {
     },
   ])('rejects $name with a message that says what to change', async ({ yaml, want }) => {
     await expect(c.kube.apply(yaml)).rejects.toThrow(want);
+    const [, kind, name] = /kind: (\w+)\nmetadata: \{ name: "?([^" }]+)/.exec(yaml) ?? [];
+    if (kind === 'Tenant' || kind === 'TenantTier') refused.push({ kind, name: name ?? '' });
   });
 
   it.each([
@@ -163,6 +225,37 @@ describe('admission', () => {
       ),
     ).rejects.toThrow();
     expect(await c.kube.get('Tenant', 'both')).toBeUndefined();
+  });
+
+  it("refuses a tenant's dimensions its tier's embedding model cannot output before any AWS call", async () => {
+    // The API server cannot see the tier: the operator refuses it, and had it not, the tier being
+    // Ready would let it go on to a role, a data access policy and an index before Bedrock refused.
+    await c.kube.waitForCondition<TenantTier>('TenantTier', 'standard', 'Ready', { status: 'True' }, 120_000);
+    await c.kube.apply(tenant('dims1536', '{ tier: standard, deletionPolicy: Delete, knowledgeBase: { dimensions: 1536 } }'));
+    const t = await c.kube.waitForCondition<Tenant>(
+      'Tenant',
+      'dims1536',
+      'Ready',
+      { status: 'False', reason: 'DimensionsNotSupported' },
+      60_000,
+    );
+    expect(t.status?.conditions?.find((x) => x.type === 'Ready')?.message).toBe(
+      'tier "standard" uses embedding model amazon.titan-embed-text-v2:0, which outputs 256, 512 or 1024 dimensions, not spec.knowledgeBase.dimensions 1536: ' +
+        'delete this Tenant (nothing was created for it) and create it again with dimensions 256, 512 or 1024, or with embeddingModel amazon.titan-embed-text-v1 as well, which outputs 1536',
+    );
+    expect(t.metadata.finalizers ?? []).not.toContain(FINALIZER);
+    expect(await awsNamesOf('Tenant', 'dims1536')).toEqual([]);
+    // What a tenant of that tier gets, for comparison: the sample's role, index and knowledge base.
+    await c.kube.waitForCondition<Tenant>('Tenant', 'globex', 'Ready', { status: 'True' }, 120_000);
+    expect((await awsNamesOf('Tenant', 'globex')).length).toBeGreaterThanOrEqual(4);
+    // Refused at admission: deleting it is immediate.
+    await c.kube.delete('Tenant', 'dims1536');
+    await c.kube.waitForGone('Tenant', 'dims1536');
+  }, 240_000);
+
+  it('creates nothing in AWS for any manifest the API server refused', async () => {
+    expect(refused.length).toBeGreaterThan(5);
+    for (const r of refused) expect(await awsNamesOf(r.kind, r.name), `${r.kind} ${r.name}`).toEqual([]);
   });
 
   it('prints the columns a platform team scans', async () => {

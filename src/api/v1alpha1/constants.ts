@@ -44,6 +44,10 @@ export const CONDITION = {
   Throttled: 'Throttled',
   /** ModelAccess: its inference profile and the tenant role's policy for it are in place. */
   AccessGranted: 'AccessGranted',
+  /** Every kind: whether the last pass could do its job (False: an error from AWS or Kubernetes, named). */
+  Synced: 'Synced',
+  /** Tenant: its tier is being deleted and waits for its tenants; the tenant's stack still works. */
+  TierDeleting: 'TierDeleting',
 } as const;
 
 /** Condition reasons. Each names a state a user can act on. */
@@ -80,6 +84,8 @@ export const REASON = {
   ConnectionNamespaceNotAllowed: 'ConnectionNamespaceNotAllowed',
   Published: 'Published',
   OverrideNotAllowed: 'OverrideNotAllowed',
+  /** Tenant: its dimensions are not an output of its embedding model (its own or its tier's). */
+  DimensionsNotSupported: 'DimensionsNotSupported',
   TenantNotFound: 'TenantNotFound',
   TenantDeleting: 'TenantDeleting',
   TenantNotReady: 'TenantNotReady',
@@ -103,7 +109,18 @@ export const REASON = {
   InvalidModelSource: 'InvalidModelSource',
   RoleNotFound: 'RoleNotFound',
   PolicySizeExceeded: 'PolicySizeExceeded',
+  /** Synced=True: the last pass ran without an error. */
+  ReconcileSuccess: 'ReconcileSuccess',
+  /** Synced=False: an error the operator does not know (a bug: see its log). */
   ReconcileError: 'ReconcileError',
+  /** Synced=False: AWS denied a call (IAM policy, permissions boundary, SCP, key or resource policy). */
+  AccessDenied: 'AccessDenied',
+  /** Synced=False: AWS refused a request as invalid. */
+  InvalidRequest: 'InvalidRequest',
+  /** Synced=False: another AWS error, or a retryable one that persisted. */
+  AWSError: 'AWSError',
+  /** Synced=False: the Kubernetes API refused or failed a call. */
+  KubernetesError: 'KubernetesError',
 } as const;
 
 /** Event reasons. Events are emitted on mutations and transitions only. */
@@ -120,6 +137,21 @@ export const EVENT_REASON = {
   Throttled: 'Throttled',
   Unthrottled: 'Unthrottled',
 } as const;
+
+/**
+ * The embedding models the operator knows: the vector dimensions each can output and the one it
+ * outputs by default. The schema's enum and CEL rules, tenant admission and the default settings
+ * all read this table.
+ */
+export const EMBEDDING_MODELS: Readonly<Record<string, { readonly default: number; readonly outputs: readonly number[] }>> = {
+  'amazon.titan-embed-text-v2:0': { default: 1024, outputs: [256, 512, 1024] },
+  'amazon.titan-embed-text-v1': { default: 1536, outputs: [1536] },
+  'cohere.embed-english-v3': { default: 1024, outputs: [1024] },
+  'cohere.embed-multilingual-v3': { default: 1024, outputs: [1024] },
+};
+
+/** The embedding model used when neither tier nor tenant names one. */
+export const DEFAULT_EMBEDDING_MODEL = 'amazon.titan-embed-text-v2:0';
 
 /** Labels and tag keys the operator sets. */
 export const LABELS = {

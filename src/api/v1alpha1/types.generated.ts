@@ -12,6 +12,12 @@ status?: TenantTierStatus
  * A Tenant is one customer of the platform. The operator builds its RAG stack in AWS as its tier prescribes and reports what exists on status.
  */
 TenantBody: {
+metadata?: {
+/**
+ * A DNS-1123 label starting with a letter, at most 63 characters: AWS resource names are derived from it.
+ */
+name?: string
+}
 spec: TenantSpec
 status?: TenantStatus
 }
@@ -40,7 +46,7 @@ knowledgeBase?: {
  */
 embeddingModel?: ("amazon.titan-embed-text-v2:0" | "amazon.titan-embed-text-v1" | "cohere.embed-english-v3" | "cohere.embed-multilingual-v3")
 /**
- * Vector dimensions; must be one the embedding model outputs.
+ * Vector dimensions; must be one the embedding model outputs: 256, 512 or 1024 (amazon.titan-embed-text-v2:0), 1536 (amazon.titan-embed-text-v1), 1024 (cohere.embed-english-v3, cohere.embed-multilingual-v3).
  */
 dimensions?: number
 /**
@@ -116,7 +122,7 @@ encryption?: ("AwsOwned" | "TierKey" | "TenantKey")
  */
 ingestion?: {
 /**
- * How often each tenant's documents are synced, e.g. `15m`, `1h`. At least 5m; AWS starts at most one ingestion job per 10 s per account.
+ * How often each tenant's documents are synced: hours, minutes and seconds such as `15m`, `1h` or `24h` (no days). At least 5m; AWS starts at most one ingestion job per 10 s per account.
  */
 interval?: string
 }
@@ -256,7 +262,7 @@ knowledgeBase?: {
  */
 embeddingModel?: ("amazon.titan-embed-text-v2:0" | "amazon.titan-embed-text-v1" | "cohere.embed-english-v3" | "cohere.embed-multilingual-v3")
 /**
- * Vector dimensions; must be one the embedding model outputs.
+ * Vector dimensions; must be one the embedding model outputs: 256, 512 or 1024 (amazon.titan-embed-text-v2:0), 1536 (amazon.titan-embed-text-v1), 1024 (cohere.embed-english-v3, cohere.embed-multilingual-v3).
  */
 dimensions?: number
 /**

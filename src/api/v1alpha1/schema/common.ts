@@ -2,6 +2,7 @@
  * Schema pieces shared by the three custom resources. These objects are the single source of
  * truth: `npm run gen` writes the CRDs in `crds/` and the TypeScript types from them.
  */
+import { EMBEDDING_MODELS } from '../constants.js';
 
 /** An OpenAPI v3 schema node as the Kubernetes structural-schema rules accept it. */
 export interface Schema {
@@ -48,8 +49,33 @@ export const dnsLabel: Schema = {
   pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
 };
 
-/** A Kubernetes duration such as `30m`, `1h` or `1h30m`. */
-export const duration: Schema = { type: 'string', pattern: '^([0-9]+(\\.[0-9]+)?(s|m|h))+$', maxLength: 32 };
+/** What a duration must look like: hours, minutes and seconds, as Kubernetes writes them. */
+const DURATION_PATTERN = '^([0-9]+([.][0-9]+)?(h|m|s))+$';
+
+/**
+ * A duration such as `30m`, `1h` or `1h30m`, checked by a rule whose message shows valid values
+ * (a `pattern` would answer with the bare regular expression), optionally with a minimum.
+ */
+export function duration(min?: { value: string; why: string }): Schema {
+  const valid = `self.matches('${DURATION_PATTERN}')`;
+  return {
+    type: 'string',
+    maxLength: 32,
+    'x-kubernetes-validations': [
+      { rule: valid, message: 'must be a duration in h, m and s such as 30m, 6h or 24h (no days: write 1d as 24h)' },
+      // Only a valid duration is converted: CEL would otherwise fail with a conversion error.
+      ...(min
+        ? [{ rule: `!${valid} || duration(self) >= duration('${min.value}')`, message: `must be at least ${min.value}: ${min.why}` }]
+        : []),
+    ],
+  };
+}
+
+/** "256, 512 or 1024". */
+export function orList(items: readonly (string | number)[]): string {
+  const all = items.map(String);
+  return all.length > 1 ? `${all.slice(0, -1).join(', ')} or ${all[all.length - 1] ?? ''}` : all.join('');
+}
 
 /** status.observedGeneration, with the meaning docs/architecture.md gives it. */
 export const observedGeneration: Schema = {
@@ -97,29 +123,37 @@ export const conditions: Schema = {
   },
 };
 
-/** Embedding models the operator knows the output dimensions of. */
-export const EMBEDDING_MODELS = [
-  'amazon.titan-embed-text-v2:0',
-  'amazon.titan-embed-text-v1',
-  'cohere.embed-english-v3',
-  'cohere.embed-multilingual-v3',
-] as const;
+const MODELS = Object.entries(EMBEDDING_MODELS);
+const ALL_OUTPUTS = [...new Set(MODELS.flatMap(([, m]) => m.outputs))].sort((a, b) => a - b);
 
-/** CEL that ties `dimensions` to what the chosen embedding model can output. */
-const dimensionRules = [
-  {
-    rule: "!has(self.embeddingModel) || !has(self.dimensions) || self.embeddingModel != 'amazon.titan-embed-text-v2:0' || self.dimensions in [256, 512, 1024]",
-    message: 'amazon.titan-embed-text-v2:0 outputs 256, 512 or 1024 dimensions: set dimensions to one of them',
-  },
-  {
-    rule: "!has(self.embeddingModel) || !has(self.dimensions) || self.embeddingModel != 'amazon.titan-embed-text-v1' || self.dimensions == 1536",
-    message: 'amazon.titan-embed-text-v1 outputs 1536 dimensions: set dimensions to 1536',
-  },
-  {
-    rule: "!has(self.embeddingModel) || !has(self.dimensions) || !self.embeddingModel.startsWith('cohere.embed-') || self.dimensions == 1024",
-    message: 'Cohere embed v3 models output 1024 dimensions: set dimensions to 1024',
-  },
-];
+/** "256, 512 or 1024 (amazon.titan-embed-text-v2:0), 1536 (amazon.titan-embed-text-v1), ...": models grouped by what they output. */
+export function embeddingOutputs(): string {
+  const byOutputs = new Map<string, string[]>();
+  for (const [model, m] of MODELS) {
+    const key = orList(m.outputs);
+    byOutputs.set(key, [...(byOutputs.get(key) ?? []), model]);
+  }
+  return [...byOutputs].map(([outputs, models]) => `${outputs} (${models.join(', ')})`).join(', ');
+}
+
+/** CEL that ties `dimensions` to what the chosen embedding model can output, one rule per model. */
+const dimensionRules = MODELS.map(([model, m]) => ({
+  rule: `!has(self.embeddingModel) || !has(self.dimensions) || self.embeddingModel != '${model}' || self.dimensions in [${m.outputs.join(', ')}]`,
+  message:
+    m.outputs.length > 1
+      ? `${model} outputs ${orList(m.outputs)} dimensions: set dimensions to one of them`
+      : `${model} outputs ${m.outputs.join('')} dimensions: set dimensions to ${m.outputs.join('')}`,
+  fieldPath: '.dimensions',
+}));
+
+/**
+ * Dimensions no known model outputs, refused even without the model (a tenant's model may come
+ * from its tier, which the API server cannot see; the operator checks that pair at admission).
+ */
+const dimensionsAnyModel = {
+  rule: `self in [${ALL_OUTPUTS.join(', ')}]`,
+  message: `no embedding model outputs this many dimensions: use ${embeddingOutputs()}`,
+};
 
 /** How documents are split into chunks; fixed once the data source exists. */
 export const chunking: Schema = {
@@ -211,7 +245,7 @@ export function knowledgeBaseSettings(description: string, withDefaults: boolean
     properties: {
       embeddingModel: {
         type: 'string',
-        enum: [...EMBEDDING_MODELS],
+        enum: MODELS.map(([model]) => model),
         description: "Bedrock embedding model id. The operator knows these models' output dimensions.",
         ...d('amazon.titan-embed-text-v2:0'),
       },
@@ -219,7 +253,8 @@ export function knowledgeBaseSettings(description: string, withDefaults: boolean
         type: 'integer',
         minimum: 1,
         maximum: 4096,
-        description: 'Vector dimensions; must be one the embedding model outputs.',
+        description: `Vector dimensions; must be one the embedding model outputs: ${embeddingOutputs()}.`,
+        'x-kubernetes-validations': [dimensionsAnyModel],
         ...d(1024),
       },
       chunking: withDefaults ? { ...chunking, default: { strategy: 'FixedSize', maxTokens: 300, overlapPercentage: 20 } } : chunking,

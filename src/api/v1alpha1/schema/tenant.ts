@@ -97,9 +97,21 @@ export const tenantSchema: Schema = {
       rule: "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$') && size(self.metadata.name) <= 63",
       message:
         'metadata.name must be a DNS-1123 label (lowercase letters, digits and dashes, starting with a letter, at most 63 characters): AWS resource names are derived from it',
+      // A rule on the root object is reported at `<nil>` unless it names its field.
+      fieldPath: '.metadata.name',
     },
   ],
   properties: {
+    // Declared only so the name rule above can report at metadata.name (fieldPath must exist).
+    metadata: {
+      type: 'object',
+      properties: {
+        name: {
+          type: 'string',
+          description: 'A DNS-1123 label starting with a letter, at most 63 characters: AWS resource names are derived from it.',
+        },
+      },
+    },
     spec: {
       type: 'object',
       description:

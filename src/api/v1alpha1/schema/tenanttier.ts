@@ -105,15 +105,12 @@ export const tenantTierSchema: Schema = {
           description: 'When new documents are synced into the knowledge base.',
           properties: {
             interval: {
-              ...duration,
+              ...duration({ value: '5m', why: 'AWS starts at most one ingestion job per 10 s per account; use 15m, 1h or longer' }),
               default: '1h',
               description:
-                "How often each tenant's documents are synced, e.g. `15m`, `1h`. At least 5m; AWS starts at most one ingestion job per 10 s per account.",
+                "How often each tenant's documents are synced: hours, minutes and seconds such as `15m`, `1h` or `24h` (no days). At least 5m; AWS starts at most one ingestion job per 10 s per account.",
             },
           },
-          'x-kubernetes-validations': [
-            { rule: "!has(self.interval) || duration(self.interval) >= duration('5m')", message: 'ingestion.interval must be at least 5m' },
-          ],
         },
         defaultQuota: { ...quota, description: "Quota applied to a ModelAccess of this tier's tenants that sets none." },
         maxTenants: {
@@ -127,6 +124,7 @@ export const tenantTierSchema: Schema = {
         {
           rule: "!has(self.storage) || !has(self.storage.encryption) || self.storage.encryption != 'TenantKey' || self.isolation == 'silo'",
           message: 'storage.encryption TenantKey needs isolation silo: use TierKey or AwsOwned for pool and bridge tiers',
+          fieldPath: '.storage.encryption',
         },
       ],
     },
