@@ -1,7 +1,8 @@
 /**
  * The local sandbox: builds or reuses the control plane and AWS emulator, installs the CRDs,
  * applies config/samples/, runs the operator, and shows the objects with their conditions.
- * Runs until Ctrl-C, then cleans up. `--check` exits after showing them (0 when all are Ready).
+ * Runs until Ctrl-C, then stops everything and removes the control plane's temporary data (the
+ * logs stay in .sandbox/). `--check` exits after showing them (0 when all are Ready).
  */
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -44,17 +45,33 @@ async function main(): Promise<number> {
   await mkdir(state, { recursive: true });
   say('installing or reusing etcd, kube-apiserver and moto (first run builds kube-apiserver: a few minutes)');
   await run('bash', [join(root, 'scripts/setup.sh')]);
-  // Ctrl-C at any point from here on stops and cleans up whatever was started.
+  // Ctrl-C (or SIGTERM) at any point from here on stops and cleans up whatever was started: a
+  // start under way finishes first (so it can be undone), a wait (for Ready, for usage, for Ctrl-C)
+  // is abandoned, and a second Ctrl-C does not cut the clean-up short.
+  let stopped = false;
   let interrupted: () => void = () => undefined;
   const stop = new Promise<void>((resolve) => {
     interrupted = resolve;
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
   });
+  const onSignal = (): void => {
+    if (stopped) say('still stopping: removing the control plane and its data');
+    stopped = true;
+    interrupted();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  /** `wait`'s result, or undefined as soon as the sandbox is told to stop. */
+  const unlessStopped = <T>(wait: Promise<T>): Promise<T | undefined> => Promise.race([wait, stop.then(() => undefined)]);
   const cleanups: (() => Promise<void>)[] = [];
   try {
     const cp = await startControlPlane({ logDir: state });
-    cleanups.unshift(() => cp.stop());
+    // Only the logs go to .sandbox/; etcd's data, the keys and certificates (about 60 MB) sit in
+    // a temporary folder of their own, which the control plane keeps when given a log dir.
+    cleanups.unshift(async () => {
+      await cp.stop();
+      await rm(cp.dir, { recursive: true, force: true });
+    });
+    if (stopped) return 130;
     const [moto, ministack] = await Promise.all([startMoto(join(state, 'moto.log')), startMinistack(join(state, 'ministack.log'))]);
     cleanups.unshift(() => Promise.all([moto.stop(), ministack.stop()]).then(() => undefined));
     const [fakes, bedrock] = await Promise.all([
@@ -62,6 +79,7 @@ async function main(): Promise<number> {
       startBedrockModelsFake(),
     ]);
     cleanups.unshift(() => Promise.all([fakes.stop(), bedrock.stop()]).then(() => undefined));
+    if (stopped) return 130;
     // The sandbox's settings plus where the local emulators are.
     const settings = parse(await readFile(join(root, 'config/sandbox/operator.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
     const operatorConfig = join(state, 'operator.yaml');
@@ -117,8 +135,9 @@ async function main(): Promise<number> {
     await kube.kubectl('apply', '-f', join(root, 'config/samples'));
     say('applied config/samples/; waiting for the operator to report status');
     const deadline = Date.now() + Number(values['timeout-seconds']) * 1000;
-    let code = await waitReady(kube, deadline);
-    if (code === 0 && !values['no-seed']) code = await seedUsage(kube, moto.endpoint, deadline);
+    let code = await unlessStopped(waitReady(kube, deadline));
+    if (code === 0 && !values['no-seed']) code = await unlessStopped(seedUsage(kube, moto.endpoint, deadline));
+    if (code === undefined || stopped) return 130;
     await show(kube);
     say(`point kubectl at it:  export KUBECONFIG=${kubeconfig}`);
     say('logs: .sandbox/operator.log, .sandbox/kube-apiserver.log, .sandbox/moto.log, .sandbox/ministack.log');
@@ -127,9 +146,11 @@ async function main(): Promise<number> {
     await stop;
     return 0;
   } finally {
-    interrupted();
+    stopped = true;
     say('stopping');
     for (const c of cleanups) await c().catch(() => undefined);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
@@ -224,12 +245,11 @@ async function show(kube: TestKube): Promise<void> {
   }
 }
 
+// Exits explicitly: a wait abandoned on Ctrl-C may still hold a timer.
 main().then(
-  (c) => {
-    process.exitCode = c;
-  },
+  (c) => process.exit(c),
   (e: unknown) => {
     process.stderr.write(`sandbox: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exitCode = 1;
+    process.exit(1);
   },
 );
