@@ -1,58 +1,63 @@
 /**
- * Builds the operator from a Config: Kubernetes clients, informers, the three controllers, leader
- * election and the HTTP endpoints. Nothing here reads the environment; main.ts does that once.
+ * The composition root: builds the operator from a Config (Kubernetes clients and informers, AWS
+ * clients and drivers, the three reconcilers, their controllers and watch table, leader election
+ * and the HTTP endpoints). The only place adapters meet controllers; nothing here reads the
+ * environment, main.ts does that once.
  */
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api, KubeConfig } from '@kubernetes/client-node';
-import { OutputsWriter } from './adapters/kube/configmaps.js';
 import type { Logger } from 'pino';
-import { CONDITION, KINDS, type KindName } from './api/v1alpha1/constants.js';
-import type { AnyResource, ModelAccess, Tenant, TenantTier } from './api/v1alpha1/types.js';
-import type { Config } from './config.js';
-import { TenantReconciler } from './controllers/tenant/reconciler.js';
-import { TenantTierReconciler } from './controllers/tenanttier/reconciler.js';
+import { AossDataPlane } from './adapters/aws/aoss-data.js';
+import { pinBucketOwner } from './adapters/aws/bucket-owner.js';
+import { RateBudgets } from './adapters/aws/budgets.js';
+import { type AwsClients, type CallerIdentity, callerIdentity, createAwsClients } from './adapters/aws/clients.js';
+import { describeAwsFailure } from './adapters/aws/errors.js';
+import { ModelLifecycleCache } from './adapters/aws/model-lifecycle.js';
+import { awsRetainedData } from './adapters/aws/retained.js';
+import { OutputsWriter } from './adapters/kube/configmaps.js';
+import { describeKubeFailure } from './adapters/kube/errors.js';
 import { KubeEventRecorder } from './adapters/kube/events.js';
 import { Informer } from './adapters/kube/informer.js';
 import { KubeLeaseStore } from './adapters/kube/lease.js';
 import { ResourceWriter, collectionPath, lister } from './adapters/kube/resources.js';
-import { type Clock, systemClock } from './runtime/clock.js';
-import { Controller, type Reconciler } from './runtime/controller.js';
-import { LeaderElector } from './runtime/leader.js';
-import { createMetrics } from './runtime/metrics.js';
-import { KeyedBackoff } from './runtime/ratelimit.js';
-import { WorkQueue } from './runtime/workqueue.js';
-import { startEndpoints } from './server.js';
-import { RateBudgets } from './adapters/aws/budgets.js';
-import { pinBucketOwner } from './adapters/aws/bucket-owner.js';
-import { PodIdentityDriver } from './resources/pod-identity/driver.js';
-import { NamingGuard } from './resources/naming-guard/driver.js';
-import { type AwsClients, type CallerIdentity, callerIdentity, createAwsClients } from './adapters/aws/clients.js';
-import { AossDataPlane } from './adapters/aws/aoss-data.js';
+import { KINDS, type KindName } from './api/v1alpha1/constants.js';
+import type { AnyResource, ModelAccess, Tenant, TenantTier } from './api/v1alpha1/types.js';
+import type { Config } from './config.js';
+import type { IngestionDeps } from './controllers/ingestion.js';
+import { modelAccessReconciler } from './controllers/modelaccess/reconciler.js';
+import type { KindDeps } from './controllers/owner/template.js';
+import { tenantReconciler } from './controllers/tenant/reconciler.js';
+import { tierReconciler } from './controllers/tenanttier/reconciler.js';
+import { type WatchRule, ingestionRequeues, requeuesOf, watchTable } from './controllers/watches.js';
+import type { NamingContext } from './core/naming.js';
+import { IngestionScheduler, bedrockAgentIngestionPort } from './ingestion/scheduler.js';
+import { sidecarWriter } from './ingestion/sidecar-cursor.js';
+import type { DescribeFailure } from './ports/failures.js';
+import type { EventRecorder, ObjectStore } from './ports/kube.js';
 import { AossCollectionDriver } from './resources/aoss-collection/driver.js';
 import { AossPolicyDriver } from './resources/aoss-policy/driver.js';
 import { DataSourceDriver } from './resources/data-source/driver.js';
-import { KnowledgeBaseDriver } from './resources/knowledge-base/driver.js';
-import { VectorIndexDriver } from './resources/vector-index/driver.js';
-import { IngestionScheduler, bedrockAgentIngestionPort } from './ingestion/scheduler.js';
-import { sidecarWriter } from './ingestion/sidecar-cursor.js';
-import { tenantsWithDocuments } from './resources/s3-prefix/driver.js';
-import type { IngestionDeps } from './controllers/ingestion.js';
-import { createModelAccessParts } from './controllers/modelaccess/wiring.js';
-import { sumTenantUsage, tenantQuotaCondition } from './usage/tenant-usage.js';
-import { monthKey } from './usage/windows.js';
-import type { NamingContext } from './core/naming.js';
 import { IamRoleDriver } from './resources/iam-role/driver.js';
-import { KmsKeyDriver, markKeyRetained } from './resources/kms-key/driver.js';
+import { InferenceProfileDriver } from './resources/inference-profile/driver.js';
+import { KmsKeyDriver } from './resources/kms-key/driver.js';
+import { KnowledgeBaseDriver } from './resources/knowledge-base/driver.js';
+import { NamingGuard } from './resources/naming-guard/driver.js';
+import { PodIdentityDriver } from './resources/pod-identity/driver.js';
+import { RolePolicyDriver } from './resources/role-policy/driver.js';
 import { S3BucketDriver } from './resources/s3-bucket/driver.js';
 import { S3PrefixDriver } from './resources/s3-prefix/driver.js';
 import { type StackDeps, tenantResources, tierResources } from './resources/stacks.js';
-import {
-  changedForOwner,
-  changedForTenants,
-  changedMembership,
-  readyFlipped,
-  waitingForIdentity,
-  waitingForRoom,
-} from './controllers/watch-filters.js';
+import { VectorIndexDriver } from './resources/vector-index/driver.js';
+import { type Clock, systemClock } from './runtime/clock.js';
+import { Controller, type Reconciler } from './runtime/controller.js';
+import { LeaderElector } from './runtime/leader.js';
+import { type ModelMetrics, type RuntimeMetrics, createMetrics, createModelMetrics } from './runtime/metrics.js';
+import { KeyedBackoff } from './runtime/ratelimit.js';
+import { WorkQueue } from './runtime/workqueue.js';
+import { startEndpoints } from './server.js';
+import { UsageBook } from './usage/book.js';
+import { UsagePoller, type UsageTarget } from './usage/poller.js';
+import { sumTenantUsage, tenantQuotaCondition } from './usage/tenant-usage.js';
+import { monthKey } from './usage/windows.js';
 
 /** A running operator. */
 export interface OperatorHandle {
@@ -63,6 +68,9 @@ export interface OperatorHandle {
   /** Graceful stop: finish in-flight passes, release the lease, close endpoints. */
   stop(): Promise<void>;
 }
+
+/** Errors of AWS calls first (they carry the call), then of Kubernetes calls. */
+const describeFailure: DescribeFailure = (e) => describeAwsFailure(e) ?? describeKubeFailure(e);
 
 function kubeConfigFrom(config: Config): KubeConfig {
   const kc = new KubeConfig();
@@ -93,14 +101,19 @@ function identityOnce(aws: AwsClients, logger: Logger): () => Promise<CallerIden
   };
 }
 
-/** Starts the operator. */
-export async function startOperator(config: Config, logger: Logger, clock: Clock = systemClock): Promise<OperatorHandle> {
+/** The informers of the three kinds, the status writers and the Event recorder. */
+interface KubeParts {
+  kc: KubeConfig;
+  tiers: Informer<TenantTier>;
+  tenants: Informer<Tenant>;
+  accesses: Informer<ModelAccess>;
+  events: EventRecorder;
+  writer<T extends AnyResource>(kind: KindName): ResourceWriter<T>;
+}
+
+function kubeParts(config: Config, clock: Clock, logger: Logger, metrics: RuntimeMetrics): KubeParts {
   const kc = kubeConfigFrom(config);
   const custom = kc.makeApiClient(CustomObjectsApi);
-  const metrics = createMetrics();
-  const now = (): Date => new Date(clock.now());
-  const events = new KubeEventRecorder(kc.makeApiClient(EventsV1Api), config.identity, clock, logger);
-
   const informer = <T extends AnyResource>(kind: KindName): Informer<T> =>
     new Informer<T>({
       path: collectionPath(kind),
@@ -111,26 +124,27 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
       watchdogMs: config.watchdogSeconds * 1000,
       onRestart: (reason) => metrics.informerRestarts.inc({ kind, reason }),
     });
-  const tiers = informer<TenantTier>('TenantTier');
-  const tenants = informer<Tenant>('Tenant');
-  const accesses = informer<ModelAccess>('ModelAccess');
+  return {
+    kc,
+    tiers: informer<TenantTier>('TenantTier'),
+    tenants: informer<Tenant>('Tenant'),
+    accesses: informer<ModelAccess>('ModelAccess'),
+    events: new KubeEventRecorder(kc.makeApiClient(EventsV1Api), config.identity, clock, logger),
+    writer: <T extends AnyResource>(kind: KindName) =>
+      new ResourceWriter<T>(custom, kind, (what) => {
+        if (what === 'status') metrics.statusWrites.inc({ kind });
+      }),
+  };
+}
 
-  const writer = <T extends AnyResource>(kind: KindName): ResourceWriter<T> =>
-    new ResourceWriter<T>(custom, kind, (what) => {
-      if (what === 'status') metrics.statusWrites.inc({ kind });
-    });
-  const controller = (kind: KindName, reconciler: Reconciler, store: { get(name: string): unknown }): Controller =>
-    new Controller({
-      name: KINDS[kind].plural,
-      queue: new WorkQueue({ clock, backoff: new KeyedBackoff(500, 300_000), retryRatePerSec: 10, retryBurst: 100 }),
-      reconciler,
-      workers: config.workers,
-      logger,
-      metrics,
-      clock,
-      resyncMs: config.resyncSeconds * 1000,
-      exists: (key) => store.get(key) !== undefined,
-    });
+/** The AWS side: clients under the rate budgets, who the operator is, and the drivers of each kind. */
+interface AwsParts {
+  aws: AwsClients;
+  identity: () => Promise<CallerIdentity>;
+  stacks: StackDeps;
+}
+
+function awsParts(config: Config, clock: Clock, logger: Logger, metrics: RuntimeMetrics): AwsParts {
   const budgets = new RateBudgets(clock);
   budgets.observe({ calls: metrics.awsCalls, throttled: metrics.awsThrottled });
   const aws = createAwsClients({
@@ -177,141 +191,237 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
     namingGuard: new NamingGuard(),
     eksClusterArn: config.eksClusterArn,
   };
+  return { aws, identity, stacks };
+}
+
+/** What the ModelAccess parts are built from. */
+export interface ModelAccessWiring {
+  config: Pick<Config, 'approvedModels' | 'usage'>;
+  aws: Pick<AwsClients, 'bedrock' | 'iam' | 'cloudwatch'>;
+  clock: Clock;
+  logger: Logger;
+  /** The operator's metrics; the model metrics are added to its registry. */
+  metrics: RuntimeMetrics;
+  kube: Omit<KindDeps<ModelAccess>, 'now' | 'describeFailure'>;
+  tenants: ObjectStore<Tenant>;
+  tiers: ObjectStore<TenantTier>;
+  naming: () => Promise<NamingContext>;
+  /** Queues a ModelAccess key (the controller's enqueue); called by the poller. */
+  enqueue: (name: string) => void;
+}
+
+/** The ModelAccess reconciler and the account's one usage poller (started with the controllers, on the leader). */
+export interface ModelAccessParts {
+  reconciler: Reconciler;
+  poller: UsagePoller;
+  modelMetrics: ModelMetrics;
+}
+
+/** The ModelAccess objects with a profile on status: what the poller meters. */
+export function grantedProfiles(accesses: readonly ModelAccess[]): UsageTarget[] {
+  return accesses.flatMap((a) =>
+    a.status?.inferenceProfileArn ? [{ key: a.metadata.name, profileArn: a.status.inferenceProfileArn }] : [],
+  );
+}
+
+/** Builds the ModelAccess reconciler with its drivers, lifecycle cache and usage readings, and the poller. */
+export function buildModelAccess(i: ModelAccessWiring): ModelAccessParts {
+  const modelMetrics = createModelMetrics(i.metrics.registry);
+  const book = new UsageBook();
+  const intervalMs = i.config.usage.pollSeconds * 1000;
+  const reconciler = modelAccessReconciler({
+    ...i.kube,
+    now: () => new Date(i.clock.now()),
+    describeFailure,
+    tenants: i.tenants,
+    tiers: i.tiers,
+    approved: () => i.config.approvedModels,
+    naming: i.naming,
+    drivers: { profiles: new InferenceProfileDriver(i.aws.bedrock), policies: new RolePolicyDriver(i.aws.iam) },
+    // One GetFoundationModel call per model per poll interval, shared by all its grants.
+    lifecycle: new ModelLifecycleCache(i.aws.bedrock, i.clock, intervalMs),
+    book,
+    metrics: modelMetrics,
+    minUsageWriteMs: i.config.usage.minStatusWriteSeconds * 1000,
+  });
+  const poller = new UsagePoller({
+    cloudwatch: i.aws.cloudwatch,
+    clock: i.clock,
+    logger: i.logger.child({ component: 'usage-poller' }),
+    intervalMs,
+    targets: () => grantedProfiles(i.kube.store.list()),
+    book,
+    onChanged: (keys) => {
+      for (const k of keys) i.enqueue(k);
+    },
+    metrics: modelMetrics,
+  });
+  return { reconciler, poller, modelMetrics };
+}
+
+/** The controllers of the three kinds, by kind. */
+type Controllers = Record<KindName, Controller>;
+
+/** Builds the reconcilers and their controllers; the scheduler and poller requeue through them. */
+function controllers(config: Config, clock: Clock, logger: Logger, metrics: RuntimeMetrics, k: KubeParts, a: AwsParts) {
+  const now = (): Date => new Date(clock.now());
+  const controller = (kind: KindName, reconciler: Reconciler, store: ObjectStore<unknown>): Controller =>
+    new Controller({
+      name: KINDS[kind].plural,
+      queue: new WorkQueue({ clock, backoff: new KeyedBackoff(500, 300_000), retryRatePerSec: 10, retryBurst: 100 }),
+      reconciler,
+      workers: config.workers,
+      logger,
+      metrics,
+      clock,
+      resyncMs: config.resyncSeconds * 1000,
+      exists: (key) => store.get(key) !== undefined,
+    });
   // One scheduler for the account: it starts and polls ingestion jobs and requeues their owners.
-  let onIngestionChange: (key: string) => void = () => undefined;
+  let requeue: (kind: KindName, name: string) => void = () => undefined;
   const scheduler = new IngestionScheduler({
-    port: bedrockAgentIngestionPort(aws.bedrockAgent),
+    port: bedrockAgentIngestionPort(a.aws.bedrockAgent),
     clock,
     logger: logger.child({ component: 'ingestion' }),
-    onChange: (key) => onIngestionChange(key),
+    onChange: (key) => {
+      for (const [kind, name] of ingestionRequeues(key, k.tenants)) requeue(kind, name);
+    },
   });
-  const ingestion: IngestionDeps = { scheduler, sidecars: sidecarWriter(aws.s3) };
-  const tierController = controller(
-    'TenantTier',
-    new TenantTierReconciler(
-      tiers,
-      tenants,
-      { writer: writer('TenantTier'), events, now },
-      (tier) => tierResources(stacks, tier),
-      ingestion,
-      (bucket, signal) => tenantsWithDocuments(aws.s3, bucket, signal),
-    ),
-    tiers,
-  );
-  const tenantController = controller(
-    'Tenant',
-    new TenantReconciler(
-      tenants,
-      tiers,
-      { writer: writer('Tenant'), events, now },
-      (tenant, tier) => tenantResources(stacks, tenant, tier),
-      ingestion,
-      (name) => {
-        const mine = accesses.list().filter((a) => a.spec.tenantRef.name === name);
-        return { usage: sumTenantUsage(mine, monthKey(now())), quota: tenantQuotaCondition(mine) };
-      },
-      {
-        writer: new OutputsWriter(kc.makeApiClient(CoreV1Api)),
-        region: config.region,
-        // The Lease's namespace is the one the operator runs in (the chart sets it to the release's).
-        scope: { allowedNamespaces: config.connectionNamespaces, operatorNamespace: config.leaderElection.namespace },
-      },
-      (keyArn, tenant, bucket, signal) => markKeyRetained(aws.kms, keyArn, tenant, bucket, signal),
-      {
-        trust: async () => ({
-          accountId: (await identity()).accountId,
-          trustedAccountIds: config.trustedAccountIds,
-          operatorPrincipal: await stacks.operatorPrincipal(),
-        }),
-        eksClusterArn: config.eksClusterArn,
-      },
-    ),
-    tenants,
-  );
-  onIngestionChange = (key) => {
-    const [kind, name = ''] = key.split('/');
-    if (kind === 'Tenant') tenantController.enqueue(name);
-    if (kind !== 'TenantTier') return;
-    tierController.enqueue(name);
-    // A pool's tenants show their tier's syncs.
-    for (const t of tenants.list()) if (t.spec.tier === name) tenantController.enqueue(t.metadata.name);
-  };
-  const modelParts = createModelAccessParts({
+  const ingestion: IngestionDeps = { scheduler, sidecars: sidecarWriter(a.aws.s3) };
+  const retained = awsRetainedData(a.aws.s3, a.aws.kms);
+  const common = { events: k.events, now, describeFailure };
+  const tier = tierReconciler({
+    ...common,
+    store: k.tiers,
+    writer: k.writer<TenantTier>('TenantTier'),
+    tenants: k.tenants,
+    resources: (t) => tierResources(a.stacks, t),
+    ingestion,
+    retained,
+  });
+  const tenant = tenantReconciler({
+    ...common,
+    store: k.tenants,
+    writer: k.writer<Tenant>('Tenant'),
+    tiers: k.tiers,
+    resources: (t, tr) => tenantResources(a.stacks, t, tr),
+    ingestion,
+    usageOf: (name) => {
+      const mine = k.accesses.list().filter((x) => x.spec.tenantRef.name === name);
+      return { usage: sumTenantUsage(mine, monthKey(now())), quota: tenantQuotaCondition(mine) };
+    },
+    outputs: {
+      writer: new OutputsWriter(k.kc.makeApiClient(CoreV1Api)),
+      region: config.region,
+      // The Lease's namespace is the one the operator runs in (the chart sets it to the release's).
+      scope: { allowedNamespaces: config.connectionNamespaces, operatorNamespace: config.leaderElection.namespace },
+    },
+    retained,
+    access: {
+      trust: async () => ({
+        accountId: (await a.identity()).accountId,
+        trustedAccountIds: config.trustedAccountIds,
+        operatorPrincipal: await a.stacks.operatorPrincipal(),
+      }),
+      eksClusterArn: config.eksClusterArn,
+    },
+  });
+  const model = buildModelAccess({
     config,
-    aws,
+    aws: a.aws,
     clock,
     logger,
     metrics,
-    accesses,
-    tenants,
-    tiers,
-    events,
-    writer: writer<ModelAccess>('ModelAccess'),
-    naming: stacks.naming,
-    // Resolved when the poller calls it, after the controller exists.
-    enqueue: (name) => accessController.enqueue(name),
+    kube: { store: k.accesses, writer: k.writer<ModelAccess>('ModelAccess'), events: k.events },
+    tenants: k.tenants,
+    tiers: k.tiers,
+    naming: a.stacks.naming,
+    enqueue: (name) => requeue('ModelAccess', name),
   });
-  const accessController = controller('ModelAccess', modelParts.reconciler, accesses);
+  const byKind: Controllers = {
+    TenantTier: controller('TenantTier', tier, k.tiers),
+    Tenant: controller('Tenant', tenant, k.tenants),
+    ModelAccess: controller('ModelAccess', model.reconciler, k.accesses),
+  };
+  requeue = (kind, name) => byKind[kind].enqueue(name);
+  return { byKind, scheduler, poller: model.poller };
+}
 
-  // Watches map events to keys: an object's own changes, plus the objects that depend on it,
-  // filtered to the changes that can alter a pass's outcome (see watch-filters.ts).
-  tiers.onEvent((type, tier, old) => {
-    if (type === 'delete' || changedForOwner(tier, old)) {
-      tierController.enqueue(tier.metadata.name);
-      // A tier's defaultQuota applies to its tenants' accesses.
-      for (const k of modelParts.accessesOfTier(tier.metadata.name)) accessController.enqueue(k);
-    }
-    if (type === 'delete' || changedForTenants(tier, old))
-      for (const t of tenants.list()) if (t.spec.tier === tier.metadata.name) tenantController.enqueue(t.metadata.name);
+/** Subscribes an informer to its rules of the watch table. */
+function subscribe<T extends AnyResource>(informer: Informer<T>, rules: readonly WatchRule<T>[], byKind: Controllers): void {
+  informer.onEvent((type, obj, old) => {
+    for (const [kind, name] of requeuesOf(rules, { type, obj, old })) byKind[kind].enqueue(name);
   });
-  tenants.onEvent((type, tenant, old) => {
-    const deleted = type === 'delete';
-    const own = deleted || changedForOwner(tenant, old);
-    if (own) tenantController.enqueue(tenant.metadata.name);
-    // Model accesses wait for their tenant's spec, readiness and deletion.
-    if (own || readyFlipped(tenant, old))
-      for (const a of accesses.list()) if (a.spec.tenantRef.name === tenant.metadata.name) accessController.enqueue(a.metadata.name);
-    // A tenant refused for another's service account gets another look when that one changes or goes.
-    if (own) for (const t of tenants.list()) if (waitingForIdentity(t)) tenantController.enqueue(t.metadata.name);
-    if (!changedMembership(tenant, old, deleted)) return;
-    tierController.enqueue(tenant.spec.tier);
-    if (old && old.spec.tier !== tenant.spec.tier) tierController.enqueue(old.spec.tier);
-    // A tenant leaving a tier (or being admitted) changes who fits under maxTenants: the tier's
-    // tenants refused for want of room get another look.
-    for (const t of tenants.list())
-      if (t.spec.tier === tenant.spec.tier && t.metadata.name !== tenant.metadata.name && waitingForRoom(t))
-        tenantController.enqueue(t.metadata.name);
-  });
-  accesses.onEvent((_t, a, old) => {
-    accessController.enqueue(a.metadata.name);
-    // The tenant sums its accesses' usage and quota state: look again when those change.
-    const shown = (x: ModelAccess | undefined): string =>
-      JSON.stringify([x?.status?.usage, x?.status?.conditions?.find((c) => c.type === CONDITION.QuotaExceeded)?.status]);
-    if (!old || shown(old) !== shown(a) || a.metadata.deletionTimestamp) tenantController.enqueue(a.spec.tenantRef.name);
-  });
+}
 
-  for (const inf of [tiers, tenants, accesses]) inf.start();
+/** Starts the operator. */
+export async function startOperator(config: Config, logger: Logger, clock: Clock = systemClock): Promise<OperatorHandle> {
+  const metrics = createMetrics();
+  const k = kubeParts(config, clock, logger, metrics);
+  const c = controllers(config, clock, logger, metrics, k, awsParts(config, clock, logger, metrics));
+  const table = watchTable({ tiers: k.tiers, tenants: k.tenants, accesses: k.accesses });
+  subscribe(k.tiers, table.TenantTier, c.byKind);
+  subscribe(k.tenants, table.Tenant, c.byKind);
+  subscribe(k.accesses, table.ModelAccess, c.byKind);
+  const informers = [k.tiers, k.tenants, k.accesses];
+  for (const inf of informers) inf.start();
   const endpoints = await startEndpoints({
     host: config.server.bindAddress,
     healthPort: config.server.healthPort,
     metricsPort: config.server.metricsPort,
     registry: metrics.registry,
-    ready: () => tiers.hasSynced() && tenants.hasSynced() && accesses.hasSynced(),
+    ready: () => informers.every((inf) => inf.hasSynced()),
   });
-  await Promise.all([tiers.waitForSync(), tenants.waitForSync(), accesses.waitForSync()]);
+  await Promise.all(informers.map((inf) => inf.waitForSync()));
   logger.info({ healthPort: endpoints.healthPort, metricsPort: endpoints.metricsPort }, 'caches synced');
 
-  const controllers = [tierController, tenantController, accessController];
+  const running = Object.values(c.byKind);
+  const lifecycle = {
+    start: (): void => {
+      c.scheduler.start();
+      c.poller.start();
+      for (const x of running) x.start();
+    },
+    // Another instance may already be acting: stop at once rather than race it.
+    halt: (): void => {
+      for (const x of running) x.halt();
+      void c.scheduler.stop();
+      void c.poller.stop();
+    },
+    stop: async (): Promise<void> => {
+      await Promise.all(running.map((x) => x.stop()));
+      await c.scheduler.stop();
+      await c.poller.stop();
+    },
+    close: async (): Promise<void> => {
+      for (const inf of informers) inf.stop();
+      await endpoints.close();
+    },
+  };
+  return { healthPort: endpoints.healthPort, metricsPort: endpoints.metricsPort, ...lead(config, logger, clock, metrics, k.kc, lifecycle) };
+}
+
+/** What leadership starts and stops. */
+interface Lifecycle {
+  start(): void;
+  halt(): void;
+  stop(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Runs the controllers on the leader only (or at once without leader election); the stop handles. */
+function lead(
+  config: Config,
+  logger: Logger,
+  clock: Clock,
+  metrics: RuntimeMetrics,
+  kc: KubeConfig,
+  l: Lifecycle,
+): Pick<OperatorHandle, 'stopped' | 'stop'> {
   let resolveStopped: (code: number) => void = () => undefined;
   const stopped = new Promise<number>((r) => {
     resolveStopped = r;
   });
-  const startControllers = (): void => {
-    scheduler.start();
-    modelParts.poller.start();
-    for (const c of controllers) c.start();
-  };
-
   let elector: LeaderElector | undefined;
   if (config.leaderElection.enabled) {
     const le = config.leaderElection;
@@ -329,38 +439,27 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
     elector.run({
       onStartedLeading: () => {
         metrics.leader.set(1);
-        startControllers();
+        l.start();
       },
-      // Another instance may already be acting: stop at once rather than race it.
       onStoppedLeading: () => {
         metrics.leader.set(0);
-        for (const c of controllers) c.halt();
-        void scheduler.stop();
-        void modelParts.poller.stop();
+        l.halt();
         resolveStopped(1);
       },
     });
   } else {
-    startControllers();
+    l.start();
   }
-
   let stopping: Promise<void> | undefined;
-  return {
-    healthPort: endpoints.healthPort,
-    metricsPort: endpoints.metricsPort,
-    stopped,
-    stop: () => {
-      stopping ??= (async () => {
-        await Promise.all(controllers.map((c) => c.stop()));
-        await scheduler.stop();
-        await modelParts.poller.stop();
-        await elector?.shutdown();
-        metrics.leader.set(0);
-        for (const inf of [tiers, tenants, accesses]) inf.stop();
-        await endpoints.close();
-        resolveStopped(0);
-      })();
-      return stopping;
-    },
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await l.stop();
+      await elector?.shutdown();
+      metrics.leader.set(0);
+      await l.close();
+      resolveStopped(0);
+    })();
+    return stopping;
   };
+  return { stopped, stop };
 }

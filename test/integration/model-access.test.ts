@@ -1,6 +1,6 @@
 /**
- * Model access over the wire: the ModelAccess reconciler and the usage poller, built by the same
- * wiring the operator uses, against moto (IAM, CloudWatch) and the Bedrock models fake, with an
+ * Model access over the wire: the ModelAccess reconciler and the usage poller, built by the
+ * composition root's own builder (buildModelAccess in src/operator.ts), against moto (IAM, CloudWatch) and the Bedrock models fake, with an
  * in-memory Kubernetes and a manual clock. Grants a profile and a role policy, meters usage and
  * cost from seeded metrics, throttles mid-day and lifts it at the next UTC day, revokes when the
  * approval goes or the model retires, warns on a legacy model, and leaves nothing when deleted.
@@ -14,17 +14,15 @@ import { GetRolePolicyCommand, ListRolePoliciesCommand } from '@aws-sdk/client-i
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FINALIZER } from '../../src/api/v1alpha1/constants.js';
-import type { AnyResource, Condition, ModelAccess, Tenant, TenantTier } from '../../src/api/v1alpha1/types.js';
+import type { Condition, ModelAccess, Tenant, TenantTier } from '../../src/api/v1alpha1/types.js';
 import type { AwsClients } from '../../src/adapters/aws/clients.js';
 import type { Config } from '../../src/config.js';
 import { runResources } from '../../src/controllers/engine.js';
-import { type ModelAccessParts, createModelAccessParts } from '../../src/controllers/modelaccess/wiring.js';
-import { ConflictError } from '../../src/core/errors.js';
+import { type ModelAccessParts, buildModelAccess } from '../../src/operator.js';
 import { modelPolicyName } from '../../src/core/model-access/names.js';
 import { ROLE_PATH, roleName } from '../../src/core/naming.js';
 import { parsePolicy, policy } from '../../src/core/policies/document.js';
-import type { EventRecorder, ObjectStore, ObjectWriter } from '../../src/ports/kube.js';
+import type { EventRecorder } from '../../src/ports/kube.js';
 import { IamRoleDriver, type RoleSpec } from '../../src/resources/iam-role/driver.js';
 import { ManualClock } from '../../src/runtime/clock.js';
 import type { Result } from '../../src/runtime/controller.js';
@@ -32,52 +30,8 @@ import { createMetrics } from '../../src/runtime/metrics.js';
 import { modelIdDimension } from '../../src/usage/queries.js';
 import { clientsFor } from '../support/aws.js';
 import { type BedrockModelsFake, startBedrockModelsFake } from '../support/fakes/bedrock-models.js';
+import { MemoryKind } from '../support/memory-kube.js';
 import { type Moto, startMoto } from '../support/moto.js';
-
-/** Objects as an informer cache holds them, written as the API server would. */
-class MemoryKind<T extends AnyResource> implements ObjectStore<T>, ObjectWriter<T> {
-  readonly items = new Map<string, T>();
-  private rv = 0;
-  put(obj: T): void {
-    this.items.set(obj.metadata.name, structuredClone({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } }));
-  }
-  get(name: string): T | undefined {
-    const o = this.items.get(name);
-    return o && structuredClone(o);
-  }
-  list(): T[] {
-    return [...this.items.values()].map((o) => structuredClone(o));
-  }
-  private current(obj: T): T {
-    const cur = this.items.get(obj.metadata.name);
-    if (!cur || cur.metadata.resourceVersion !== obj.metadata.resourceVersion) throw new ConflictError(`${obj.metadata.name} changed`);
-    return cur;
-  }
-  writeStatus(obj: T, status: NonNullable<T['status']>): Promise<T> {
-    this.put({ ...this.current(obj), status });
-    return Promise.resolve(this.get(obj.metadata.name) as T);
-  }
-  addFinalizer(obj: T): Promise<T> {
-    const cur = this.current(obj);
-    if (cur.metadata.finalizers?.includes(FINALIZER)) return Promise.resolve(structuredClone(cur));
-    this.put({ ...cur, metadata: { ...cur.metadata, finalizers: [...(cur.metadata.finalizers ?? []), FINALIZER] } });
-    return Promise.resolve(this.get(obj.metadata.name) as T);
-  }
-  removeFinalizer(obj: T): Promise<void> {
-    const cur = this.current(obj);
-    const finalizers = (cur.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
-    if (cur.metadata.deletionTimestamp && finalizers.length === 0) this.items.delete(obj.metadata.name);
-    else this.put({ ...cur, metadata: { ...cur.metadata, finalizers } });
-    return Promise.resolve();
-  }
-  /** kubectl delete: the object stays, marked, while it has finalizers. */
-  markDeleted(name: string): void {
-    const cur = this.items.get(name);
-    if (!cur) return;
-    if (!cur.metadata.finalizers?.length) this.items.delete(name);
-    else this.put({ ...cur, metadata: { ...cur.metadata, deletionTimestamp: new Date() } });
-  }
-}
 
 const MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';
 const naming = { prefix: 'rag', cluster: 'test', accountId: '123456789012', region: 'us-east-1' };
@@ -203,17 +157,15 @@ beforeEach(async () => {
       return Promise.resolve();
     },
   };
-  parts = createModelAccessParts({
+  parts = buildModelAccess({
     config,
     aws,
     clock,
     logger: pino({ level: 'silent' }),
     metrics: createMetrics(false),
-    accesses,
+    kube: { store: accesses, writer: accesses, events: recorder },
     tenants,
     tiers,
-    events: recorder,
-    writer: accesses,
     naming: () => Promise.resolve(naming),
     enqueue: (name) => enqueued.push(name),
   });
@@ -268,7 +220,17 @@ describe('ModelAccess over the wire', () => {
       new CreateInferenceProfileCommand({
         inferenceProfileName: 'rag-test-t-acme-anthropic-claude-3-haiku-20240307-v1-0',
         modelSource: { copyFrom: `arn:aws:bedrock:us-east-1::foundation-model/${MODEL}` },
-        tags: [{ key: 'rag.tenancy.dev/cluster', value: 'test' }],
+        // A crashed pass's create carried the ownership tags (profiles are tagged at create).
+        tags: Object.entries({
+          'rag.tenancy.dev/cluster': 'test',
+          'rag.tenancy.dev/kind': 'Tenant',
+          'rag.tenancy.dev/name': 'acme',
+          'rag.tenancy.dev/uid': 'uid-acme',
+          'rag.tenancy.dev/tier': 'basic',
+          'managed-by': 'tenant-rag-operator',
+          'rag.tenancy.dev/tenant': 'acme',
+          'rag.tenancy.dev/model-access': 'acme-haiku',
+        }).map(([key, value]) => ({ key, value })),
       }),
     );
     const a = await settle('acme-haiku');

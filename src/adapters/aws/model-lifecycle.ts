@@ -5,13 +5,9 @@
  */
 import { type BedrockClient, GetFoundationModelCommand } from '@aws-sdk/client-bedrock';
 import type { ModelLifecycle } from '../../core/model-access/lifecycle.js';
+import type { ModelLifecycleSource } from '../../ports/models.js';
 import type { Clock } from '../../runtime/clock.js';
 import { classifyAwsError } from './errors.js';
-
-/** Where lifecycles come from; the reconciler depends on this, tests may pass a map. */
-export interface ModelLifecycleSource {
-  get(modelId: string): Promise<ModelLifecycle>;
-}
 
 /** How long a failed read is remembered before the next pass tries again. */
 export const LIFECYCLE_ERROR_TTL_MS = 60_000;

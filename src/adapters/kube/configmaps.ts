@@ -11,17 +11,12 @@ import { API_VERSION, FIELD_MANAGER, LABELS } from '../../api/v1alpha1/constants
 import type { Tenant } from '../../api/v1alpha1/types.js';
 import { describeOwner, isOwnedBy } from '../../core/connection.js';
 import { ConflictError } from '../../core/errors.js';
+import type { OutputsDeleteResult, OutputsPort, OutputsResult } from '../../ports/outputs.js';
 import { withTimeout } from './call-options.js';
 import { classifyKubeError, statusOf } from './errors.js';
 
-/** What a write did; a conflict says who owns the ConfigMap, when its metadata tells. */
-export type OutputsResult = { outcome: 'written' | 'unchanged' | 'namespace-missing' } | { outcome: 'conflict'; owner: string | undefined };
-
-/** What a delete did: deleted, nothing there, or left alone because it is not this tenant's. */
-export type OutputsDeleteResult = 'deleted' | 'absent' | 'not-owned';
-
-/** Writes and deletes outputs ConfigMaps. */
-export class OutputsWriter {
+/** Writes and deletes outputs ConfigMaps (the OutputsPort over the core API). */
+export class OutputsWriter implements OutputsPort {
   constructor(private readonly core: CoreV1Api) {}
 
   private async read(namespace: string, name: string): Promise<V1ConfigMap | undefined> {

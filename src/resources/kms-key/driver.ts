@@ -63,13 +63,6 @@ const kmsTagList = (owner: OwnerRef): { TagKey: string; TagValue: string }[] =>
 const kmsTags = (list: { TagKey?: string; TagValue?: string }[] | undefined): Record<string, string> =>
   Object.fromEntries((list ?? []).flatMap((t) => (t.TagKey ? [[t.TagKey, t.TagValue ?? '']] : [])));
 
-/** Tags a tier's key with a tenant deleted with Retain whose bucket it encrypts (see TAG.retainedPrefix). */
-export async function markKeyRetained(kms: KMSClient, keyArn: string, tenant: string, bucket: string, signal: AbortSignal): Promise<void> {
-  await kms.send(new TagResourceCommand({ KeyId: keyArn, Tags: [{ TagKey: `${TAG.retainedPrefix}${tenant}`, TagValue: bucket }] }), {
-    abortSignal: signal,
-  });
-}
-
 /** The KMS key driver. */
 export class KmsKeyDriver implements ManagedResource<KeySpec, KeyObserved> {
   readonly kind = 'KmsKey';

@@ -3,7 +3,7 @@
  * having objects); on deletion with `deletionPolicy: Delete` every object version under the prefix
  * is removed, one page per pass, so a pool or bridge tenant leaves nothing behind in the bucket.
  */
-import { DeleteObjectsCommand, ListObjectVersionsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CONDITION } from '../../api/v1alpha1/constants.js';
 import { isNotFound } from '../../adapters/aws/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
@@ -66,29 +66,5 @@ export class S3PrefixDriver implements ManagedResource<PrefixSpec, PrefixObserve
 
   outputs(o: PrefixObserved): Record<string, string> {
     return { bucket: o.bucket, prefix: o.prefix };
-  }
-}
-
-/**
- * The tenants with documents in a shared tier bucket (their `tenants/<name>/` prefixes holding
- * objects), at most the first 1,000; none when the bucket is gone.
- */
-export async function tenantsWithDocuments(s3: S3Client, bucket: string, signal: AbortSignal): Promise<string[]> {
-  try {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'tenants/', Delimiter: '/', MaxKeys: 1000 }), {
-      abortSignal: signal,
-    });
-    const names: string[] = [];
-    for (const p of page.CommonPrefixes ?? []) {
-      // A prefix holding only delete markers is no tenant's documents (S3 omits it; moto does
-      // not): confirm each one has a current object.
-      const one = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: p.Prefix, MaxKeys: 1 }), { abortSignal: signal });
-      const name = (p.Prefix ?? '').slice('tenants/'.length).replace(/\/$/, '');
-      if ((one.KeyCount ?? 0) > 0 && name) names.push(name);
-    }
-    return names;
-  } catch (e) {
-    if (isNotFound(e)) return [];
-    throw e;
   }
 }
