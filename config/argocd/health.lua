@@ -12,6 +12,16 @@ if obj.status == nil or obj.status.conditions == nil then
   return hs
 end
 
+-- The last pass could not do its job (AWS or Kubernetes refused a call; the message names it and
+-- what to check). Checked before the generation: a failing pass never moves observedGeneration.
+for _, c in ipairs(obj.status.conditions) do
+  if c.type == "Synced" and c.status == "False" then
+    hs.status = "Degraded"
+    hs.message = "Synced=False " .. (c.reason or "") .. ": " .. (c.message or "")
+    return hs
+  end
+end
+
 -- A status written for an older generation says nothing about the current spec yet.
 if obj.metadata ~= nil and obj.metadata.generation ~= nil and obj.status.observedGeneration ~= nil
     and obj.status.observedGeneration < obj.metadata.generation then

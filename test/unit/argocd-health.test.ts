@@ -55,6 +55,36 @@ describe('Argo CD health check', () => {
     },
     { name: 'suspended', o: obj([cond('Ready', 'True', 'Reconciled')], { spec: { suspend: true } }), want: 'Suspended' },
     {
+      name: 'ready and synced',
+      o: obj([cond('Ready', 'True', 'Reconciled'), cond('Synced', 'True', 'ReconcileSuccess')]),
+      want: 'Healthy',
+    },
+    {
+      name: 'AWS denied a call of the last pass',
+      o: obj([cond('Ready', 'True', 'Reconciled'), cond('Synced', 'False', 'AccessDenied', 'iam:CreateRole on TenantRole "r" failed')]),
+      want: 'Degraded',
+    },
+    {
+      name: 'a failing pass on a new generation (observedGeneration does not move)',
+      o: obj([cond('Ready', 'True', 'Reconciled'), cond('Synced', 'False', 'InvalidRequest')], { generation: 3, observedGeneration: 2 }),
+      want: 'Degraded',
+    },
+    {
+      name: 'being deleted',
+      o: obj([cond('Ready', 'False', 'Deleting'), cond('Synced', 'True', 'ReconcileSuccess')]),
+      want: 'Progressing',
+    },
+    {
+      name: 'a deletion AWS refuses',
+      o: obj([cond('Ready', 'False', 'Deleting'), cond('Synced', 'False', 'AccessDenied', 'iam:DeleteRole ...')]),
+      want: 'Degraded',
+    },
+    {
+      name: 'its tier is being deleted: the tenant still works',
+      o: obj([cond('Ready', 'True', 'Reconciled'), cond('TierDeleting', 'True', 'TierDeleting')]),
+      want: 'Healthy',
+    },
+    {
       name: 'status from an older generation',
       o: obj([cond('Ready', 'True', 'Reconciled')], { generation: 3, observedGeneration: 2 }),
       want: 'Progressing',
@@ -67,6 +97,11 @@ describe('Argo CD health check', () => {
     expect((await health(obj([cond('Ready', 'False', 'TierFull', 'tier "basic" admits at most 500 tenants')]))).message).toBe(
       'TierFull: tier "basic" admits at most 500 tenants',
     );
+  });
+
+  it('carries the reason and message of Synced=False', async () => {
+    const o = obj([cond('Ready', 'False', 'Creating'), cond('Synced', 'False', 'AccessDenied', 'iam:CreateRole on TenantRole "r" failed')]);
+    expect((await health(o)).message).toBe('Synced=False AccessDenied: iam:CreateRole on TenantRole "r" failed');
   });
 
   it('runs without the string and math libraries', async () => {
