@@ -150,6 +150,26 @@ const configSchema = z
     path: ['leaderElection', 'renewDeadlineSeconds'],
   });
 
+/**
+ * The path of every setting in the --config file as it is spelled there (`operatorRoleArn`,
+ * `aws.maxAttempts`, `leaderElection.namespace`, ...), so messages that name one can be checked.
+ */
+export function settingPaths(): string[] {
+  const paths: string[] = [];
+  const walk = (schema: z.ZodType, prefix: string): void => {
+    let s: z.ZodType = schema;
+    while (s instanceof z.ZodDefault || s instanceof z.ZodOptional) s = s.unwrap() as z.ZodType;
+    if (!(s instanceof z.ZodObject)) return;
+    for (const [key, child] of Object.entries<z.ZodType>(s.shape)) {
+      const path = prefix ? `${prefix}.${key}` : key;
+      paths.push(path);
+      walk(child, path);
+    }
+  };
+  walk(configSchema, '');
+  return paths;
+}
+
 /** The validated configuration. */
 export type Config = Readonly<z.infer<typeof configSchema>> & { readonly kubeconfig?: string; readonly identity: string };
 

@@ -20,7 +20,7 @@ const STUCK: Record<string, { reason: string; check: string }> = {
   AccessPolicyPropagating: {
     reason: 'AccessPolicyNotEffective',
     check:
-      'check aws.operatorRoleArn (the data access policy must name the role the operator runs as, without its IAM path) and openSearch.vpcEndpointIds (the network policy must admit where the operator connects from)',
+      "check operatorRoleArn in the operator's --config (the data access policy must name the role the operator runs as, without its IAM path) and openSearch.vpcEndpointIds (the network policy must admit where the operator connects from)",
   },
 };
 
