@@ -3,7 +3,8 @@
  * credential scope) and operation (X-Amz-Target, the query protocol's Action, or S3's method,
  * path and sub-resource) and can answer it as AWS would when it refuses: over an AWS-like request
  * rate (the benchmark's rates, bench/rates.ts) with the service's throttling error, and for
- * injected faults with a throttle or a 5xx in the service's own protocol. It counts what it served.
+ * injected faults with a throttle, a 5xx or an AccessDenied in the service's own protocol. It
+ * counts what it served.
  */
 import { Agent, type IncomingMessage, type ServerResponse, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -118,6 +119,41 @@ function serverErrorResponse(service: string, status: number): Answer {
   };
 }
 
+/**
+ * AWS's refusal of a call the caller's policies do not allow (an SCP, a missing permission), in
+ * each protocol: IAM and STS query XML `AccessDenied` 403, S3 XML `AccessDenied` 403, JSON
+ * protocols `AccessDeniedException` 403.
+ */
+function accessDeniedResponse(service: string, operation: string): Answer {
+  const message = `User: arn:aws:sts::123456789012:assumed-role/rag-operator/session is not authorized to perform: ${service}:${operation} with an explicit deny in a service control policy`;
+  if (service === 'iam' || service === 'sts') {
+    return {
+      status: 403,
+      headers: { 'content-type': 'text/xml' },
+      body: `<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>${message}</Message></Error><RequestId>proxy-fault</RequestId></ErrorResponse>`,
+    };
+  }
+  if (service === 's3') {
+    return {
+      status: 403,
+      headers: { 'content-type': 'application/xml' },
+      body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>proxy-fault</RequestId></Error>',
+    };
+  }
+  return {
+    status: 403,
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'AccessDeniedException' },
+    body: JSON.stringify({ __type: 'AccessDeniedException', message }),
+  };
+}
+
+/** The answer of a fault kind. */
+function faultResponse(kind: ProxyFault['kind'], service: string, operation: string): Answer {
+  if (kind === 'throttle') return throttleResponse(service);
+  if (kind === 'AccessDenied') return accessDeniedResponse(service, operation);
+  return serverErrorResponse(service, kind);
+}
+
 /** The throttling answer each protocol's SDK deserializer reads as a throttle. */
 function throttleResponse(service: string): Answer {
   if (service === 'iam' || service === 'sts') {
@@ -180,7 +216,8 @@ export interface ProxyStats {
 export interface ProxyFault {
   /** `service:Operation`, `service:*` or `*`. */
   match: string;
-  kind: 'throttle' | 500 | 503;
+  /** A throttle, a 5xx, or AWS's AccessDenied (a call the operator's policies do not allow). */
+  kind: 'throttle' | 500 | 503 | 'AccessDenied';
   times: number;
 }
 
@@ -325,7 +362,7 @@ export async function startAwsProxy(upstream: string, options: AwsProxyOptions =
       const kind = fault?.kind ?? (firsts?.which(key) ? firsts.kinds[nth] : undefined);
       if (kind !== undefined) {
         faulted.push(key);
-        return send(kind === 'throttle' ? throttleResponse(service) : serverErrorResponse(service, kind));
+        return send(faultResponse(kind, service, operation));
       }
       const mine = rulesFor(service, operation, rules).map((r) => bucketOf(r, operation, bucket));
       // Every bucket that applies must have a token; only then are they all taken.
