@@ -26,7 +26,14 @@ export function splitMix(n: number, percent: string): Mix {
 const KINDS = {
   role: { writes: ['iam:CreateRole', 'iam:PutRolePolicy'], read: 'iam:GetRole' },
   bucket: {
-    writes: ['s3:CreateBucket', 's3:PutPublicAccessBlock', 's3:PutBucketEncryption', 's3:PutBucketVersioning', 's3:PutBucketTagging'],
+    writes: [
+      's3:CreateBucket',
+      's3:PutPublicAccessBlock',
+      's3:PutBucketEncryption',
+      's3:PutBucketVersioning',
+      's3:PutBucketPolicy',
+      's3:PutBucketTagging',
+    ],
     read: 's3:HeadBucket',
   },
   prefix: { writes: [], read: 's3:ListObjectVersions' },
@@ -51,6 +58,7 @@ export const READ_KIND: Record<string, Kind> = {
   's3:GetBucketEncryption': 'bucket',
   's3:GetBucketVersioning': 'bucket',
   's3:GetBucketTagging': 'bucket',
+  's3:GetBucketPolicy': 'bucket',
   's3:ListObjectVersions': 'prefix',
   'aoss:GetSecurityPolicy': 'securityPolicy',
   'aoss:GetAccessPolicy': 'accessPolicy',
