@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { AossDataPlane } from './adapters/aws/aoss-data.js';
 import { pinBucketOwner } from './adapters/aws/bucket-owner.js';
 import { RateBudgets } from './adapters/aws/budgets.js';
-import { type AwsClients, type CallerIdentity, callerIdentity, createAwsClients } from './adapters/aws/clients.js';
+import { type AwsClients, type CallerIdentity, createAwsClients, identityOnce } from './adapters/aws/clients.js';
 import { describeAwsFailure } from './adapters/aws/errors.js';
 import { ModelLifecycleCache } from './adapters/aws/model-lifecycle.js';
 import { awsRetainedData } from './adapters/aws/retained.js';
@@ -25,7 +25,7 @@ import type { Config } from './config.js';
 import type { IngestionDeps } from './controllers/ingestion.js';
 import { modelAccessReconciler } from './controllers/modelaccess/reconciler.js';
 import type { KindDeps } from './controllers/owner/template.js';
-import { tenantReconciler } from './controllers/tenant/reconciler.js';
+import { type TenantDeps, tenantReconciler } from './controllers/tenant/reconciler.js';
 import { tierReconciler } from './controllers/tenanttier/reconciler.js';
 import { type WatchRule, ingestionRequeues, requeuesOf, watchTable } from './controllers/watches.js';
 import type { NamingContext } from './core/naming.js';
@@ -33,6 +33,7 @@ import { IngestionScheduler, bedrockAgentIngestionPort } from './ingestion/sched
 import { sidecarWriter } from './ingestion/sidecar-cursor.js';
 import type { DescribeFailure } from './ports/failures.js';
 import type { EventRecorder, ObjectStore } from './ports/kube.js';
+import type { RetainedData } from './ports/retained.js';
 import { AossCollectionDriver } from './resources/aoss-collection/driver.js';
 import { AossPolicyDriver } from './resources/aoss-policy/driver.js';
 import { DataSourceDriver } from './resources/data-source/driver.js';
@@ -50,6 +51,7 @@ import { VectorIndexDriver } from './resources/vector-index/driver.js';
 import { type Clock, systemClock } from './runtime/clock.js';
 import { Controller, type Reconciler } from './runtime/controller.js';
 import { LeaderElector } from './runtime/leader.js';
+import { type Workers, runWhileLeading } from './runtime/leadership.js';
 import { type ModelMetrics, type RuntimeMetrics, createMetrics, createModelMetrics } from './runtime/metrics.js';
 import { KeyedBackoff } from './runtime/ratelimit.js';
 import { WorkQueue } from './runtime/workqueue.js';
@@ -77,28 +79,6 @@ function kubeConfigFrom(config: Config): KubeConfig {
   if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
   else kc.loadFromDefault();
   return kc;
-}
-
-/**
- * Who the operator is in AWS, resolved on first use: asked of STS once and cached, and asked
- * again on the next pass if it failed, so the operator starts (and reports healthy) while AWS is
- * briefly unreachable.
- */
-function identityOnce(aws: AwsClients, logger: Logger): () => Promise<CallerIdentity> {
-  let pending: Promise<CallerIdentity> | undefined;
-  return () => {
-    pending ??= callerIdentity(aws.sts).then(
-      (id) => {
-        logger.info(id, 'AWS identity resolved');
-        return id;
-      },
-      (e: unknown) => {
-        pending = undefined;
-        throw e;
-      },
-    );
-    return pending;
-  };
 }
 
 /** The informers of the three kinds, the status writers and the Event recorder. */
@@ -153,7 +133,7 @@ function awsParts(config: Config, clock: Clock, logger: Logger, metrics: Runtime
     maxAttempts: config.aws.maxAttempts,
     budgets,
   });
-  const identity = identityOnce(aws, logger);
+  const identity = identityOnce(aws.sts, logger);
   pinBucketOwner(aws.s3, async () => (await identity()).accountId);
   const dataPlane = new AossDataPlane({
     region: config.region,
@@ -262,45 +242,39 @@ export function buildModelAccess(i: ModelAccessWiring): ModelAccessParts {
 /** The controllers of the three kinds, by kind. */
 type Controllers = Record<KindName, Controller>;
 
-/** Builds the reconcilers and their controllers; the scheduler and poller requeue through them. */
-function controllers(config: Config, clock: Clock, logger: Logger, metrics: RuntimeMetrics, k: KubeParts, a: AwsParts) {
-  const now = (): Date => new Date(clock.now());
-  const controller = (kind: KindName, reconciler: Reconciler, store: ObjectStore<unknown>): Controller =>
-    new Controller({
-      name: KINDS[kind].plural,
-      queue: new WorkQueue({ clock, backoff: new KeyedBackoff(500, 300_000), retryRatePerSec: 10, retryBurst: 100 }),
-      reconciler,
-      workers: config.workers,
-      logger,
-      metrics,
-      clock,
-      resyncMs: config.resyncSeconds * 1000,
-      exists: (key) => store.get(key) !== undefined,
-    });
-  // One scheduler for the account: it starts and polls ingestion jobs and requeues their owners.
-  let requeue: (kind: KindName, name: string) => void = () => undefined;
-  const scheduler = new IngestionScheduler({
-    port: bedrockAgentIngestionPort(a.aws.bedrockAgent),
-    clock,
-    logger: logger.child({ component: 'ingestion' }),
-    onChange: (key) => {
-      for (const [kind, name] of ingestionRequeues(key, k.tenants)) requeue(kind, name);
-    },
+/** What the builders below share: settings, clock, logger, metrics, and the Kubernetes and AWS parts. */
+interface Wiring {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  metrics: RuntimeMetrics;
+  k: KubeParts;
+  a: AwsParts;
+  now: () => Date;
+}
+
+/** A controller for `kind`: its own work queue (per-key backoff, shared retry budget) and workers. */
+function controllerFor(w: Wiring, kind: KindName, reconciler: Reconciler, store: ObjectStore<unknown>): Controller {
+  return new Controller({
+    name: KINDS[kind].plural,
+    queue: new WorkQueue({ clock: w.clock, backoff: new KeyedBackoff(500, 300_000), retryRatePerSec: 10, retryBurst: 100 }),
+    reconciler,
+    workers: w.config.workers,
+    logger: w.logger,
+    metrics: w.metrics,
+    clock: w.clock,
+    resyncMs: w.config.resyncSeconds * 1000,
+    exists: (key) => store.get(key) !== undefined,
   });
-  const ingestion: IngestionDeps = { scheduler, sidecars: sidecarWriter(a.aws.s3) };
-  const retained = awsRetainedData(a.aws.s3, a.aws.kms);
-  const common = { events: k.events, now, describeFailure };
-  const tier = tierReconciler({
-    ...common,
-    store: k.tiers,
-    writer: k.writer<TenantTier>('TenantTier'),
-    tenants: k.tenants,
-    resources: (t) => tierResources(a.stacks, t),
-    ingestion,
-    retained,
-  });
-  const tenant = tenantReconciler({
-    ...common,
+}
+
+/** The Tenant reconciler's dependencies. */
+function tenantDeps(w: Wiring, ingestion: IngestionDeps, retained: RetainedData): TenantDeps {
+  const { config, k, a, now } = w;
+  return {
+    events: k.events,
+    now,
+    describeFailure,
     store: k.tenants,
     writer: k.writer<Tenant>('Tenant'),
     tiers: k.tiers,
@@ -325,13 +299,38 @@ function controllers(config: Config, clock: Clock, logger: Logger, metrics: Runt
       }),
       eksClusterArn: config.eksClusterArn,
     },
+  };
+}
+
+/** Builds the reconcilers and their controllers; the ingestion scheduler and the usage poller requeue through them. */
+function controllers(w: Wiring): { byKind: Controllers; scheduler: IngestionScheduler; poller: UsagePoller } {
+  const { k, a } = w;
+  let requeue: (kind: KindName, name: string) => void = () => undefined;
+  // One scheduler for the account: it starts and polls ingestion jobs and requeues their owners.
+  const scheduler = new IngestionScheduler({
+    port: bedrockAgentIngestionPort(a.aws.bedrockAgent),
+    clock: w.clock,
+    logger: w.logger.child({ component: 'ingestion' }),
+    onChange: (key) => {
+      for (const [kind, name] of ingestionRequeues(key, k.tenants)) requeue(kind, name);
+    },
+  });
+  const ingestion: IngestionDeps = { scheduler, sidecars: sidecarWriter(a.aws.s3) };
+  const retained = awsRetainedData(a.aws.s3, a.aws.kms);
+  const tier = tierReconciler({
+    events: k.events,
+    now: w.now,
+    describeFailure,
+    store: k.tiers,
+    writer: k.writer<TenantTier>('TenantTier'),
+    tenants: k.tenants,
+    resources: (t) => tierResources(a.stacks, t),
+    ingestion,
+    retained,
   });
   const model = buildModelAccess({
-    config,
+    ...w,
     aws: a.aws,
-    clock,
-    logger,
-    metrics,
     kube: { store: k.accesses, writer: k.writer<ModelAccess>('ModelAccess'), events: k.events },
     tenants: k.tenants,
     tiers: k.tiers,
@@ -339,9 +338,9 @@ function controllers(config: Config, clock: Clock, logger: Logger, metrics: Runt
     enqueue: (name) => requeue('ModelAccess', name),
   });
   const byKind: Controllers = {
-    TenantTier: controller('TenantTier', tier, k.tiers),
-    Tenant: controller('Tenant', tenant, k.tenants),
-    ModelAccess: controller('ModelAccess', model.reconciler, k.accesses),
+    TenantTier: controllerFor(w, 'TenantTier', tier, k.tiers),
+    Tenant: controllerFor(w, 'Tenant', tenantReconciler(tenantDeps(w, ingestion, retained)), k.tenants),
+    ModelAccess: controllerFor(w, 'ModelAccess', model.reconciler, k.accesses),
   };
   requeue = (kind, name) => byKind[kind].enqueue(name);
   return { byKind, scheduler, poller: model.poller };
@@ -358,7 +357,8 @@ function subscribe<T extends AnyResource>(informer: Informer<T>, rules: readonly
 export async function startOperator(config: Config, logger: Logger, clock: Clock = systemClock): Promise<OperatorHandle> {
   const metrics = createMetrics();
   const k = kubeParts(config, clock, logger, metrics);
-  const c = controllers(config, clock, logger, metrics, k, awsParts(config, clock, logger, metrics));
+  const a = awsParts(config, clock, logger, metrics);
+  const c = controllers({ config, clock, logger, metrics, k, a, now: () => new Date(clock.now()) });
   const table = watchTable({ tiers: k.tiers, tenants: k.tenants, accesses: k.accesses });
   subscribe(k.tiers, table.TenantTier, c.byKind);
   subscribe(k.tenants, table.Tenant, c.byKind);
@@ -376,90 +376,44 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
   logger.info({ healthPort: endpoints.healthPort, metricsPort: endpoints.metricsPort }, 'caches synced');
 
   const running = Object.values(c.byKind);
-  const lifecycle = {
-    start: (): void => {
+  const workers: Workers = {
+    start: () => {
       c.scheduler.start();
       c.poller.start();
       for (const x of running) x.start();
     },
-    // Another instance may already be acting: stop at once rather than race it.
-    halt: (): void => {
+    halt: () => {
       for (const x of running) x.halt();
       void c.scheduler.stop();
       void c.poller.stop();
     },
-    stop: async (): Promise<void> => {
+    stop: async () => {
       await Promise.all(running.map((x) => x.stop()));
       await c.scheduler.stop();
       await c.poller.stop();
     },
-    close: async (): Promise<void> => {
+    close: async () => {
       for (const inf of informers) inf.stop();
       await endpoints.close();
     },
   };
-  return { healthPort: endpoints.healthPort, metricsPort: endpoints.metricsPort, ...lead(config, logger, clock, metrics, k.kc, lifecycle) };
+  const leading = runWhileLeading(elector(config, logger, clock, k.kc), workers, (on) => metrics.leader.set(on ? 1 : 0));
+  return { healthPort: endpoints.healthPort, metricsPort: endpoints.metricsPort, ...leading };
 }
 
-/** What leadership starts and stops. */
-interface Lifecycle {
-  start(): void;
-  halt(): void;
-  stop(): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** Runs the controllers on the leader only (or at once without leader election); the stop handles. */
-function lead(
-  config: Config,
-  logger: Logger,
-  clock: Clock,
-  metrics: RuntimeMetrics,
-  kc: KubeConfig,
-  l: Lifecycle,
-): Pick<OperatorHandle, 'stopped' | 'stop'> {
-  let resolveStopped: (code: number) => void = () => undefined;
-  const stopped = new Promise<number>((r) => {
-    resolveStopped = r;
-  });
-  let elector: LeaderElector | undefined;
-  if (config.leaderElection.enabled) {
-    const le = config.leaderElection;
-    elector = new LeaderElector(
-      new KubeLeaseStore(kc.makeApiClient(CoordinationV1Api), le.namespace, le.leaseName),
-      config.identity,
-      clock,
-      {
-        leaseDurationMs: le.leaseDurationSeconds * 1000,
-        renewDeadlineMs: le.renewDeadlineSeconds * 1000,
-        retryPeriodMs: le.retryPeriodSeconds * 1000,
-      },
-      logger,
-    );
-    elector.run({
-      onStartedLeading: () => {
-        metrics.leader.set(1);
-        l.start();
-      },
-      onStoppedLeading: () => {
-        metrics.leader.set(0);
-        l.halt();
-        resolveStopped(1);
-      },
-    });
-  } else {
-    l.start();
-  }
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      await l.stop();
-      await elector?.shutdown();
-      metrics.leader.set(0);
-      await l.close();
-      resolveStopped(0);
-    })();
-    return stopping;
-  };
-  return { stopped, stop };
+/** The Lease candidate, when leader election is on. */
+function elector(config: Config, logger: Logger, clock: Clock, kc: KubeConfig): LeaderElector | undefined {
+  const le = config.leaderElection;
+  if (!le.enabled) return undefined;
+  return new LeaderElector(
+    new KubeLeaseStore(kc.makeApiClient(CoordinationV1Api), le.namespace, le.leaseName),
+    config.identity,
+    clock,
+    {
+      leaseDurationMs: le.leaseDurationSeconds * 1000,
+      renewDeadlineMs: le.renewDeadlineSeconds * 1000,
+      retryPeriodMs: le.retryPeriodSeconds * 1000,
+    },
+    logger,
+  );
 }

@@ -8,6 +8,7 @@ import { OpenSearchServerlessClient } from '@aws-sdk/client-opensearchserverless
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { Logger } from 'pino';
 import { attachBudgets, type RateBudgets } from './budgets.js';
 import { attachCallNaming } from './errors.js';
 
@@ -76,4 +77,26 @@ export async function callerIdentity(sts: STSClient): Promise<CallerIdentity> {
   const assumed = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(id.Arn);
   const principalArn = assumed ? `arn:${assumed[1]}:iam::${assumed[2]}:role/${assumed[3]}` : id.Arn;
   return { accountId: id.Account, principalArn };
+}
+
+/**
+ * Who the operator is in AWS, resolved on first use: asked of STS once and cached, and asked
+ * again on the next call if it failed, so the operator starts (and reports healthy) while AWS is
+ * briefly unreachable.
+ */
+export function identityOnce(sts: STSClient, logger: Logger): () => Promise<CallerIdentity> {
+  let pending: Promise<CallerIdentity> | undefined;
+  return () => {
+    pending ??= callerIdentity(sts).then(
+      (id) => {
+        logger.info(id, 'AWS identity resolved');
+        return id;
+      },
+      (e: unknown) => {
+        pending = undefined;
+        throw e;
+      },
+    );
+    return pending;
+  };
 }
