@@ -4,7 +4,7 @@
  * when `Ready` changes.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { CONDITION, EVENT_REASON } from '../api/v1alpha1/constants.js';
+import { CONDITION, EVENT_REASON, REASON } from '../api/v1alpha1/constants.js';
 import type { AnyResource, Condition } from '../api/v1alpha1/types.js';
 import { type ConditionInput, findCondition, setCondition } from '../core/conditions.js';
 import type { EventRecorder, ObjectWriter } from '../ports/kube.js';
@@ -37,9 +37,11 @@ export async function commitStatus<T extends AnyResource>(obj: T, next: NonNulla
   const after = findCondition((next as { conditions?: Condition[] }).conditions, CONDITION.Ready);
   if (after && (before?.status !== after.status || (after.status !== 'True' && before?.reason !== after.reason))) {
     const ready = after.status === 'True';
+    // A deletion someone asked for is not a problem: Normal, like the Deleted Event that ends it.
+    const expected = ready || after.reason === REASON.Deleting;
     await deps.events.emit(
       obj,
-      ready ? 'Normal' : 'Warning',
+      expected ? 'Normal' : 'Warning',
       ready ? EVENT_REASON.Ready : EVENT_REASON.NotReady,
       `${after.reason}: ${after.message}`,
     );

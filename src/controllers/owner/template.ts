@@ -9,7 +9,7 @@
 import { CONDITION, FINALIZER, type KindName } from '../../api/v1alpha1/constants.js';
 import type { AnyResource } from '../../api/v1alpha1/types.js';
 import type { ConditionInput } from '../../core/conditions.js';
-import { ConflictError, TerminalError } from '../../core/errors.js';
+import { ConflictError, NotFoundError, TerminalError } from '../../core/errors.js';
 import type { DescribeFailure } from '../../ports/failures.js';
 import type { EventRecorder, ObjectStore, ObjectWriter } from '../../ports/kube.js';
 import type { ReconcileContext, Reconciler, Result } from '../../runtime/controller.js';
@@ -187,9 +187,9 @@ export class OwnerReconciler<T extends AnyResource> implements Reconciler {
    * keeps saying `Deleting` on a deleting object, and rethrows for the work queue's backoff.
    */
   private async failed(e: unknown, pass: Pass<T>, isDeleting: boolean): Promise<never> {
-    // A lost write race or an aborted pass says nothing about the object; a terminal error
-    // (from a step, after its condition) is the queue's business as it is.
-    if (e instanceof ConflictError || e instanceof TerminalError || pass.ctx.signal.aborted) throw e;
+    // A lost write race, an object deleted meanwhile or an aborted pass says nothing about the
+    // object; a terminal error (from a step, after its condition) is the queue's business as it is.
+    if (e instanceof ConflictError || e instanceof NotFoundError || e instanceof TerminalError || pass.ctx.signal.aborted) throw e;
     const name = pass.latest.metadata.name;
     const failure = this.o.describeFailure(e);
     const where = resourceOf(e);

@@ -174,6 +174,8 @@ describe('Tenant reconciler', () => {
     expect(tenants.get('acme')).toBeUndefined();
     expect(cloud.calls.filter((c) => c.startsWith('delete'))).toEqual(['delete TenantRole', 'delete Bucket']);
     expect(events.reasons('acme')).toContain('Deleted');
+    // A deletion someone asked for is no warning.
+    expect(events.events.find((e) => e.message.startsWith('Deleting:'))?.type).toBe('Normal');
   });
 
   it("deleting with deletionPolicy Retain lets go at once, leaves AWS, and marks a silo tier's key", async () => {
