@@ -9,8 +9,9 @@ import tseslint from 'typescript-eslint';
  * What each layer of src/ may import besides itself (docs/architecture.md, "Layout"). `core` is
  * pure: only `api`, no packages and no Node module but `node:crypto` (hashing names). Controllers
  * reach AWS and Kubernetes through `ports` and the `resources` drivers, never through `adapters`.
- * Nothing imports `controllers` but the composition roots (src/main.ts, src/operator.ts), which
- * may import everything. Tests are exempt: they assemble whatever they check.
+ * Nothing imports `controllers` or the settings (src/config.ts) but the composition roots
+ * (src/main.ts, src/operator.ts), which may import everything. Tests are exempt: they assemble
+ * whatever they check.
  */
 const layers = {
   api: ['api'],
@@ -55,8 +56,6 @@ const dependencyDirection = {
           })),
           { from: { element: { type: '!core' } }, allow: { to: { module: { origin: '{external,core}' } } } },
           { from: { element: { type: 'core' } }, allow: { to: { module: { origin: 'core', source: 'node:crypto' } } } },
-          // The settings' type, for the wiring a controller's composition takes.
-          { from: { element: { type: 'controllers' } }, allow: { to: { file: { categories: 'settings' } } } },
         ],
       },
     ],
