@@ -896,7 +896,9 @@ function anotherAccountsBucket(what: string, legit: Evaluation): Case {
 const operatorS3 = [
   ...new Set(
     Object.values(COMMAND_ACTIONS).flatMap(({ actions, on }) =>
-      actions.filter((a) => a.startsWith('s3:')).map((a) => `${a} ${on.includes('object') ? 'object' : 'bucket'}`),
+      actions
+        .filter((a) => a.startsWith('s3:'))
+        .map((a) => `${a} ${on.includes('object') || on.includes('sidecar') ? 'object' : 'bucket'}`),
     ),
   ),
 ]

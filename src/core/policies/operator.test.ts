@@ -71,6 +71,7 @@ async function decide(
 const sample: Record<string, string> = {
   bucket: 'arn:aws:s3:::rag-prod-t-acme-111122223333-us-east-1',
   object: 'arn:aws:s3:::rag-prod-t-acme-111122223333-us-east-1/docs/a.pdf',
+  sidecar: 'arn:aws:s3:::rag-prod-tier-basic-111122223333-us-east-1/tenants/acme/docs/a.pdf.metadata.json',
   role: `arn:aws:iam::${account}:role/rag-tenant/rag-prod-t-acme-app`,
   roleWithBoundary: `arn:aws:iam::${account}:role/rag-tenant/rag-prod-t-acme-app`,
   key: `arn:aws:kms:us-east-1:${account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
@@ -134,6 +135,8 @@ describe('operator policy', () => {
       // Commands sent outside the drivers: model lifecycles and token usage.
       `${dir}adapters/aws/model-lifecycle.ts`,
       `${dir}usage/poller.ts`,
+      // Pool tenants' metadata sidecars.
+      `${dir}ingestion/sidecars.ts`,
     ];
     // A command several services share is keyed by the client the file imports.
     const clientOf: Record<string, string> = {
@@ -192,6 +195,7 @@ describe('operator policy', () => {
       context: {},
     },
     { name: 'read documents', action: 's3:GetObject', resource: sample.object ?? '', context: {} },
+    { name: 'overwrite a document (only sidecars are written)', action: 's3:PutObject', resource: sample.object ?? '', context: {} },
     {
       name: 'schedule deletion of a key of another cluster',
       action: 'kms:ScheduleKeyDeletion',

@@ -19,6 +19,7 @@ import { INFERENCE_PROFILE_CONDITION_KEY, INVOKE_ACTIONS } from './model-access.
 export type ResourceKind =
   | 'bucket'
   | 'object'
+  | 'sidecar'
   | 'role'
   | 'roleWithBoundary'
   | 'passKbRole'
@@ -147,9 +148,13 @@ export const COMMAND_ACTIONS: Record<string, { actions: string[]; on: ResourceKi
   GetIngestionJob: { actions: ['bedrock:GetIngestionJob'], on: ['knowledgeBase'] },
   ListIngestionJobs: { actions: ['bedrock:ListIngestionJobs'], on: ['knowledgeBase'] },
   // Pool tenants' metadata sidecars.
-  PutObject: { actions: ['s3:PutObject'], on: ['object'] },
+  // Single objects are only ever sidecars (`*.metadata.json`): the operator reads, writes and
+  // deletes no tenant document one by one (purges use DeleteObjects on the bucket's versions).
+  PutObject: { actions: ['s3:PutObject'], on: ['sidecar'] },
+  GetObject: { actions: ['s3:GetObject'], on: ['sidecar'] },
+  HeadObject: { actions: ['s3:GetObject'], on: ['sidecar'] },
   ListObjectsV2: { actions: ['s3:ListBucket'], on: ['bucket'] },
-  DeleteObject: { actions: ['s3:DeleteObject'], on: ['object'] },
+  DeleteObject: { actions: ['s3:DeleteObject'], on: ['sidecar'] },
   // Bedrock application inference profiles (one per tenant and model): created only with the
   // cluster tag (the create is also authorized against the model or system profile it copies),
   // read, tagged and deleted only when they carry it. Listing profiles, reading a foundation
@@ -220,6 +225,8 @@ function resourcesOf(
       return { Resource: `arn:${p}:s3:::${names}*`, Condition: ownAccount };
     case 'object':
       return { Resource: `arn:${p}:s3:::${names}*/*`, Condition: ownAccount };
+    case 'sidecar':
+      return { Resource: `arn:${p}:s3:::${names}*/*.metadata.json`, Condition: ownAccount };
     case 'role':
       return { Resource: `arn:${p}:iam::${s.accountId}:role${ROLE_PATH}${names}*` };
     case 'roleWithBoundary':
