@@ -103,20 +103,13 @@ export class ModelAccessSteps implements OwnerSteps<ModelAccess> {
     if (!a) return { conditions: [], evaluated: false };
     const { tenant, model } = a;
     const now = pass.now;
-    const quota = effectiveQuota(access.spec.quota, this.d.tiers.get(tenant.spec.tier)?.spec.defaultQuota);
     const knownArn = access.status?.inferenceProfileArn;
-    const tokens = currentTokens(knownArn ? this.d.book.get(knownArn) : undefined, now);
-    const decision = decideQuota(
-      quota,
-      { dayTokens: tokens.dayInput + tokens.dayOutput, monthTokens: tokens.monthInput + tokens.monthOutput },
-      now,
-    );
+    const { quota, tokens, decision } = this.quota(access, tenant, knownArn, now);
     const suspended = tenant.spec.suspend === true;
-    const naming = await this.d.naming();
     const resources = grantResources(this.d.drivers, {
       access,
       tenant,
-      naming,
+      naming: await this.d.naming(),
       approved: model,
       deny: decision.throttle || suspended,
       partition: this.d.partition,
@@ -150,6 +143,14 @@ export class ModelAccessSteps implements OwnerSteps<ModelAccess> {
       requeueAfterMs: soonest(run.complete ? undefined : run.requeueAfterMs, resetIn, eolIn),
       ...(usage ? { settle: (next, stored) => this.withUsage(next, stored, usage, now) } : {}),
     };
+  }
+
+  /** The quota that applies (the access's, else its tier's default), the tokens read so far and what they decide. */
+  private quota(access: ModelAccess, tenant: Tenant, profileArn: string | undefined, now: Date) {
+    const quota = effectiveQuota(access.spec.quota, this.d.tiers.get(tenant.spec.tier)?.spec.defaultQuota);
+    const tokens = currentTokens(profileArn ? this.d.book.get(profileArn) : undefined, now);
+    const used = { dayTokens: tokens.dayInput + tokens.dayOutput, monthTokens: tokens.monthInput + tokens.monthOutput };
+    return { quota, tokens, decision: decideQuota(quota, used, now) };
   }
 
   /** The usage to write: a usage-only change at most once per minUsageWriteMs (see rateLimitedUsage). */
