@@ -85,3 +85,33 @@ describe('Controller', () => {
     await controller.stop();
   });
 });
+
+describe('Controller pass signals', () => {
+  it('gives each pass its own signal, aborted when the controller halts, and leaves no listener behind', async () => {
+    const clock = new ManualClock(0);
+    const signals: AbortSignal[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((ok) => (release = ok));
+    const reconciler: Reconciler = {
+      reconcile: async (key, ctx) => {
+        signals.push(ctx.signal);
+        if (key === 'held') await held;
+        return {};
+      },
+    };
+    const { controller } = controllerWith(reconciler, clock);
+    controller.start();
+    controller.enqueue('done');
+    await settle();
+    controller.enqueue('held');
+    await settle();
+    expect(signals).toHaveLength(2);
+    expect(signals[0]).not.toBe(signals[1]);
+    // The finished pass's signal is no longer tied to the controller.
+    controller.halt();
+    expect(signals[0]?.aborted).toBe(false);
+    expect(signals[1]?.aborted).toBe(true);
+    release();
+    await settle();
+  });
+});

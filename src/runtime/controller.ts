@@ -5,6 +5,7 @@
  * included, is retried with the queue's per-key backoff, the one place retry lives. Successful
  * keys come back after a jittered resync period to catch drift.
  */
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { ConflictError, TerminalError, asError } from '../core/errors.js';
 import type { Clock } from './clock.js';
@@ -57,7 +58,10 @@ export class Controller {
   private readonly abort = new AbortController();
   private seq = 0;
 
-  constructor(private readonly opts: ControllerOptions) {}
+  constructor(private readonly opts: ControllerOptions) {
+    // One listener per pass in progress (see work()), so at most one per worker.
+    setMaxListeners(opts.workers + 1, this.abort.signal);
+  }
 
   /** Queues a key for reconciliation. */
   enqueue(name: string): void {
@@ -99,8 +103,15 @@ export class Controller {
       const reconcileId = `${controller}-${(++this.seq).toString(36)}`;
       const logger = this.opts.logger.child({ controller, name: key, reconcileId });
       const end = metrics.reconcileDuration.startTimer({ controller });
+      // Each pass gets its own signal, tied to the controller's: every AWS call waiting to retry
+      // listens on the signal it was given, so one signal shared by all workers collected a
+      // listener per waiting call (Node 20 warned past 10); now the controller's signal holds one
+      // listener per pass in progress, at most one per worker.
+      const pass = new AbortController();
+      const stop = (): void => pass.abort();
+      this.abort.signal.addEventListener('abort', stop, { once: true });
       try {
-        const result = await this.opts.reconciler.reconcile(key, { logger, signal: this.abort.signal, reconcileId });
+        const result = await this.opts.reconciler.reconcile(key, { logger, signal: pass.signal, reconcileId });
         queue.forget(key);
         if (result.requeueAfterMs !== undefined) {
           metrics.reconcileTotal.inc({ controller, result: 'requeue' });
@@ -135,6 +146,7 @@ export class Controller {
           logger.error({ err, retryInMs: delay, attempts: queue.retries(key) }, 'reconcile failed');
         }
       } finally {
+        this.abort.signal.removeEventListener('abort', stop);
         end();
         queue.done(key);
       }
