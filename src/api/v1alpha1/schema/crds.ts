@@ -35,6 +35,12 @@ const reason: PrinterColumn = {
   priority: 1,
   description: 'Why it is or is not ready.',
 };
+const synced: PrinterColumn = {
+  name: 'SYNCED',
+  type: 'string',
+  jsonPath: '.status.conditions[?(@.type=="Synced")].status',
+  description: 'Whether the last pass could do its job (False: see the Synced condition).',
+};
 const age: PrinterColumn = { name: 'AGE', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Time since creation.' };
 
 const inputs: CrdInput[] = [
@@ -47,6 +53,7 @@ const inputs: CrdInput[] = [
     columns: [
       { name: 'ISOLATION', type: 'string', jsonPath: '.spec.isolation', description: 'Isolation pattern.' },
       ready(),
+      synced,
       reason,
       { name: 'TENANTS', type: 'integer', jsonPath: '.status.tenantCount', description: 'Tenants in the tier.' },
       { name: 'MAX', type: 'integer', jsonPath: '.spec.maxTenants', description: 'Most tenants admitted.' },
@@ -63,6 +70,7 @@ const inputs: CrdInput[] = [
       { name: 'TIER', type: 'string', jsonPath: '.spec.tier', description: "The tenant's tier." },
       { name: 'ISOLATION', type: 'string', jsonPath: '.status.isolation', description: 'Isolation pattern of the tier.' },
       ready(),
+      synced,
       reason,
       { name: 'KB', type: 'string', jsonPath: '.status.resources.knowledgeBaseId', description: 'Knowledge base id.' },
       { name: 'TOKENS (MONTH)', type: 'integer', jsonPath: '.status.usage.totalTokens', description: 'Tokens this month.' },
@@ -82,6 +90,7 @@ const inputs: CrdInput[] = [
       { name: 'TENANT', type: 'string', jsonPath: '.spec.tenantRef.name', description: 'The tenant.' },
       { name: 'MODEL', type: 'string', jsonPath: '.spec.model', description: 'The model.' },
       ready(),
+      synced,
       reason,
       { name: 'TOKENS (MONTH)', type: 'integer', jsonPath: '.status.usage.totalTokens', description: 'Tokens this month.' },
       { name: 'QUOTA %', type: 'integer', jsonPath: '.status.usage.percentOfQuota', description: 'Share of the quota used.' },
