@@ -12,6 +12,7 @@ import { ListAliasesCommand } from '@aws-sdk/client-kms';
 import { ListCollectionsCommand, ListSecurityPoliciesCommand } from '@aws-sdk/client-opensearchserverless';
 import { ListDataSourcesCommand, ListKnowledgeBasesCommand } from '@aws-sdk/client-bedrock-agent';
 import { ListRolesCommand } from '@aws-sdk/client-iam';
+import { ListPodIdentityAssociationsCommand } from '@aws-sdk/client-eks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/adapters/aws/clients.js';
 import type { Tenant } from '../../src/api/v1alpha1/types.js';
@@ -21,6 +22,7 @@ import { uniq } from '../support/kube.js';
 import { type OperatorProcess, startOperatorProcess } from '../support/operator-process.js';
 import { eventually } from '../support/processes.js';
 import { startAwsProxy } from '../support/aws-proxy.js';
+import { EKS_CLUSTER_ARN } from '../support/ministack.js';
 
 let c: TestCluster;
 let aws: AwsClients;
@@ -83,6 +85,7 @@ describe('crash safety', () => {
       { kind: 'KnowledgeBase', held: 'CreateKnowledgeBase' },
       { kind: 'DataSource', held: 'CreateDataSource' },
       { kind: 'TenantRole' },
+      { kind: 'PodIdentityAssociation' },
     ];
     op = await start();
     const killed: OperatorProcess[] = [];
@@ -140,6 +143,11 @@ describe('crash safety', () => {
     expect(dss.map((d) => d.dataSourceId)).toEqual([r.dataSourceId]);
     const roles = ((await aws.iam.send(new ListRolesCommand({ PathPrefix: '/rag-tenant/' }))).Roles ?? []).map((x) => x.RoleName);
     expect(roles.filter((n) => n?.includes(tenant)).sort()).toEqual([`${name}-app`, `${name}-kb`]);
+    const clusterName = EKS_CLUSTER_ARN.split('/').pop();
+    const associations = await aws.eks.send(
+      new ListPodIdentityAssociationsCommand({ clusterName, namespace: tenant, serviceAccount: 'app' }),
+    );
+    expect((associations.associations ?? []).map((a) => a.associationId)).toEqual([r.podIdentityAssociationId]);
   }, 900_000);
 });
 
