@@ -260,6 +260,6 @@ describe('admission', () => {
 
   it('prints the columns a platform team scans', async () => {
     const out = await c.kube.kubectl('get', 'tenants');
-    expect(out.split('\n')[0]).toMatch(/NAME\s+TIER\s+ISOLATION\s+READY\s+KB\s+TOKENS \(MONTH\)\s+COST \(MONTH\)\s+AGE/);
+    expect(out.split('\n')[0]).toMatch(/NAME\s+TIER\s+ISOLATION\s+READY\s+SYNCED\s+KB\s+TOKENS \(MONTH\)\s+COST \(MONTH\)\s+AGE/);
   });
 });
