@@ -38,12 +38,13 @@ describe('planStep', () => {
       type: 'none',
     },
     {
-      name: "deleting a retained predecessor's: nothing",
+      // The rest of the stack (an untagged prefix, an index) holds the predecessor's data too.
+      name: "deleting meets a retained predecessor's: the deletion stops",
       want: true,
       obs: notOurs('RetainedResourcesFound'),
       diff: [],
       deleting: true,
-      type: 'none',
+      type: 'fail',
     },
   ])('$name', ({ want, obs, diff, deleting, type }) => {
     expect(planStep(want, obs, diff, deleting).type).toBe(type);

@@ -7,10 +7,23 @@ export const FOREIGN_REASON = 'NameConflict';
 
 /**
  * Reasons of observations of resources that carry our name and are not ours: another owner's
- * (NameConflict), another account's bucket, a deleted predecessor's retained resource. A deletion
- * never touches them.
+ * (NameConflict), another account's bucket. A deletion passes them by untouched.
  */
-export const NOT_OURS: ReadonlySet<string> = new Set([FOREIGN_REASON, REASON.BucketOwnedElsewhere, REASON.RetainedResourcesFound]);
+export const NOT_OURS: ReadonlySet<string> = new Set([FOREIGN_REASON, REASON.BucketOwnedElsewhere]);
+
+/**
+ * A deleted predecessor's retained resource stops a deletion altogether: what the stack holds
+ * without tags of its own (a tenant's prefix in the tier bucket, its vector index) is the
+ * predecessor's data too, and would otherwise be deleted after the tagged resources are passed by.
+ */
+function stopsDeletion<O>(observation: Observation<O>): Action | undefined {
+  if (observation.state !== 'failed' || observation.reason !== REASON.RetainedResourcesFound) return undefined;
+  return {
+    type: 'fail',
+    reason: REASON.RetainedResourcesFound,
+    message: `${observation.message}. Deleting this object with deletionPolicy Delete would delete the retained data: set deletionPolicy to Retain to let it go without touching AWS`,
+  };
+}
 
 /** The next action for one resource. */
 export type Action =
@@ -30,6 +43,8 @@ export function planStep<O>(wantExists: boolean, observation: Observation<O>, di
   const state = observation.state;
   if (deleting || !wantExists) {
     if (state === 'absent') return { type: 'none' };
+    const stop = stopsDeletion(observation);
+    if (stop) return stop;
     // Found by our name but owned by someone else: not ours to delete.
     if (state === 'failed' && NOT_OURS.has(observation.reason)) return { type: 'none' };
     if (state === 'pending')

@@ -12,7 +12,14 @@ import {
   ListPodIdentityAssociationsCommand,
 } from '@aws-sdk/client-eks';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
-import { CreateBucketCommand, GetBucketTaggingCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetBucketTaggingCommand,
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/adapters/aws/clients.js';
@@ -135,6 +142,9 @@ describe('tenant isolation against an adversary', () => {
     await c.kube.apply(tier(tierName, 'pool') + tenant(name, tierName, { policy: 'Retain', principal }));
     const first = await c.kube.waitForCondition<Tenant>('Tenant', name, 'Ready', { status: 'True' }, 120_000);
     const roleName = first.status?.resources?.roleArn?.split('/').pop() ?? '';
+    // The retained tenant's document, in its prefix of the shared tier bucket.
+    const document = { Bucket: first.status?.resources?.bucket ?? '', Key: `${first.status?.resources?.prefix ?? ''}contract.txt` };
+    await aws.s3.send(new PutObjectCommand({ ...document, Body: 'retained' }));
     await c.kube.delete('Tenant', name);
     await c.kube.waitForGone('Tenant', name, 60_000);
     // The same name, a new object: it must not inherit the old tenant's role (and prefix).
@@ -159,7 +169,29 @@ describe('tenant isolation against an adversary', () => {
       );
     // Untouched while it waits: still the deleted tenant's.
     expect((await tags())['rag.tenancy.dev/uid']).toBe(first.metadata.uid);
-    // Asked to, it takes them over: the role now names the new owner.
+    // Deleting the newcomer (deletionPolicy Delete) must not delete the retained data: the deletion
+    // stops at the retained role, before the prefix, and says how to let it go.
+    await c.kube.delete('Tenant', name);
+    const held = await eventually(
+      async () => {
+        const x = await c.kube.get<Tenant>('Tenant', name);
+        const ready = x?.status?.conditions?.find((cond) => cond.type === 'Ready');
+        return x?.metadata.deletionTimestamp &&
+          ready?.reason === 'RetainedResourcesFound' &&
+          ready.message?.includes('deletionPolicy to Retain')
+          ? ready
+          : undefined;
+      },
+      60_000,
+      'the deletion to stop at the retained resources',
+    );
+    expect(held.message).toContain(roleName);
+    expect(await aws.s3.send(new GetObjectCommand(document)).then((o) => o.Body?.transformToString())).toBe('retained');
+    expect((await tags())['rag.tenancy.dev/uid']).toBe(first.metadata.uid);
+    await c.kube.kubectl('patch', 'tenant', name, '--type=merge', '-p', '{"spec":{"deletionPolicy":"Retain"}}');
+    await c.kube.waitForGone('Tenant', name, 60_000);
+    expect(await aws.s3.send(new GetObjectCommand(document)).then((o) => o.Body?.transformToString())).toBe('retained');
+    // Asked to, a new object takes them over: the role now names the new owner.
     await c.kube.apply(tenant(name, tierName, { principal, annotations: 'rag.tenancy.dev/adopt-retained: "true"' }));
     const adopted = await c.kube.waitForCondition<Tenant>('Tenant', name, 'Ready', { status: 'True' }, 60_000);
     expect(adopted.status?.resources?.roleArn).toBe(first.status?.resources?.roleArn);
