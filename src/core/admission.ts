@@ -137,6 +137,18 @@ function earlier(a: Tenant, b: Tenant): boolean {
   return ta !== tb ? ta < tb : a.metadata.name < b.metadata.name;
 }
 
+/** Whether a tenant holds its Pod Identity association (status records one). */
+const holds = (t: Tenant): boolean => !!t.status?.resources?.podIdentityAssociationId;
+
+/**
+ * Whether `a` has the better claim on a service account than `b`: the tenant holding the
+ * association keeps it (an older Tenant edited to name a younger one's service account must not
+ * take it over), and between two claims alike the earlier Tenant wins.
+ */
+function before(a: Tenant, b: Tenant): boolean {
+  return holds(a) !== holds(b) ? holds(a) : earlier(a, b);
+}
+
 /**
  * Checks `spec.access.podIdentity`: the operator must know its EKS cluster (the tenant role
  * trusts that cluster's sessions only), and no earlier Tenant may use the same namespace and
@@ -160,7 +172,7 @@ export function checkIdentity(tenant: Tenant, tenants: readonly Tenant[], eksClu
       t.metadata.name !== tenant.metadata.name &&
       other?.namespace === pod.namespace &&
       other.serviceAccount === pod.serviceAccount &&
-      earlier(t, tenant)
+      before(t, tenant)
     );
   });
   if (!rival) return undefined;

@@ -98,7 +98,9 @@ export class KmsKeyDriver implements ManagedResource<KeySpec, KeyObserved> {
       rotation: !!rotation.KeyRotationEnabled,
       tags: kmsTags(tags.Tags),
     };
-    const owned = readyIfOwned(observed, observed.tags, spec.owner, `KMS alias ${spec.alias}'s key`);
+    // The driver tags a key before it makes its alias, so a key found by the alias and untagged
+    // is someone else's (a crash before tagging leaves no alias: findOrphan covers that).
+    const owned = readyIfOwned(observed, observed.tags, spec.owner, `KMS alias ${spec.alias}'s key`, { taggedAtCreate: !!byAlias });
     if (owned.state === 'ready' && (meta.KeyState === 'Creating' || meta.KeyState === 'Updating')) {
       return {
         state: 'pending',
