@@ -101,6 +101,17 @@ describe('the outputs ConfigMap never takes over anything', () => {
     expect(await c.kube.get('Tenant', tenant)).toBeUndefined();
   });
 
+  it.each(['kube-system', 'kube-public', 'kube-node-lease'])(
+    "refuses %s as a Pod Identity namespace at admission (no tenant role for a system service account, and no 'own' system namespace)",
+    async (ns) => {
+      const tenant = uniq('sys');
+      await expect(c.kube.apply(tenantYaml(tenant, ns, uniq('conn')))).rejects.toThrow(
+        /spec.access.podIdentity.namespace cannot be kube-system, kube-public or kube-node-lease/,
+      );
+      expect(await c.kube.get('Tenant', tenant)).toBeUndefined();
+    },
+  );
+
   it("a tenant naming another tenant's ConfigMap gets a conflict naming it; the owner keeps its ConfigMap, also after the intruder is deleted", async () => {
     const [owner, intruder] = [uniq('owner'), uniq('intruder')];
     const cmName = `${owner}-conn`;

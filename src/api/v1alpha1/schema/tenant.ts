@@ -135,6 +135,14 @@ export const tenantSchema: Schema = {
               type: 'object',
               description: "The Kubernetes service account of the tenant's application (EKS Pod Identity).",
               required: ['namespace', 'serviceAccount'],
+              'x-kubernetes-validations': [
+                {
+                  rule: "!(self.namespace in ['kube-system', 'kube-public', 'kube-node-lease'])",
+                  fieldPath: '.namespace',
+                  message:
+                    "spec.access.podIdentity.namespace cannot be kube-system, kube-public or kube-node-lease: a tenant role is never given to a system service account; use the application's own namespace",
+                },
+              ],
               properties: {
                 namespace: { ...dnsLabel, description: 'Namespace of the service account.' },
                 serviceAccount: {
