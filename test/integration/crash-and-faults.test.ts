@@ -51,14 +51,23 @@ async function created(p: OperatorProcess, kind: string): Promise<boolean> {
  * Waits until `kind` was created: by the running operator (true: kill it now), or by one killed
  * earlier, which went on past the kill point before it died (false: nothing to kill for). A kind
  * the running operator went past (it logged creating a `later` kind) was made by a killed one
- * after its last log line and adopted: false too.
+ * after its last log line and adopted: false too; so is the last kind once the tenant is Ready
+ * without the running operator having created it.
  */
-async function createdBy(current: OperatorProcess, earlier: OperatorProcess[], kind: string, later: string[]): Promise<boolean> {
+async function createdBy(
+  current: OperatorProcess,
+  earlier: OperatorProcess[],
+  kind: string,
+  later: string[],
+  tenant: string,
+): Promise<boolean> {
   return eventually(
     async () => {
       if (await created(current, kind)) return true;
       for (const p of earlier) if (await created(p, kind)) return false;
       for (const k of later) if (await created(current, k)) return false;
+      const t = later.length === 0 ? await c.kube.get<Tenant>('Tenant', tenant) : undefined;
+      if (t?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True')) return false;
       return undefined;
     },
     90_000,
@@ -111,6 +120,7 @@ describe('crash safety', () => {
             killed,
             step.kind,
             steps.slice(i + 1).map((x) => x.kind),
+            tenant,
           ))
         )
           continue;
