@@ -108,6 +108,20 @@ export interface TrustScope {
   operatorPrincipal?: string;
 }
 
+/** A role's account and name (IAM role names are unique per account, case-insensitively). */
+function roleKey(arn: string): string {
+  const m = /^arn:[^:]+:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(arn);
+  return m ? `${m[1] ?? ''}/${(m[2] ?? '').toLowerCase()}` : arn;
+}
+
+/**
+ * Whether two ARNs name the same role: the path does not count (STS drops it from an assumed
+ * role's ARN, so the operator's own ARN may come without it) and neither does the name's case.
+ */
+function sameRole(a: string, b: string): boolean {
+  return roleKey(a) === roleKey(b);
+}
+
 /**
  * Checks `spec.access.principals`: each must be a role of the operator's account or of a trusted
  * account (the schema already refuses anything but exact role ARNs).
@@ -115,7 +129,8 @@ export interface TrustScope {
 export function checkPrincipals(tenant: Tenant, scope: TrustScope): Refusal | undefined {
   const access = tenant.spec.access;
   const principals: readonly string[] = access && 'principals' in access ? (access.principals ?? []) : [];
-  if (scope.operatorPrincipal && principals.includes(scope.operatorPrincipal)) {
+  const operator = scope.operatorPrincipal;
+  if (operator && principals.some((arn) => sameRole(arn, operator))) {
     return {
       reason: REASON.PrincipalNotAllowed,
       message: `spec.access.principals names the operator's own role (${scope.operatorPrincipal}), which must never assume a tenant role: name the application's role instead`,
