@@ -15,6 +15,7 @@ if ! command -v etcd >/dev/null 2>&1; then
   $SUDO apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq etcd-server >&2
 fi
+bash "$here/redis.sh"
 
 if ! command -v openssl >/dev/null 2>&1; then
   echo "setup: openssl is required to make the local control plane's certificates" >&2; exit 1
