@@ -7,6 +7,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { OpenSearchServerlessClient } from '@aws-sdk/client-opensearchserverless';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
+import { S3VectorsClient } from '@aws-sdk/client-s3vectors';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Logger } from 'pino';
 import { attachBudgets, type RateBudgets } from './budgets.js';
@@ -28,6 +29,8 @@ export interface AwsClients {
   cloudwatch: CloudWatchClient;
   /** EKS Pod Identity associations of tenants' service accounts. */
   eks: EKSClient;
+  /** Amazon S3 Vectors: vector buckets and indexes (AWS_ENDPOINT_URL_S3VECTORS). */
+  s3vectors: S3VectorsClient;
 }
 
 /** Options for building the clients. */
@@ -52,6 +55,7 @@ export function createAwsClients(o: AwsClientOptions): AwsClients {
     bedrock: new BedrockClient(common),
     cloudwatch: new CloudWatchClient(common),
     eks: new EKSClient(common),
+    s3vectors: new S3VectorsClient(common),
   };
   for (const [service, client] of Object.entries(clients)) {
     attachBudgets(client as never, service, o.budgets);

@@ -109,6 +109,12 @@ export const REASON = {
   InvalidModelSource: 'InvalidModelSource',
   RoleNotFound: 'RoleNotFound',
   PolicySizeExceeded: 'PolicySizeExceeded',
+  /** A vector index exists with settings fixed at creation (dimension, metric, metadata keys, key) other than wanted. */
+  IndexMismatch: 'IndexMismatch',
+  /** An S3 Vectors bucket exists with an encryption (fixed at creation) other than wanted. */
+  VectorBucketMismatch: 'VectorBucketMismatch',
+  /** An S3 Vectors bucket cannot be deleted yet: it still holds vector indexes. */
+  VectorBucketNotEmpty: 'VectorBucketNotEmpty',
   /** Synced=True: the last pass ran without an error. */
   ReconcileSuccess: 'ReconcileSuccess',
   /** Synced=False: an error the operator does not know (a bug: see its log). */
