@@ -144,11 +144,12 @@ describe('operator policy', () => {
       'bedrock-agent': 'bedrockAgent',
       bedrock: 'bedrock',
       eks: 'eks',
+      s3vectors: 's3vectors',
     };
     const sent = new Set<string>();
     for (const f of files) {
       const text = await readFile(f, 'utf8');
-      const client = clientOf[/@aws-sdk\/client-([a-z-]+)'/.exec(text)?.[1] ?? ''];
+      const client = clientOf[/@aws-sdk\/client-([a-z0-9-]+)'/.exec(text)?.[1] ?? ''];
       for (const m of text.matchAll(/new (\w+)Command\(/g)) {
         const qualified = `${client ?? ''}:${m[1] ?? ''}`;
         sent.add(qualified in COMMAND_ACTIONS ? qualified : (m[1] ?? ''));

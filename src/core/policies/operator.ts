@@ -14,6 +14,7 @@ import { ROLE_PATH, namePrefix } from '../naming.js';
 import { TAG } from '../tags.js';
 import { type PolicyDocument, type Statement, policy } from './document.js';
 import { INFERENCE_PROFILE_CONDITION_KEY, INVOKE_ACTIONS } from './model-access.js';
+import { KB_S3VECTORS_ACTIONS } from './roles.js';
 
 /** Which resources an action applies to, and under which condition. */
 export type ResourceKind =
@@ -31,6 +32,8 @@ export type ResourceKind =
   | 'ownCollection'
   | 'newCollection'
   | 'vectorPolicy'
+  | 'vectorBucket'
+  | 'vectorIndex'
   | 'ownTagged'
   | 'knowledgeBase'
   | 'newKnowledgeBase'
@@ -180,6 +183,18 @@ export const COMMAND_ACTIONS: Record<string, { actions: string[]; on: ResourceKi
   UpdatePodIdentityAssociation: { actions: ['eks:UpdatePodIdentityAssociation'], on: ['ownPodIdentity'] },
   DeletePodIdentityAssociation: { actions: ['eks:DeletePodIdentityAssociation'], on: ['ownPodIdentity'] },
   'eks:TagResource': { actions: ['eks:TagResource'], on: ['ownPodIdentity'] },
+  // Amazon S3 Vectors (Service Authorization Reference, list_amazons3vectors): vector buckets and
+  // indexes are created with their tags, which needs s3vectors:TagResource besides the create (API
+  // model). The create actions take aws:RequestTag, s3vectors:sseType and s3vectors:kmsKeyArn.
+  // TODO(lead): `on` is a placeholder until the policy has vector bucket and index kinds.
+  CreateVectorBucket: { actions: ['s3vectors:CreateVectorBucket', 's3vectors:TagResource'], on: ['any'] },
+  GetVectorBucket: { actions: ['s3vectors:GetVectorBucket'], on: ['any'] },
+  DeleteVectorBucket: { actions: ['s3vectors:DeleteVectorBucket'], on: ['any'] },
+  CreateIndex: { actions: ['s3vectors:CreateIndex', 's3vectors:TagResource'], on: ['any'] },
+  GetIndex: { actions: ['s3vectors:GetIndex'], on: ['any'] },
+  DeleteIndex: { actions: ['s3vectors:DeleteIndex'], on: ['any'] },
+  's3vectors:TagResource': { actions: ['s3vectors:TagResource'], on: ['any'] },
+  's3vectors:ListTagsForResource': { actions: ['s3vectors:ListTagsForResource'], on: ['any'] },
   // STS GetCallerIdentity needs no permission.
   GetCallerIdentity: { actions: [], on: ['none'] },
 };
@@ -247,6 +262,12 @@ function resourcesOf(
         Resource: kind === 'collection' ? `arn:${p}:aoss:${s.region}:${s.accountId}:collection/*` : '*',
         Condition: { StringLike: { 'aoss:collection': `${names}*` } },
       };
+    // S3 Vectors: vector bucket names are unique per account and Region and carry the cluster's
+    // prefix, so every bucket and index ARN under it is this cluster's.
+    case 'vectorBucket':
+      return { Resource: `arn:${p}:s3vectors:${s.region}:${s.accountId}:bucket/${names}*` };
+    case 'vectorIndex':
+      return { Resource: `arn:${p}:s3vectors:${s.region}:${s.accountId}:bucket/${names}*/index/${names}*` };
     case 'ownCollection':
       return { Resource: `arn:${p}:aoss:${s.region}:${s.accountId}:collection/*`, Condition: tagged };
     case 'newCollection':
@@ -424,6 +445,12 @@ export function tenantBoundaryPolicy(s: SecurityScope): PolicyDocument {
       Action: 'aoss:APIAccessAll',
       Resource: `arn:${p}:aoss:${s.region}:${s.accountId}:collection/*`,
       Condition: { StringLike: { 'aoss:collection': `${names}*` } },
+    },
+    {
+      Sid: 'VectorIndexes',
+      Effect: 'Allow',
+      Action: [...KB_S3VECTORS_ACTIONS],
+      Resource: `arn:${p}:s3vectors:${s.region}:${s.accountId}:bucket/${names}*/index/${names}*`,
     },
   );
 }
