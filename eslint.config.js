@@ -23,6 +23,9 @@ const layers = {
   usage: ['api', 'core', 'ports', 'runtime'],
   ingestion: ['api', 'core', 'ports', 'runtime', 'adapters'],
   controllers: ['api', 'core', 'ports', 'runtime', 'resources', 'usage', 'ingestion'],
+  // The tenant gateway (a second entry point, src/gateway/main.ts): never the operator's
+  // controllers, resources or settings.
+  gateway: ['api', 'core', 'ports', 'runtime', 'adapters', 'usage'],
 };
 
 const dependencyDirection = {
