@@ -1,0 +1,322 @@
+/**
+ * The model checker against AWS's own API models (botocore): a request breaking each kind of
+ * constraint, in each protocol, and answers that break the model, each with the exact violation.
+ */
+import { cbor, dateToTag } from '@smithy/core/cbor';
+import { describe, expect, it } from 'vitest';
+import { checkExchange, type WireRequest, type WireResponse } from '../support/model-check/check-exchange.js';
+import { compilePattern, translateJavaRegex } from '../support/model-check/java-regex.js';
+
+const auth = (service: string): string =>
+  `AWS4-HMAC-SHA256 Credential=testing/20261204/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=00`;
+
+function json(service: string, target: string, body: unknown): WireRequest {
+  return {
+    method: 'POST',
+    path: '/',
+    query: new URLSearchParams(),
+    headers: { authorization: auth(service), 'x-amz-target': target, 'content-type': 'application/x-amz-json-1.1' },
+    body: Buffer.from(JSON.stringify(body)),
+  };
+}
+
+function query(service: string, params: Record<string, string>): WireRequest {
+  return {
+    method: 'POST',
+    path: '/',
+    query: new URLSearchParams(),
+    headers: { authorization: auth(service), 'content-type': 'application/x-www-form-urlencoded' },
+    body: Buffer.from(new URLSearchParams(params).toString()),
+  };
+}
+
+function rest(service: string, method: string, url: string, body?: unknown, headers: Record<string, string> = {}): WireRequest {
+  const [path = '/', q = ''] = url.split('?');
+  return {
+    method,
+    path,
+    query: new URLSearchParams(q),
+    headers: { authorization: auth(service), ...headers },
+    body: Buffer.from(body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body)),
+  };
+}
+
+const answer = (status: number, body: unknown, headers: Record<string, string> = {}): WireResponse => ({
+  status,
+  headers,
+  body: Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+});
+
+/** The violations of one exchange, without the fields every case shares. */
+function violations(req: WireRequest, res?: WireResponse): unknown[] {
+  return checkExchange(req, res, 'test').violations.map(({ service, operation, direction, member, constraint, value }) => ({
+    at: `${service}:${operation} ${direction}`,
+    member,
+    constraint,
+    value,
+  }));
+}
+
+const TOKEN = 'a'.repeat(40);
+const KB_CONFIG = {
+  type: 'VECTOR',
+  vectorKnowledgeBaseConfiguration: { embeddingModelArn: 'arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0' },
+};
+
+describe('requests checked against the model', () => {
+  it('passes a request that keeps every constraint (json)', () => {
+    expect(violations(json('kms', 'TrentService.CreateAlias', { AliasName: 'alias/rag-prod', TargetKeyId: 'k-1' }))).toEqual([]);
+  });
+
+  it('required (json)', () => {
+    expect(violations(json('kms', 'TrentService.CreateAlias', { AliasName: 'alias/rag-prod' }))).toEqual([
+      { at: 'kms:CreateAlias request', member: 'TargetKeyId', constraint: 'required', value: undefined },
+    ]);
+  });
+
+  it('pattern (json)', () => {
+    expect(violations(json('kms', 'TrentService.CreateAlias', { AliasName: 'alias/rag prod', TargetKeyId: 'k-1' }))).toEqual([
+      { at: 'kms:CreateAlias request', member: 'AliasName', constraint: 'pattern ^[a-zA-Z0-9:/_-]+$', value: 'alias/rag prod' },
+    ]);
+  });
+
+  it('range, wrong type and unknown member (json)', () => {
+    expect(violations(json('kms', 'TrentService.ScheduleKeyDeletion', { KeyId: 'k', PendingWindowInDays: 400 }))).toEqual([
+      { at: 'kms:ScheduleKeyDeletion request', member: 'PendingWindowInDays', constraint: 'value <= 365', value: 400 },
+    ]);
+    expect(violations(json('kms', 'TrentService.ScheduleKeyDeletion', { KeyId: 'k', PendingWindowInDays: '7', Force: true }))).toEqual([
+      { at: 'kms:ScheduleKeyDeletion request', member: 'PendingWindowInDays', constraint: 'type integer', value: '7' },
+      { at: 'kms:ScheduleKeyDeletion request', member: 'Force', constraint: 'unknown member', value: true },
+    ]);
+  });
+
+  it('max length and unknown member (query)', () => {
+    const doc = '{"Version":"2012-10-17","Statement":[]}';
+    expect(
+      violations(query('iam', { Action: 'CreateRole', Version: '2010-05-08', RoleName: 'r'.repeat(65), AssumeRolePolicyDocument: doc })),
+    ).toEqual([{ at: 'iam:CreateRole request', member: 'RoleName', constraint: 'length <= 64', value: 'r'.repeat(65) }]);
+    expect(
+      violations(
+        query('iam', {
+          Action: 'CreateRole',
+          Version: '2010-05-08',
+          RoleName: 'rag-prod',
+          AssumeRolePolicyDocument: doc,
+          'Tags.member.1.Key': 'a',
+          'Tags.member.1.Value': 'b',
+          Colour: 'red',
+        }),
+      ),
+    ).toEqual([{ at: 'iam:CreateRole request', member: 'Colour', constraint: 'unknown member', value: 'red' }]);
+  });
+
+  it('required inside a list (query)', () => {
+    expect(
+      violations(query('iam', { Action: 'TagRole', Version: '2010-05-08', RoleName: 'rag-prod', 'Tags.member.1.Key': 'team' })),
+    ).toEqual([{ at: 'iam:TagRole request', member: 'Tags[0].Value', constraint: 'required', value: undefined }]);
+  });
+
+  it('min length, enum and unknown member (rest-json, with a URI label)', () => {
+    const req = rest('bedrock', 'PUT', '/knowledgebases/', {
+      clientToken: 'short',
+      name: 'kb',
+      roleArn: 'arn:aws:iam::123456789012:role/kb',
+      knowledgeBaseConfiguration: { ...KB_CONFIG, type: 'VECTORS' },
+      colour: 'red',
+    });
+    expect(violations(req)).toEqual([
+      { at: 'bedrock-agent:CreateKnowledgeBase request', member: 'colour', constraint: 'unknown member', value: 'red' },
+      { at: 'bedrock-agent:CreateKnowledgeBase request', member: 'clientToken', constraint: 'length >= 33', value: 'short' },
+      {
+        at: 'bedrock-agent:CreateKnowledgeBase request',
+        member: 'knowledgeBaseConfiguration.type',
+        constraint: 'enum [VECTOR, KENDRA, SQL, MANAGED]',
+        value: 'VECTORS',
+      },
+    ]);
+  });
+
+  it('list size and a bad URI label (rest-json)', () => {
+    const req = rest('bedrock', 'PUT', '/knowledgebases/KB_1/datasources/', {
+      clientToken: TOKEN,
+      name: 'docs',
+      dataSourceConfiguration: { type: 'S3', s3Configuration: { bucketArn: 'arn:aws:s3:::docs', inclusionPrefixes: ['a/', 'b/'] } },
+    });
+    expect(violations(req)).toEqual([
+      { at: 'bedrock-agent:CreateDataSource request', member: 'knowledgeBaseId', constraint: 'pattern [0-9a-zA-Z]{10}', value: 'KB_1' },
+      {
+        at: 'bedrock-agent:CreateDataSource request',
+        member: 'dataSourceConfiguration.s3Configuration.inclusionPrefixes',
+        constraint: 'items <= 1',
+        value: 2,
+      },
+    ]);
+  });
+
+  it('enum in the XML payload, and a header (rest-xml)', () => {
+    const body = '<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>On</Status></VersioningConfiguration>';
+    const req = rest('s3', 'PUT', '/docs?versioning', body, { 'x-amz-expected-bucket-owner': '12345' });
+    expect(violations(req)).toEqual([
+      {
+        at: 's3:PutBucketVersioning request',
+        member: 'VersioningConfiguration.Status',
+        constraint: 'enum [Enabled, Suspended]',
+        value: 'On',
+      },
+    ]);
+  });
+
+  it('required and min length in a non-flattened XML list, greedy labels and query literals (rest-xml)', () => {
+    const body = '<Tagging><TagSet><Tag><Key></Key><Value>v</Value></Tag><Tag><Key>k</Key></Tag></TagSet></Tagging>';
+    expect(violations(rest('s3', 'PUT', '/docs?tagging', body))).toEqual([
+      { at: 's3:PutBucketTagging request', member: 'Tagging.TagSet[0].Key', constraint: 'length >= 1', value: '' },
+      { at: 's3:PutBucketTagging request', member: 'Tagging.TagSet[1].Value', constraint: 'required', value: undefined },
+    ]);
+    expect(checkExchange(rest('s3', 'PUT', '/docs/a/b%2Fc.txt?x-id=PutObject', 'x'), undefined, 't').operation).toBe('PutObject');
+    expect(checkExchange(rest('s3', 'GET', '/docs?list-type=2&prefix=a%2F'), undefined, 't').operation).toBe('ListObjectsV2');
+    expect(checkExchange(rest('s3', 'GET', '/docs?versions'), undefined, 't').operation).toBe('ListObjectVersions');
+    expect(violations(rest('s3', 'GET', '/docs?list-type=2&max-keys=many'))).toEqual([
+      { at: 's3:ListObjectsV2 request', member: 'MaxKeys', constraint: 'type integer', value: 'many' },
+    ]);
+  });
+
+  it('required (smithy-rpc-v2-cbor)', () => {
+    const req: WireRequest = {
+      method: 'POST',
+      path: '/service/GraniteServiceVersion20100801/operation/GetMetricData',
+      query: new URLSearchParams(),
+      headers: { authorization: auth('monitoring'), 'smithy-protocol': 'rpc-v2-cbor' },
+      body: Buffer.from(cbor.serialize({ MetricDataQueries: [], EndTime: dateToTag(new Date()) })),
+    };
+    expect(violations(req)).toEqual([
+      { at: 'cloudwatch:GetMetricData request', member: 'StartTime', constraint: 'required', value: undefined },
+    ]);
+  });
+
+  it('finds the operation among the APIs that share a signing name, and says when none has one', () => {
+    expect(checkExchange(rest('bedrock', 'GET', '/inference-profiles/p1'), undefined, 't').operation).toBe('GetInferenceProfile');
+    expect(checkExchange(rest('bedrock', 'GET', '/knowledgebases/ABCDEFGHIJ'), undefined, 't').service).toBe('bedrock-agent');
+    expect(violations(rest('bedrock', 'GET', '/no-such-thing'))).toEqual([
+      { at: 'bedrock:(none) request', member: '(operation)', constraint: 'an operation of the model', value: 'GET /no-such-thing' },
+    ]);
+    // The OpenSearch Serverless data plane signs as aoss but is OpenSearch's own REST API.
+    expect(checkExchange(rest('aoss', 'PUT', '/abc/my-index', {}), undefined, 't').unmodelled).toMatch(/data plane/);
+  });
+});
+
+describe('answers checked against the model', () => {
+  const getKb = rest('bedrock', 'GET', '/knowledgebases/ABCDEFGHIJ');
+  const kb = {
+    knowledgeBaseId: 'ABCDEFGHIJ',
+    name: 'kb',
+    knowledgeBaseArn: 'arn:aws:bedrock:us-east-1:123456789012:knowledge-base/ABCDEFGHIJ',
+    roleArn: 'arn:aws:iam::123456789012:role/kb',
+    knowledgeBaseConfiguration: KB_CONFIG,
+    status: 'ACTIVE',
+    createdAt: '2026-12-04T00:00:00Z',
+    updatedAt: '2026-12-04T00:00:00Z',
+  };
+
+  it('passes an answer that keeps the model', () => {
+    expect(violations(getKb, answer(200, { knowledgeBase: kb }))).toEqual([]);
+  });
+
+  it('enum and required members of the output (rest-json)', () => {
+    const { updatedAt: _u, ...rest } = kb;
+    expect(violations(getKb, answer(200, { knowledgeBase: { ...rest, status: 'Active' } }))).toEqual([
+      {
+        at: 'bedrock-agent:GetKnowledgeBase response',
+        member: 'knowledgeBase.status',
+        constraint: 'enum [CREATING, ACTIVE, DELETING, UPDATING, FAILED, DELETE_UNSUCCESSFUL, UPDATE_UNSUCCESSFUL]',
+        value: 'Active',
+      },
+      { at: 'bedrock-agent:GetKnowledgeBase response', member: 'knowledgeBase.updatedAt', constraint: 'required', value: undefined },
+    ]);
+  });
+
+  it('the status code the model gives the operation', () => {
+    const create = rest('bedrock', 'PUT', '/knowledgebases/', {
+      clientToken: TOKEN,
+      name: 'kb',
+      roleArn: kb.roleArn,
+      knowledgeBaseConfiguration: KB_CONFIG,
+    });
+    expect(violations(create, answer(200, { knowledgeBase: kb }))).toEqual([
+      { at: 'bedrock-agent:CreateKnowledgeBase response', member: '(status)', constraint: 'http status 202', value: 200 },
+    ]);
+  });
+
+  it('errors: declared, common, or neither; and their declared status', () => {
+    const err = (status: number, type: string): WireResponse =>
+      answer(status, { message: 'x' }, { 'x-amzn-errortype': `${type}:http://internal.amazon.com/` });
+    expect(violations(getKb, err(404, 'ResourceNotFoundException'))).toEqual([]);
+    expect(violations(getKb, err(429, 'ThrottlingException'))).toEqual([]);
+    expect(violations(getKb, err(400, 'ValidationException'))).toEqual([]);
+    expect(violations(getKb, err(404, 'NoSuchKnowledgeBase'))).toEqual([
+      {
+        at: 'bedrock-agent:GetKnowledgeBase response',
+        member: '(error)',
+        constraint: 'a declared or common error',
+        value: 'NoSuchKnowledgeBase',
+      },
+    ]);
+    expect(violations(getKb, err(400, 'ResourceNotFoundException'))).toEqual([
+      {
+        at: 'bedrock-agent:GetKnowledgeBase response',
+        member: '(status)',
+        constraint: 'http status 404 for ResourceNotFoundException',
+        value: 400,
+      },
+    ]);
+  });
+
+  it('types and required members in a query-protocol answer; error codes by their model code', () => {
+    const req = query('iam', { Action: 'GetRole', Version: '2010-05-08', RoleName: 'kb' });
+    const xml = (role: string): string =>
+      `<GetRoleResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><GetRoleResult><Role>${role}</Role></GetRoleResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetRoleResponse>`;
+    const role = '<Path>/</Path><RoleName>kb</RoleName><RoleId>AROA1234567890123456</RoleId><Arn>arn:aws:iam::123456789012:role/kb</Arn>';
+    expect(
+      violations(
+        req,
+        answer(200, xml(`${role}<CreateDate>2026-12-04T00:00:00Z</CreateDate><MaxSessionDuration>3600</MaxSessionDuration>`)),
+      ),
+    ).toEqual([]);
+    expect(violations(req, answer(200, xml(`${role}<MaxSessionDuration>long</MaxSessionDuration>`)))).toEqual([
+      { at: 'iam:GetRole response', member: 'Role.MaxSessionDuration', constraint: 'type integer', value: 'long' },
+      { at: 'iam:GetRole response', member: 'Role.CreateDate', constraint: 'required', value: undefined },
+    ]);
+    const error = (code: string): string =>
+      `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>m</Message></Error></ErrorResponse>`;
+    expect(violations(req, answer(404, error('NoSuchEntity')))).toEqual([]);
+    expect(violations(req, answer(409, error('EntityAlreadyExists')))).toEqual([
+      { at: 'iam:GetRole response', member: '(error)', constraint: 'a declared or common error', value: 'EntityAlreadyExists' },
+    ]);
+  });
+
+  it('unknown members and enums in a flattened XML list (rest-xml)', () => {
+    const req = rest('s3', 'GET', '/docs?versions');
+    const body =
+      '<ListVersionsResult><Name>docs</Name><IsTruncated>false</IsTruncated><Version><Key>a</Key><VersionId>1</VersionId><IsLatest>true</IsLatest><StorageClass>COLD</StorageClass></Version><Version><Key>b</Key><Colour>red</Colour></Version></ListVersionsResult>';
+    expect(violations(req, answer(200, body))).toEqual([
+      { at: 's3:ListObjectVersions response', member: 'Versions[0].StorageClass', constraint: 'enum [STANDARD]', value: 'COLD' },
+      { at: 's3:ListObjectVersions response', member: 'Versions[1].Colour', constraint: 'unknown member', value: 'red' },
+    ]);
+    expect(violations(req, answer(404, '<Error><Code>NoSuchBucket</Code></Error>'))).toEqual([]);
+  });
+});
+
+describe('Java patterns in JavaScript', () => {
+  it('translates what JavaScript spells differently and refuses what it cannot say', () => {
+    expect(translateJavaRegex('\\p{Alnum}+')).toBe('[a-zA-Z0-9]+');
+    expect(translateJavaRegex('[\\p{L}\\p{Z}\\-]*')).toBe('[\\p{L}\\p{Z}\\-]*');
+    expect(translateJavaRegex('\\Qa.b\\E')).toBe('a\\.b');
+    expect(compilePattern('[a-z&&[^b]]')).toEqual({ unchecked: 'class intersection (&&)' });
+    expect(compilePattern('a*+')).toEqual({ unchecked: 'possessive quantifier' });
+  });
+
+  it('matches whole values, as AWS does ([\\w+=,.@-]+ refuses "a b")', () => {
+    const p = compilePattern('[\\w+=,.@-]+');
+    expect('re' in p && p.re.test('rag-prod')).toBe(true);
+    expect('re' in p && p.re.test('a b')).toBe(false);
+  });
+});
