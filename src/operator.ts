@@ -48,6 +48,9 @@ import { S3BucketDriver } from './resources/s3-bucket/driver.js';
 import { S3PrefixDriver } from './resources/s3-prefix/driver.js';
 import { type StackDeps, tenantResources, tierResources } from './resources/stacks.js';
 import { VectorIndexDriver } from './resources/vector-index/driver.js';
+import { S3VectorBucketDriver } from './resources/s3vectors-bucket/driver.js';
+import { S3VectorIndexDriver } from './resources/s3vectors-index/driver.js';
+import { vectorStores } from './resources/vector-stores/index.js';
 import { type Clock, systemClock } from './runtime/clock.js';
 import { Controller, type Reconciler } from './runtime/controller.js';
 import { LeaderElector } from './runtime/leader.js';
@@ -149,17 +152,22 @@ function awsParts(config: Config, clock: Clock, logger: Logger, metrics: Runtime
       region: config.region,
     }),
     operatorPrincipal: async () => config.operatorRoleArn ?? (await identity()).principalArn,
-    vector: {
-      encryptionPolicies: new AossPolicyDriver(aws.aoss, 'encryption'),
-      networkPolicies: new AossPolicyDriver(aws.aoss, 'network'),
-      dataPolicies: new AossPolicyDriver(aws.aoss, 'data'),
-      collections: new AossCollectionDriver(aws.aoss),
-      indexes: new VectorIndexDriver(dataPlane),
+    knowledgeBase: {
       knowledgeBases: new KnowledgeBaseDriver(aws.bedrockAgent),
       dataSources: new DataSourceDriver(aws.bedrockAgent),
-      vpcEndpointIds: config.openSearch.vpcEndpointIds,
-      standbyReplicas: config.openSearch.standbyReplicas,
     },
+    stores: vectorStores({
+      openSearchServerless: {
+        encryptionPolicies: new AossPolicyDriver(aws.aoss, 'encryption'),
+        networkPolicies: new AossPolicyDriver(aws.aoss, 'network'),
+        dataPolicies: new AossPolicyDriver(aws.aoss, 'data'),
+        collections: new AossCollectionDriver(aws.aoss),
+        indexes: new VectorIndexDriver(dataPlane),
+        vpcEndpointIds: config.openSearch.vpcEndpointIds,
+        standbyReplicas: config.openSearch.standbyReplicas,
+      },
+      s3Vectors: { buckets: new S3VectorBucketDriver(aws.s3vectors), indexes: new S3VectorIndexDriver(aws.s3vectors) },
+    }),
     permissionsBoundaryArn: config.permissionsBoundaryArn,
     keyPendingWindowDays: config.aws.keyPendingWindowDays,
     keys: new KmsKeyDriver(aws.kms),

@@ -43,7 +43,9 @@ export function kbSettings(tier: TenantTier, tenant?: Tenant): KbSettings {
   // A tier's dimensions only carry over when the tenant keeps the tier's model.
   const sameModel = embeddingModel === (t.embeddingModel ?? DEFAULT_EMBEDDING_MODEL);
   const dimensions = o.dimensions ?? (sameModel ? t.dimensions : undefined) ?? EMBEDDING_MODELS[embeddingModel]?.default ?? 1024;
-  const index = { ...t.vectorIndex, ...o.vectorIndex };
+  // The tier's index parameters: vectorStore.openSearchServerless.vectorIndex, or their older
+  // spelling knowledgeBase.vectorIndex (admission refuses both at once); a tenant's override wins.
+  const index = { ...tier.spec.vectorStore?.openSearchServerless?.vectorIndex, ...t.vectorIndex, ...o.vectorIndex };
   return {
     embeddingModel,
     dimensions,

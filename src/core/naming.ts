@@ -110,6 +110,16 @@ export function indexName(ctx: NamingContext, owner: Owner): string {
   return fit(base(ctx, owner), 80);
 }
 
+/** S3 Vectors vector bucket: 3-63, lowercase letters, numbers and hyphens, unique per account and Region. */
+export function vectorBucketName(ctx: NamingContext, owner: Owner): string {
+  return fit(base(ctx, owner), 63);
+}
+
+/** S3 Vectors index: 3-63, lowercase letters, numbers, hyphens and dots, unique in its vector bucket. */
+export function vectorIndexName(ctx: NamingContext, owner: Owner): string {
+  return fit(base(ctx, owner), 63);
+}
+
 /** The ARN of a role the operator names (it lives under {@link ROLE_PATH}). */
 export function roleArn(ctx: NamingContext, name: string, partition = 'aws'): string {
   return `arn:${partition}:iam::${ctx.accountId}:role${ROLE_PATH}${name}`;

@@ -1,15 +1,16 @@
 /**
  * Which AWS resources a tier and a tenant get, per isolation pattern (see docs/api.md), bound to
  * their desired specs in the order AWS requires (reversed for deletion), with the ids already
- * persisted on status. "collection" stands for its encryption, network and data access policies
- * and itself (the data policy before the collection, so a deletion keeps it until the collection
- * is gone); "kb" for the vector index, the knowledge base and its S3 data source.
+ * persisted on status. The vector store's parts come from the tier's store module
+ * (vector-stores/<store>/): its "container" (an OpenSearch Serverless collection with its
+ * policies, or an S3 Vectors vector bucket), a bridge tenant's "access" to the tier's container,
+ * and the owner's "index"; "kb" is the knowledge base and its S3 data source on that index.
  *
- * | pattern | tier owns                                         | tenant owns                                                     |
- * |---------|---------------------------------------------------|-----------------------------------------------------------------|
- * | pool    | [key], bucket, collection, kb role, kb            | prefix, tenant role                                             |
- * | bridge  | [key], bucket, collection (operator's data policy) | prefix, kb role, data policy (its index only), kb, tenant role |
- * | silo    | [key]                                             | [key], bucket, collection, kb role, kb, tenant role             |
+ * | pattern | tier owns                                   | tenant owns                                                  |
+ * |---------|---------------------------------------------|--------------------------------------------------------------|
+ * | pool    | [key], bucket, container, kb role, index, kb | prefix, tenant role                                         |
+ * | bridge  | [key], bucket, container                    | prefix, kb role, access, index, kb, tenant role              |
+ * | silo    | [key]                                       | [key], bucket, container, kb role, index, kb, tenant role    |
  *
  * A tier key exists with `storage.encryption: TierKey`; a tenant key with `TenantKey` (silo only).
  */
@@ -21,7 +22,6 @@ import {
   bucketName,
   idempotencyToken,
   namePrefix,
-  indexName,
   keyAlias,
   roleArn,
   roleName,
@@ -36,16 +36,12 @@ import type { KmsKeyDriver } from './kms-key/driver.js';
 import type { BoundResource } from './managed-resource.js';
 import type { S3BucketDriver } from './s3-bucket/driver.js';
 import type { S3PrefixDriver } from './s3-prefix/driver.js';
-import {
-  type CollectionRef,
-  type Outputs,
-  type VectorDeps,
-  bind,
-  collectionResources,
-  dataPolicy,
-  knowledgeBaseResources,
-} from './vector-stack.js';
-import { kbSettings } from '../core/kb-settings.js';
+import { type KnowledgeBaseDeps, knowledgeBaseResources } from './knowledge-base-stack.js';
+import { bind } from './vector-stores/bind.js';
+import type { VectorStore } from './vector-stores/index.js';
+import type { Outputs, StoreInput } from './vector-stores/store.js';
+import { type KbSettings, kbSettings } from '../core/kb-settings.js';
+import { type VectorStoreType, storeOf } from '../core/vector-stores.js';
 import { keyPolicy } from '../core/policies/kms.js';
 
 /** What binding needs: names, settings, and one driver instance per kind. */
@@ -63,7 +59,9 @@ export interface StackDeps {
   podIdentities: PodIdentityDriver;
   namingGuard: NamingGuard;
   eksClusterArn?: string;
-  vector: VectorDeps;
+  knowledgeBase: KnowledgeBaseDeps;
+  /** One module per vector store a tier can choose. */
+  stores: Record<VectorStoreType, VectorStore>;
   /** The operator's own IAM principal: it must be in the data access policies to create indexes. */
   operatorPrincipal: () => Promise<string>;
 }
@@ -129,10 +127,18 @@ function kbRole(
   });
 }
 
-/** Where the tier's collection is, as the tier publishes it on status (bridge tenants use it). */
-function tierCollection(tier: TenantTier): CollectionRef {
-  const shared = tier.status?.shared ?? {};
-  return { collectionId: shared.collectionId, collectionArn: shared.collectionArn, collectionEndpoint: shared.collectionEndpoint };
+/** What a store needs to know of the owner it builds for. */
+function storeInput(
+  n: NamingContext,
+  owner: OwnerRef,
+  what: string,
+  operator: string,
+  settings: KbSettings,
+  kmsKeyArn: (o: Outputs) => string | undefined,
+  tier: TenantTier,
+): StoreInput {
+  const kbRoleArn = roleArn(n, roleName(n, { kind: owner.kind, name: owner.name }, 'kb'));
+  return { n, owner, what, operator, kbRoleArn, settings, kmsKeyArn, vectorStore: { ...tier.spec.vectorStore } };
 }
 
 /** The tier's shared resources. */
@@ -144,30 +150,15 @@ export async function tierResources(deps: StackDeps, tier: TenantTier): Promise<
   const out: BoundResource[] = [bind(deps.namingGuard, { recorded: recordedNames(shared), prefix: namePrefix(n) })];
   const operator = await deps.operatorPrincipal();
   if (tier.spec.storage?.encryption === 'TierKey') out.push(key(deps, n, owner, `tier ${name}`, shared, operator));
-  if (tier.spec.isolation === 'silo') return out;
-  const v = deps.vector;
+  const pattern = tier.spec.isolation;
+  if (pattern === 'silo') return out;
   const bucket = bucketName(n, { kind: 'TenantTier', name });
   const keyArn = (o: Outputs): string | undefined => o.kmsKeyArn;
   out.push(bind(deps.buckets, (o: Outputs) => ({ name: bucket, region: n.region, owner, kmsKeyArn: o.kmsKeyArn })));
-  const kbRoleArn = roleArn(n, roleName(n, { kind: 'TenantTier', name }, 'kb'));
-  // Bridge: tenants get their own index, knowledge base and data policy; the operator creates the
-  // indexes. Pool: the shared knowledge base's role and the operator reach the one index.
-  const access =
-    tier.spec.isolation === 'bridge'
-      ? dataPolicy(v, n, owner, (collection) => [
-          { description: `operator: indexes of tier ${name}`, principals: [operator], collection, index: '*', collectionItems: true },
-        ])
-      : dataPolicy(v, n, owner, (collection) => [
-          {
-            description: `pool tier ${name}`,
-            principals: [kbRoleArn, operator],
-            collection,
-            index: indexName(n, { kind: 'TenantTier', name }),
-            collectionItems: true,
-          },
-        ]);
-  out.push(...collectionResources(v, n, owner, keyArn, `tier ${name}`, access));
-  if (tier.spec.isolation === 'bridge') return out;
+  const settings = kbSettings(tier);
+  const store = deps.stores[storeOf(tier)].tier(pattern, storeInput(n, owner, `tier ${name}`, operator, settings, keyArn, tier));
+  out.push(...store.container);
+  if (pattern === 'bridge') return out;
   // Pool: one knowledge base serves every tenant, so its role reads every tenant's prefix.
   const scope = (o: Outputs): DataScope => ({
     region: n.region,
@@ -175,14 +166,14 @@ export async function tierResources(deps: StackDeps, tier: TenantTier): Promise<
     bucket,
     prefix: 'tenants/',
     kmsKeyArn: o.kmsKeyArn,
-    collectionArn: o.collectionArn,
+    ...store.scope(o),
     // Once the shared knowledge base exists its role trusts it alone.
     knowledgeBaseId: o.knowledgeBaseId ?? shared.knowledgeBaseId,
   });
-  const settings = kbSettings(tier);
   out.push(kbRole(deps, n, owner, scope, settings.embeddingModel, `pool tier ${name}`));
+  out.push(...store.access, ...store.index);
   out.push(
-    ...knowledgeBaseResources(v, n, owner, settings, { bucket, prefix: 'tenants/', kmsKeyArn: keyArn }, (o) => o, {
+    ...knowledgeBaseResources(deps.knowledgeBase, n, owner, settings, { bucket, prefix: 'tenants/', kmsKeyArn: keyArn }, store, {
       knowledgeBaseId: shared.knowledgeBaseId,
       dataSourceId: shared.dataSourceId,
     }),
@@ -198,57 +189,51 @@ export async function tenantResources(deps: StackDeps, tenant: Tenant, tier: Ten
   const iso = tier.spec.isolation;
   const base = tenantScope(n, tenant, tier);
   const mine = tenant.status?.resources ?? {};
-  const v = deps.vector;
   const tierKeyArn = tier.spec.storage?.encryption === 'TierKey' ? tier.status?.shared?.kmsKeyArn : undefined;
   // The tenant's key if it has one (published earlier in this pass), else the tier's.
   const keyArn = (o: Outputs): string | undefined => o.kmsKeyArn ?? tierKeyArn;
-  // Its own collection (silo) as published in this pass, or the tier's (bridge, pool).
-  const collection = (o: Outputs): CollectionRef => (iso === 'silo' ? o : tierCollection(tier));
+  const out: BoundResource[] = [bind(deps.namingGuard, { recorded: recordedNames(mine), prefix: namePrefix(n) })];
+  const operator = await deps.operatorPrincipal();
+  const settings = kbSettings(tier, tenant);
+  const store =
+    iso === 'pool'
+      ? undefined
+      : deps.stores[storeOf(tier)].tenant(iso, {
+          ...storeInput(n, owner, `tenant ${name}`, operator, settings, keyArn, tier),
+          tierOwner: ownerRef(n, 'TenantTier', tier, tier.metadata.name),
+          tierShared: { ...tier.status?.shared },
+        });
   const scope = (o: Outputs): DataScope => ({
     ...base,
     kmsKeyArn: keyArn(o),
-    collectionArn: collection(o).collectionArn,
+    ...store?.scope(o),
     knowledgeBaseId: iso === 'pool' ? undefined : o.knowledgeBaseId,
     pool: iso === 'pool',
   });
-  const out: BoundResource[] = [bind(deps.namingGuard, { recorded: recordedNames(mine), prefix: namePrefix(n) })];
-  const kbRoleArn = roleArn(n, roleName(n, { kind: 'Tenant', name }, 'kb'));
-  const index = indexName(n, { kind: 'Tenant', name });
-  const operator = await deps.operatorPrincipal();
   if (iso === 'silo') {
     if (tier.spec.storage?.encryption === 'TenantKey') out.push(key(deps, n, owner, `tenant ${name}`, mine, operator));
     out.push(bind(deps.buckets, (o: Outputs) => ({ name: base.bucket, region: n.region, owner, kmsKeyArn: keyArn(o) })));
-    // The whole collection is the tenant's.
-    const access = dataPolicy(v, n, owner, (c) => [
-      { description: `tenant ${name}`, principals: [kbRoleArn, operator], collection: c, index, collectionItems: true },
-    ]);
-    out.push(...collectionResources(v, n, owner, keyArn, `tenant ${name}`, access));
   } else {
     // Its documents in the tier bucket: nothing to create, emptied when a Delete tenant goes.
     out.push(bind(deps.prefixes, { bucket: base.bucket, prefix: base.prefix ?? '' }));
   }
-  if (iso !== 'pool') {
-    const settings = kbSettings(tier, tenant);
+  if (store) {
+    out.push(...store.container);
     out.push(kbRole(deps, n, owner, scope, settings.embeddingModel, `tenant ${name}`));
-    if (iso === 'bridge') {
-      // The tenant's role reaches only its own index in the tier collection (the tier's policy
-      // lets the operator create it).
-      const tierOwner = ownerRef(n, 'TenantTier', tier, tier.metadata.name);
-      out.push(
-        dataPolicy(
-          v,
-          n,
-          owner,
-          (c) => [{ description: `tenant ${name}`, principals: [kbRoleArn], collection: c, index, collectionItems: false }],
-          tierOwner,
-        ),
-      );
-    }
+    out.push(...store.access, ...store.index);
     out.push(
-      ...knowledgeBaseResources(v, n, owner, settings, { bucket: base.bucket, prefix: base.prefix, kmsKeyArn: keyArn }, collection, {
-        knowledgeBaseId: mine.knowledgeBaseId,
-        dataSourceId: mine.dataSourceId,
-      }),
+      ...knowledgeBaseResources(
+        deps.knowledgeBase,
+        n,
+        owner,
+        settings,
+        { bucket: base.bucket, prefix: base.prefix, kmsKeyArn: keyArn },
+        store,
+        {
+          knowledgeBaseId: mine.knowledgeBaseId,
+          dataSourceId: mine.dataSourceId,
+        },
+      ),
     );
   }
   out.push(

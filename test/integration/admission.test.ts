@@ -85,6 +85,7 @@ describe('admission', () => {
       chunking: { strategy: 'FixedSize', maxTokens: 300 },
     });
     expect(standard?.spec.dataDeletionPolicy).toBe('Delete');
+    expect(standard?.spec.vectorStore).toEqual({ type: 'OpenSearchServerless' });
   });
 
   it.each([
@@ -153,6 +154,47 @@ describe('admission', () => {
       want: /is invalid: spec.ingestion.interval: Invalid value: "string": must be a duration in h, m and s such as 30m, 6h or 24h \(no days: write 1d as 24h\)\s*$/,
     },
     {
+      name: 'OpenSearch index parameters on an S3 Vectors tier',
+      yaml: tier('s3v-hnsw', '{ isolation: bridge, vectorStore: { type: S3Vectors }, knowledgeBase: { vectorIndex: { m: 32 } } }'),
+      want: /spec.knowledgeBase.vectorIndex: Invalid value: .*an S3 Vectors tier does not have: remove it \(use vectorStore.s3Vectors.distanceMetric\)/,
+    },
+    {
+      name: 'S3 Vectors settings on an OpenSearch Serverless tier',
+      yaml: tier('aoss-s3v', '{ isolation: pool, vectorStore: { s3Vectors: { distanceMetric: euclidean } } }'),
+      want: /vectorStore.s3Vectors applies to type S3Vectors only: remove it or set type S3Vectors/,
+    },
+    {
+      name: 'OpenSearch Serverless settings on an S3 Vectors tier',
+      yaml: tier('s3v-aoss', '{ isolation: pool, vectorStore: { type: S3Vectors, openSearchServerless: { vectorIndex: { m: 8 } } } }'),
+      want: /vectorStore.openSearchServerless applies to type OpenSearchServerless only/,
+    },
+    {
+      name: 'tenantId declared non-filterable',
+      yaml: tier('s3v-tid', '{ isolation: pool, vectorStore: { type: S3Vectors, s3Vectors: { nonFilterableMetadataKeys: [tenantId] } } }'),
+      want: /tenantId must stay filterable: pool tenants are told apart by it; remove it from nonFilterableMetadataKeys/,
+    },
+    {
+      name: "more non-filterable keys than an index takes besides Bedrock's two",
+      yaml: tier(
+        's3v-many',
+        `{ isolation: pool, vectorStore: { type: S3Vectors, s3Vectors: { nonFilterableMetadataKeys: [${[...Array(9).keys()].map((i) => `k${i}`).join(', ')}] } } }`,
+      ),
+      want: /nonFilterableMetadataKeys: Too many: 9: must have at most 8 items/,
+    },
+    {
+      name: 'index parameters in both places',
+      yaml: tier(
+        'two-hnsw',
+        '{ isolation: silo, knowledgeBase: { vectorIndex: { m: 16 } }, vectorStore: { openSearchServerless: { vectorIndex: { m: 32 } } } }',
+      ),
+      want: /set the index parameters in one place: vectorStore.openSearchServerless.vectorIndex/,
+    },
+    {
+      name: 'an unknown vector store',
+      yaml: tier('pinecone', '{ isolation: pool, vectorStore: { type: Pinecone } }'),
+      want: /Unsupported value: "Pinecone": supported values: "OpenSearchServerless", "S3Vectors"/,
+    },
+    {
       name: 'an unknown isolation',
       yaml: tier('weird', '{ isolation: shared }'),
       want: /Unsupported value: "shared": supported values: "pool", "bridge", "silo"/,
@@ -180,6 +222,13 @@ describe('admission', () => {
       obj: 'basic',
       patch: '{"spec":{"isolation":"silo"}}',
       want: /isolation is immutable: create a new tier/,
+    },
+    {
+      name: "a tier's vector store",
+      kind: 'TenantTier' as const,
+      obj: 'basic',
+      patch: '{"spec":{"vectorStore":{"type":"S3Vectors"}}}',
+      want: /vectorStore.type is immutable: the tier's indexes were made with it/,
     },
     {
       name: "a tenant's tier",

@@ -156,6 +156,9 @@ export const EMBEDDING_MODELS: Readonly<Record<string, { readonly default: numbe
   'cohere.embed-multilingual-v3': { default: 1024, outputs: [1024] },
 };
 
+/** Bedrock's own metadata keys: its chunk text and metadata exceed S3 Vectors' 2 KB of filterable metadata. */
+export const BEDROCK_NON_FILTERABLE = ['AMAZON_BEDROCK_TEXT', 'AMAZON_BEDROCK_METADATA'] as const;
+
 /** The embedding model used when neither tier nor tenant names one. */
 export const DEFAULT_EMBEDDING_MODEL = 'amazon.titan-embed-text-v2:0';
 

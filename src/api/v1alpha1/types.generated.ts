@@ -105,6 +105,52 @@ efConstruction?: number
 }
 }
 /**
+ * Where the tier's vectors live. `OpenSearchServerless` (the default): collections billed by the hour, hybrid search. `S3Vectors`: Amazon S3 Vectors buckets and indexes, billed by storage and queries, semantic search only.
+ */
+vectorStore?: {
+/**
+ * The vector store. Immutable.
+ */
+type?: ("OpenSearchServerless" | "S3Vectors")
+/**
+ * Settings of the S3 Vectors indexes (type S3Vectors only); fixed once the tier exists.
+ */
+s3Vectors?: {
+/**
+ * Distance metric of the indexes: `cosine` or `euclidean`.
+ */
+distanceMetric?: ("cosine" | "euclidean")
+/**
+ * Metadata keys stored but not filterable, besides Bedrock's own (AMAZON_BEDROCK_TEXT, AMAZON_BEDROCK_METADATA), which are always non-filterable. At most 8 (S3 Vectors allows 10 per index). `tenantId` must stay filterable.
+ * 
+ * @maxItems 8
+ */
+nonFilterableMetadataKeys?: []|[string]|[string, string]|[string, string, string]|[string, string, string, string]|[string, string, string, string, string]|[string, string, string, string, string, string]|[string, string, string, string, string, string, string]|[string, string, string, string, string, string, string, string]
+}
+/**
+ * Settings of the OpenSearch Serverless indexes (type OpenSearchServerless only).
+ */
+openSearchServerless?: {
+/**
+ * Parameters of the OpenSearch Serverless vector index (engine faiss, method HNSW, as Bedrock requires).
+ */
+vectorIndex?: {
+/**
+ * Distance function: `l2` (Euclidean) or `innerproduct`.
+ */
+spaceType?: ("l2" | "innerproduct")
+/**
+ * HNSW `m`: links per node (2-100).
+ */
+m?: number
+/**
+ * HNSW `ef_construction`: candidate list size while building (2-4096).
+ */
+efConstruction?: number
+}
+}
+}
+/**
  * What Bedrock does with vectors when a data source is deleted: `Delete` (Bedrock DELETE) or `Retain` (RETAIN).
  */
 dataDeletionPolicy?: ("Delete" | "Retain")
@@ -202,6 +248,22 @@ knowledgeBaseId?: string
  * Id of the shared data source (pool).
  */
 dataSourceId?: string
+/**
+ * ARN of the tier S3 Vectors vector bucket (vectorStore S3Vectors).
+ */
+vectorBucketArn?: string
+/**
+ * Name of the tier vector bucket.
+ */
+vectorBucketName?: string
+/**
+ * ARN of the S3 Vectors index shared by the tier (pool).
+ */
+vectorIndexArn?: string
+/**
+ * Name of the S3 Vectors index shared by the tier (pool).
+ */
+vectorIndexName?: string
 }
 /**
  * The last ingestion job of the shared data source (pool tiers).
@@ -388,6 +450,10 @@ conditions?: Condition[]
  */
 isolation?: string
 /**
+ * Vector store of the tenant's tier (OpenSearchServerless or S3Vectors).
+ */
+vectorStore?: string
+/**
  * Identifiers of the AWS resources that serve this tenant (its own or the tier's).
  */
 resources?: {
@@ -427,6 +493,22 @@ collectionId?: string
  * Vector index holding the tenant's vectors.
  */
 indexName?: string
+/**
+ * S3 Vectors vector bucket holding the vectors (vectorStore S3Vectors).
+ */
+vectorBucketArn?: string
+/**
+ * Name of the vector bucket.
+ */
+vectorBucketName?: string
+/**
+ * S3 Vectors index holding the tenant's vectors.
+ */
+vectorIndexArn?: string
+/**
+ * Name of the S3 Vectors index.
+ */
+vectorIndexName?: string
 /**
  * Bedrock knowledge base id to query.
  */

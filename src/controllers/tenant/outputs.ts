@@ -2,6 +2,7 @@
  * The outputs ConfigMap `spec.connection` asks for: what it holds, where it may go, and the
  * ConnectionReady condition for what writing it did.
  */
+import { storeOf } from '../../core/vector-stores.js';
 import { CONDITION, REASON } from '../../api/v1alpha1/constants.js';
 import type { Tenant, TenantTier } from '../../api/v1alpha1/types.js';
 import type { ConditionInput } from '../../core/conditions.js';
@@ -81,8 +82,10 @@ export function connectionData(tenant: Tenant, tier: TenantTier, r: Record<strin
     ['KMS_KEY_ARN', r.kmsKeyArn],
     ['KNOWLEDGE_BASE_ID', r.knowledgeBaseId],
     ['DATA_SOURCE_ID', r.dataSourceId],
+    ['VECTOR_STORE', storeOf(tier)],
     ['COLLECTION_ENDPOINT', r.collectionEndpoint],
-    ['INDEX_NAME', r.indexName],
+    ['INDEX_NAME', r.indexName ?? r.vectorIndexName],
+    ['VECTOR_INDEX_ARN', r.vectorIndexArn],
     // A pool's shared knowledge base must be queried with this filter (by the platform's service).
     ['RETRIEVAL_FILTER', pool ? JSON.stringify({ equals: { key: 'tenantId', value: tenant.metadata.name } }) : undefined],
   ];

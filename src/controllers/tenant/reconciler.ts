@@ -3,6 +3,7 @@
  * own AWS resources, ingestion and outputs ConfigMap after the finalizer, and on deletion its
  * resources removed (Delete) or left and recorded (Retain).
  */
+import { storeOf } from '../../core/vector-stores.js';
 import { ANNOTATIONS, CONDITION, EVENT_REASON, REASON } from '../../api/v1alpha1/constants.js';
 import type { Tenant, TenantStatus, TenantTier } from '../../api/v1alpha1/types.js';
 import { type ConditionInput, summarize } from '../../core/conditions.js';
@@ -72,7 +73,11 @@ export class TenantSteps implements OwnerSteps<Tenant> {
     const deleting = tierDeletingCondition(tenant, tier);
     return {
       conditions: [u.quota, ...(deleting ? [deleting] : [])],
-      fields: { isolation: tier?.spec.isolation, usage: { ...tenant.status?.usage, ...u.usage } },
+      fields: {
+        isolation: tier?.spec.isolation,
+        vectorStore: tier ? storeOf(tier) : undefined,
+        usage: { ...tenant.status?.usage, ...u.usage },
+      },
       ...(deleting ? {} : { dropped: [CONDITION.TierDeleting] }),
     };
   }

@@ -1,20 +1,12 @@
 /** Which ids a tenant's status shows from its tier, and which are its own (the engine may act on those only). */
 import type { Tenant, TenantTier } from '../../api/v1alpha1/types.js';
 import { tenantPrefix } from '../../core/naming.js';
+import { STORE_SHARED_KEYS, storeOf } from '../../core/vector-stores.js';
 
-/** The tier's shared ids each pattern's tenants use. */
+/** The tier's shared ids each pattern's tenants use, besides those of the tier's vector store. */
 const SHARED_KEYS = {
-  pool: [
-    'bucket',
-    'knowledgeBaseRoleArn',
-    'collectionArn',
-    'collectionEndpoint',
-    'collectionId',
-    'indexName',
-    'knowledgeBaseId',
-    'dataSourceId',
-  ],
-  bridge: ['bucket', 'collectionArn', 'collectionEndpoint', 'collectionId'],
+  pool: ['bucket', 'knowledgeBaseRoleArn', 'knowledgeBaseId', 'dataSourceId'],
+  bridge: ['bucket'],
   silo: [],
 } as const;
 
@@ -27,6 +19,7 @@ export function sharedResources(tenant: Tenant, tier: TenantTier): Record<string
   const shared: Record<string, unknown> = tier.status?.shared ?? {};
   const keys: readonly string[] = [
     ...SHARED_KEYS[tier.spec.isolation],
+    ...(tier.spec.isolation === 'silo' ? [] : STORE_SHARED_KEYS[storeOf(tier)][tier.spec.isolation]),
     ...(tier.spec.storage?.encryption === 'TierKey' ? ['kmsKeyArn'] : []),
   ];
   const out: Record<string, string> = tier.spec.isolation === 'silo' ? {} : { prefix: tenantPrefix(tenant.metadata.name) };

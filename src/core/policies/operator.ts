@@ -14,6 +14,7 @@ import { ROLE_PATH, namePrefix } from '../naming.js';
 import { TAG } from '../tags.js';
 import { type PolicyDocument, type Statement, policy } from './document.js';
 import { INFERENCE_PROFILE_CONDITION_KEY, INVOKE_ACTIONS } from './model-access.js';
+import { KB_S3VECTORS_ACTIONS } from './roles.js';
 
 /** Which resources an action applies to, and under which condition. */
 export type ResourceKind =
@@ -31,6 +32,8 @@ export type ResourceKind =
   | 'ownCollection'
   | 'newCollection'
   | 'vectorPolicy'
+  | 'vectorBucket'
+  | 'vectorIndex'
   | 'ownTagged'
   | 'knowledgeBase'
   | 'newKnowledgeBase'
@@ -259,6 +262,12 @@ function resourcesOf(
         Resource: kind === 'collection' ? `arn:${p}:aoss:${s.region}:${s.accountId}:collection/*` : '*',
         Condition: { StringLike: { 'aoss:collection': `${names}*` } },
       };
+    // S3 Vectors: vector bucket names are unique per account and Region and carry the cluster's
+    // prefix, so every bucket and index ARN under it is this cluster's.
+    case 'vectorBucket':
+      return { Resource: `arn:${p}:s3vectors:${s.region}:${s.accountId}:bucket/${names}*` };
+    case 'vectorIndex':
+      return { Resource: `arn:${p}:s3vectors:${s.region}:${s.accountId}:bucket/${names}*/index/${names}*` };
     case 'ownCollection':
       return { Resource: `arn:${p}:aoss:${s.region}:${s.accountId}:collection/*`, Condition: tagged };
     case 'newCollection':
@@ -436,6 +445,12 @@ export function tenantBoundaryPolicy(s: SecurityScope): PolicyDocument {
       Action: 'aoss:APIAccessAll',
       Resource: `arn:${p}:aoss:${s.region}:${s.accountId}:collection/*`,
       Condition: { StringLike: { 'aoss:collection': `${names}*` } },
+    },
+    {
+      Sid: 'VectorIndexes',
+      Effect: 'Allow',
+      Action: [...KB_S3VECTORS_ACTIONS],
+      Resource: `arn:${p}:s3vectors:${s.region}:${s.accountId}:bucket/${names}*/index/${names}*`,
     },
   );
 }

@@ -15,6 +15,8 @@ export interface DataScope {
   prefix?: string;
   kmsKeyArn?: string;
   collectionArn?: string;
+  /** S3 Vectors: the owner's index (its knowledge base's vectors). */
+  vectorIndexArn?: string;
   knowledgeBaseId?: string;
   /**
    * Pool: the knowledge base is shared and tenants are told apart only by the `tenantId` in
@@ -69,6 +71,19 @@ function listBucket(s: DataScope, sid: string): Statement {
   };
 }
 
+/**
+ * What Bedrock does with a knowledge base's S3 Vectors index, as its service role: write and
+ * delete vectors while ingesting, read and query them while retrieving (Bedrock user guide,
+ * "Permissions to access your vector store in Amazon S3 Vectors").
+ */
+export const KB_S3VECTORS_ACTIONS = [
+  's3vectors:GetIndex',
+  's3vectors:PutVectors',
+  's3vectors:GetVectors',
+  's3vectors:DeleteVectors',
+  's3vectors:QueryVectors',
+];
+
 /** Permissions of a knowledge base service role: embed, read its documents, write its vectors. */
 export function knowledgeBasePermissions(s: DataScope & { embeddingModelId: string }): PolicyDocument {
   const statements: Statement[] = [
@@ -82,6 +97,7 @@ export function knowledgeBasePermissions(s: DataScope & { embeddingModelId: stri
     { Sid: 'ReadDocuments', Effect: 'Allow', Action: 's3:GetObject', Resource: objectsArn(s), Condition: inAccount(s) },
   ];
   if (s.collectionArn) statements.push({ Sid: 'VectorStore', Effect: 'Allow', Action: 'aoss:APIAccessAll', Resource: s.collectionArn });
+  if (s.vectorIndexArn) statements.push({ Sid: 'VectorIndex', Effect: 'Allow', Action: KB_S3VECTORS_ACTIONS, Resource: s.vectorIndexArn });
   if (s.kmsKeyArn) statements.push(useKey(s, 'DecryptDocuments'));
   return policy(...statements);
 }

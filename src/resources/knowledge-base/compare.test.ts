@@ -11,8 +11,7 @@ const spec: KnowledgeBaseSpec = {
   roleArn: 'arn:aws:iam::111122223333:role/rag-tenant/rag-prod-t-acme-kb',
   embeddingModelArn: 'arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0',
   dimensions: 1024,
-  collectionArn: collection,
-  indexName: 'rag-prod-t-acme',
+  storage: { type: 'OPENSEARCH_SERVERLESS', collectionArn: collection, indexName: 'rag-prod-t-acme' },
 };
 const inSync: KnowledgeBaseObserved = {
   id: 'KB12345678',
@@ -26,7 +25,7 @@ const inSync: KnowledgeBaseObserved = {
   dimensions: 1024,
   storageType: 'OPENSEARCH_SERVERLESS',
   collectionArn: collection,
-  indexName: spec.indexName,
+  indexName: 'rag-prod-t-acme',
   fieldMapping: wantedFieldMapping(),
 };
 
@@ -74,6 +73,24 @@ describe('compareKnowledgeBase: every field the driver sets', () => {
     },
   ])('$name', ({ found, diff }) => {
     expect(compareKnowledgeBase(spec, { ...inSync, ...found })).toEqual(diff);
+  });
+
+  it('an S3 Vectors knowledge base: its index is fixed, and a knowledge base on another store is told apart', () => {
+    const indexArn = 'arn:aws:s3vectors:us-east-1:111122223333:bucket/rag-prod-t-acme/index/rag-prod-t-acme';
+    const s3v: KnowledgeBaseSpec = { ...spec, storage: { type: 'S3_VECTORS', indexArn } };
+    const found: KnowledgeBaseObserved = {
+      ...inSync,
+      storageType: 'S3_VECTORS',
+      collectionArn: undefined,
+      indexName: undefined,
+      fieldMapping: undefined,
+      indexArn,
+    };
+    expect(compareKnowledgeBase(s3v, found)).toEqual([]);
+    expect(compareKnowledgeBase(s3v, { ...found, indexArn: `${indexArn}x` })).toEqual(['indexArn']);
+    // The same knowledge base on OpenSearch Serverless: only the store type is named.
+    expect(immutableDrift(s3v, inSync)).toEqual([{ field: 'storageType', found: '"OPENSEARCH_SERVERLESS"', wanted: '"S3_VECTORS"' }]);
+    expect(compareKnowledgeBase(spec, found)).toEqual(['storageType']);
   });
 
   it('immutableDrift says what each fixed field is and should be, for the message', () => {

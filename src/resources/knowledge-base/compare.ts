@@ -9,6 +9,10 @@ import type { KnowledgeBaseConfiguration, StorageConfiguration } from '@aws-sdk/
 import { INDEX_FIELDS } from '../../core/policies/aoss.js';
 import { type OwnerRef, ownerTags, tagDrift } from '../../core/tags.js';
 
+/** Where a knowledge base keeps its vectors: an index of the tier's vector store. */
+export type KnowledgeBaseStorage =
+  { type: 'OPENSEARCH_SERVERLESS'; collectionArn: string; indexName: string } | { type: 'S3_VECTORS'; indexArn: string };
+
 /** The knowledge base as wanted. */
 export interface KnowledgeBaseSpec {
   name: string;
@@ -17,8 +21,24 @@ export interface KnowledgeBaseSpec {
   roleArn: string;
   embeddingModelArn: string;
   dimensions: number;
-  collectionArn: string;
-  indexName: string;
+  storage: KnowledgeBaseStorage;
+}
+
+/** Bedrock's storageConfiguration for a storage. */
+export function storageConfiguration(s: KnowledgeBaseStorage): StorageConfiguration {
+  switch (s.type) {
+    case 'OPENSEARCH_SERVERLESS':
+      return {
+        type: 'OPENSEARCH_SERVERLESS',
+        opensearchServerlessConfiguration: {
+          collectionArn: s.collectionArn,
+          vectorIndexName: s.indexName,
+          fieldMapping: wantedFieldMapping(),
+        },
+      };
+    case 'S3_VECTORS':
+      return { type: 'S3_VECTORS', s3VectorsConfiguration: { indexArn: s.indexArn } };
+  }
 }
 
 /** The knowledge base as found. */
@@ -36,6 +56,8 @@ export interface KnowledgeBaseObserved {
   storageType?: string;
   collectionArn?: string;
   indexName?: string;
+  /** S3 Vectors: the index (Bedrock may echo it as its bucket and name instead). */
+  indexArn?: string;
   fieldMapping?: { vectorField?: string; textField?: string; metadataField?: string };
   /**
    * Both configurations exactly as GetKnowledgeBase returned them: UpdateKnowledgeBase must be sent
@@ -54,6 +76,7 @@ export const IMMUTABLE = {
   storageType: 'vector store type',
   collectionArn: 'collection',
   indexName: 'vector index',
+  indexArn: 'S3 Vectors index',
   fieldMapping: 'field mapping',
 } as const;
 
@@ -79,9 +102,15 @@ export function immutableDrift(
   // Bedrock echoes the dimensions it was given; when it reports none, the model's default
   // applies, which Bedrock checked against the index at creation.
   if (o.dimensions !== undefined) check('dimensions', o.dimensions, spec.dimensions);
-  check('storageType', o.storageType, 'OPENSEARCH_SERVERLESS');
-  check('collectionArn', o.collectionArn, spec.collectionArn);
-  check('indexName', o.indexName, spec.indexName);
+  const st = spec.storage;
+  check('storageType', o.storageType, st.type);
+  if (o.storageType !== st.type) return out;
+  if (st.type === 'S3_VECTORS') {
+    check('indexArn', o.indexArn, st.indexArn);
+    return out;
+  }
+  check('collectionArn', o.collectionArn, st.collectionArn);
+  check('indexName', o.indexName, st.indexName);
   const fm = o.fieldMapping ?? {};
   check('fieldMapping', { vectorField: fm.vectorField, textField: fm.textField, metadataField: fm.metadataField }, wantedFieldMapping());
   return out;

@@ -21,13 +21,17 @@ const spec: KnowledgeBaseSpec = {
   roleArn: 'arn:aws:iam::111122223333:role/rag-tenant/rag-prod-t-acme-kb',
   embeddingModelArn: 'arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0',
   dimensions: 1024,
-  collectionArn: 'arn:aws:aoss:us-east-1:111122223333:collection/abc123',
-  indexName: 'rag-prod-t-acme',
+  storage: {
+    type: 'OPENSEARCH_SERVERLESS',
+    collectionArn: 'arn:aws:aoss:us-east-1:111122223333:collection/abc123',
+    indexName: 'rag-prod-t-acme',
+  },
 };
+const aoss = spec.storage.type === 'OPENSEARCH_SERVERLESS' ? spec.storage : undefined;
 const ctx = { signal: new AbortController().signal, logger: pino({ level: 'silent' }) };
 
 /** A knowledge base as GetKnowledgeBase returns it, with AWS's extra fields in the configuration. */
-function found(over: Partial<KnowledgeBase> = {}, collectionArn = spec.collectionArn): KnowledgeBase {
+function found(over: Partial<KnowledgeBase> = {}, collectionArn = aoss?.collectionArn): KnowledgeBase {
   return {
     knowledgeBaseId: 'KB12345678',
     knowledgeBaseArn: 'arn:aws:bedrock:us-east-1:111122223333:knowledge-base/KB12345678',
@@ -46,7 +50,7 @@ function found(over: Partial<KnowledgeBase> = {}, collectionArn = spec.collectio
     },
     storageConfiguration: {
       type: 'OPENSEARCH_SERVERLESS',
-      opensearchServerlessConfiguration: { collectionArn, vectorIndexName: spec.indexName, fieldMapping: wantedFieldMapping() },
+      opensearchServerlessConfiguration: { collectionArn, vectorIndexName: aoss?.indexName, fieldMapping: wantedFieldMapping() },
     },
     ...over,
   };

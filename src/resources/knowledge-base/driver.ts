@@ -1,5 +1,5 @@
 /**
- * A Bedrock vector knowledge base on an OpenSearch Serverless index. Its id is AWS-assigned: it is
+ * A Bedrock vector knowledge base on an index of the tier's vector store (OpenSearch Serverless or S3 Vectors). Its id is AWS-assigned: it is
  * persisted the moment CreateKnowledgeBase returns, and a create lost to a crash is found again by
  * name (and deduplicated by the client token). Bedrock reports IAM and data-access propagation
  * only as ValidationException messages; those are waits, every other refusal needs a spec change.
@@ -33,12 +33,12 @@ import {
   UPDATABLE,
   compareKnowledgeBase,
   immutableDrift,
-  wantedFieldMapping,
+  storageConfiguration,
 } from './compare.js';
 import { findByName, transitionObservation } from './lookup.js';
 
 /** The knowledge base as wanted and as found (see compare.ts). */
-export type { KnowledgeBaseObserved, KnowledgeBaseSpec } from './compare.js';
+export type { KnowledgeBaseObserved, KnowledgeBaseSpec, KnowledgeBaseStorage } from './compare.js';
 
 /** Reason of a knowledge base whose embedding model or storage configuration is not the spec's. */
 export const KB_IMMUTABLE_CHANGED = 'KnowledgeBaseImmutableChanged';
@@ -50,6 +50,7 @@ export const KB_POLL_MS = 10_000;
 function fieldsOf(kb: KnowledgeBase): Omit<KnowledgeBaseObserved, 'id' | 'arn' | 'tags'> {
   const vector = kb.knowledgeBaseConfiguration?.vectorKnowledgeBaseConfiguration;
   const aoss = kb.storageConfiguration?.opensearchServerlessConfiguration;
+  const s3v = kb.storageConfiguration?.s3VectorsConfiguration;
   return {
     status: kb.status ?? 'UNKNOWN',
     name: kb.name,
@@ -61,6 +62,7 @@ function fieldsOf(kb: KnowledgeBase): Omit<KnowledgeBaseObserved, 'id' | 'arn' |
     collectionArn: aoss?.collectionArn,
     indexName: aoss?.vectorIndexName,
     fieldMapping: aoss?.fieldMapping,
+    indexArn: s3v?.indexArn ?? (s3v?.vectorBucketArn && s3v.indexName ? `${s3v.vectorBucketArn}/index/${s3v.indexName}` : undefined),
     configuration: { knowledgeBase: kb.knowledgeBaseConfiguration, storage: kb.storageConfiguration },
   };
 }
@@ -145,14 +147,7 @@ export class KnowledgeBaseDriver implements ManagedResource<KnowledgeBaseSpec, K
               embeddingModelConfiguration: { bedrockEmbeddingModelConfiguration: { dimensions: spec.dimensions } },
             },
           },
-          storageConfiguration: {
-            type: 'OPENSEARCH_SERVERLESS',
-            opensearchServerlessConfiguration: {
-              collectionArn: spec.collectionArn,
-              vectorIndexName: spec.indexName,
-              fieldMapping: wantedFieldMapping(),
-            },
-          },
+          storageConfiguration: storageConfiguration(spec.storage),
           tags: ownerTags(spec.owner),
         }),
         { abortSignal: ctx.signal },

@@ -258,7 +258,7 @@ export function knowledgeBaseSettings(description: string, withDefaults: boolean
         ...d(1024),
       },
       chunking: withDefaults ? { ...chunking, default: { strategy: 'FixedSize', maxTokens: 300, overlapPercentage: 20 } } : chunking,
-      vectorIndex: withDefaults ? { ...vectorIndex, default: { spaceType: 'l2', m: 16, efConstruction: 512 } } : vectorIndex,
+      vectorIndex,
     },
     'x-kubernetes-validations': dimensionRules,
   };

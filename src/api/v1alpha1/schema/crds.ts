@@ -52,6 +52,7 @@ const inputs: CrdInput[] = [
     schema: tenantTierSchema,
     columns: [
       { name: 'ISOLATION', type: 'string', jsonPath: '.spec.isolation', description: 'Isolation pattern.' },
+      { name: 'STORE', type: 'string', jsonPath: '.spec.vectorStore.type', description: 'Vector store.' },
       ready(),
       synced,
       reason,
@@ -77,6 +78,7 @@ const inputs: CrdInput[] = [
       { name: 'COST (MONTH)', type: 'string', jsonPath: '.status.usage.costUSD', description: 'Cost this month in USD.' },
       { name: 'BUCKET', type: 'string', jsonPath: '.status.resources.bucket', priority: 1, description: 'Document bucket.' },
       { name: 'ROLE', type: 'string', jsonPath: '.status.resources.roleArn', priority: 1, description: 'Tenant IAM role.' },
+      { name: 'STORE', type: 'string', jsonPath: '.status.vectorStore', priority: 1, description: "Vector store of the tenant's tier." },
       age,
     ],
   },

@@ -47,6 +47,10 @@ const resources: Schema = {
     collectionEndpoint: { type: 'string', description: 'Data-plane endpoint of the collection.' },
     collectionId: { type: 'string', description: 'Id of the collection (the last part of its ARN).' },
     indexName: { type: 'string', description: "Vector index holding the tenant's vectors." },
+    vectorBucketArn: { type: 'string', description: 'S3 Vectors vector bucket holding the vectors (vectorStore S3Vectors).' },
+    vectorBucketName: { type: 'string', description: 'Name of the vector bucket.' },
+    vectorIndexArn: { type: 'string', description: "S3 Vectors index holding the tenant's vectors." },
+    vectorIndexName: { type: 'string', description: 'Name of the S3 Vectors index.' },
     knowledgeBaseId: { type: 'string', description: 'Bedrock knowledge base id to query.' },
     dataSourceId: { type: 'string', description: 'Bedrock data source id.' },
     podIdentityAssociationId: {
@@ -233,6 +237,7 @@ export const tenantSchema: Schema = {
         observedGeneration,
         conditions,
         isolation: { type: 'string', description: "Isolation pattern of the tenant's tier." },
+        vectorStore: { type: 'string', description: "Vector store of the tenant's tier (OpenSearchServerless or S3Vectors)." },
         resources,
         ingestion,
         usage: {

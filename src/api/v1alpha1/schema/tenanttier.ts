@@ -1,6 +1,7 @@
 /** OpenAPI schema of TenantTier: what a tier means (isolation pattern and defaults). */
+import { BEDROCK_NON_FILTERABLE } from '../constants.js';
 import { ingestion } from './tenant.js';
-import { type Schema, conditions, observedGeneration, duration, immutable, knowledgeBaseSettings } from './common.js';
+import { type Schema, conditions, observedGeneration, duration, immutable, knowledgeBaseSettings, vectorIndex } from './common.js';
 
 const tierKb = knowledgeBaseSettings(
   "Knowledge base defaults for the tier's tenants. Bridge and silo tenants may override embeddingModel, dimensions, chunking and vectorIndex. Fixed once the tier exists: its tenants' indexes, knowledge bases and data sources were made with them.",
@@ -19,6 +20,75 @@ const tierKnowledgeBase: Schema = {
     chunking: immutable(tierKb.properties?.chunking ?? {}, fixed('chunking', "AWS cannot change a data source's chunking")),
     vectorIndex: immutable(tierKb.properties?.vectorIndex ?? {}, fixed('vectorIndex', 'index mappings cannot change in place')),
   },
+};
+
+const vectorStoreFixed = (field: string): string =>
+  `vectorStore.${field} is immutable: the tier's indexes were made with it; create a new tier with the store you want and move tenants to it`;
+
+const vectorStore: Schema = {
+  type: 'object',
+  default: {},
+  description:
+    "Where the tier's vectors live. `OpenSearchServerless` (the default): collections billed by the hour, hybrid search. `S3Vectors`: Amazon S3 Vectors buckets and indexes, billed by storage and queries, semantic search only.",
+  properties: {
+    type: immutable(
+      {
+        type: 'string',
+        enum: ['OpenSearchServerless', 'S3Vectors'],
+        default: 'OpenSearchServerless',
+        description: 'The vector store. Immutable.',
+      },
+      vectorStoreFixed('type'),
+    ),
+    s3Vectors: immutable(
+      {
+        type: 'object',
+        description: 'Settings of the S3 Vectors indexes (type S3Vectors only); fixed once the tier exists.',
+        properties: {
+          distanceMetric: {
+            type: 'string',
+            enum: ['cosine', 'euclidean'],
+            default: 'cosine',
+            description: 'Distance metric of the indexes: `cosine` or `euclidean`.',
+          },
+          nonFilterableMetadataKeys: {
+            type: 'array',
+            maxItems: 8,
+            'x-kubernetes-list-type': 'set',
+            items: { type: 'string', minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9_.:-]+$' },
+            description: `Metadata keys stored but not filterable, besides Bedrock's own (${BEDROCK_NON_FILTERABLE.join(', ')}), which are always non-filterable. At most 8 (S3 Vectors allows 10 per index). \`tenantId\` must stay filterable.`,
+          },
+        },
+        'x-kubernetes-validations': [
+          {
+            rule: "!has(self.nonFilterableMetadataKeys) || !self.nonFilterableMetadataKeys.exists(k, k == 'tenantId')",
+            message: 'tenantId must stay filterable: pool tenants are told apart by it; remove it from nonFilterableMetadataKeys',
+          },
+        ],
+      },
+      vectorStoreFixed('s3Vectors'),
+    ),
+    openSearchServerless: {
+      type: 'object',
+      description: 'Settings of the OpenSearch Serverless indexes (type OpenSearchServerless only).',
+      properties: {
+        vectorIndex: immutable(
+          vectorIndex,
+          vectorStoreFixed('openSearchServerless.vectorIndex').replace('made with it', 'mappings cannot change in place'),
+        ),
+      },
+    },
+  },
+  'x-kubernetes-validations': [
+    {
+      rule: "!has(self.s3Vectors) || self.type == 'S3Vectors'",
+      message: 'vectorStore.s3Vectors applies to type S3Vectors only: remove it or set type S3Vectors',
+    },
+    {
+      rule: "!has(self.openSearchServerless) || self.type == 'OpenSearchServerless'",
+      message: 'vectorStore.openSearchServerless applies to type OpenSearchServerless only: remove it or set type OpenSearchServerless',
+    },
+  ],
 };
 
 const quota: Schema = {
@@ -54,6 +124,10 @@ const sharedStatus: Schema = {
     indexName: { type: 'string', description: 'Vector index shared by the tier (pool).' },
     knowledgeBaseId: { type: 'string', description: 'Id of the shared knowledge base (pool).' },
     dataSourceId: { type: 'string', description: 'Id of the shared data source (pool).' },
+    vectorBucketArn: { type: 'string', description: 'ARN of the tier S3 Vectors vector bucket (vectorStore S3Vectors).' },
+    vectorBucketName: { type: 'string', description: 'Name of the tier vector bucket.' },
+    vectorIndexArn: { type: 'string', description: 'ARN of the S3 Vectors index shared by the tier (pool).' },
+    vectorIndexName: { type: 'string', description: 'Name of the S3 Vectors index shared by the tier (pool).' },
   },
 };
 
@@ -79,6 +153,7 @@ export const tenantTierSchema: Schema = {
           'isolation is immutable: create a new tier with the pattern you want and move tenants to it',
         ),
         knowledgeBase: { ...tierKnowledgeBase, default: {} },
+        vectorStore,
         dataDeletionPolicy: {
           type: 'string',
           enum: ['Delete', 'Retain'],
@@ -121,6 +196,18 @@ export const tenantTierSchema: Schema = {
         },
       },
       'x-kubernetes-validations': [
+        {
+          rule: "!has(self.vectorStore) || self.vectorStore.type == 'OpenSearchServerless' || !has(self.knowledgeBase) || !has(self.knowledgeBase.vectorIndex)",
+          message:
+            'knowledgeBase.vectorIndex sets OpenSearch Serverless index parameters, which an S3 Vectors tier does not have: remove it (use vectorStore.s3Vectors.distanceMetric)',
+          fieldPath: '.knowledgeBase.vectorIndex',
+        },
+        {
+          rule: '!has(self.vectorStore) || !has(self.vectorStore.openSearchServerless) || !has(self.vectorStore.openSearchServerless.vectorIndex) || !has(self.knowledgeBase) || !has(self.knowledgeBase.vectorIndex)',
+          message:
+            'set the index parameters in one place: vectorStore.openSearchServerless.vectorIndex (knowledgeBase.vectorIndex is its older spelling); remove one of them',
+          fieldPath: '.knowledgeBase.vectorIndex',
+        },
         {
           rule: "!has(self.storage) || !has(self.storage.encryption) || self.storage.encryption != 'TenantKey' || self.isolation == 'silo'",
           message: 'storage.encryption TenantKey needs isolation silo: use TierKey or AwsOwned for pool and bridge tiers',
