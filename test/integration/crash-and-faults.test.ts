@@ -37,7 +37,10 @@ afterAll(async () => {
   await c?.stop();
 });
 
-const start = (): Promise<OperatorProcess> => startOperatorProcess(c.cp.kubeconfig, { cluster: c, settings: { resyncSeconds: 3600 } });
+// Each restart keeps the killed process's identity, as a pod restarted in place would, so it takes
+// its own unexpired lease back at once instead of waiting out the lease duration.
+const start = (): Promise<OperatorProcess> =>
+  startOperatorProcess(c.cp.kubeconfig, { cluster: c, identity: 'crash-op', settings: { resyncSeconds: 3600 } });
 const manifest = (tier: string, tenant: string): string =>
   `apiVersion: rag.tenancy.dev/v1alpha1\nkind: TenantTier\nmetadata: { name: ${tier} }\nspec: { isolation: silo, storage: { encryption: TenantKey } }\n---\n` +
   `apiVersion: rag.tenancy.dev/v1alpha1\nkind: Tenant\nmetadata: { name: ${tenant} }\nspec: { tier: ${tier}, deletionPolicy: Delete, access: { podIdentity: { namespace: ${tenant}, serviceAccount: app } } }\n`;
@@ -96,20 +99,41 @@ describe('crash safety', () => {
       { kind: 'TenantRole' },
       { kind: 'PodIdentityAssociation' },
     ];
+    // A held answer is armed before the operator that will send the call starts, so a fast
+    // operator cannot send it before the fault is in place.
+    let seenBefore = 0;
+    const arm = (held: string | undefined): void => {
+      if (!held) return;
+      seenBefore = c.fakes.faults.seen.length;
+      c.fakes.faults.failNext(held, { holdAnswerMs: 120_000 });
+    };
+    arm(steps[0]?.held);
     op = await start();
     const killed: OperatorProcess[] = [];
     await c.kube.apply(manifest(tier, tenant));
     for (const [i, step] of steps.entries()) {
       if (step.held) {
-        const seenBefore = c.fakes.faults.seen.length;
-        c.fakes.faults.failNext(step.held, { holdAnswerMs: 120_000 });
         const current = op;
-        await eventually(
-          () => (c.fakes.faults.seen.slice(seenBefore).includes(step.held ?? '') ? true : undefined),
+        const later = steps.slice(i + 1).map((x) => x.kind);
+        // The call is sent (kill while AWS holds the answer), or an operator killed earlier went
+        // past this create before it died, so the running one never sends it: nothing to hold.
+        const sent = await eventually(
+          async () => {
+            if (c.fakes.faults.seen.slice(seenBefore).includes(step.held ?? '')) return true;
+            for (const p of [...killed, current]) if (await created(p, step.kind)) return false;
+            for (const k of later) if (await created(current, k)) return false;
+            return undefined;
+          },
           90_000,
           `the operator to send ${step.held}`,
           20,
         );
+        if (!sent) {
+          // The armed fault would otherwise wait for a call that never comes.
+          c.fakes.faults.clear();
+          arm(steps[i + 1]?.held);
+          continue;
+        }
         // Give AWS (the fake) a moment to have carried it out; the answer is still held.
         await new Promise((ok) => setTimeout(ok, 200));
         await current.stop('SIGKILL');
@@ -122,11 +146,14 @@ describe('crash safety', () => {
             steps.slice(i + 1).map((x) => x.kind),
             tenant,
           ))
-        )
+        ) {
+          arm(steps[i + 1]?.held);
           continue;
+        }
         await op.stop('SIGKILL');
       }
       killed.push(op);
+      arm(steps[i + 1]?.held);
       op = await start();
     }
     // Most steps really were cut short by a kill.

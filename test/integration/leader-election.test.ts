@@ -80,7 +80,7 @@ describe('leader election', () => {
     const [a, b] = [await start('gamma'), await start('delta')];
     const [leader, standby] = await leaderOf([a, b]);
     await leader.stop('SIGKILL');
-    await eventually(async () => ((await holder()) === standby.identity ? true : undefined), 20_000, 'standby to take the expired lease');
+    await eventually(async () => ((await holder()) === standby.identity ? true : undefined), 45_000, 'standby to take the expired lease');
     const tenant = uniq('t');
     await c.kube.apply(manifest(uniq('tier'), tenant));
     await c.kube.waitForCondition('Tenant', tenant, 'Ready', { status: 'True' });

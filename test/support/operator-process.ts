@@ -35,9 +35,11 @@ export const TEST_OPERATOR_SETTINGS = {
     enabled: true,
     namespace: 'default',
     leaseName: 'tenant-rag-operator',
-    leaseDurationSeconds: 4,
-    renewDeadlineSeconds: 3,
-    retryPeriodSeconds: 1,
+    // controller-runtime's defaults: a test machine under load can stall a process for seconds,
+    // and a leader that cannot renew in time exits (as it must), which would end the test.
+    leaseDurationSeconds: 15,
+    renewDeadlineSeconds: 10,
+    retryPeriodSeconds: 2,
   },
   aws: { s3ForcePathStyle: true, maxAttempts: 3, keyPendingWindowDays: 7 },
   // The principal the data-plane fake maps the test credentials to.
