@@ -44,4 +44,5 @@ if [ ! -x "$VENV/bin/ministack" ]; then
   rm -rf "$VENV"; mv "$VENV.tmp" "$VENV"
   sed -i "1s|.*|#!$VENV/bin/python3|" "$VENV"/bin/ministack "$VENV"/bin/hypercorn "$VENV"/bin/pip* 2>/dev/null || true
 fi
+echo "setup: opensearch $("$here/opensearch.sh")" >&2
 echo "setup: ready ($CACHE)" >&2
