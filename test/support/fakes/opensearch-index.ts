@@ -63,6 +63,13 @@ function flattenSettings(v: unknown, prefix: string, out: Record<string, string>
   }
 }
 
+/** Space types the k-NN plugin knows, and those an HNSW float vector field takes per engine. */
+const SPACE_TYPES = ['l2', 'innerproduct', 'cosinesimil', 'l1', 'linf', 'hamming'];
+const HNSW_SPACE_TYPES: Record<string, string[]> = {
+  faiss: ['l2', 'innerproduct', 'cosinesimil'],
+  nmslib: ['l2', 'innerproduct', 'cosinesimil', 'l1', 'linf'],
+};
+
 /**
  * Validates a create-index body and builds the index. Vector fields need `index.knn: true`, a
  * dimension of 1-16000 and an engine OpenSearch Serverless supports (faiss or nmslib with hnsw).
@@ -87,6 +94,17 @@ export function buildIndex(name: string, body: Record<string, unknown>, vectorCo
     const engine = m.method?.engine ?? 'nmslib';
     if (!['faiss', 'nmslib'].includes(engine)) parse(`Engine [${engine}] is not supported by OpenSearch Serverless for field [${field}]`);
     if ((m.method?.name ?? 'hnsw') !== 'hnsw') parse(`Method [${m.method?.name}] is not supported by OpenSearch Serverless`);
+    // As the k-NN plugin 2.19 validates a float vector's HNSW method (checked against a real
+    // OpenSearch 2.19.1 by test/integration/opensearch-contract.test.ts).
+    const space = m.method?.space_type ?? 'l2';
+    if (!SPACE_TYPES.includes(space)) parse(`Invalid space_type: ${space}`);
+    if (!(HNSW_SPACE_TYPES[engine] ?? []).includes(space))
+      parse(`Validation Failed: 1: "hnsw" with "${engine}" configuration does not support space type: "${space}".;`);
+    for (const [k, v] of Object.entries(m.method?.parameters ?? {})) {
+      if (!['m', 'ef_construction', 'ef_search'].includes(k)) continue;
+      if (!Number.isInteger(v)) parse(`Validation Failed: 1: value is not an instance of Integer for Integer parameter [${k}].;`);
+      if ((v as number) <= 0) parse(`Validation Failed: 1: parameter validation failed for Integer parameter [${k}].;`);
+    }
   }
   const uuid = Math.random().toString(36).slice(2, 12);
   const createdAt = Date.now();
