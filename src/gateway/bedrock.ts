@@ -1,0 +1,274 @@
+/**
+ * The gateway's Bedrock calls. Retrieval takes only a `ScopedRetrieval` (scope.ts), so the
+ * knowledge base, the filter and the identity come from the one function that scopes them.
+ * Identities: a tenant's own role through sts:AssumeRole with session tags naming the tenant
+ * (bridge and silo retrievals, every model call, so the operator's quota Deny on the tenant role
+ * stays a backstop), and the retrieval role for pool retrievals (or the gateway's own
+ * credentials when no retrieval role is set). Sessions are cached until shortly before they
+ * expire; one SDK client per identity, bounded.
+ */
+import {
+  BedrockAgentRuntimeClient,
+  type KnowledgeBaseVectorSearchConfiguration,
+  RetrieveAndGenerateCommand,
+  type RetrieveAndGenerateCommandOutput,
+  RetrieveCommand,
+  type RetrieveCommandOutput,
+} from '@aws-sdk/client-bedrock-agent-runtime';
+import {
+  BedrockRuntimeClient,
+  ConverseCommand,
+  type ConverseCommandOutput,
+  type ConverseStreamOutput,
+  ConverseStreamCommand,
+  type Message,
+  type SystemContentBlock,
+} from '@aws-sdk/client-bedrock-runtime';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { type ScopedRetrieval, vectorSearch } from './scope.js';
+
+/** A Converse request as the gateway builds it. */
+export interface ConverseInput {
+  messages: Message[];
+  system?: SystemContentBlock[];
+  maxTokens: number;
+  temperature?: number;
+  topP?: number;
+  stopSequences?: string[];
+}
+
+/** The Bedrock calls the HTTP handlers make. */
+export interface BedrockPort {
+  retrieve(s: ScopedRetrieval, query: string, numberOfResults: number, signal?: AbortSignal): Promise<RetrieveCommandOutput>;
+  retrieveAndGenerate(
+    s: ScopedRetrieval,
+    query: string,
+    modelArn: string,
+    numberOfResults: number,
+    signal?: AbortSignal,
+  ): Promise<RetrieveAndGenerateCommandOutput>;
+  converse(tenant: string, roleArn: string, modelArn: string, input: ConverseInput, signal?: AbortSignal): Promise<ConverseCommandOutput>;
+  converseStream(
+    tenant: string,
+    roleArn: string,
+    modelArn: string,
+    input: ConverseInput,
+    signal?: AbortSignal,
+  ): Promise<AsyncIterable<ConverseStreamOutput>>;
+}
+
+/** Settings of the Bedrock side. */
+export interface BedrockOptions {
+  region: string;
+  /** Role pool retrievals are made as; unset: the gateway's own credentials. */
+  retrievalRoleArn?: string;
+  /** Session name prefix on every AssumeRole (shows in CloudTrail). */
+  sessionPrefix: string;
+  /** Most identities with a client kept at once. */
+  maxClients?: number;
+  maxAttempts?: number;
+}
+
+const SESSION_SECONDS = 900;
+const REFRESH_BEFORE_MS = 120_000;
+
+/** Temporary credentials per (role, tenant), refreshed two minutes before they expire. */
+class RoleSessions {
+  private readonly sessions = new Map<string, Promise<AwsCredentialIdentity>>();
+  constructor(
+    private readonly sts: STSClient,
+    private readonly prefix: string,
+  ) {}
+
+  provider(roleArn: string, tenant: string): AwsCredentialIdentityProvider {
+    return () => this.get(roleArn, tenant);
+  }
+
+  private get(roleArn: string, tenant: string): Promise<AwsCredentialIdentity> {
+    const key = `${roleArn}|${tenant}`;
+    const cur = this.sessions.get(key);
+    if (cur) {
+      return cur.then((c) =>
+        c.expiration && c.expiration.getTime() - Date.now() > REFRESH_BEFORE_MS ? c : this.assume(key, roleArn, tenant),
+      );
+    }
+    return this.assume(key, roleArn, tenant);
+  }
+
+  private assume(key: string, roleArn: string, tenant: string): Promise<AwsCredentialIdentity> {
+    const p = this.sts
+      .send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          // Session names allow [\w+=,.@-]{2,64}; tenant names are DNS labels.
+          RoleSessionName: `${this.prefix}-${tenant}`.slice(0, 64),
+          DurationSeconds: SESSION_SECONDS,
+          // Tags name the tenant in CloudTrail and let the role's trust require them.
+          Tags: [
+            { Key: 'tenant', Value: tenant },
+            { Key: 'rag.tenancy.dev/via', Value: 'gateway' },
+          ],
+        }),
+      )
+      .then((r) => {
+        const c = r.Credentials;
+        if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`AssumeRole ${roleArn} returned no credentials`);
+        return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+      });
+    this.sessions.set(key, p);
+    p.catch(() => this.sessions.delete(key));
+    return p;
+  }
+}
+
+/** A bounded map of clients, least recently used evicted first. */
+class ClientCache<C extends { destroy(): void }> {
+  private readonly m = new Map<string, C>();
+  constructor(private readonly max: number) {}
+  get(key: string, make: () => C): C {
+    let c = this.m.get(key);
+    if (c) this.m.delete(key);
+    else c = make();
+    this.m.set(key, c);
+    while (this.m.size > this.max) {
+      const [k, old] = this.m.entries().next().value as [string, C];
+      this.m.delete(k);
+      old.destroy();
+    }
+    return c;
+  }
+  destroy(): void {
+    for (const c of this.m.values()) c.destroy();
+    this.m.clear();
+  }
+}
+
+/** The Bedrock port over the AWS SDK. */
+export class SdkBedrock implements BedrockPort {
+  private readonly sts: STSClient;
+  private readonly sessions: RoleSessions;
+  private readonly agents: ClientCache<BedrockAgentRuntimeClient>;
+  private readonly runtimes: ClientCache<BedrockRuntimeClient>;
+
+  constructor(private readonly o: BedrockOptions) {
+    this.sts = new STSClient({ region: o.region, maxAttempts: o.maxAttempts ?? 3 });
+    this.sessions = new RoleSessions(this.sts, o.sessionPrefix);
+    this.agents = new ClientCache(o.maxClients ?? 1000);
+    this.runtimes = new ClientCache(o.maxClients ?? 1000);
+  }
+
+  private agentFor(s: ScopedRetrieval): BedrockAgentRuntimeClient {
+    const base = { region: this.o.region, maxAttempts: this.o.maxAttempts ?? 3 };
+    const id = s.identity;
+    if (id.kind === 'tenant-role') {
+      return this.agents.get(
+        `t|${id.roleArn}|${id.tenant}`,
+        () => new BedrockAgentRuntimeClient({ ...base, credentials: this.sessions.provider(id.roleArn, id.tenant) }),
+      );
+    }
+    const role = this.o.retrievalRoleArn;
+    // Pool sessions are per tenant too, so CloudTrail names the tenant of every pool query.
+    if (role)
+      return this.agents.get(
+        `r|${role}|${id.tenant}`,
+        () => new BedrockAgentRuntimeClient({ ...base, credentials: this.sessions.provider(role, id.tenant) }),
+      );
+    return this.agents.get('self', () => new BedrockAgentRuntimeClient(base));
+  }
+
+  private runtimeFor(roleArn: string, tenant: string): BedrockRuntimeClient {
+    return this.runtimes.get(
+      `${roleArn}|${tenant}`,
+      () =>
+        new BedrockRuntimeClient({
+          region: this.o.region,
+          maxAttempts: this.o.maxAttempts ?? 3,
+          credentials: this.sessions.provider(roleArn, tenant),
+        }),
+    );
+  }
+
+  retrieve(s: ScopedRetrieval, query: string, numberOfResults: number, signal?: AbortSignal): Promise<RetrieveCommandOutput> {
+    return this.agentFor(s).send(
+      new RetrieveCommand({
+        knowledgeBaseId: s.knowledgeBaseId,
+        retrievalQuery: { text: query },
+        retrievalConfiguration: { vectorSearchConfiguration: searchConfig(s, numberOfResults) },
+      }),
+      { abortSignal: signal },
+    );
+  }
+
+  retrieveAndGenerate(
+    s: ScopedRetrieval,
+    query: string,
+    modelArn: string,
+    numberOfResults: number,
+    signal?: AbortSignal,
+  ): Promise<RetrieveAndGenerateCommandOutput> {
+    return this.agentFor(s).send(
+      new RetrieveAndGenerateCommand({
+        input: { text: query },
+        retrieveAndGenerateConfiguration: {
+          type: 'KNOWLEDGE_BASE',
+          knowledgeBaseConfiguration: {
+            knowledgeBaseId: s.knowledgeBaseId,
+            modelArn,
+            retrievalConfiguration: { vectorSearchConfiguration: searchConfig(s, numberOfResults) },
+          },
+        },
+      }),
+      { abortSignal: signal },
+    );
+  }
+
+  converse(tenant: string, roleArn: string, modelArn: string, i: ConverseInput, signal?: AbortSignal): Promise<ConverseCommandOutput> {
+    return this.runtimeFor(roleArn, tenant).send(new ConverseCommand(converseRequest(tenant, modelArn, i)), { abortSignal: signal });
+  }
+
+  async converseStream(
+    tenant: string,
+    roleArn: string,
+    modelArn: string,
+    i: ConverseInput,
+    signal?: AbortSignal,
+  ): Promise<AsyncIterable<ConverseStreamOutput>> {
+    const out = await this.runtimeFor(roleArn, tenant).send(new ConverseStreamCommand(converseRequest(tenant, modelArn, i)), {
+      abortSignal: signal,
+    });
+    if (!out.stream) throw new Error('ConverseStream returned no stream');
+    return out.stream;
+  }
+
+  destroy(): void {
+    this.agents.destroy();
+    this.runtimes.destroy();
+    this.sts.destroy();
+  }
+}
+
+/**
+ * The scoped search settings in the SDK's type: scope.ts checked the filter's shape as JSON, and
+ * the SDK's union type (with its `$unknown` member) describes the same JSON.
+ */
+function searchConfig(s: ScopedRetrieval, numberOfResults: number): KnowledgeBaseVectorSearchConfiguration {
+  return vectorSearch(s, numberOfResults) as KnowledgeBaseVectorSearchConfiguration;
+}
+
+/** The Converse request: the output cap is always the one the quota reserved for. */
+function converseRequest(tenant: string, modelArn: string, i: ConverseInput): ConstructorParameters<typeof ConverseCommand>[0] {
+  return {
+    modelId: modelArn,
+    messages: i.messages,
+    ...(i.system?.length ? { system: i.system } : {}),
+    inferenceConfig: {
+      maxTokens: i.maxTokens,
+      ...(i.temperature !== undefined ? { temperature: i.temperature } : {}),
+      ...(i.topP !== undefined ? { topP: i.topP } : {}),
+      ...(i.stopSequences?.length ? { stopSequences: i.stopSequences } : {}),
+    },
+    // Invocation logs can then be filtered by tenant.
+    requestMetadata: { tenant, via: 'tenant-rag-gateway' },
+  };
+}

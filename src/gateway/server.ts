@@ -1,0 +1,310 @@
+/**
+ * The gateway's HTTP surface: /healthz, /readyz, /metrics, and for callers with a verified
+ * ServiceAccount token `POST /v1/retrieve`, `/v1/retrieve-and-generate` and
+ * `/v1/chat/completions` (OpenAI-compatible, with SSE streaming). Stateless: everything a request
+ * needs is in the informers' caches, the token cache and the shared quota store.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { BedrockPort } from './bedrock.js';
+import { type Directory, Refusal } from './directory.js';
+import type { TokenIdentity } from './identity.js';
+import type { GatewayMetrics } from './metrics.js';
+import { BadRequest, type ChatLimits, chunk, completion, parseChatRequest, usageOf } from './openai.js';
+import { promptTokenBound } from './quota.js';
+import { QuotaExceeded, type QuotaGate } from './quota-gate.js';
+import { ScopeError, scopeRetrieval } from './scope.js';
+
+/** What the handlers use. */
+export interface GatewayDeps {
+  identity: TokenIdentity;
+  directory: Directory;
+  bedrock: BedrockPort;
+  quota: QuotaGate;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  /** /readyz: the caches have synced. */
+  ready: () => boolean;
+  audience: string;
+  chat: ChatLimits;
+  /** Most results a retrieval may ask for (Bedrock allows 100). */
+  maxResults: number;
+  /** Tokens a retrieve-and-generate reserves per retrieved chunk of context. */
+  contextTokensPerResult: number;
+  maxBodyBytes: number;
+}
+
+/** The running server. */
+export interface GatewayServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+type Json = Record<string, unknown>;
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)), ...headers });
+  res.end(payload);
+}
+
+function errorBody(type: string, message: string, extra: Json = {}): Json {
+  return { error: { type, message, ...extra } };
+}
+
+async function readBody(req: IncomingMessage, max: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    n += c.length;
+    if (n > max) throw new BadRequest(`the body is larger than ${max} bytes`);
+    chunks.push(c);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new BadRequest('the body is not JSON');
+  }
+}
+
+/** The status and body an upstream (AWS) error becomes. */
+function upstream(e: unknown): { status: number; type: string; message: string } {
+  const name = e instanceof Error ? e.name : 'Error';
+  const message = e instanceof Error ? e.message : String(e);
+  if (name === 'AccessDeniedException') return { status: 403, type: 'upstream_access_denied', message };
+  if (name === 'ThrottlingException' || name === 'ServiceQuotaExceededException')
+    return { status: 429, type: 'upstream_throttled', message };
+  if (name === 'ValidationException') return { status: 400, type: 'upstream_invalid_request', message };
+  if (name === 'ResourceNotFoundException') return { status: 404, type: 'upstream_not_found', message };
+  return { status: 502, type: 'upstream_error', message };
+}
+
+/** Starts the gateway's HTTP server. */
+export async function startGatewayServer(d: GatewayDeps, port: number, host: string): Promise<GatewayServer> {
+  const unauthorized = (why: string): Refusal =>
+    new Refusal(
+      401,
+      'unauthorized',
+      `${why}. Send your pod's projected ServiceAccount token for the audience "${d.audience}" as "Authorization: Bearer <token>" ` +
+        `(a serviceAccountToken volume projection with audience ${d.audience}); the ServiceAccount must be the spec.access.podIdentity of your Tenant.`,
+    );
+
+  const caller = async (req: IncomingMessage): Promise<{ tenant: ReturnType<Directory['tenantOf']> }> => {
+    const auth = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(\S+)$/i.exec(auth);
+    if (!m?.[1]) throw unauthorized('No bearer token');
+    const who = await d.identity.identify(m[1]).catch((e: unknown) => {
+      d.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'TokenReview failed');
+      throw new Refusal(503, 'identity_unavailable', 'the gateway cannot verify tokens right now (TokenReview failed)');
+    });
+    if ('refused' in who) {
+      d.metrics.tokenReviews.inc({ result: 'refused' });
+      throw unauthorized(`The token was refused: ${who.refused}`);
+    }
+    d.metrics.tokenReviews.inc({ result: 'accepted' });
+    return { tenant: d.directory.tenantOf(who) };
+  };
+
+  const numberOfResults = (b: Json): number => {
+    const n = b.numberOfResults ?? 5;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > d.maxResults) {
+      throw new BadRequest(`numberOfResults must be an integer from 1 to ${d.maxResults}`);
+    }
+    return n;
+  };
+  const query = (b: Json): string => {
+    if (typeof b.query !== 'string' || b.query.length === 0 || b.query.length > 1000)
+      throw new BadRequest('query must be 1 to 1000 characters');
+    return b.query;
+  };
+
+  const retrieve = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
+    const { tenant } = await caller(req);
+    const b = (await readBody(req, d.maxBodyBytes)) as Json;
+    const scoped = scopeRetrieval(d.directory.target(tenant), b.filter);
+    const out = await d.bedrock.retrieve(scoped, query(b), numberOfResults(b), signal);
+    sendJson(res, 200, {
+      tenant: scoped.tenant,
+      results: (out.retrievalResults ?? []).map((r) => ({
+        text: r.content?.text ?? '',
+        score: r.score,
+        location: r.location,
+        metadata: r.metadata,
+      })),
+    });
+  };
+
+  const retrieveAndGenerate = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
+    const { tenant } = await caller(req);
+    const b = (await readBody(req, d.maxBodyBytes)) as Json;
+    if (typeof b.model !== 'string') throw new BadRequest('model is required (the model of one of your ModelAccess objects)');
+    const scoped = scopeRetrieval(d.directory.target(tenant), b.filter);
+    const grant = d.directory.grant(tenant, b.model);
+    const q = query(b);
+    const n = numberOfResults(b);
+    // RetrieveAndGenerate reports no token usage: reserve the query, the retrieved context and
+    // the model's default output, and settle to a bound of what came back.
+    const reserve = promptTokenBound([q], d.chat.bytesPerToken) + n * d.contextTokensPerResult + d.chat.defaultMaxTokens;
+    const held = await d.quota.reserve(tenant.metadata.name, grant, reserve);
+    let out;
+    try {
+      out = await d.bedrock.retrieveAndGenerate(scoped, q, grant.profileArn, n, signal);
+    } catch (e) {
+      await held.settle(0);
+      throw e;
+    }
+    const context = (out.citations ?? []).flatMap((c) => (c.retrievedReferences ?? []).map((r) => r.content?.text ?? ''));
+    const used = promptTokenBound([q, ...context, out.output?.text ?? ''], d.chat.bytesPerToken);
+    await held.settle(used);
+    sendJson(res, 200, {
+      tenant: scoped.tenant,
+      output: out.output?.text ?? '',
+      citations: (out.citations ?? []).map((c) => ({
+        text: c.generatedResponsePart?.textResponsePart?.text,
+        references: (c.retrievedReferences ?? []).map((r) => ({ text: r.content?.text, location: r.location, metadata: r.metadata })),
+      })),
+      usage: { estimated_tokens: used },
+    });
+  };
+
+  const chat = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
+    const { tenant } = await caller(req);
+    const c = parseChatRequest(await readBody(req, d.maxBodyBytes), d.chat);
+    const grant = d.directory.grant(tenant, c.model);
+    const role = d.directory.roleOf(tenant);
+    const name = tenant.metadata.name;
+    const model = grant.access.spec.model;
+    const held = await d.quota.reserve(name, grant, c.converse.maxTokens + c.promptBound);
+    const id = `chatcmpl-${randomUUID()}`;
+    const created = Math.floor(Date.now() / 1000);
+    const count = (u: { prompt_tokens: number; completion_tokens: number }): void => {
+      d.metrics.tokens.inc({ tenant: name, model, direction: 'input' }, u.prompt_tokens);
+      d.metrics.tokens.inc({ tenant: name, model, direction: 'output' }, u.completion_tokens);
+    };
+    if (!c.stream) {
+      let out;
+      try {
+        out = await d.bedrock.converse(name, role, grant.profileArn, c.converse, signal);
+      } catch (e) {
+        await held.settle(0);
+        throw e;
+      }
+      const usage = usageOf(out.usage);
+      await held.settle(usage.total_tokens);
+      count(usage);
+      const text = (out.output?.message?.content ?? []).map((b) => b.text ?? '').join('');
+      sendJson(res, 200, completion(id, c.model, created, text, out.stopReason, usage));
+      return;
+    }
+    let stream;
+    try {
+      stream = await d.bedrock.converseStream(name, role, grant.profileArn, c.converse, signal);
+    } catch (e) {
+      await held.settle(0);
+      throw e;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const send = (o: object | string): boolean => res.write(`data: ${typeof o === 'string' ? o : JSON.stringify(o)}\n\n`);
+    let usage: ReturnType<typeof usageOf> | undefined;
+    let stop: string | undefined;
+    try {
+      send(chunk(id, c.model, created, { role: 'assistant', content: '' }, null));
+      for await (const ev of stream) {
+        if (ev.contentBlockDelta?.delta?.text) send(chunk(id, c.model, created, { content: ev.contentBlockDelta.delta.text }, null));
+        if (ev.messageStop) stop = ev.messageStop.stopReason;
+        if (ev.metadata?.usage) usage = usageOf(ev.metadata.usage);
+      }
+    } catch (e) {
+      // Mid-stream: the head is sent; tell the client in the stream and keep what was reserved
+      // unless the model reported its usage.
+      if (usage) await held.settle(usage.total_tokens);
+      const u = upstream(e);
+      send(errorBody(u.type, u.message));
+      res.end();
+      return;
+    }
+    // Without a usage event the reservation stands: the counters never undercount.
+    if (usage) {
+      await held.settle(usage.total_tokens);
+      count(usage);
+    }
+    send(chunk(id, c.model, created, {}, stop === 'max_tokens' ? 'length' : 'stop'));
+    if (c.includeUsage && usage) send(chunk(id, c.model, created, {}, null, usage));
+    send('[DONE]');
+    res.end();
+  };
+
+  const routes: Record<string, (req: IncomingMessage, res: ServerResponse, signal: AbortSignal) => Promise<void>> = {
+    '/v1/retrieve': retrieve,
+    '/v1/retrieve-and-generate': retrieveAndGenerate,
+    '/v1/chat/completions': chat,
+  };
+
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (req.method === 'GET' && path === '/healthz') return void res.writeHead(200).end('ok');
+    if (req.method === 'GET' && path === '/readyz') {
+      const ok = d.ready();
+      return void res.writeHead(ok ? 200 : 503).end(ok ? 'ok' : 'caches not synced');
+    }
+    if (req.method === 'GET' && path === '/metrics') {
+      d.metrics.registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': d.metrics.registry.contentType }).end(body),
+        (err: unknown) => res.writeHead(500).end(String(err)),
+      );
+      return;
+    }
+    const handler = routes[path];
+    if (!handler) return sendJson(res, 404, errorBody('not_found', `${req.method ?? ''} ${path} is not served`));
+    if (req.method !== 'POST') return sendJson(res, 405, errorBody('method_not_allowed', `${path} takes POST`), { allow: 'POST' });
+    const started = performance.now();
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    const done = (code: number): void => {
+      d.metrics.requests.inc({ route: path, code: String(code) });
+      d.metrics.duration.observe({ route: path }, (performance.now() - started) / 1000);
+    };
+    handler(req, res, abort.signal).then(
+      () => done(res.statusCode),
+      (e: unknown) => {
+        let status: number;
+        if (e instanceof QuotaExceeded) {
+          status = 429;
+          sendJson(res, 429, errorBody(e.type, e.message, e.details), { 'retry-after': String(e.retryAfter) });
+        } else if (e instanceof Refusal) {
+          status = e.status;
+          sendJson(res, e.status, errorBody(e.type, e.message), e.status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+        } else if (e instanceof BadRequest || e instanceof ScopeError) {
+          status = 400;
+          sendJson(res, 400, errorBody('invalid_request', e.message));
+        } else {
+          const u = upstream(e);
+          status = u.status;
+          if (u.status >= 500) d.logger.warn({ err: u.message, route: path }, 'upstream error');
+          sendJson(res, u.status, errorBody(u.type, u.message));
+        }
+        if (res.headersSent && !res.writableEnded) res.end();
+        done(status);
+      },
+    );
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => ok());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeIdleConnections();
+        server.close(() => ok());
+        setTimeout(() => server.closeAllConnections(), 5000).unref();
+      }),
+  };
+}
