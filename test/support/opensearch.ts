@@ -85,9 +85,10 @@ export async function startOpenSearch(opts: { timeoutMs?: number } = {}): Promis
   const [data, logs, tmp] = [join(dir, 'data'), join(dir, 'logs'), join(dir, 'tmp')];
   for (const d of [config, data, logs, tmp]) await mkdir(d);
   await copyFile(join(home, 'config/log4j2.properties'), join(config, 'log4j2.properties'));
-  // The stock options log GC and dump heaps into paths relative to the install; keep the rest.
+  // The stock options log GC and dump heaps into paths relative to the install; keep the rest,
+  // without the JVM's perf data file in /tmp.
   const jvm = (await readFile(join(home, 'config/jvm.options'), 'utf8')).split('\n').filter((l) => !/logs\/|HeapDumpPath|^-Xm[sx]/.test(l));
-  await writeFile(join(config, 'jvm.options'), [...jvm, '-Xms512m', '-Xmx512m', ''].join('\n'));
+  await writeFile(join(config, 'jvm.options'), [...jvm, '-Xms512m', '-Xmx512m', '-XX:-UsePerfData', ''].join('\n'));
   const [httpPort, transportPort] = [await freePort(), await freePort()];
   await writeFile(
     join(config, 'opensearch.yml'),
