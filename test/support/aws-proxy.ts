@@ -4,10 +4,15 @@
  * path and sub-resource) and can answer it as AWS would when it refuses: over an AWS-like request
  * rate (the benchmark's rates, bench/rates.ts) with the service's throttling error, and for
  * injected faults with a throttle, a 5xx or an AccessDenied in the service's own protocol. It
- * counts what it served.
+ * counts what it served. Every request and answer passing through it, its own answers too, is
+ * checked against AWS's API model (test/support/model-check): the proxy nearest the emulator
+ * checks a forwarded exchange and marks the answer with `x-tro-model-checked`, so proxies in
+ * front of it do not count it twice.
  */
 import { Agent, type IncomingMessage, type ServerResponse, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { declaresError, type WireRequest } from './model-check/check-exchange.js';
+import { checkAndRecord } from './model-check/recorder.js';
 
 /** Where a value comes from. */
 export type Source = 'documented' | 'assumption';
@@ -95,8 +100,16 @@ interface Answer {
   body: string;
 }
 
-/** The server-error answer of each protocol (IAM's `ServiceFailure`, S3's `InternalError`, ...). */
-function serverErrorResponse(service: string, status: number): Answer {
+/** The header a checking proxy puts on the answers it checked. */
+const CHECKED = 'x-tro-model-checked';
+
+/**
+ * The server-error answer of each protocol (IAM's `ServiceFailure`, S3's `InternalError`, ...).
+ * JSON services answer `InternalServerException` / `ServiceUnavailableException` where the
+ * operation declares them, else AWS's common `InternalFailure` / `ServiceUnavailable` (KMS, for
+ * one, declares neither).
+ */
+function serverErrorResponse(service: string, status: number, req?: WireRequest): Answer {
   if (service === 'iam' || service === 'sts') {
     return {
       status,
@@ -111,7 +124,8 @@ function serverErrorResponse(service: string, status: number): Answer {
       body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${status === 503 ? 'ServiceUnavailable' : 'InternalError'}</Code><Message>injected</Message><RequestId>proxy-fault</RequestId></Error>`,
     };
   }
-  const type = status === 503 ? 'ServiceUnavailableException' : 'InternalServerException';
+  const own = status === 503 ? 'ServiceUnavailableException' : 'InternalServerException';
+  const type = !req || declaresError(req, own) ? own : status === 503 ? 'ServiceUnavailable' : 'InternalFailure';
   return {
     status,
     headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type },
@@ -148,10 +162,10 @@ function accessDeniedResponse(service: string, operation: string): Answer {
 }
 
 /** The answer of a fault kind. */
-function faultResponse(kind: ProxyFault['kind'], service: string, operation: string): Answer {
+function faultResponse(kind: ProxyFault['kind'], service: string, operation: string, req?: WireRequest): Answer {
   if (kind === 'throttle') return throttleResponse(service);
   if (kind === 'AccessDenied') return accessDeniedResponse(service, operation);
-  return serverErrorResponse(service, kind);
+  return serverErrorResponse(service, kind, req);
 }
 
 /** The throttling answer each protocol's SDK deserializer reads as a throttle. */
@@ -269,6 +283,8 @@ export interface AwsProxyOptions {
   rules?: readonly RateRule[];
   /** Enforce S3's expected bucket owner; the account of keys not issued by AssumeRole. */
   bucketOwners?: { defaultAccount: string };
+  /** Who answers behind it, as model-check violations and counts name it (default: the upstream's host and port). */
+  servedBy?: string;
 }
 
 /** A running proxy. */
@@ -312,7 +328,14 @@ export async function startAwsProxy(upstream: string, options: AwsProxyOptions =
     return b;
   };
 
-  const forward = (req: IncomingMessage, body: Buffer, res: ServerResponse, learn?: (status: number, body: string) => void): void => {
+  const servedBy = options.servedBy ?? `upstream ${target.host}`;
+  const forward = (
+    req: IncomingMessage,
+    body: Buffer,
+    res: ServerResponse,
+    wire: WireRequest,
+    learn?: (status: number, body: string) => void,
+  ): void => {
     const up = request(
       {
         protocol: target.protocol,
@@ -324,16 +347,21 @@ export async function startAwsProxy(upstream: string, options: AwsProxyOptions =
         agent,
       },
       (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        if (!learn) return void r.pipe(res);
+        const checkedBehind = r.headers[CHECKED] !== undefined;
+        res.writeHead(r.statusCode ?? 502, { ...r.headers, [CHECKED]: checkedBehind ? r.headers[CHECKED] : servedBy });
         const chunks: Buffer[] = [];
         r.on('data', (c: Buffer) => {
           chunks.push(c);
           res.write(c);
         });
         r.on('end', () => {
-          learn(r.statusCode ?? 502, Buffer.concat(chunks).toString('utf8'));
+          const answer = Buffer.concat(chunks);
+          learn?.(r.statusCode ?? 502, answer.toString('utf8'));
           res.end();
+          if (checkedBehind) return;
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(r.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+          checkAndRecord(wire, { status: r.statusCode ?? 502, headers, body: answer }, servedBy);
         });
       },
     );
@@ -351,9 +379,15 @@ export async function startAwsProxy(upstream: string, options: AwsProxyOptions =
       const body = Buffer.concat(chunks);
       const { service, operation, bucket } = classify(req, body);
       const key = `${service}:${operation}`;
+      const url = new URL(req.url ?? '/', 'http://proxy');
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+      const wire: WireRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body };
       const send = (a: Answer): void => {
-        res.writeHead(a.status, { ...a.headers, 'content-length': String(Buffer.byteLength(a.body)) });
+        res.writeHead(a.status, { ...a.headers, [CHECKED]: 'aws-proxy', 'content-length': String(Buffer.byteLength(a.body)) });
         res.end(req.method === 'HEAD' ? undefined : a.body);
+        const head = req.method === 'HEAD';
+        checkAndRecord(wire, { status: a.status, headers: a.headers, body: Buffer.from(head ? '' : a.body) }, 'aws-proxy');
       };
       const fault = faults.find((f) => f.times > 0 && matches(f.match, service, key));
       if (fault) fault.times -= 1;
@@ -362,7 +396,7 @@ export async function startAwsProxy(upstream: string, options: AwsProxyOptions =
       const kind = fault?.kind ?? (firsts?.which(key) ? firsts.kinds[nth] : undefined);
       if (kind !== undefined) {
         faulted.push(key);
-        return send(faultResponse(kind, service, operation));
+        return send(faultResponse(kind, service, operation, wire));
       }
       const mine = rulesFor(service, operation, rules).map((r) => bucketOf(r, operation, bucket));
       // Every bucket that applies must have a token; only then are they all taken.
@@ -374,7 +408,7 @@ export async function startAwsProxy(upstream: string, options: AwsProxyOptions =
       const refused = owners?.refusal(req, bucket);
       if (refused) return send(refused);
       bump(stats.served, key);
-      forward(req, body, res, owners && ((status, text) => owners.learn(req, service, operation, bucket, status, text)));
+      forward(req, body, res, wire, owners && ((status, text) => owners.learn(req, service, operation, bucket, status, text)));
     });
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));

@@ -1,11 +1,13 @@
 /** A per-file test cluster: control plane with the CRDs installed, and the AWS emulators and fakes. */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startAwsProxy } from './aws-proxy.js';
 import { type ControlPlane, startControlPlane } from './controlplane.js';
 import { type AwsFakes, startAwsFakes } from './fakes/index.js';
 import { type BedrockModelsFake, startBedrockModelsFake } from './fakes/bedrock-models.js';
 import { TestKube } from './kube.js';
 import { type Ministack, startMinistack } from './ministack.js';
+import { throwUnreported } from './model-check/recorder.js';
 import { type Moto, startMoto } from './moto.js';
 import { TEST_OPERATOR_SETTINGS } from './operator-process.js';
 
@@ -31,13 +33,42 @@ export interface TestCluster {
   awsSettings: Record<string, unknown>;
   /** Resets moto, ministack and the fakes. */
   resetAws(): Promise<void>;
+  /**
+   * Stops everything; throws when AWS calls made since the last test ended broke AWS's API model
+   * (calls during a test fail that test, through test/support/model-check/vitest-setup.ts).
+   */
   stop(): Promise<void>;
+}
+
+/**
+ * An emulator reached through a checking proxy (test/support/aws-proxy.ts): every request to it
+ * and every answer from it, whoever sends them (the operator, the tests, the fakes), is checked
+ * against AWS's API model. `endpoint` and `env` name the proxy.
+ */
+async function checked<E extends { endpoint: string; env: Record<string, string>; stop(): Promise<void> }>(
+  emulator: E,
+  name: string,
+): Promise<E> {
+  const proxy = await startAwsProxy(emulator.endpoint, { servedBy: name });
+  const env = Object.fromEntries(Object.entries(emulator.env).map(([k, v]) => [k, v === emulator.endpoint ? proxy.endpoint : v]));
+  return {
+    ...emulator,
+    endpoint: proxy.endpoint,
+    env,
+    async stop() {
+      await proxy.stop();
+      await emulator.stop();
+    },
+  };
 }
 
 /** Starts a control plane, moto, ministack and the fakes, and installs the CRDs. */
 export async function startTestCluster(): Promise<TestCluster> {
   const cp = await startControlPlane();
-  const [moto, ministack] = await Promise.all([startMoto(join(cp.dir, 'moto.log')), startMinistack(join(cp.dir, 'ministack.log'))]);
+  const [moto, ministack] = await Promise.all([
+    startMoto(join(cp.dir, 'moto.log')).then((m) => checked(m, 'moto')),
+    startMinistack(join(cp.dir, 'ministack.log')).then((m) => checked(m, 'ministack')),
+  ]);
   const [fakes, bedrock] = await Promise.all([
     startAwsFakes({ motoEndpoint: moto.endpoint, ministackEndpoint: ministack.endpoint }),
     startBedrockModelsFake(),
@@ -64,6 +95,7 @@ export async function startTestCluster(): Promise<TestCluster> {
       await Promise.all([fakes.stop(), bedrock.stop()]);
       await Promise.all([moto.stop(), ministack.stop()]);
       await cp.stop();
+      throwUnreported('TestCluster');
     },
   };
 }

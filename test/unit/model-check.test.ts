@@ -246,6 +246,27 @@ describe('answers checked against the model', () => {
     ]);
   });
 
+  it('a request that breaks the model and is refused with 400 got what AWS would give it', () => {
+    const bad = rest('bedrock', 'PUT', '/knowledgebases/', {
+      clientToken: 'short',
+      name: 'kb',
+      roleArn: kb.roleArn,
+      knowledgeBaseConfiguration: KB_CONFIG,
+    });
+    expect(violations(bad, answer(400, { message: 'x' }, { 'x-amzn-errortype': 'ValidationException' }))).toEqual([]);
+    expect(violations(bad, answer(202, { knowledgeBase: kb }))).toEqual([
+      { at: 'bedrock-agent:CreateKnowledgeBase request', member: 'clientToken', constraint: 'length >= 33', value: 'short' },
+    ]);
+  });
+
+  it('a status the model does not state is not checked (S3 answers PutBucketTagging with 204)', () => {
+    expect(violations(rest('s3', 'PUT', '/docs?tagging', '<Tagging><TagSet/></Tagging>'), answer(204, ''))).toEqual([]);
+  });
+
+  it("corrects the patterns AWS's models get wrong (bedrock-agent's tag ARNs)", () => {
+    expect(violations(rest('bedrock', 'GET', `/tags/${encodeURIComponent(kb.knowledgeBaseArn)}`))).toEqual([]);
+  });
+
   it('errors: declared, common, or neither; and their declared status', () => {
     const err = (status: number, type: string): WireResponse =>
       answer(status, { message: 'x' }, { 'x-amzn-errortype': `${type}:http://internal.amazon.com/` });

@@ -1,6 +1,7 @@
 /** Shared plumbing of the in-process AWS fakes: HTTP servers, AWS-shaped errors and fault injection. */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { checkAndRecord } from '../model-check/recorder.js';
 
 /** A request as the fakes see it: method, raw path, decoded query, lower-cased headers and body. */
 export interface FakeRequest {
@@ -163,22 +164,42 @@ function parseRequest(req: IncomingMessage, body: Buffer): FakeRequest {
   return { method: req.method ?? 'GET', rawPath: q >= 0 ? raw.slice(0, q) : raw, query, headers, body };
 }
 
-function send(res: ServerResponse, r: FakeResponse, head: boolean): void {
+/** Sends an answer; returns it as sent, for the model check. */
+function send(res: ServerResponse, r: FakeResponse, head: boolean): { status: number; headers: Record<string, string>; body: Buffer } {
   const isRaw = typeof r.body === 'string' || Buffer.isBuffer(r.body);
   const payload = r.body === undefined ? '' : isRaw ? (r.body as string | Buffer) : JSON.stringify(r.body);
   const headers = { 'content-type': 'application/json', ...r.headers, 'content-length': String(Buffer.byteLength(payload)) };
   res.writeHead(r.status, headers);
   res.end(head ? undefined : payload);
+  const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  return { status: r.status, headers: lower, body: head ? Buffer.alloc(0) : Buffer.from(payload) };
+}
+
+/**
+ * Checks a request and the fake's answer (or its reset, when `answer` is undefined) against AWS's
+ * API model (test/support/model-check); violations fail the test that caused them.
+ */
+function modelCheck(req: IncomingMessage, r: FakeRequest, answer: ReturnType<typeof send> | undefined, servedBy: string): void {
+  const raw = req.url ?? '/';
+  const q = raw.indexOf('?');
+  checkAndRecord(
+    { method: r.method, path: r.rawPath, query: new URLSearchParams(q >= 0 ? raw.slice(q + 1) : ''), headers: r.headers, body: r.body },
+    answer,
+    servedBy,
+  );
 }
 
 /**
  * Starts an HTTP server on a free loopback port. `operationOf` names each request for fault
- * injection; `faultResponse` shapes an injected error the way the service would.
+ * injection; `faultResponse` shapes an injected error the way the service would. Every request
+ * and answer is checked against AWS's API model of the service it is signed for; `name` says who
+ * served it in violations and counts (default `fake`).
  */
 export async function startFakeServer(
   handler: (req: FakeRequest) => Promise<FakeResponse>,
-  opts: { faults: Faults; operationOf: (req: FakeRequest) => string; faultResponse: (f: Fault) => FakeResponse },
+  opts: { faults: Faults; operationOf: (req: FakeRequest) => string; faultResponse: (f: Fault) => FakeResponse; name?: string },
 ): Promise<FakeServer> {
+  const servedBy = opts.name ?? 'fake';
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -187,15 +208,19 @@ export async function startFakeServer(
       const fault = opts.faults.take(opts.operationOf(r));
       const answer = async (): Promise<void> => {
         if (fault?.delayMs) await new Promise((ok) => setTimeout(ok, fault.delayMs));
-        if (fault?.reset) return void req.socket.destroy();
-        const out = fault?.status || fault?.name ? opts.faultResponse(fault) : await handler(r);
+        if (fault?.reset) {
+          modelCheck(req, r, undefined, servedBy);
+          return void req.socket.destroy();
+        }
+        const injected = !!(fault?.status || fault?.name);
+        const out = injected && fault ? opts.faultResponse(fault) : await handler(r);
         if (fault?.holdAnswerMs) await new Promise((ok) => setTimeout(ok, fault.holdAnswerMs));
         if (res.destroyed || req.socket.destroyed) return;
-        send(res, out, r.method === 'HEAD');
+        modelCheck(req, r, send(res, out, r.method === 'HEAD'), injected ? `${servedBy} (injected fault)` : servedBy);
       };
       answer().catch((e: unknown) => {
         const out = e instanceof AwsError ? awsErrorResponse(e) : awsErrorResponse(new AwsError(500, 'InternalServerException', String(e)));
-        if (!res.headersSent) send(res, out, r.method === 'HEAD');
+        if (!res.headersSent) modelCheck(req, r, send(res, out, r.method === 'HEAD'), servedBy);
       });
     });
   });

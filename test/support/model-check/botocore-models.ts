@@ -117,4 +117,7 @@ export const SERVICES_OF_SIGNING_NAME: Readonly<Record<string, readonly string[]
   aoss: ['opensearchserverless'],
   bedrock: ['bedrock', 'bedrock-agent', 'bedrock-agent-runtime', 'bedrock-runtime'],
   s3vectors: ['s3vectors'],
+  // OpenSearch's own REST API (a domain's or a collection's data plane) signs as `es`; the `es`
+  // model is the domains' control plane, which the operator does not call.
+  es: [],
 };
