@@ -222,6 +222,19 @@ describe('a real OpenSearch 2.19 with k-NN', () => {
     await node.request('DELETE', `/${spec.indexName}`);
   });
 
+  it.each([
+    { what: 'space type', change: { spaceType: 'innerproduct' }, says: 'space type l2 (wanted innerproduct)' },
+    { what: 'm', change: { m: 32 }, says: 'm 16 (wanted 32)' },
+    { what: 'ef_construction', change: { efConstruction: 256 }, says: 'ef_construction 512 (wanted 256)' },
+  ])('an index whose $what differs (as real OpenSearch reports it) is a mismatch naming it', async ({ change, says }) => {
+    const spec = specFor({ dimension: 1024, ...DEFAULTS });
+    await driver.create(ctx, spec);
+    const o = await driver.observe(ctx, { ...spec, ...change });
+    expect(o).toMatchObject({ state: 'failed', reason: 'IndexMismatch' });
+    expect((o as { message: string }).message).toContain(says);
+    await node.request('DELETE', `/${spec.indexName}`);
+  });
+
   describe.each(REFUSED)('refuses $what', ({ params, field, kb }) => {
     it('OpenSearch refuses the operator body with 400, and so does the fake', async () => {
       const spec = specFor(params);

@@ -27,13 +27,15 @@ export interface VectorIndexObserved {
   dimension?: number;
   engine?: string;
   spaceType?: string;
+  m?: number;
+  efConstruction?: number;
   /** Set when the data plane refused the call (403): the access policy has not propagated yet. */
   denied?: boolean;
 }
 
 interface VectorMapping {
   dimension?: number;
-  method?: { engine?: string; space_type?: string };
+  method?: { engine?: string; space_type?: string; parameters?: { m?: number; ef_construction?: number } };
 }
 
 /** The vector index driver. */
@@ -77,14 +79,17 @@ export class VectorIndexDriver implements ManagedResource<VectorIndexSpec, Vecto
       dimension: field?.dimension,
       engine: field?.method?.engine,
       spaceType: field?.method?.space_type,
+      m: field?.method?.parameters?.m,
+      efConstruction: field?.method?.parameters?.ef_construction,
     };
-    if (observed.dimension !== spec.dimension || observed.engine !== 'faiss') {
+    const differs = mappingDrift(spec, observed);
+    if (differs.length > 0) {
       // A mapping cannot change in place; the vectors in it would be unusable anyway.
       return {
         state: 'failed',
         observed,
         reason: 'IndexMismatch',
-        message: `index ${spec.indexName} has vector field ${INDEX_FIELDS.vector} with dimension ${observed.dimension ?? 'none'} and engine ${observed.engine ?? 'none'}, but the knowledge base needs dimension ${spec.dimension} with faiss; delete the index to let the operator recreate it`,
+        message: `index ${spec.indexName} has vector field ${INDEX_FIELDS.vector} with ${differs.join(', ')}; a mapping cannot change in place: delete the index to let the operator recreate it (its vectors come back with the next sync)`,
       };
     }
     return { state: 'ready', observed };
@@ -118,4 +123,19 @@ export class VectorIndexDriver implements ManagedResource<VectorIndexSpec, Vecto
   outputs(o: VectorIndexObserved): Record<string, string> {
     return { indexName: o.indexName };
   }
+}
+
+/** How the vector field differs from what the knowledge base needs: each as "found X, wanted Y". */
+function mappingDrift(spec: VectorIndexSpec, o: VectorIndexObserved): string[] {
+  const out: string[] = [];
+  const check = (what: string, found: string | number | undefined, wanted: string | number): void => {
+    if (found !== wanted) out.push(`${what} ${found ?? 'none'} (wanted ${wanted})`);
+  };
+  check('dimension', o.dimension, spec.dimension);
+  check('engine', o.engine, 'faiss');
+  check('space type', o.spaceType, spec.spaceType);
+  // OpenSearch echoes the HNSW parameters it was given; an index made without them reads as none.
+  check('m', o.m, spec.m);
+  check('ef_construction', o.efConstruction, spec.efConstruction);
+  return out;
 }
