@@ -41,6 +41,8 @@ const KINDS = {
   accessPolicy: { writes: ['aoss:CreateAccessPolicy'], read: 'aoss:GetAccessPolicy' },
   collection: { writes: ['aoss:CreateCollection'], read: 'aoss:BatchGetCollection' },
   index: { writes: ['aossData:PUT'], read: 'aossData:GET' },
+  vectorBucket: { writes: ['s3vectors:CreateVectorBucket'], read: 's3vectors:GetVectorBucket' },
+  vectorIndex: { writes: ['s3vectors:CreateIndex'], read: 's3vectors:GetIndex' },
   knowledgeBase: { writes: ['bedrockAgent:CreateKnowledgeBase'], read: 'bedrockAgent:ListKnowledgeBases' },
   dataSource: { writes: ['bedrockAgent:CreateDataSource'], read: 'bedrockAgent:ListDataSources' },
 } as const;
@@ -65,6 +67,8 @@ export const READ_KIND: Record<string, Kind> = {
   'aoss:BatchGetCollection': 'collection',
   'aoss:ListTagsForResource': 'collection',
   'aossData:GET': 'index',
+  's3vectors:GetVectorBucket': 'vectorBucket',
+  's3vectors:GetIndex': 'vectorIndex',
   'bedrockAgent:GetKnowledgeBase': 'knowledgeBase',
   'bedrockAgent:ListKnowledgeBases': 'knowledgeBase',
   'bedrockAgent:ListTagsForResource': 'knowledgeBase',
@@ -72,14 +76,32 @@ export const READ_KIND: Record<string, Kind> = {
   'bedrockAgent:ListDataSources': 'dataSource',
 };
 
-/** Resources of one owner per pattern (the table in src/resources/stacks.ts; AWS-owned keys). */
-const OWNED: Record<string, Partial<Record<Kind, number>>> = {
-  'tier/pool': { bucket: 1, securityPolicy: 2, accessPolicy: 1, collection: 1, role: 1, index: 1, knowledgeBase: 1, dataSource: 1 },
-  'tier/bridge': { bucket: 1, securityPolicy: 2, accessPolicy: 1, collection: 1 },
-  'tier/silo': {},
-  'tenant/pool': { prefix: 1, role: 1 },
-  'tenant/bridge': { prefix: 1, role: 2, accessPolicy: 1, index: 1, knowledgeBase: 1, dataSource: 1 },
-  'tenant/silo': { bucket: 1, securityPolicy: 2, accessPolicy: 1, collection: 1, role: 2, index: 1, knowledgeBase: 1, dataSource: 1 },
+/** The vector stores a bench can put its tiers on (`--store`). */
+export const STORES = { opensearch: 'OpenSearchServerless', s3vectors: 'S3Vectors' } as const;
+/** A store as `--store` names it. */
+export type Store = keyof typeof STORES;
+
+/**
+ * Resources of one owner per pattern and store (the tables in src/resources/stacks.ts and
+ * src/resources/vector-stores/<store>/; AWS-owned keys).
+ */
+const OWNED: Record<Store, Record<string, Partial<Record<Kind, number>>>> = {
+  opensearch: {
+    'tier/pool': { bucket: 1, securityPolicy: 2, accessPolicy: 1, collection: 1, role: 1, index: 1, knowledgeBase: 1, dataSource: 1 },
+    'tier/bridge': { bucket: 1, securityPolicy: 2, accessPolicy: 1, collection: 1 },
+    'tier/silo': {},
+    'tenant/pool': { prefix: 1, role: 1 },
+    'tenant/bridge': { prefix: 1, role: 2, accessPolicy: 1, index: 1, knowledgeBase: 1, dataSource: 1 },
+    'tenant/silo': { bucket: 1, securityPolicy: 2, accessPolicy: 1, collection: 1, role: 2, index: 1, knowledgeBase: 1, dataSource: 1 },
+  },
+  s3vectors: {
+    'tier/pool': { bucket: 1, vectorBucket: 1, role: 1, vectorIndex: 1, knowledgeBase: 1, dataSource: 1 },
+    'tier/bridge': { bucket: 1, vectorBucket: 1 },
+    'tier/silo': {},
+    'tenant/pool': { prefix: 1, role: 1 },
+    'tenant/bridge': { prefix: 1, role: 2, vectorIndex: 1, knowledgeBase: 1, dataSource: 1 },
+    'tenant/silo': { bucket: 1, vectorBucket: 1, role: 2, vectorIndex: 1, knowledgeBase: 1, dataSource: 1 },
+  },
 };
 
 /** What the mix needs. */
@@ -93,10 +115,10 @@ export interface Needs {
 }
 
 /** The resources and minimum calls of a mix, with one tier per pattern that has tenants. */
-export function needs(mix: Mix): Needs {
+export function needs(mix: Mix, store: Store = 'opensearch'): Needs {
   const resources = Object.fromEntries(Object.keys(KINDS).map((k) => [k, 0])) as Record<Kind, number>;
   const add = (owner: string, times: number): void => {
-    for (const [k, v] of Object.entries(OWNED[owner] ?? {})) resources[k as Kind] += v * times;
+    for (const [k, v] of Object.entries(OWNED[store][owner] ?? {})) resources[k as Kind] += v * times;
   };
   for (const p of ['pool', 'bridge', 'silo'] as const) {
     if (mix[p] === 0) continue;

@@ -5,7 +5,7 @@
  * the lower bound the rates allow, AWS calls per tenant by API, throttling seen by the SDK and in
  * statuses, the first syncs, calls at steady state, and the operator's peak memory.
  *
- * Usage: npm run bench -- [--tenants 300] [--mix 80/13/7] [--workers 16] [--resync 60] [--window 120]
+ * Usage: npm run bench -- [--tenants 300] [--mix 80/13/7] [--store opensearch|s3vectors] [--workers 16] [--resync 60] [--window 120]
  *                         [--skip-steady] [--no-rates] [--tsx] [--node-options="..." (default: the chart's nodeOptions)]
  *                         [--json out.json]
  */
@@ -17,7 +17,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { startTestCluster } from '../test/support/cluster.js';
 import { TEST_OPERATOR_SETTINGS } from '../test/support/operator-process.js';
-import { type Mix, READ_KIND, budgetBound, needs, rateBound, splitMix } from './model.js';
+import { type Mix, READ_KIND, STORES, type Store, budgetBound, needs, rateBound, splitMix } from './model.js';
 import { type BenchOperator, type Sample, buildOperator, startBenchOperator } from './operator.js';
 import { startAwsProxy } from '../test/support/aws-proxy.js';
 import { AWS_RATES, isWrite } from './rates.js';
@@ -27,6 +27,7 @@ const { values } = parseArgs({
   options: {
     tenants: { type: 'string', default: '300' },
     mix: { type: 'string', default: '80/13/7' },
+    store: { type: 'string', default: 'opensearch' },
     workers: { type: 'string', default: '16' },
     resync: { type: 'string', default: '60' },
     window: { type: 'string', default: '120' },
@@ -45,6 +46,8 @@ const chartValues = parse(await readFile(new URL('../charts/tenant-rag-operator/
 const nodeOptions = values['node-options'] ?? chartValues.nodeOptions ?? '';
 const n = Number(values.tenants);
 const mix = splitMix(n, values.mix);
+if (!(values.store in STORES)) throw new Error(`--store must be one of ${Object.keys(STORES).join(', ')}`);
+const store = values.store as Store;
 const resyncSeconds = Number(values.resync);
 const windowSeconds = Number(values.window);
 const timeoutMs = Number(values.timeout) * 1000;
@@ -92,7 +95,9 @@ function manifest(m: Mix): { yaml: string; patternOf: Map<string, string> } {
   const patternOf = new Map<string, string>();
   for (const p of PATTERNS)
     if (m[p] > 0)
-      docs.push(`apiVersion: rag.tenancy.dev/v1alpha1\nkind: TenantTier\nmetadata: { name: bench-${p} }\nspec: { isolation: ${p} }\n`);
+      docs.push(
+        `apiVersion: rag.tenancy.dev/v1alpha1\nkind: TenantTier\nmetadata: { name: bench-${p} }\nspec: { isolation: ${p}, vectorStore: { type: ${STORES[store]} } }\n`,
+      );
   const names: [string, string][] = [];
   let i = 0;
   for (const p of PATTERNS) for (let k = 0; k < m[p]; k++) names.push([`t${String(i++).padStart(4, '0')}`, p]);
@@ -128,7 +133,7 @@ function table(rows: (string | number)[][], head?: string[]): string {
 }
 
 async function main(): Promise<void> {
-  const need = needs(mix);
+  const need = needs(mix, store);
   const rules = values['no-rates'] ? [] : AWS_RATES;
   if (need.knowledgeBases > 100)
     throw new Error(
@@ -181,6 +186,7 @@ async function main(): Promise<void> {
   const report: Record<string, unknown> = {
     tenants: n,
     mix,
+    store,
     workers: Number(values.workers),
     rates: !values['no-rates'],
     runtime: entry === 'tsx' ? 'tsx' : 'compiled',
@@ -220,7 +226,7 @@ async function main(): Promise<void> {
     const writesMade = new Map([...calls].filter(([k]) => isWrite(k.split(':')[1] ?? '') && !INGESTION.has(k)));
 
     out.push(
-      `\n== Onboarding: ${n} tenants (${mix.pool} pool / ${mix.bridge} bridge / ${mix.silo} silo), ${values.workers} workers per kind, node ${nodeOptions || '(no flags)'}`,
+      `\n== Onboarding: ${n} tenants (${mix.pool} pool / ${mix.bridge} bridge / ${mix.silo} silo) on ${STORES[store]}, ${values.workers} workers per kind, node ${nodeOptions || '(no flags)'}`,
     );
     out.push(
       table([
