@@ -3,9 +3,14 @@
  * constraint, in each protocol, and answers that break the model, each with the exact violation.
  */
 import { cbor, dateToTag } from '@smithy/core/cbor';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { startAwsProxy } from '../support/aws-proxy.js';
+import { Faults, startFakeServer } from '../support/fakes/http.js';
 import { checkExchange, type WireRequest, type WireResponse } from '../support/model-check/check-exchange.js';
 import { compilePattern, translateJavaRegex } from '../support/model-check/java-regex.js';
+import { takeUnreported } from '../support/model-check/recorder.js';
 
 const auth = (service: string): string =>
   `AWS4-HMAC-SHA256 Credential=testing/20261204/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=00`;
@@ -339,5 +344,50 @@ describe('Java patterns in JavaScript', () => {
     const p = compilePattern('[\\w+=,.@-]+');
     expect('re' in p && p.re.test('rag-prod')).toBe(true);
     expect('re' in p && p.re.test('a b')).toBe(false);
+  });
+});
+
+describe('wiring: what the fakes and the AWS proxy answer is checked', () => {
+  const kbAnswer = { knowledgeBase: { knowledgeBaseId: 'ABCDEFGHIJ', status: 'Active' } };
+  const get = (endpoint: string): Promise<Response> =>
+    fetch(`${endpoint}/knowledgebases/ABCDEFGHIJ`, { headers: { authorization: auth('bedrock') } });
+  const seen = (): unknown[] => takeUnreported().map(({ member, constraint, servedBy }) => ({ member, constraint, servedBy }));
+
+  it('a fake built on fakes/http.ts', async () => {
+    const fake = await startFakeServer(() => Promise.resolve({ status: 200, body: kbAnswer }), {
+      faults: new Faults(),
+      operationOf: () => 'GetKnowledgeBase',
+      faultResponse: () => ({ status: 500 }),
+    });
+    try {
+      await (await get(fake.endpoint)).text();
+    } finally {
+      await fake.stop();
+    }
+    expect(seen()).toEqual([
+      { member: 'knowledgeBase.status', constraint: expect.stringMatching(/^enum /) as unknown, servedBy: 'fake' },
+      ...['name', 'knowledgeBaseArn', 'roleArn', 'knowledgeBaseConfiguration', 'createdAt', 'updatedAt'].map((m) => ({
+        member: `knowledgeBase.${m}`,
+        constraint: 'required',
+        servedBy: 'fake',
+      })),
+    ]);
+  });
+
+  it('an emulator behind the AWS proxy, checked once however many proxies are in front', async () => {
+    const upstream = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(kbAnswer)));
+    await new Promise<void>((ok) => upstream.listen(0, '127.0.0.1', ok));
+    const inner = await startAwsProxy(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, { servedBy: 'emulator' });
+    const outer = await startAwsProxy(inner.endpoint);
+    try {
+      await (await get(outer.endpoint)).text();
+    } finally {
+      await outer.stop();
+      await inner.stop();
+      upstream.close();
+    }
+    const vs = seen();
+    expect(vs).toHaveLength(7);
+    expect(vs[0]).toEqual({ member: 'knowledgeBase.status', constraint: expect.stringMatching(/^enum /) as unknown, servedBy: 'emulator' });
   });
 });
