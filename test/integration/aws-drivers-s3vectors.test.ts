@@ -13,7 +13,18 @@ import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import {
+  BedrockAgentClient,
+  CreateDataSourceCommand,
+  CreateKnowledgeBaseCommand,
+  DeleteDataSourceCommand,
+  GetIngestionJobCommand,
+  GetKnowledgeBaseCommand,
+  StartIngestionJobCommand,
+} from '@aws-sdk/client-bedrock-agent';
+import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
+import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   CreateIndexCommand,
   CreateVectorBucketCommand,
@@ -34,6 +45,11 @@ import type { BoundResource } from '../../src/resources/managed-resource.js';
 import { type S3VectorBucketSpec, S3VectorBucketDriver } from '../../src/resources/s3vectors-bucket/driver.js';
 import { type S3VectorIndexSpec, S3VectorIndexDriver } from '../../src/resources/s3vectors-index/driver.js';
 import { clientsFor } from '../support/aws.js';
+import { AossControlPlane } from '../support/fakes/aoss-access.js';
+import { IndexStore } from '../support/fakes/aoss-data-plane.js';
+import { type BedrockAgentFake, startBedrockAgentFake } from '../support/fakes/bedrock-agent.js';
+import { Faults } from '../support/fakes/http.js';
+import { DEFAULT_CREDENTIALS } from '../support/fakes/sigv4.js';
 import { type Moto, motoBinary } from '../support/moto.js';
 import { eventually, freePort, startProcess, stopProcess } from '../support/processes.js';
 
@@ -305,5 +321,200 @@ describe('S3 Vectors bucket and index drivers', () => {
     expect(r.current).toMatchObject({ reason: 'VectorBucketNotEmpty' });
     await aws.s3vectors.send(new DeleteIndexCommand({ vectorBucketName: bucketSpec.name, indexName: 'someone-else' }));
     await converge([bucket()], true);
+  });
+});
+
+describe('bedrock-agent fake: knowledge bases on S3 Vectors, validated against moto and ingesting into it', () => {
+  let fake: BedrockAgentFake;
+  let agent: BedrockAgentClient;
+  const account = '123456789012';
+  const docs = 'rag-test-docs';
+  const titan = 'arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0';
+  const kbIndex: S3VectorIndexSpec = { ...indexSpec, dimension: 1024 };
+  const indexArn = `arn:aws:s3vectors:us-east-1:${account}:bucket/${bucketSpec.name}/index/${kbIndex.indexName}`;
+  const token = (s: string): string => `${s}-${'0'.repeat(40)}`.slice(0, 40);
+  let n = 0;
+
+  beforeAll(async () => {
+    fake = await startBedrockAgentFake({
+      motoEndpoint: moto.endpoint,
+      // OpenSearch Serverless is not used by these knowledge bases.
+      control: new AossControlPlane('http://127.0.0.1:9'),
+      store: new IndexStore(),
+      faults: new Faults(),
+      credentials: DEFAULT_CREDENTIALS,
+      options: { knowledgeBaseCreateMs: 50, ingestionStartMs: 10, ingestionMs: 50, deleteMs: 50 },
+    });
+    agent = new BedrockAgentClient({
+      region: 'us-east-1',
+      endpoint: fake.endpoint,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      maxAttempts: 1,
+    });
+  });
+  beforeEach(() => fake.reset());
+  afterAll(async () => {
+    agent?.destroy();
+    await fake?.stop();
+  });
+
+  /** A knowledge base role trusting Bedrock, allowed `actions` on the index. */
+  async function role(name: string, actions: string[]): Promise<string> {
+    const trust = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'bedrock.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    };
+    const arn =
+      (await aws.iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: JSON.stringify(trust) }))).Role?.Arn ?? '';
+    if (actions.length > 0) {
+      const doc = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: indexArn }] };
+      await aws.iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName: 'index', PolicyDocument: JSON.stringify(doc) }));
+    }
+    return arn;
+  }
+  const fullRole = (): Promise<string> =>
+    role('rag-test-kb', [
+      's3vectors:GetIndex',
+      's3vectors:QueryVectors',
+      's3vectors:PutVectors',
+      's3vectors:GetVectors',
+      's3vectors:DeleteVectors',
+    ]);
+
+  const createKb = (
+    roleArn: string,
+    s3VectorsConfiguration: Record<string, string>,
+  ): Promise<{ knowledgeBase?: { knowledgeBaseId?: string } }> =>
+    agent.send(
+      new CreateKnowledgeBaseCommand({
+        name: `kb-${++n}`,
+        roleArn,
+        clientToken: token(`kb-${n}`),
+        knowledgeBaseConfiguration: { type: 'VECTOR', vectorKnowledgeBaseConfiguration: { embeddingModelArn: titan } },
+        storageConfiguration: { type: 'S3_VECTORS', s3VectorsConfiguration },
+      }),
+    );
+
+  /** Asserts a ValidationException whose message contains `text`. */
+  async function expectRefused(p: Promise<unknown>, text: string): Promise<void> {
+    const e = await p.then(
+      () => new Error('accepted'),
+      (err: unknown) => err as Error,
+    );
+    expect(e.name).toBe('ValidationException');
+    expect(e.message).toContain(text);
+  }
+
+  async function until<T>(read: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
+    for (let i = 0; i < 100; i++) {
+      const v = await read();
+      if (done(v)) return v;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('timed out');
+  }
+
+  const listed = async (): Promise<{ key?: string; metadata?: Record<string, unknown> }[]> =>
+    ((
+      await aws.s3vectors.send(
+        new ListVectorsCommand({ vectorBucketName: bucketSpec.name, indexName: kbIndex.indexName, returnMetadata: true }),
+      )
+    ).vectors ?? []) as { key?: string; metadata?: Record<string, unknown> }[];
+
+  async function ingest(kbId: string, dsId: string): Promise<Record<string, unknown>> {
+    const jobId =
+      (await agent.send(new StartIngestionJobCommand({ knowledgeBaseId: kbId, dataSourceId: dsId, clientToken: token(`job-${++n}`) })))
+        .ingestionJob?.ingestionJobId ?? '';
+    const job = await until(
+      async () =>
+        (await agent.send(new GetIngestionJobCommand({ knowledgeBaseId: kbId, dataSourceId: dsId, ingestionJobId: jobId }))).ingestionJob,
+      (j) => ['COMPLETE', 'FAILED'].includes(j?.status ?? ''),
+    );
+    expect(job?.failureReasons).toBeUndefined();
+    return { ...job?.statistics };
+  }
+
+  it('creates a knowledge base on an index named by ARN, ingests documents with their metadata into moto, and deletes removed ones', async () => {
+    await converge([bucket(), index(kbIndex)]);
+    const roleArn = await fullRole();
+    const kbId = (await createKb(roleArn, { indexArn })).knowledgeBase?.knowledgeBaseId ?? '';
+    await until(
+      async () => (await agent.send(new GetKnowledgeBaseCommand({ knowledgeBaseId: kbId }))).knowledgeBase?.status,
+      (s) => s === 'ACTIVE',
+    );
+    await aws.s3.send(new CreateBucketCommand({ Bucket: docs }));
+    await aws.s3.send(new PutObjectCommand({ Bucket: docs, Key: 'acme/a.txt', Body: 'alpha document' }));
+    await aws.s3.send(
+      new PutObjectCommand({
+        Bucket: docs,
+        Key: 'acme/a.txt.metadata.json',
+        Body: JSON.stringify({ metadataAttributes: { tenantId: 'acme' } }),
+      }),
+    );
+    await aws.s3.send(new PutObjectCommand({ Bucket: docs, Key: 'acme/b.txt', Body: 'beta document' }));
+    const dsId =
+      (
+        await agent.send(
+          new CreateDataSourceCommand({
+            knowledgeBaseId: kbId,
+            name: 'docs',
+            clientToken: token('ds'),
+            dataDeletionPolicy: 'DELETE',
+            dataSourceConfiguration: { type: 'S3', s3Configuration: { bucketArn: `arn:aws:s3:::${docs}`, inclusionPrefixes: ['acme/'] } },
+          }),
+        )
+      ).dataSource?.dataSourceId ?? '';
+
+    expect(await ingest(kbId, dsId)).toMatchObject({ numberOfNewDocumentsIndexed: 2, numberOfDocumentsFailed: 0 });
+    const vectors = await listed();
+    expect(vectors).toHaveLength(2);
+    const a = vectors.find((v) => v.metadata?.['x-amz-bedrock-kb-source-uri'] === `s3://${docs}/acme/a.txt`);
+    expect(a?.metadata).toMatchObject({ tenantId: 'acme', AMAZON_BEDROCK_TEXT: 'alpha document', 'x-amz-bedrock-kb-data-source-id': dsId });
+    expect(JSON.parse(String(a?.metadata?.AMAZON_BEDROCK_METADATA))).toEqual({ source: `s3://${docs}/acme/a.txt` });
+
+    await aws.s3.send(new DeleteObjectCommand({ Bucket: docs, Key: 'acme/b.txt' }));
+    expect(await ingest(kbId, dsId)).toMatchObject({ numberOfDocumentsDeleted: 1 });
+    expect((await listed()).map((v) => v.metadata?.['x-amz-bedrock-kb-source-uri'])).toEqual([`s3://${docs}/acme/a.txt`]);
+
+    // Deleting the data source (dataDeletionPolicy DELETE) removes its vectors.
+    await agent.send(new DeleteDataSourceCommand({ knowledgeBaseId: kbId, dataSourceId: dsId }));
+    await until(listed, (v) => v.length === 0);
+  });
+
+  it('accepts the index named by bucket ARN and index name', async () => {
+    await converge([bucket(), index(kbIndex)]);
+    const out = await createKb(await fullRole(), {
+      vectorBucketArn: `arn:aws:s3vectors:us-east-1:${account}:bucket/${bucketSpec.name}`,
+      indexName: kbIndex.indexName,
+    });
+    expect(out.knowledgeBase?.knowledgeBaseId).toMatch(/^[0-9A-Z]{10}$/);
+  });
+
+  it.each([
+    {
+      why: 'both forms of naming the index',
+      cfg: { indexArn, indexName: 'x-index' },
+      error: 'either indexArn, or vectorBucketArn and indexName',
+    },
+    { why: 'an index that does not exist', cfg: { indexArn: `${indexArn}-missing` }, error: 'does not exist' },
+  ])('refuses $why', async ({ cfg, error }) => {
+    await converge([bucket(), index(kbIndex)]);
+    await expectRefused(createKb(await fullRole(), cfg), error);
+  });
+
+  it("refuses an index whose dimension is not the embedding model's", async () => {
+    await converge([bucket(), index({ ...kbIndex, dimension: 256 })]);
+    await expectRefused(createKb(await fullRole(), { indexArn }), "(256) does not match the embedding model's (1024)");
+  });
+
+  it("refuses an index where Bedrock's metadata is filterable", async () => {
+    await converge([bucket(), index({ ...kbIndex, nonFilterableMetadataKeys: ['AMAZON_BEDROCK_TEXT'] })]);
+    await expectRefused(createKb(await fullRole(), { indexArn }), 'must declare AMAZON_BEDROCK_METADATA as non-filterable');
+  });
+
+  it('refuses a role its IAM policies do not let use the index, naming the missing actions', async () => {
+    await converge([bucket(), index(kbIndex)]);
+    const roleArn = await role('rag-test-kb-weak', ['s3vectors:GetIndex', 's3vectors:PutVectors']);
+    await expectRefused(createKb(roleArn, { indexArn }), 's3vectors:QueryVectors, s3vectors:GetVectors, s3vectors:DeleteVectors');
   });
 });

@@ -1,7 +1,8 @@
 /**
  * What an ingestion job of the bedrock-agent fake does: list the data source's S3 prefix (moto,
  * real S3 client), compare with what it indexed before by ETag, read the `.metadata.json` sidecars,
- * and write or delete one vector document per object in the knowledge base's index.
+ * and write or delete one vector document per object in the knowledge base's index: an OpenSearch
+ * Serverless index of the data-plane fake, or an S3 Vectors index in moto (bedrock-s3vectors.ts).
  */
 import type { IngestionJobStatistics } from '@aws-sdk/client-bedrock-agent';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client, type _Object } from '@aws-sdk/client-s3';
@@ -9,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { AossControlPlane } from './aoss-access.js';
 import type { IndexStore } from './aoss-data-plane.js';
 import type { IndexDocument } from './opensearch-index.js';
+import { BEDROCK_METADATA, BEDROCK_TEXT, type S3VectorsTarget, S3VectorsWriter, checkS3VectorsWritable } from './bedrock-s3vectors.js';
 
 /** What a data source last indexed for one object. */
 export interface IndexedObject {
@@ -26,6 +28,8 @@ export interface VectorTarget {
   textField: string;
   metadataField: string;
   dimensions: number;
+  /** Set for a knowledge base on S3 Vectors: its vectors are in moto, not in `store`. */
+  s3vectors?: S3VectorsTarget;
 }
 
 /** One vector as tests see it. */
@@ -55,15 +59,31 @@ export function readVectors(store: IndexStore, t: VectorTarget, dataSourceId?: s
     }));
 }
 
-/** Deletes a data source's vectors (all, or those of one source URI); throws when the index is gone. */
+/**
+ * Deletes a data source's vectors (all, or those of one source URI); throws when the index is gone.
+ * On S3 Vectors the deletion runs in the background (use deleteVectorsNow to wait for it).
+ */
 export function deleteVectors(store: IndexStore, t: VectorTarget, dataSourceId: string, sourceUri?: string): void {
+  if (t.s3vectors) {
+    void deleteVectorsNow(store, t, dataSourceId, sourceUri).catch(() => undefined);
+    return;
+  }
   const ix = store.get(t.collectionId, t.index);
   if (!ix) throw new Error(`Dependency error document status code: 404, error message: no such index [${t.index}]`);
   for (const [id, d] of ix.docs) if (d[DATA_SOURCE] === dataSourceId && (!sourceUri || d[SOURCE] === sourceUri)) ix.docs.delete(id);
 }
 
+/** Deletes a data source's vectors, waiting for S3 Vectors; throws when the index is gone. */
+export async function deleteVectorsNow(store: IndexStore, t: VectorTarget, dataSourceId: string, sourceUri?: string): Promise<void> {
+  if (!t.s3vectors) return deleteVectors(store, t, dataSourceId, sourceUri);
+  const writer = new S3VectorsWriter(t.s3vectors);
+  if (sourceUri) await writer.deleteWhere(SOURCE, sourceUri);
+  else await writer.deleteWhere(DATA_SOURCE, dataSourceId);
+}
+
 /** Whether the knowledge base role may write to its index; throws Bedrock's failure reason otherwise. */
 export async function checkWritable(control: AossControlPlane, store: IndexStore, t: VectorTarget): Promise<void> {
+  if (t.s3vectors) return checkS3VectorsWritable(t.s3vectors, t.roleArn);
   if (!(await control.allowed(t.roleArn, 'aoss:WriteDocument', t.collectionName, t.index))) {
     throw new Error('The knowledge base storage configuration provided is invalid... Request failed: [security_exception] 403 Forbidden');
   }
@@ -119,8 +139,7 @@ export async function syncDataSource(
     numberOfDocumentsFailed: 0,
     numberOfDocumentsSkipped: 0,
   };
-  const ix = store.get(t.collectionId, t.index);
-  if (!ix) throw new Error(`Dependency error document status code: 404, error message: no such index [${t.index}]`);
+  const write = writerFor(store, t, ds.dataSourceId);
   const seen = new Set<string>();
   for (const o of docs) {
     const key = o.Key ?? '';
@@ -134,15 +153,7 @@ export async function syncDataSource(
       if ((o.Size ?? 0) > 50 * 1024 * 1024) throw new Error('file larger than 50 MB');
       if (side && (side.Size ?? 0) > 10 * 1024) throw new Error('metadata file larger than 10 KB');
       const meta = side ? attributes(JSON.parse(await text(s3, ds.bucket, side.Key ?? ''))) : {};
-      deleteVectors(store, t, ds.dataSourceId, uri);
-      ix.docs.set(createHash('sha1').update(`${ds.dataSourceId}/${key}`).digest('hex'), {
-        [t.vectorField]: vector(key, t.dimensions),
-        [t.textField]: (await text(s3, ds.bucket, key)).slice(0, 2000),
-        [t.metadataField]: JSON.stringify({ source: uri }),
-        [SOURCE]: uri,
-        [DATA_SOURCE]: ds.dataSourceId,
-        ...meta,
-      });
+      await write.put(key, uri, vector(key, t.dimensions), (await text(s3, ds.bucket, key)).slice(0, 2000), meta);
       if (!prev) stats.numberOfNewDocumentsIndexed++;
       else if (prev.etag !== etag) stats.numberOfModifiedDocumentsIndexed++;
       else stats.numberOfMetadataDocumentsModified++;
@@ -153,9 +164,58 @@ export async function syncDataSource(
   }
   for (const key of [...ds.indexed.keys()]) {
     if (seen.has(key)) continue;
-    deleteVectors(store, t, ds.dataSourceId, `s3://${ds.bucket}/${key}`);
+    await write.remove(key, `s3://${ds.bucket}/${key}`);
     ds.indexed.delete(key);
     stats.numberOfDocumentsDeleted++;
   }
   return stats;
+}
+
+/** Where one sync writes a document's vector, and removes it. */
+interface VectorWriter {
+  put(objectKey: string, uri: string, data: number[], text: string, meta: Record<string, unknown>): Promise<void>;
+  remove(objectKey: string, uri: string): Promise<void>;
+}
+
+/** The vector of one object, keyed by data source and object key. */
+const vectorKey = (dataSourceId: string, objectKey: string): string =>
+  createHash('sha1').update(`${dataSourceId}/${objectKey}`).digest('hex');
+
+/** The writer of a sync: a document in the fake's OpenSearch index, or a vector in moto's S3 Vectors index. */
+function writerFor(store: IndexStore, t: VectorTarget, dataSourceId: string): VectorWriter {
+  if (t.s3vectors) {
+    const s3v = new S3VectorsWriter(t.s3vectors);
+    return {
+      // Bedrock's own keys carry the chunk and its source; the sidecar's attributes sit beside them.
+      put: (objectKey, uri, data, text, meta) =>
+        s3v.put(vectorKey(dataSourceId, objectKey), data, {
+          ...meta,
+          [BEDROCK_TEXT]: text,
+          [BEDROCK_METADATA]: JSON.stringify({ source: uri }),
+          [SOURCE]: uri,
+          [DATA_SOURCE]: dataSourceId,
+        }),
+      remove: (objectKey) => s3v.delete([vectorKey(dataSourceId, objectKey)]),
+    };
+  }
+  const ix = store.get(t.collectionId, t.index);
+  if (!ix) throw new Error(`Dependency error document status code: 404, error message: no such index [${t.index}]`);
+  return {
+    put(objectKey, uri, data, text, meta) {
+      deleteVectors(store, t, dataSourceId, uri);
+      ix.docs.set(vectorKey(dataSourceId, objectKey), {
+        [t.vectorField]: data,
+        [t.textField]: text,
+        [t.metadataField]: JSON.stringify({ source: uri }),
+        [SOURCE]: uri,
+        [DATA_SOURCE]: dataSourceId,
+        ...meta,
+      });
+      return Promise.resolve();
+    },
+    remove(_objectKey, uri) {
+      deleteVectors(store, t, dataSourceId, uri);
+      return Promise.resolve();
+    },
+  };
 }

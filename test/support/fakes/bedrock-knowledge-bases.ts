@@ -6,7 +6,8 @@ import type {
   UpdateKnowledgeBaseRequest,
 } from '@aws-sdk/client-bedrock-agent';
 import { checkServiceRole, checkStorage } from './bedrock-checks.js';
-import { deleteVectors } from './bedrock-ingestion.js';
+import { type VectorTarget, deleteVectorsNow } from './bedrock-ingestion.js';
+import { checkS3VectorsKnowledgeBase, s3VectorsClients, s3VectorsTarget } from './bedrock-s3vectors.js';
 import { type BedrockContext, type FakeKnowledgeBase, findKb, kbView, newId, now, page } from './bedrock-state.js';
 import {
   checkCreateKnowledgeBase,
@@ -21,7 +22,9 @@ import { AwsError, type FakeResponse } from './http.js';
 /** PUT /knowledgebases/ (202): validated like Bedrock, CREATING then ACTIVE; idempotent by clientToken. */
 export async function createKnowledgeBase(c: BedrockContext, body: Record<string, unknown>): Promise<FakeResponse> {
   const req = body as unknown as CreateKnowledgeBaseRequest;
-  checkCreateKnowledgeBase(req);
+  const onS3Vectors = req.storageConfiguration?.type === 'S3_VECTORS';
+  if (onS3Vectors) checkS3VectorsKnowledgeBase(req);
+  else checkCreateKnowledgeBase(req);
   const tokenKey = req.clientToken ? `CreateKnowledgeBase//${req.clientToken}` : undefined;
   const earlier = tokenKey ? c.state.knowledgeBases.get(c.state.tokens.get(tokenKey) ?? '') : undefined;
   if (earlier) return { status: 202, body: { knowledgeBase: kbView(earlier) } };
@@ -37,14 +40,9 @@ export async function createKnowledgeBase(c: BedrockContext, body: Record<string
   const arn = `arn:aws:bedrock:${c.region}:${c.account}:knowledge-base/${id}`;
   const roleArn = req.roleArn ?? '';
   await checkServiceRole(c.iam, roleArn, c.account, arn);
-  const aoss: OpenSearchServerlessConfiguration = req.storageConfiguration?.opensearchServerlessConfiguration ?? {
-    collectionArn: undefined,
-    vectorIndexName: undefined,
-    fieldMapping: undefined,
-  };
-  await checkStorage(c.control, c.store, roleArn, c.account, aoss, dimensions);
-  const collectionId = (aoss.collectionArn ?? '').split('/').pop() ?? '';
-  const collection = await c.control.collection(collectionId);
+  const target = onS3Vectors
+    ? await s3VectorsKnowledgeBaseTarget(c, req, roleArn, dimensions)
+    : await aossTarget(c, req, roleArn, dimensions);
   const t = now();
   const kb: FakeKnowledgeBase = {
     knowledgeBaseId: id,
@@ -57,16 +55,7 @@ export async function createKnowledgeBase(c: BedrockContext, body: Record<string
     status: 'CREATING',
     createdAt: t,
     updatedAt: t,
-    target: {
-      collectionId,
-      collectionName: collection?.name ?? '',
-      index: aoss.vectorIndexName ?? '',
-      roleArn,
-      vectorField: aoss.fieldMapping?.vectorField ?? '',
-      textField: aoss.fieldMapping?.textField ?? '',
-      metadataField: aoss.fieldMapping?.metadataField ?? '',
-      dimensions,
-    },
+    target,
   };
   c.state.knowledgeBases.set(id, kb);
   c.state.targets.set(id, kb.target);
@@ -76,6 +65,42 @@ export async function createKnowledgeBase(c: BedrockContext, body: Record<string
     if (kb.status === 'CREATING') Object.assign(kb, { status: 'ACTIVE', updatedAt: now() });
   });
   return { status: 202, body: { knowledgeBase: kbView(kb) } };
+}
+
+/** Bedrock's checks of S3 Vectors storage (bedrock-s3vectors.ts), and where the vectors go. */
+async function s3VectorsKnowledgeBaseTarget(
+  c: BedrockContext,
+  req: CreateKnowledgeBaseRequest,
+  roleArn: string,
+  dimensions: number,
+): Promise<VectorTarget> {
+  const clients = await s3VectorsClients(c.s3, c.iam, c.region, c.account);
+  const cfg = req.storageConfiguration?.s3VectorsConfiguration ?? {};
+  const s3vectors = await s3VectorsTarget(clients, cfg, roleArn, c.region, dimensions);
+  const none = { collectionId: '', collectionName: '', vectorField: '', textField: '', metadataField: '' };
+  return { ...none, index: s3vectors.indexName, roleArn, dimensions, s3vectors };
+}
+
+/** Bedrock's checks of OpenSearch Serverless storage, and where the vectors go. */
+async function aossTarget(c: BedrockContext, req: CreateKnowledgeBaseRequest, roleArn: string, dimensions: number): Promise<VectorTarget> {
+  const aoss: OpenSearchServerlessConfiguration = req.storageConfiguration?.opensearchServerlessConfiguration ?? {
+    collectionArn: undefined,
+    vectorIndexName: undefined,
+    fieldMapping: undefined,
+  };
+  await checkStorage(c.control, c.store, roleArn, c.account, aoss, dimensions);
+  const collectionId = (aoss.collectionArn ?? '').split('/').pop() ?? '';
+  const collection = await c.control.collection(collectionId);
+  return {
+    collectionId,
+    collectionName: collection?.name ?? '',
+    index: aoss.vectorIndexName ?? '',
+    roleArn,
+    vectorField: aoss.fieldMapping?.vectorField ?? '',
+    textField: aoss.fieldMapping?.textField ?? '',
+    metadataField: aoss.fieldMapping?.metadataField ?? '',
+    dimensions,
+  };
 }
 
 /**
@@ -143,10 +168,10 @@ export function deleteKnowledgeBase(c: BedrockContext, id: string): FakeResponse
     throw new AwsError(409, 'ConflictException', `Knowledge base ${id} has an ingestion job in progress`);
   }
   Object.assign(kb, { status: 'DELETING', updatedAt: now() });
-  c.state.later(c.options.deleteMs, () => {
+  c.state.later(c.options.deleteMs, async () => {
     const sources = [...c.state.dataSources.values()].filter((d) => d.knowledgeBaseId === id);
     try {
-      for (const ds of sources) if (ds.dataDeletionPolicy === 'DELETE') deleteVectors(c.store, kb.target, ds.dataSourceId);
+      for (const ds of sources) if (ds.dataDeletionPolicy === 'DELETE') await deleteVectorsNow(c.store, kb.target, ds.dataSourceId);
     } catch (e) {
       Object.assign(kb, { status: 'DELETE_UNSUCCESSFUL', failureReasons: [String((e as Error).message)], updatedAt: now() });
       return;
