@@ -10,8 +10,11 @@ import {
   CreateKeyCommand,
   DeleteAliasCommand,
   DescribeKeyCommand,
+  DisableKeyRotationCommand,
   GetKeyRotationStatusCommand,
   ListKeysCommand,
+  UntagResourceCommand,
+  UpdateAliasCommand,
 } from '@aws-sdk/client-kms';
 import { CreatePolicyCommand, DeleteRolePolicyCommand, GetRoleCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import {
@@ -198,6 +201,26 @@ describe('KMS key driver', () => {
     const again = await converge([keyRes({ kmsKeyArn: outputs.kmsKeyArn ?? '' })]);
     expect(again.outputs.kmsKeyArn).toBe(outputs.kmsKeyArn);
     expect(await ownerKeys()).toHaveLength(1);
+  });
+
+  it('spot checks: one read each for the alias, rotation and tags; each sees its drift, and a key replaced behind the alias asks for a full look', async () => {
+    const { outputs } = await converge([keyRes()]);
+    const d = new KmsKeyDriver(aws.kms);
+    const spec = { ...keySpec, policy: { Version: '2012-10-17' as const, Statement: [] } };
+    const full = await d.observe(ctx, spec, { kmsKeyArn: outputs.kmsKeyArn ?? '' });
+    if (full.state !== 'ready') throw new Error(`key not ready: ${full.state}`);
+    const [alias, rotation, tags] = d.spotChecks(spec, full.observed).map((check) => () => check(ctx));
+    expect(await alias?.()).toEqual(full.observed);
+    expect(await rotation?.()).toEqual(full.observed);
+    expect(await tags?.()).toEqual(full.observed);
+    await aws.kms.send(new DisableKeyRotationCommand({ KeyId: full.observed.keyId }));
+    expect(d.compare(spec, (await rotation?.()) ?? full.observed)).toEqual(['rotation']);
+    await aws.kms.send(new UntagResourceCommand({ KeyId: full.observed.keyId, TagKeys: [TAG.uid] }));
+    expect(d.compare(spec, (await tags?.()) ?? full.observed)).toEqual(['tags']);
+    // Another key behind the alias: not this key any more.
+    const other = await aws.kms.send(new CreateKeyCommand({}));
+    await aws.kms.send(new UpdateAliasCommand({ AliasName: keySpec.alias, TargetKeyId: other.KeyMetadata?.KeyId }));
+    expect(await alias?.()).toBeUndefined();
   });
 
   it('deletes the alias and schedules the key for deletion', async () => {

@@ -25,7 +25,8 @@ import {
 import { CONDITION, REASON } from '../../api/v1alpha1/constants.js';
 import { type OwnerRef, TAG, ownedBy, ownerTags, retainedBy, tagDrift } from '../../core/tags.js';
 import { isNotFound, deletedOrGone } from '../../adapters/aws/errors.js';
-import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
+import type { DriverContext, ExternalIds, ManagedResource, Observation, SpotCheck } from '../managed-resource.js';
+import { spotCheck } from '../spot-check.js';
 import { TerminalError } from '../../core/errors.js';
 import type { PolicyDocument } from '../../core/policies/document.js';
 import { readyIfOwned } from '../ownership.js';
@@ -111,6 +112,27 @@ export class KmsKeyDriver implements ManagedResource<KeySpec, KeyObserved> {
       };
     }
     return owned;
+  }
+
+  /**
+   * The key behind the alias (still this key, usable, aliased), its rotation and its tags: one read
+   * each. A key gone, scheduled for deletion or replaced behind the alias observes in full.
+   */
+  spotChecks(spec: KeySpec, last: KeyObserved): SpotCheck<KeyObserved>[] {
+    return [
+      spotCheck(async (_opts, ctx) => {
+        const meta = await this.describe(ctx, spec.alias);
+        return meta?.KeyId === last.keyId && meta.KeyState === 'Enabled' ? { ...last, aliased: true } : undefined;
+      }),
+      spotCheck(async (opts) => ({
+        ...last,
+        rotation: !!(await this.kms.send(new GetKeyRotationStatusCommand({ KeyId: last.keyId }), opts)).KeyRotationEnabled,
+      })),
+      spotCheck(async (opts) => ({
+        ...last,
+        tags: kmsTags((await this.kms.send(new ListResourceTagsCommand({ KeyId: last.keyId }), opts)).Tags),
+      })),
+    ];
   }
 
   compare(spec: KeySpec, o: KeyObserved): string[] {
