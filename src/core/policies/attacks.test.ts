@@ -15,9 +15,30 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Tenant, TenantTier } from '../../api/v1alpha1/types.js';
-import { type Evaluation, defaultKeyPolicy, describeEvaluation, evaluate, openBucketPolicy } from '../../../test/support/iam-eval.js';
+import {
+  type Evaluation,
+  type ResourcePolicy,
+  defaultKeyPolicy,
+  describeEvaluation,
+  evaluate,
+  openBucketPolicy,
+} from '../../../test/support/iam-eval.js';
 import { tenantScope } from '../../resources/stacks.js';
-import { type NamingContext, type Owner, bucketName, collectionName, keyAlias, roleArn, roleName, tenantPrefix } from '../naming.js';
+import { type S3VectorsDeps, s3Vectors } from '../../resources/vector-stores/s3-vectors/index.js';
+import type { StoreInput } from '../../resources/vector-stores/store.js';
+import { kbSettings } from '../kb-settings.js';
+import {
+  type NamingContext,
+  type Owner,
+  bucketName,
+  collectionName,
+  keyAlias,
+  roleArn,
+  roleName,
+  tenantPrefix,
+  vectorBucketName,
+  vectorIndexName,
+} from '../naming.js';
 import { TAG } from '../tags.js';
 import { type PolicyDocument, policy } from './document.js';
 import { keyPolicy } from './kms.js';
@@ -25,6 +46,7 @@ import { modelAccessPolicy } from './model-access.js';
 import { COMMAND_ACTIONS, type OperatorScope, operatorPolicy, tenantBoundaryPolicy } from './operator.js';
 import {
   type DataScope,
+  KB_S3VECTORS_ACTIONS,
   type TenantAccess,
   knowledgeBasePermissions,
   knowledgeBaseTrust,
@@ -2483,5 +2505,424 @@ describe('residual risks (AWS policy language cannot deny them; docs/operations.
     for (const { what, evaluation, denied } of nearest) {
       expect(await evaluate(evaluation, account), `${what}: ${describeEvaluation(evaluation)}`).toBe(denied);
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Amazon S3 Vectors (TenantTier spec.vectorStore.type S3Vectors). A vector bucket holds indexes;
+// a bridge tier's tenants each have an index in the tier's vector bucket, a silo tenant a vector
+// bucket and index of its own, a pool tier one index for all. Who may touch them: each knowledge
+// base role its own index and only the index actions Bedrock uses (KB_S3VECTORS_ACTIONS); no
+// tenant role at all; the operator the control plane of this cluster's vector buckets and
+// indexes (named `<prefix>-<segment>-...`, unique per account and Region), never their vectors;
+// and whatever a role's inline policy says, the boundary caps it at the index actions on this
+// cluster's indexes. Every ARN is the one the store module builds (vector-stores/s3-vectors).
+// ---------------------------------------------------------------------------------------------
+
+/** The S3 Vectors store module; its scope() and ARNs read no driver, so the drivers are stand-ins. */
+const s3VectorsStore = s3Vectors({ buckets: { kind: 'VectorBucket' }, indexes: { kind: 'VectorIndex' } } as unknown as S3VectorsDeps);
+
+/** A tier on S3 Vectors. */
+const vectorsTier = (name: string, isolation: 'pool' | 'bridge' | 'silo'): TenantTier => ({
+  ...tierObject(name, isolation),
+  spec: { isolation, vectorStore: { type: 'S3Vectors' } },
+});
+
+/** What stacks.ts tells the store about an owner (storeInput). */
+function vectorsInput(c: ReturnType<typeof cluster>, owner: Owner, t: TenantTier): StoreInput {
+  return {
+    n: c.naming,
+    owner: { cluster: c.naming.cluster, kind: owner.kind, name: owner.name, uid: `uid-${owner.name}`, tier: t.metadata.name },
+    what: `${owner.kind} ${owner.name}`,
+    operator: c.operator,
+    kbRoleArn: c.role(owner, 'kb'),
+    settings: kbSettings(t),
+    kmsKeyArn: () => undefined,
+    vectorStore: { ...t.spec.vectorStore },
+  };
+}
+
+/** A bridge or silo tenant's data scope on S3 Vectors, as tenantResources builds it. */
+function vectorsScope(c: ReturnType<typeof cluster>, name: string, isolation: 'bridge' | 'silo'): DataScope {
+  const t = vectorsTier(`vec-${isolation}`, isolation);
+  const store = s3VectorsStore.tenant(isolation, {
+    ...vectorsInput(c, tenant(name), t),
+    tierOwner: { cluster: c.naming.cluster, kind: 'TenantTier', name: t.metadata.name, uid: 'uid-tier', tier: t.metadata.name },
+    // What the tier's pass published: the name of its vector bucket.
+    tierShared: { vectorBucketName: vectorBucketName(c.naming, tier(t.metadata.name)) },
+  });
+  return {
+    ...tenantScope(c.naming, tenantObject(name, t.metadata.name), t),
+    ...store.scope({}),
+    knowledgeBaseId: `KB${name.replace(/[^a-z0-9]/g, '').toUpperCase()}`,
+    pool: false,
+  };
+}
+
+/** The pool tier's shared data scope on S3 Vectors, as tierResources builds it. */
+function vectorsPoolScope(c: ReturnType<typeof cluster>): DataScope {
+  const t = vectorsTier('vec-pool', 'pool');
+  const store = s3VectorsStore.tier('pool', vectorsInput(c, tier(t.metadata.name), t));
+  return {
+    region,
+    accountId: account,
+    bucket: bucketName(c.naming, tier(t.metadata.name)),
+    prefix: 'tenants/',
+    ...store.scope({}),
+    knowledgeBaseId: 'POOLKB0001',
+  };
+}
+
+/** A vector bucket's ARN (the bucket named after `bucketOwner` in cluster `c`). */
+const vBucketArn = (c: ReturnType<typeof cluster>, bucketOwner: Owner, acct = account, rgn = region): string =>
+  `arn:aws:s3vectors:${rgn}:${acct}:bucket/${vectorBucketName(c.naming, bucketOwner)}`;
+/** An index's ARN: the index named after `indexOwner` in the vector bucket named after `bucketOwner`. */
+const vIndexArn = (c: ReturnType<typeof cluster>, bucketOwner: Owner, indexOwner: Owner, acct = account, rgn = region): string =>
+  `${vBucketArn(c, bucketOwner, acct, rgn)}/index/${vectorIndexName(c.naming, indexOwner)}`;
+/** Where the index of tenant `name` lives: the tier's vector bucket (bridge) or its own (silo). */
+const tenantIndexArn = (c: ReturnType<typeof cluster>, name: string, isolation: 'bridge' | 'silo'): string =>
+  vIndexArn(c, isolation === 'bridge' ? tier(`vec-${isolation}`) : tenant(name), tenant(name));
+const poolIndexArn = (c: ReturnType<typeof cluster>): string => vIndexArn(c, tier('vec-pool'), tier('vec-pool'));
+
+/** A vector bucket policy letting anyone do anything: another account's bait. */
+const openVectorBucketPolicy = (bucketArn: string): ResourcePolicy => ({
+  Version: '2012-10-17',
+  Statement: [
+    { Sid: 'AnyoneAnything', Effect: 'Allow', Principal: '*', Action: 's3vectors:*', Resource: [bucketArn, `${bucketArn}/index/*`] },
+  ],
+});
+
+/** The S3 Vectors actions Bedrock never needs on a knowledge base's index, and no tenant's role may have. */
+const VECTOR_BUCKET_ADMIN = ['s3vectors:DeleteVectorBucket', 's3vectors:PutVectorBucketPolicy', 's3vectors:ListIndexes'];
+const VECTOR_INDEX_ADMIN = ['s3vectors:CreateIndex', 's3vectors:DeleteIndex', 's3vectors:ListVectors'];
+/** The data plane: vectors in, vectors out. */
+const VECTOR_DATA = ['s3vectors:PutVectors', 's3vectors:GetVectors', 's3vectors:DeleteVectors', 's3vectors:QueryVectors'];
+
+/** (a) A bridge or silo tenant's knowledge base role, as Bedrock assumes it (inline policy under the boundary). */
+function vectorsKbRole(c: ReturnType<typeof cluster>, name: string, isolation: 'bridge' | 'silo'): Case[] {
+  const s = vectorsScope(c, name, isolation);
+  const as = (action: string, resource: string, extra: Partial<Evaluation> = {}): Evaluation => ({
+    principal: c.role(tenant(name), 'kb'),
+    identity: [knowledgeBasePermissions({ ...s, embeddingModelId })],
+    boundary: c.boundary,
+    action,
+    resource,
+    ...extra,
+  });
+  const own = tenantIndexArn(c, name, isolation);
+  const where = isolation === 'bridge' ? tier(`vec-${isolation}`) : tenant(name);
+  const other = c === prod ? prodEu1 : prod;
+  const victims: { what: string; resource: string; extra?: Partial<Evaluation> }[] = [
+    {
+      what: `tenant b's index (${isolation === 'bridge' ? "in the tier's shared vector bucket" : 'in its own vector bucket'})`,
+      resource: tenantIndexArn(c, 'b', isolation),
+    },
+    {
+      what: `an index whose name extends ours (${vectorIndexName(c.naming, tenant(`${name}-b`))}) in our vector bucket`,
+      resource: vIndexArn(c, where, tenant(`${name}-b`)),
+    },
+    // Bridge: the same ARN as the one above; silo: tenant a-b's own vector bucket.
+    ...(isolation === 'silo' ? [{ what: `tenant ${name}-b's own index`, resource: tenantIndexArn(c, `${name}-b`, isolation) }] : []),
+    { what: `${other.name}'s tenant ${name}, same tier and tenant names`, resource: tenantIndexArn(other, name, isolation) },
+    { what: "our index's name in another Region", resource: vIndexArn(c, where, tenant(name), account, otherRegion) },
+    {
+      what: "our index's name in another account whose vector bucket policy lets anyone in",
+      resource: vIndexArn(c, where, tenant(name), otherAccount),
+      extra: { resourceAccount: otherAccount, resourcePolicy: openVectorBucketPolicy(vBucketArn(c, where, otherAccount)) },
+    },
+  ];
+  const label = `${isolation}: ${c.name}'s tenant ${name} knowledge base role`;
+  return [
+    ...KB_S3VECTORS_ACTIONS.flatMap((action) =>
+      victims.map(({ what, resource, extra }) => ({
+        name: `${label}: ${action} on ${what}`,
+        attack: as(action, resource, extra),
+        denied: 'ImplicitlyDenied' as const,
+        legit: as(action, own),
+      })),
+    ),
+    ...VECTOR_BUCKET_ADMIN.map((action) => ({
+      name: `${label}: ${action} on the vector bucket holding its index`,
+      attack: as(action, vBucketArn(c, where)),
+      denied: 'ImplicitlyDenied' as const,
+      legit: as('s3vectors:GetIndex', own),
+    })),
+    ...VECTOR_INDEX_ADMIN.map((action) => ({
+      name: `${label}: ${action} on its own index`,
+      attack: as(action, own),
+      denied: 'ImplicitlyDenied' as const,
+      legit: as('s3vectors:QueryVectors', own),
+    })),
+  ];
+}
+
+/** (b) The pool tier's shared knowledge base role reaches the pool index only; no tenant role reaches any index. */
+function vectorsPool(c: ReturnType<typeof cluster>): Case[] {
+  const s = vectorsPoolScope(c);
+  const pool = poolIndexArn(c);
+  const kb = (action: string, resource: string): Evaluation => ({
+    principal: c.role(tier('vec-pool'), 'kb'),
+    identity: [knowledgeBasePermissions({ ...s, embeddingModelId })],
+    boundary: c.boundary,
+    action,
+    resource,
+  });
+  const app = (scope: DataScope, name: string, action: string, resource: string): Evaluation => ({
+    principal: c.role(tenant(name), 'app'),
+    identity: [tenantPermissions(scope)],
+    boundary: c.boundary,
+    action,
+    resource,
+  });
+  const poolTenant: DataScope = { ...tenantScope(c.naming, tenantObject('a', 'vec-pool'), vectorsTier('vec-pool', 'pool')), pool: true };
+  const other = c === prod ? prodEu1 : prod;
+  return [
+    ...KB_S3VECTORS_ACTIONS.flatMap((action) => [
+      {
+        name: `pool: ${c.name}'s shared knowledge base role ${action} on a tenant's index in the pool tier's vector bucket`,
+        attack: kb(action, vIndexArn(c, tier('vec-pool'), tenant('a'))),
+        denied: 'ImplicitlyDenied' as const,
+        legit: kb(action, pool),
+      },
+      {
+        name: `pool: ${c.name}'s shared knowledge base role ${action} on a bridge tenant's index`,
+        attack: kb(action, tenantIndexArn(c, 'a', 'bridge')),
+        denied: 'ImplicitlyDenied' as const,
+        legit: kb(action, pool),
+      },
+      {
+        name: `pool: ${c.name}'s shared knowledge base role ${action} on ${other.name}'s pool index of the same tier name`,
+        attack: kb(action, poolIndexArn(other)),
+        denied: 'ImplicitlyDenied' as const,
+        legit: kb(action, pool),
+      },
+    ]),
+    ...VECTOR_BUCKET_ADMIN.map((action) => ({
+      name: `pool: ${c.name}'s shared knowledge base role ${action} on the pool tier's vector bucket`,
+      attack: kb(action, vBucketArn(c, tier('vec-pool'))),
+      denied: 'ImplicitlyDenied' as const,
+      legit: kb('s3vectors:GetIndex', pool),
+    })),
+    // Tenant roles: no s3vectors grant at all, not on the pool index, not on their own index.
+    ...[...VECTOR_DATA, 's3vectors:GetIndex', 's3vectors:ListVectors'].flatMap((action) => [
+      {
+        name: `pool: ${c.name}'s pool tenant a's role ${action} on the pool index (the tenantId filter is the platform's to apply)`,
+        attack: app(poolTenant, 'a', action, pool),
+        denied: 'ImplicitlyDenied' as const,
+        legit: kb('s3vectors:QueryVectors', pool),
+      },
+      ...(['bridge', 'silo'] as const).map((isolation) => ({
+        name: `${isolation}: ${c.name}'s tenant a's role ${action} on its own index (its knowledge base is what it may query)`,
+        attack: app(vectorsScope(c, 'a', isolation), 'a', action, tenantIndexArn(c, 'a', isolation)),
+        denied: 'ImplicitlyDenied' as const,
+        legit: kb('s3vectors:QueryVectors', pool),
+      })),
+    ]),
+  ];
+}
+
+/** The operator's S3 Vectors actions, from the commands its drivers send, and what each applies to. */
+const operatorVectorActions = [
+  ...new Set(Object.values(COMMAND_ACTIONS).flatMap(({ actions }) => actions.filter((a) => a.startsWith('s3vectors:')))),
+].sort();
+/** Index actions apply to an index; the rest to a vector bucket (TagResource and ListTagsForResource to both). */
+const onIndex = (action: string): boolean => /Index$/.test(action);
+
+/** (c) The operator of `me` on its own vector buckets and indexes, and on everything around them. */
+function vectorsOperator(me: ReturnType<typeof cluster>): Case[] {
+  const t = tier('basic');
+  const ownResource = (action: string): string => (onIndex(action) ? vIndexArn(me, t, tenant('a')) : vBucketArn(me, t));
+  const bait = (name: string, acct = account, rgn = region): { bucket: string; index: string } => {
+    const bucket = `arn:aws:s3vectors:${rgn}:${acct}:bucket/${name}`;
+    return { bucket, index: `${bucket}/index/${vectorIndexName(me.naming, tenant('a'))}` };
+  };
+  const places: { what: string; bucket: string; index: string; extra?: Partial<Evaluation> }[] = [
+    ...clusterPairs
+      .filter(([m]) => m === me)
+      .map(([, victim]) => ({
+        what: `${victim.name}'s vector bucket (its prefix ${vectorBucketName(victim.naming, t).replace(/tier-basic$/, '')}*)`,
+        bucket: vBucketArn(victim, t),
+        index: vIndexArn(victim, t, tenant('a')),
+      })),
+    { what: 'a vector bucket named without the cluster prefix', ...bait('company-vectors') },
+    { what: 'a vector bucket named with the prefix but not the delimiter (rag-prod)', ...bait('rag-prod') },
+    {
+      what: `our tier's vector bucket name in another Region`,
+      bucket: vBucketArn(me, t, account, otherRegion),
+      index: vIndexArn(me, t, tenant('a'), account, otherRegion),
+    },
+    {
+      what: "our tier's vector bucket name in another account whose bucket policy lets anyone in",
+      bucket: vBucketArn(me, t, otherAccount),
+      index: vIndexArn(me, t, tenant('a'), otherAccount),
+      extra: { resourceAccount: otherAccount, resourcePolicy: openVectorBucketPolicy(vBucketArn(me, t, otherAccount)) },
+    },
+  ];
+  return operatorVectorActions.flatMap((action) =>
+    places.map(({ what, bucket, index, extra }) => ({
+      name: `operator of ${me.name}: ${action} on ${onIndex(action) ? 'an index in ' : ''}${what}`,
+      attack: { ...me.as({ action, resource: onIndex(action) ? index : bucket }), ...extra },
+      denied: 'ImplicitlyDenied' as const,
+      legit: me.as({ action, resource: ownResource(action) }),
+    })),
+  );
+}
+
+/** The operator never reads or writes vectors, nor sets a vector bucket policy: no driver sends these. */
+const vectorsOperatorNever: Case[] = [
+  ...VECTOR_DATA,
+  's3vectors:ListVectors',
+  's3vectors:PutVectorBucketPolicy',
+  's3vectors:DeleteVectorBucketPolicy',
+].map((action) => ({
+  name: `operator of prod: ${action} on its own ${/Policy$/.test(action) ? 'vector bucket' : 'index'} (no driver sends it)`,
+  attack: prod.as({
+    action,
+    resource: /Policy$/.test(action) ? vBucketArn(prod, tier('basic')) : vIndexArn(prod, tier('basic'), tenant('a')),
+  }),
+  denied: 'ImplicitlyDenied' as const,
+  legit: prod.as({ action: 's3vectors:GetIndex', resource: vIndexArn(prod, tier('basic'), tenant('a')) }),
+}));
+
+/** (d) The boundary caps a role whose inline policy grants s3vectors:* (or *) on everything. */
+function vectorsBoundary(me: ReturnType<typeof cluster>, victim: ReturnType<typeof cluster>): Case[] {
+  const t = tier('vec-bridge');
+  const own = vIndexArn(me, t, tenant('a'));
+  const capped = (inline: PolicyDocument, action: string, resource: string, extra: Partial<Evaluation> = {}): Evaluation =>
+    underBoundary(me, inline, { action, resource, ...extra });
+  const vectorsWide = overBroad('s3vectors:*');
+  const label = `boundary of ${me.name} caps inline s3vectors:* on *`;
+  return [
+    ...KB_S3VECTORS_ACTIONS.flatMap((action) => [
+      {
+        name: `${label}: ${action} on ${victim.name}'s index`,
+        attack: capped(vectorsWide, action, vIndexArn(victim, t, tenant('a'))),
+        denied: 'ImplicitlyDenied' as const,
+        legit: capped(vectorsWide, action, own),
+      },
+      {
+        name: `${label}: ${action} on an index named without the prefix in our vector bucket`,
+        attack: capped(vectorsWide, action, `${vBucketArn(me, t)}/index/imported`),
+        denied: 'ImplicitlyDenied' as const,
+        legit: capped(vectorsWide, action, own),
+      },
+      {
+        name: `${label}: ${action} on an index named like ours in a vector bucket named without the prefix`,
+        attack: capped(
+          vectorsWide,
+          action,
+          `arn:aws:s3vectors:${region}:${account}:bucket/company-vectors/index/${vectorIndexName(me.naming, tenant('a'))}`,
+        ),
+        denied: 'ImplicitlyDenied' as const,
+        legit: capped(vectorsWide, action, own),
+      },
+      {
+        name: `${label}: ${action} on our index's name in another Region`,
+        attack: capped(vectorsWide, action, vIndexArn(me, t, tenant('a'), account, otherRegion)),
+        denied: 'ImplicitlyDenied' as const,
+        legit: capped(vectorsWide, action, own),
+      },
+      {
+        name: `${label}: ${action} on our index's name in another account whose bucket policy lets anyone in`,
+        attack: capped(vectorsWide, action, vIndexArn(me, t, tenant('a'), otherAccount), {
+          resourceAccount: otherAccount,
+          resourcePolicy: openVectorBucketPolicy(vBucketArn(me, t, otherAccount)),
+        }),
+        denied: 'ImplicitlyDenied' as const,
+        legit: capped(vectorsWide, action, own),
+      },
+    ]),
+    ...[...VECTOR_INDEX_ADMIN, 's3vectors:TagResource'].map((action) => ({
+      name: `${label}: ${action} on our own index`,
+      attack: capped(vectorsWide, action, own),
+      denied: 'ImplicitlyDenied' as const,
+      legit: capped(vectorsWide, 's3vectors:QueryVectors', own),
+    })),
+    ...[...VECTOR_BUCKET_ADMIN, 's3vectors:CreateVectorBucket', 's3vectors:GetVectorBucket', 's3vectors:DeleteVectorBucketPolicy'].map(
+      (action) => ({
+        name: `${label}: ${action} on our own vector bucket`,
+        attack: capped(vectorsWide, action, vBucketArn(me, t)),
+        denied: 'ImplicitlyDenied' as const,
+        legit: capped(vectorsWide, 's3vectors:PutVectors', own),
+      }),
+    ),
+    {
+      name: `boundary of ${me.name} caps inline * on *: s3vectors:QueryVectors on ${victim.name}'s index`,
+      attack: capped(wide, 's3vectors:QueryVectors', vIndexArn(victim, t, tenant('a'))),
+      denied: 'ImplicitlyDenied',
+      legit: capped(wide, 's3vectors:QueryVectors', own),
+    },
+  ];
+}
+
+describe('Amazon S3 Vectors', () => {
+  it('the store module builds the index ARNs these evaluations use, and names differ across overlapping clusters and tenants', () => {
+    for (const isolation of ['bridge', 'silo'] as const) {
+      expect(vectorsScope(prod, 'a', isolation).vectorIndexArn).toBe(tenantIndexArn(prod, 'a', isolation));
+    }
+    expect(vectorsScope(prod, 'a', 'bridge').vectorIndexArn).toBe(
+      `arn:aws:s3vectors:${region}:${account}:bucket/rag-prod-tier-vec-bridge/index/rag-prod-t-a`,
+    );
+    expect(vectorsPoolScope(prod).vectorIndexArn).toBe(poolIndexArn(prod));
+    expect(vectorIndexName(prod.naming, tenant('a-b')).startsWith(vectorIndexName(prod.naming, tenant('a')))).toBe(true);
+    const buckets = [prod, prodEu1, prodEu1NoDash, prodeu1].map((c) => vectorBucketName(c.naming, tier('basic')));
+    expect(new Set(buckets).size).toBe(4);
+    for (const b of buckets.slice(1)) expect(b.startsWith('rag-prod-')).toBe(false);
+  });
+
+  describe('(a) a tenant knowledge base role reaches its own index only', () => {
+    it.each(
+      named(
+        (['bridge', 'silo'] as const).flatMap((isolation) => [
+          ...vectorsKbRole(prod, 'a', isolation),
+          ...vectorsKbRole(prodEu1, 'a', isolation),
+        ]),
+      ),
+    )('%s', (_name, c) => check(c));
+  });
+
+  describe('(b) pool: the shared knowledge base role reaches the pool index only; tenant roles reach no index', () => {
+    it('no tenant role is granted any s3vectors action, whatever its scope holds', () => {
+      const scopes: DataScope[] = [
+        vectorsScope(prod, 'a', 'bridge'),
+        vectorsScope(prod, 'a', 'silo'),
+        { ...vectorsPoolScope(prod), pool: true },
+      ];
+      for (const s of scopes) {
+        const actions = tenantPermissions(s).Statement.flatMap((st) => [st.Action ?? []].flat());
+        expect(
+          actions.filter((a) => /^s3vectors:|^\*$/.test(a)),
+          JSON.stringify(s),
+        ).toEqual([]);
+      }
+    });
+    it.each(named([...vectorsPool(prod), ...vectorsPool(prodEu1)]))('%s', (_name, c) => check(c));
+  });
+
+  describe("(c) the operator: this cluster's vector buckets and indexes, their control plane only", () => {
+    it("every s3vectors grant of the operator names only this cluster's vector buckets and the indexes in them", () => {
+      for (const c of [prod, prodEu1]) {
+        const bucket = `arn:aws:s3vectors:${region}:${account}:bucket/${vectorBucketName(c.naming, tier('basic')).replace(/tier-basic$/, '')}*`;
+        const grants = c.policy.Statement.filter(
+          (st) => st.Effect === 'Allow' && [st.Action ?? []].flat().some((a) => a.toLowerCase().startsWith('s3vectors:')),
+        );
+        expect(grants.length).toBeGreaterThan(0);
+        for (const st of grants) {
+          for (const r of [st.Resource ?? []].flat()) {
+            expect(r === bucket || r.startsWith(`${bucket}/index/`), `${c.name} ${st.Sid ?? ''}: ${r}`).toBe(true);
+          }
+        }
+      }
+    });
+    it('no driver sends an s3vectors data-plane command, so none is in COMMAND_ACTIONS', () => {
+      expect(operatorVectorActions.filter((a) => VECTOR_DATA.includes(a) || a === 's3vectors:ListVectors')).toEqual([]);
+    });
+    it.each(named([...clusterPairs.map(([me]) => me).flatMap((me) => vectorsOperator(me)), ...vectorsOperatorNever]))('%s', (_name, c) =>
+      check(c),
+    );
+  });
+
+  describe("(d) the boundary caps any created role at the index actions on this cluster's indexes", () => {
+    it.each(named(clusterPairs.flatMap(([me, victim]) => vectorsBoundary(me, victim))))('%s', (_name, c) => check(c));
   });
 });
