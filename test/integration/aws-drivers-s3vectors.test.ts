@@ -490,7 +490,7 @@ describe('bedrock-agent fake: knowledge bases on S3 Vectors, validated against m
     expect(out.knowledgeBase?.knowledgeBaseId).toMatch(/^[0-9A-Z]{10}$/);
   });
 
-  it.each([
+  it.each<{ why: string; cfg: Record<string, string>; error: string }>([
     {
       why: 'both forms of naming the index',
       cfg: { indexArn, indexName: 'x-index' },
