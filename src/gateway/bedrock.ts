@@ -25,6 +25,9 @@ import {
   type SystemContentBlock,
 } from '@aws-sdk/client-bedrock-runtime';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { type ScopedRetrieval, vectorSearch } from './scope.js';
 
@@ -122,8 +125,11 @@ class RoleSessions {
   }
 }
 
-/** A bounded map of clients, least recently used evicted first. */
-class ClientCache<C extends { destroy(): void }> {
+/**
+ * A bounded map of clients, least recently used evicted first. An evicted client is dropped, not
+ * destroyed: its HTTP handler is shared by all clients and is destroyed once, at shutdown.
+ */
+class ClientCache<C> {
   private readonly m = new Map<string, C>();
   constructor(private readonly max: number) {}
   get(key: string, make: () => C): C {
@@ -132,14 +138,12 @@ class ClientCache<C extends { destroy(): void }> {
     else c = make();
     this.m.set(key, c);
     while (this.m.size > this.max) {
-      const [k, old] = this.m.entries().next().value as [string, C];
+      const [k] = this.m.entries().next().value as [string, C];
       this.m.delete(k);
-      old.destroy();
     }
     return c;
   }
-  destroy(): void {
-    for (const c of this.m.values()) c.destroy();
+  clear(): void {
     this.m.clear();
   }
 }
@@ -151,6 +155,15 @@ export class SdkBedrock implements BedrockPort {
   private readonly agents: ClientCache<BedrockAgentRuntimeClient>;
   private readonly runtimes: ClientCache<BedrockRuntimeClient>;
 
+  /**
+   * HTTP/1.1 with keep-alive for the runtime clients: their default is HTTP/2, which only the
+   * bidirectional streams need; Retrieve, Converse and ConverseStream are served over both.
+   */
+  private readonly handler = new NodeHttpHandler({
+    httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 256 }),
+    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
+  });
+
   constructor(private readonly o: BedrockOptions) {
     this.sts = new STSClient({ region: o.region, maxAttempts: o.maxAttempts ?? 3 });
     this.sessions = new RoleSessions(this.sts, o.sessionPrefix);
@@ -159,7 +172,7 @@ export class SdkBedrock implements BedrockPort {
   }
 
   private agentFor(s: ScopedRetrieval): BedrockAgentRuntimeClient {
-    const base = { region: this.o.region, maxAttempts: this.o.maxAttempts ?? 3 };
+    const base = { region: this.o.region, maxAttempts: this.o.maxAttempts ?? 3, requestHandler: this.handler };
     const id = s.identity;
     if (id.kind === 'tenant-role') {
       return this.agents.get(
@@ -184,6 +197,7 @@ export class SdkBedrock implements BedrockPort {
         new BedrockRuntimeClient({
           region: this.o.region,
           maxAttempts: this.o.maxAttempts ?? 3,
+          requestHandler: this.handler,
           credentials: this.sessions.provider(roleArn, tenant),
         }),
     );
@@ -242,8 +256,9 @@ export class SdkBedrock implements BedrockPort {
   }
 
   destroy(): void {
-    this.agents.destroy();
-    this.runtimes.destroy();
+    this.agents.clear();
+    this.runtimes.clear();
+    this.handler.destroy();
     this.sts.destroy();
   }
 }

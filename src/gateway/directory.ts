@@ -46,7 +46,7 @@ export class Directory {
     private readonly requestsPerMinute?: number,
   ) {}
 
-  /** The Tenant whose podIdentity names this ServiceAccount; 403 when none or several do. */
+  /** The Tenant whose podIdentity names this ServiceAccount; 401 when none or several do. */
   tenantOf(sa: ServiceAccountIdentity): Tenant {
     const found = this.tenants
       .list()
@@ -58,8 +58,8 @@ export class Directory {
       );
     if (found.length === 1 && found[0]) return found[0];
     const who = `system:serviceaccount:${sa.namespace}:${sa.serviceAccount}`;
-    if (found.length === 0) throw new Refusal(403, 'no_tenant', `${who} is not the podIdentity of any Tenant`);
-    throw new Refusal(403, 'ambiguous_tenant', `${who} is the podIdentity of several Tenants; the gateway serves none of them`);
+    if (found.length === 0) throw new Refusal(401, 'unauthorized', `${who} is not the podIdentity of any Tenant`);
+    throw new Refusal(401, 'unauthorized', `${who} is the podIdentity of several Tenants; the gateway serves none of them`);
   }
 
   /** Where the tenant's retrievals go; 409 while it is not Ready, 403 while suspended. */

@@ -105,7 +105,11 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
       throw unauthorized(`The token was refused: ${who.refused}`);
     }
     d.metrics.tokenReviews.inc({ result: 'accepted' });
-    return { tenant: d.directory.tenantOf(who) };
+    try {
+      return { tenant: d.directory.tenantOf(who) };
+    } catch (e) {
+      throw e instanceof Refusal && e.status === 401 ? unauthorized(e.message) : e;
+    }
   };
 
   const numberOfResults = (b: Json): number => {

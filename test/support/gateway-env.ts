@@ -5,12 +5,17 @@
  * their role policies in the cluster's moto.
  */
 import { IAMClient } from '@aws-sdk/client-iam';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { TestCluster } from './cluster.js';
 import { type BedrockAgentRuntimeFake, startBedrockAgentRuntimeFake } from './fakes/bedrock-agent-runtime.js';
 import { type BedrockRuntimeFake, startBedrockRuntimeFake } from './fakes/bedrock-runtime.js';
 import { RuntimeAuth } from './fakes/bedrock-runtime-auth.js';
 import type { InferenceProfiles } from './fakes/bedrock-runtime-converse.js';
 import { Faults } from './fakes/http.js';
+import { eventually, freePort, type Proc, startProcess, stopProcess } from './processes.js';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The running runtime fakes. */
 export interface GatewayFakes {
@@ -53,5 +58,61 @@ export async function startGatewayFakes(c: Pick<TestCluster, 'moto' | 'fakes' | 
       await Promise.all([agentRuntime.stop(), runtime.stop()]);
       iam.destroy();
     },
+  };
+}
+
+/** A running gateway process (src/gateway/main.ts), as a Deployment's pod would run it. */
+export interface GatewayProcess {
+  url: string;
+  proc: Proc;
+  logFile: string;
+  /** Sum of one metric's samples whose labels include `labels`. */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts a gateway on a free port with `env` (GATEWAY_* settings, AWS endpoints); resolves when ready. */
+export async function startGatewayProcess(kubeconfig: string, logDir: string, env: Record<string, string>): Promise<GatewayProcess> {
+  const port = await freePort();
+  const logFile = join(logDir, `gateway-${port}.log`);
+  const proc = startProcess(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/gateway/main.ts')], logFile, {
+    ...process.env,
+    KUBECONFIG: kubeconfig,
+    GATEWAY_HOST: '127.0.0.1',
+    GATEWAY_PORT: String(port),
+    GATEWAY_LOG_LEVEL: 'debug',
+    ...env,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await eventually(
+    async () => (proc.child.exitCode === null && (await fetch(`${url}/readyz`).catch(() => undefined))?.ok ? true : undefined),
+    60_000,
+    `gateway on ${url} ready (log: ${logFile})`,
+    200,
+  );
+  return {
+    url,
+    proc,
+    logFile,
+    async metric(name, labels = {}) {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      let sum = 0;
+      for (const line of text.split('\n')) {
+        const m = /^([a-z_]+)(\{([^}]*)\})? ([0-9.e+-]+)$/.exec(line);
+        if (!m || m[1] !== name) continue;
+        const lbl = new Map(
+          (m[3] ?? '')
+            .split(',')
+            .filter(Boolean)
+            .map((kv): [string, string] => {
+              const [k = '', v = ''] = kv.split('=');
+              return [k, v.replace(/"/g, '')];
+            }),
+        );
+        if (Object.entries(labels).every(([k, v]) => lbl.get(k) === v)) sum += Number(m[4]);
+      }
+      return sum;
+    },
+    stop: (signal = 'SIGTERM') => stopProcess(proc, signal),
   };
 }

@@ -129,7 +129,9 @@ async function retrieveAndGenerate(
   const kbId = str(cfg.knowledgeBaseConfiguration.knowledgeBaseId);
   const modelArn = str(cfg.knowledgeBaseConfiguration.modelArn);
   const kbArn = `arn:aws:bedrock:${d.region ?? 'us-east-1'}:${d.account ?? '123456789012'}:knowledge-base/${kbId}`;
-  await d.auth.authorize(c, 'bedrock:RetrieveAndGenerate', kbArn);
+  // bedrock:RetrieveAndGenerate has no resource type (the Service Authorization Reference lists
+  // none, so only `*` grants it); reading the knowledge base takes bedrock:Retrieve on its ARN.
+  await d.auth.authorize(c, 'bedrock:RetrieveAndGenerate', '*');
   await d.auth.authorize(c, 'bedrock:Retrieve', kbArn);
   // Generation goes through the model with the caller's own permissions.
   if (!d.profiles.has(modelArn)) throw new AwsError(400, 'ValidationException', `The provided model identifier is invalid: ${modelArn}`);
