@@ -104,17 +104,22 @@ interface Answer {
 const CHECKED = 'x-tro-model-checked';
 
 /**
- * The server-error answer of each protocol (IAM's `ServiceFailure`, S3's `InternalError`, ...).
+ * The server-error answer of each protocol (IAM's `ServiceFailure`, S3's `InternalError`, ...),
+ * as the operation's model declares it.
  * JSON services answer `InternalServerException` / `ServiceUnavailableException` where the
  * operation declares them, else AWS's common `InternalFailure` / `ServiceUnavailable` (KMS, for
  * one, declares neither).
  */
 function serverErrorResponse(service: string, status: number, req?: WireRequest): Answer {
   if (service === 'iam' || service === 'sts') {
+    // IAM declares ServiceFailure as a 500; a 503 is AWS's common ServiceUnavailable, and STS,
+    // which declares no server error, answers a 500 with the common InternalFailure.
+    const code =
+      status === 503 ? 'ServiceUnavailable' : !req || declaresError(req, 'ServiceFailure') ? 'ServiceFailure' : 'InternalFailure';
     return {
       status,
       headers: { 'content-type': 'text/xml' },
-      body: `<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceFailure</Code><Message>injected</Message></Error><RequestId>proxy-fault</RequestId></ErrorResponse>`,
+      body: `<ErrorResponse><Error><Type>Receiver</Type><Code>${code}</Code><Message>injected</Message></Error><RequestId>proxy-fault</RequestId></ErrorResponse>`,
     };
   }
   if (service === 's3') {

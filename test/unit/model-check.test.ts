@@ -11,6 +11,7 @@ import { Faults, startFakeServer } from '../support/fakes/http.js';
 import { checkExchange, type WireRequest, type WireResponse } from '../support/model-check/check-exchange.js';
 import { compilePattern, translateJavaRegex } from '../support/model-check/java-regex.js';
 import { takeUnreported } from '../support/model-check/recorder.js';
+import { validationRefusal } from '../support/model-check/validation.js';
 
 const auth = (service: string): string =>
   `AWS4-HMAC-SHA256 Credential=testing/20261204/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=00`;
@@ -389,5 +390,26 @@ describe('wiring: what the fakes and the AWS proxy answer is checked', () => {
     const vs = seen();
     expect(vs).toHaveLength(7);
     expect(vs[0]).toEqual({ member: 'knowledgeBase.status', constraint: expect.stringMatching(/^enum /) as unknown, servedBy: 'emulator' });
+  });
+});
+
+describe("the fakes refuse what breaks the model, in AWS's words", () => {
+  it('a ValidationException naming each member and constraint', () => {
+    const req = rest('bedrock', 'PUT', '/knowledgebases/', {
+      clientToken: 'short',
+      name: 'bad..name',
+      roleArn: 'arn:aws:iam::123456789012:role/kb',
+      knowledgeBaseConfiguration: KB_CONFIG,
+    });
+    expect(validationRefusal(req)).toEqual({
+      status: 400,
+      headers: { 'x-amzn-errortype': 'ValidationException' },
+      body: {
+        message:
+          "2 validation errors detected: Value 'short' at 'clientToken' failed to satisfy constraint: Member must have length greater than or equal to 33; " +
+          "Value 'bad..name' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: ([0-9a-zA-Z][_-]?){1,100}",
+      },
+    });
+    expect(validationRefusal(rest('bedrock', 'GET', '/knowledgebases/ABCDEFGHIJ'))).toBeUndefined();
   });
 });

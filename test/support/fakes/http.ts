@@ -2,6 +2,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkAndRecord } from '../model-check/recorder.js';
+import { validationRefusal } from '../model-check/validation.js';
 
 /** A request as the fakes see it: method, raw path, decoded query, lower-cased headers and body. */
 export interface FakeRequest {
@@ -164,6 +165,19 @@ function parseRequest(req: IncomingMessage, body: Buffer): FakeRequest {
   return { method: req.method ?? 'GET', rawPath: q >= 0 ? raw.slice(0, q) : raw, query, headers, body };
 }
 
+/** AWS's ValidationException for a request whose input breaks its operation's model, if it does. */
+function refusedByModel(req: IncomingMessage, r: FakeRequest): FakeResponse | undefined {
+  const raw = req.url ?? '/';
+  const q = raw.indexOf('?');
+  return validationRefusal({
+    method: r.method,
+    path: r.rawPath,
+    query: new URLSearchParams(q >= 0 ? raw.slice(q + 1) : ''),
+    headers: r.headers,
+    body: r.body,
+  });
+}
+
 /** Sends an answer; returns it as sent, for the model check. */
 function send(res: ServerResponse, r: FakeResponse, head: boolean): { status: number; headers: Record<string, string>; body: Buffer } {
   const isRaw = typeof r.body === 'string' || Buffer.isBuffer(r.body);
@@ -213,7 +227,8 @@ export async function startFakeServer(
           return void req.socket.destroy();
         }
         const injected = !!(fault?.status || fault?.name);
-        const out = injected && fault ? opts.faultResponse(fault) : await handler(r);
+        // AWS validates a request against its model before serving it; so do the fakes.
+        const out = injected && fault ? opts.faultResponse(fault) : (refusedByModel(req, r) ?? (await handler(r)));
         if (fault?.holdAnswerMs) await new Promise((ok) => setTimeout(ok, fault.holdAnswerMs));
         if (res.destroyed || req.socket.destroyed) return;
         modelCheck(req, r, send(res, out, r.method === 'HEAD'), injected ? `${servedBy} (injected fault)` : servedBy);

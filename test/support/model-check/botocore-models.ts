@@ -121,3 +121,22 @@ export const SERVICES_OF_SIGNING_NAME: Readonly<Record<string, readonly string[]
   // model is the domains' control plane, which the operator does not call.
   es: [],
 };
+
+const bodies = new Map<string, { model: ServiceModel; shape: string }>();
+
+/**
+ * The model with one more shape, `<shape>(body)`: `shape`'s members that no `location` binds (the
+ * ones a REST body carries), keeping their required marks. Made once per shape.
+ */
+export function bodyShapeOf(model: ServiceModel, shapeName: string): { model: ServiceModel; shape: string } {
+  const key = `${model.service}/${shapeName}`;
+  const hit = bodies.get(key);
+  if (hit) return hit;
+  const shape = model.shapes[shapeName];
+  const members = Object.fromEntries(Object.entries(shape?.members ?? {}).filter(([, r]) => !r.location));
+  const body: Shape = { type: 'structure', members, required: (shape?.required ?? []).filter((r) => r in members) };
+  const name = `${shapeName}(body)`;
+  const out = { model: { ...model, shapes: { ...model.shapes, [name]: body } }, shape: name };
+  bodies.set(key, out);
+  return out;
+}

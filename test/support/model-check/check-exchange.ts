@@ -30,6 +30,8 @@ export interface ExchangeResult {
   /** botocore service and operation, when the request names one. */
   service?: string;
   operation?: string;
+  /** The protocol the request was read in. */
+  protocol?: string;
   /** Why the request was not checked (no model covers it, e.g. the OpenSearch data plane). */
   unmodelled?: string;
   violations: ModelViolation[];
@@ -93,7 +95,7 @@ export function checkExchange(request: WireRequest, response: WireResponse | und
   // such requests on purpose to see the refusal); only one that is served, or not answered, is wrong.
   if (response?.status === 400) violations.length = 0;
   if (response) add('response', checkResponse(found, response, req.method === 'HEAD', ctx()));
-  return { service: found.model.service, operation: found.operation.name, violations, unchecked: [...unchecked] };
+  return { service: found.model.service, operation: found.operation.name, protocol: found.protocol, violations, unchecked: [...unchecked] };
 }
 
 function checkResponse(found: Found, res: WireResponse, head: boolean, c: CheckContext): ShapeViolation[] {

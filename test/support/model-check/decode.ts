@@ -4,7 +4,7 @@
  * prefix, statusCode; otherwise the body or the `payload` member).
  */
 import { cbor } from '@smithy/core/cbor';
-import type { MemberRef, ServiceModel, Shape } from './botocore-models.js';
+import { bodyShapeOf, type MemberRef, type ServiceModel, type Shape } from './botocore-models.js';
 import { queryParams, type Found, type WireRequest } from './find-operation.js';
 import { fromText, memberOf, type ShapeViolation } from './shape-check.js';
 import { parseXml, type XmlElement } from './xml.js';
@@ -199,11 +199,8 @@ function restBody(
   if (xml) {
     const root = parseBodyXml(body, where, violations);
     if (!root) return;
-    const bodyShape: Shape = {
-      type: 'structure',
-      members: Object.fromEntries(Object.entries(shape.members ?? {}).filter(([, r]) => !r.location)),
-    };
-    Object.assign(out, fromXml({ ...model, shapes: { ...model.shapes, ['(body)']: bodyShape } }, '(body)', root));
+    const b = bodyShapeOf(model, shapeName);
+    Object.assign(out, fromXml(b.model, b.shape, root));
     return;
   }
   const json = parseJson(body, where, violations);
