@@ -61,6 +61,7 @@ async function run(config: GatewayConfig, logger: Logger): Promise<void> {
     password: config.GATEWAY_REDIS_PASSWORD,
     commandTimeoutMs: config.GATEWAY_REDIS_TIMEOUT_MS,
   });
+  if (!(await store.connect())) logger.warn('quota store not reachable yet; model calls get 503 until it is');
   const bedrock = new SdkBedrock({
     region: config.AWS_REGION,
     retrievalRoleArn: config.GATEWAY_RETRIEVAL_ROLE_ARN,

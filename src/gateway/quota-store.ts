@@ -117,6 +117,24 @@ export class RedisQuotaStore implements QuotaStore {
     this.redis.defineCommand('settleTokens', { numberOfKeys: 2, lua: SETTLE });
   }
 
+  /**
+   * Waits until the connection is up, at most `timeoutMs`; false when it is not (the store keeps
+   * trying, and model calls get 503 until it connects).
+   */
+  async connect(timeoutMs = 5000): Promise<boolean> {
+    if (this.redis.status === 'ready') return true;
+    return new Promise((resolve) => {
+      const done = (ok: boolean): void => {
+        clearTimeout(timer);
+        this.redis.off('ready', onReady);
+        resolve(ok);
+      };
+      const onReady = (): void => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.redis.on('ready', onReady);
+    });
+  }
+
   /** Whether the connection is up (for /readyz detail and metrics). */
   connected(): boolean {
     return this.redis.status === 'ready';

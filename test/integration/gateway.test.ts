@@ -152,6 +152,8 @@ beforeAll(async () => {
             Action: 'bedrock:Retrieve',
             Resource: `arn:aws:bedrock:us-east-1:${ACCOUNT}:knowledge-base/${shared.knowledgeBaseId ?? ''}`,
           },
+          // RetrieveAndGenerate has no resource type: only `*` grants it; the data is behind Retrieve.
+          { Effect: 'Allow', Action: 'bedrock:RetrieveAndGenerate', Resource: '*' },
           {
             Effect: 'Allow',
             Action: 'bedrock:InvokeModel',
