@@ -273,6 +273,19 @@ describe('answers checked against the model', () => {
     expect(violations(rest('bedrock', 'GET', `/tags/${encodeURIComponent(kb.knowledgeBaseArn)}`))).toEqual([]);
   });
 
+  it('takes the enum values AWS sends beyond its model (INFERENCE_PROFILE), and does not read event streams as documents', () => {
+    const details = {
+      modelArn: 'arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0',
+      modelId: 'amazon.nova-lite-v1:0',
+      inferenceTypesSupported: ['ON_DEMAND', 'INFERENCE_PROFILE'],
+    };
+    expect(
+      violations(rest('bedrock', 'GET', '/foundation-models/amazon.nova-lite-v1%3A0'), answer(200, { modelDetails: details })),
+    ).toEqual([]);
+    const stream = rest('bedrock', 'POST', '/model/amazon.nova-lite-v1%3A0/converse-stream', { messages: [] });
+    expect(violations(stream, answer(200, Buffer.from([0, 0, 0, 0x76, 0xff])))).toEqual([]);
+  });
+
   it('errors: declared, common, or neither; and their declared status', () => {
     const err = (status: number, type: string): WireResponse =>
       answer(status, { message: 'x' }, { 'x-amzn-errortype': `${type}:http://internal.amazon.com/` });

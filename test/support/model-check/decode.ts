@@ -310,7 +310,9 @@ export function decodeOutput(f: Found, res: WireResponse, head: boolean): Decode
       if (Object.keys(map).length) value[name] = map;
     } else if (ref.location === 'statusCode') value[name] = res.status;
   }
-  const streaming = shape.payload ? model.shapes[shape.members?.[shape.payload]?.shape ?? '']?.streaming : false;
+  const payloadShape = shape.payload ? model.shapes[shape.members?.[shape.payload]?.shape ?? ''] : undefined;
+  // A streamed payload or an event stream (ConverseStream) is not a document to check.
+  const streaming = payloadShape?.streaming || payloadShape?.eventstream;
   if (!head && !streaming) restBody(f, shapeName, res.body, value, violations, '(body)');
   return { value, violations };
 }

@@ -35,6 +35,16 @@ export const PATTERN_ERRATA: Readonly<Record<string, { corrected: string; why: s
     },
 };
 
+/**
+ * Enum values AWS sends that its model does not list yet (the SDKs take any string), by
+ * `service:shape`. Each is listed in docs/testing.md.
+ */
+export const ENUM_ERRATA: Readonly<Record<string, readonly string[]>> = {
+  // GetFoundationModel answers INFERENCE_PROFILE for models served only through inference
+  // profiles (Bedrock's user guide, "Supported Regions and models for inference profiles").
+  'bedrock:InferenceType': ['INFERENCE_PROFILE'],
+};
+
 /** What a check collects besides violations: patterns it could not compile. */
 export interface CheckContext {
   model: ServiceModel;
@@ -123,7 +133,8 @@ export function checkShape(ctx: CheckContext, shapeName: string, value: unknown,
       if (typeof value !== 'string') return fail('type string', typeName(value));
       if (shape.min !== undefined && value.length < shape.min) fail(`length >= ${shape.min}`);
       if (shape.max !== undefined && value.length > shape.max) fail(`length <= ${shape.max}`);
-      if (shape.enum && !shape.enum.includes(value)) fail(`enum [${shape.enum.join(', ')}]`);
+      if (shape.enum && !shape.enum.includes(value) && !ENUM_ERRATA[`${ctx.model.service}:${shapeName}`]?.includes(value))
+        fail(`enum [${shape.enum.join(', ')}]`);
       if (shape.pattern) {
         const p = compilePattern(PATTERN_ERRATA[shape.pattern]?.corrected ?? shape.pattern);
         if ('re' in p) {
