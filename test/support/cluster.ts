@@ -43,9 +43,10 @@ export interface TestCluster {
 /**
  * An emulator reached through a checking proxy (test/support/aws-proxy.ts): every request to it
  * and every answer from it, whoever sends them (the operator, the tests, the fakes), is checked
- * against AWS's API model. `endpoint` and `env` name the proxy.
+ * against AWS's API model. `endpoint` and `env` name the proxy. Tests that start moto or ministack
+ * themselves can wrap them with it too.
  */
-async function checked<E extends { endpoint: string; env: Record<string, string>; stop(): Promise<void> }>(
+export async function withModelCheck<E extends { endpoint: string; env: Record<string, string>; stop(): Promise<void> }>(
   emulator: E,
   name: string,
 ): Promise<E> {
@@ -66,8 +67,8 @@ async function checked<E extends { endpoint: string; env: Record<string, string>
 export async function startTestCluster(): Promise<TestCluster> {
   const cp = await startControlPlane();
   const [moto, ministack] = await Promise.all([
-    startMoto(join(cp.dir, 'moto.log')).then((m) => checked(m, 'moto')),
-    startMinistack(join(cp.dir, 'ministack.log')).then((m) => checked(m, 'ministack')),
+    startMoto(join(cp.dir, 'moto.log')).then((m) => withModelCheck(m, 'moto')),
+    startMinistack(join(cp.dir, 'ministack.log')).then((m) => withModelCheck(m, 'ministack')),
   ]);
   const [fakes, bedrock] = await Promise.all([
     startAwsFakes({ motoEndpoint: moto.endpoint, ministackEndpoint: ministack.endpoint }),
