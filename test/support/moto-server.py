@@ -39,6 +39,49 @@ def _is_action_permitted(self, action, resource="*", principal=None, incoming_co
 policy_conditions.TrustCondition.verify_condition = _verify_condition
 access_control.IAMPolicyStatement.is_action_permitted = _is_action_permitted
 
+# S3 Vectors (moto 5.2.5) as AWS's API model describes it: CreateIndex keeps metadataConfiguration
+# and encryptionConfiguration (GetIndex returns them; moto drops both), a second CreateIndex of a
+# taken name is a ConflictException (moto replaces the index and its vectors), and the creates
+# return the new ARN (a required member moto leaves out).
+from moto.core.exceptions import ServiceException  # noqa: E402
+from moto.core.responses import ActionResult  # noqa: E402
+from moto.s3vectors import responses as s3vectors_responses  # noqa: E402
+
+
+class _IndexAlreadyExists(ServiceException):
+    code = "ConflictException"
+
+    def __init__(self):
+        super().__init__("A vector index with the specified name already exists")
+
+
+_create_vector_bucket = s3vectors_responses.S3VectorsResponse.create_vector_bucket
+_create_index = s3vectors_responses.S3VectorsResponse.create_index
+
+
+def _s3vectors_create_vector_bucket(self):
+    _create_vector_bucket(self)
+    bucket = self.s3vectors_backend.get_vector_bucket(vector_bucket_name=self._get_param("vectorBucketName"))
+    return ActionResult({"vectorBucketArn": bucket.vector_bucket_arn})
+
+
+def _s3vectors_create_index(self):
+    bucket = self.s3vectors_backend.get_vector_bucket(
+        vector_bucket_name=self._get_param("vectorBucketName"), vector_bucket_arn=self._get_param("vectorBucketArn")
+    )
+    name = self._get_param("indexName")
+    if any(i.index_name == name for i in bucket.indexes.values()):
+        raise _IndexAlreadyExists()
+    _create_index(self)
+    index = next(i for i in bucket.indexes.values() if i.index_name == name)
+    index.metadata_configuration = self._get_param("metadataConfiguration")
+    index.encryption_configuration = self._get_param("encryptionConfiguration")
+    return ActionResult({"indexArn": index.index_arn})
+
+
+s3vectors_responses.S3VectorsResponse.create_vector_bucket = _s3vectors_create_vector_bucket
+s3vectors_responses.S3VectorsResponse.create_index = _s3vectors_create_index
+
 from moto.server import main  # noqa: E402  (after the patch, as moto_server would import it)
 
 if __name__ == "__main__":

@@ -186,15 +186,15 @@ export const COMMAND_ACTIONS: Record<string, { actions: string[]; on: ResourceKi
   // Amazon S3 Vectors (Service Authorization Reference, list_amazons3vectors): vector buckets and
   // indexes are created with their tags, which needs s3vectors:TagResource besides the create (API
   // model). The create actions take aws:RequestTag, s3vectors:sseType and s3vectors:kmsKeyArn.
-  // TODO(lead): `on` is a placeholder until the policy has vector bucket and index kinds.
-  CreateVectorBucket: { actions: ['s3vectors:CreateVectorBucket', 's3vectors:TagResource'], on: ['any'] },
-  GetVectorBucket: { actions: ['s3vectors:GetVectorBucket'], on: ['any'] },
-  DeleteVectorBucket: { actions: ['s3vectors:DeleteVectorBucket'], on: ['any'] },
-  CreateIndex: { actions: ['s3vectors:CreateIndex', 's3vectors:TagResource'], on: ['any'] },
-  GetIndex: { actions: ['s3vectors:GetIndex'], on: ['any'] },
-  DeleteIndex: { actions: ['s3vectors:DeleteIndex'], on: ['any'] },
-  's3vectors:TagResource': { actions: ['s3vectors:TagResource'], on: ['any'] },
-  's3vectors:ListTagsForResource': { actions: ['s3vectors:ListTagsForResource'], on: ['any'] },
+  // Both are named with the cluster's prefix, so their ARNs are this cluster's alone.
+  CreateVectorBucket: { actions: ['s3vectors:CreateVectorBucket', 's3vectors:TagResource'], on: ['vectorBucket'] },
+  GetVectorBucket: { actions: ['s3vectors:GetVectorBucket'], on: ['vectorBucket'] },
+  DeleteVectorBucket: { actions: ['s3vectors:DeleteVectorBucket'], on: ['vectorBucket'] },
+  CreateIndex: { actions: ['s3vectors:CreateIndex', 's3vectors:TagResource'], on: ['vectorIndex'] },
+  GetIndex: { actions: ['s3vectors:GetIndex'], on: ['vectorIndex'] },
+  DeleteIndex: { actions: ['s3vectors:DeleteIndex'], on: ['vectorIndex'] },
+  's3vectors:TagResource': { actions: ['s3vectors:TagResource'], on: ['vectorBucket', 'vectorIndex'] },
+  's3vectors:ListTagsForResource': { actions: ['s3vectors:ListTagsForResource'], on: ['vectorBucket', 'vectorIndex'] },
   // STS GetCallerIdentity needs no permission.
   GetCallerIdentity: { actions: [], on: ['none'] },
 };
@@ -222,7 +222,14 @@ const otherCluster = (key: string, cluster: string): NonNullable<Statement['Cond
 });
 
 /** Every tagging action the operator is granted anywhere. */
-const TAGGING_ACTIONS = ['aoss:TagResource', 'bedrock:TagResource', 'eks:TagResource', 'iam:TagRole', 'kms:TagResource'];
+const TAGGING_ACTIONS = [
+  'aoss:TagResource',
+  'bedrock:TagResource',
+  'eks:TagResource',
+  'iam:TagRole',
+  'kms:TagResource',
+  's3vectors:TagResource',
+];
 
 function resourcesOf(
   kind: ResourceKind,
