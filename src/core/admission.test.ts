@@ -49,6 +49,22 @@ describe('checkTenant', () => {
       msg: undefined,
     },
     { name: 'plain tenant on pool passes', t: tenant('a', 'basic'), tier: basic, others: [], reason: undefined, msg: undefined },
+    {
+      name: 'OpenSearch index parameters refused on an S3 Vectors tier',
+      t: tenant('a', 'lite', { kb: { vectorIndex: { m: 32 } } }),
+      tier: { ...tier('lite', 'bridge'), spec: { isolation: 'bridge' as const, vectorStore: { type: 'S3Vectors' as const } } },
+      others: [],
+      reason: 'OverrideNotAllowed',
+      msg: /keeps its vectors in S3Vectors, whose indexes have no OpenSearch parameters, so spec.knowledgeBase.vectorIndex cannot be set: remove it/,
+    },
+    {
+      name: 'other overrides allowed on an S3 Vectors tier',
+      t: tenant('a', 'lite', { kb: { dimensions: 512 } }),
+      tier: { ...tier('lite', 'bridge'), spec: { isolation: 'bridge' as const, vectorStore: { type: 'S3Vectors' as const } } },
+      others: [],
+      reason: undefined,
+      msg: undefined,
+    },
   ])('$name', ({ t, tier: tr, others, reason, msg }) => {
     const r = checkTenant(t, tr, [basic, premium], others.length ? others : [t]);
     expect(r?.reason).toBe(reason);

@@ -2,6 +2,7 @@
  * Checks that need other objects and so cannot be CEL rules: each returns a specific reason and
  * a one-sentence message saying what to change, or undefined when the object may proceed.
  */
+import { storeOf } from './vector-stores.js';
 import { EMBEDDING_MODELS, FINALIZER, REASON } from '../api/v1alpha1/constants.js';
 import { orList } from '../api/v1alpha1/schema/common.js';
 import type { ModelAccess, Tenant, TenantTier } from '../api/v1alpha1/types.js';
@@ -53,6 +54,12 @@ export function checkTenant(
     return {
       reason: REASON.OverrideNotAllowed,
       message: `tier "${tierName}" uses isolation pool, where tenants share one knowledge base, so spec.knowledgeBase (${overrides.join(', ')}) cannot be set: remove it or use a bridge or silo tier`,
+    };
+  }
+  if (tenant.spec.knowledgeBase?.vectorIndex && storeOf(tier) !== 'OpenSearchServerless') {
+    return {
+      reason: REASON.OverrideNotAllowed,
+      message: `tier "${tierName}" keeps its vectors in ${storeOf(tier)}, whose indexes have no OpenSearch parameters, so spec.knowledgeBase.vectorIndex cannot be set: remove it`,
     };
   }
   const dimensions = checkDimensions(tenant, tier);
