@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CountsFile, countsDir, type OperationCount } from './recorder.js';
 
-/** Totals per `service:operation` of the files in `dir` written at or after `since` (ms). */
+/** Totals per `service:operation` (and violations, known open ones aside) of the files in `dir` written at or after `since` (ms), of run `run` if given. */
 export function summarise(
   dir = countsDir(),
   since = 0,
+  run?: string,
 ): { counts: OperationCount[]; files: number; violations: number; unmodelled: Record<string, number> } {
   const totals = new Map<string, OperationCount>();
   const unmodelled: Record<string, number> = {};
@@ -22,8 +23,9 @@ export function summarise(
     const path = join(dir, f);
     if (statSync(path).mtimeMs < since) continue;
     const rec = JSON.parse(readFileSync(path, 'utf8')) as CountsFile;
+    if (run && rec.run !== run) continue;
     files++;
-    violations += rec.violations.length;
+    violations += rec.violations.length - (rec.knownOpen ?? 0);
     for (const [k, n] of Object.entries(rec.unmodelled)) unmodelled[k] = (unmodelled[k] ?? 0) + n;
     for (const c of rec.counts) {
       const key = `${c.service}:${c.operation}`;
