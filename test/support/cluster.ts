@@ -50,7 +50,7 @@ export async function withModelCheck<E extends { endpoint: string; env: Record<s
   emulator: E,
   name: string,
 ): Promise<E> {
-  const proxy = await startAwsProxy(emulator.endpoint, { servedBy: name });
+  const proxy = await startAwsProxy(emulator.endpoint, { servedBy: name, ...(name === 'moto' ? { normalise: 'moto' as const } : {}) });
   const env = Object.fromEntries(Object.entries(emulator.env).map(([k, v]) => [k, v === emulator.endpoint ? proxy.endpoint : v]));
   return {
     ...emulator,

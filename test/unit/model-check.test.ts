@@ -406,6 +406,37 @@ describe('wiring: what the fakes and the AWS proxy answer is checked', () => {
   });
 });
 
+describe("moto's known breaks of the model, mended in the proxy in front of it", () => {
+  it('S3 Vectors GetIndex without creationTime', async () => {
+    const index = {
+      vectorBucketName: 'vec-bucket',
+      indexName: 'idx',
+      indexArn: 'arn:aws:s3vectors:us-east-1:123456789012:bucket/vec-bucket/index/idx',
+      dataType: 'float32',
+      dimension: 4,
+      distanceMetric: 'cosine',
+    };
+    const upstream = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ index })));
+    await new Promise<void>((ok) => upstream.listen(0, '127.0.0.1', ok));
+    const proxy = await startAwsProxy(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, {
+      servedBy: 'moto',
+      normalise: 'moto',
+    });
+    try {
+      const res = await fetch(`${proxy.endpoint}/GetIndex`, {
+        method: 'POST',
+        headers: { authorization: auth('s3vectors'), 'content-type': 'application/json' },
+        body: JSON.stringify({ vectorBucketName: 'vec-bucket', indexName: 'idx' }),
+      });
+      expect(((await res.json()) as { index: Record<string, unknown> }).index.creationTime).toEqual(expect.any(Number));
+    } finally {
+      await proxy.stop();
+      upstream.close();
+    }
+    expect(takeUnreported()).toEqual([]);
+  });
+});
+
 describe("the fakes refuse what breaks the model, in AWS's words", () => {
   it('a ValidationException naming each member and constraint', () => {
     const req = rest('bedrock', 'PUT', '/knowledgebases/', {

@@ -133,3 +133,10 @@ export function declaresError(request: WireRequest, code: string): boolean {
   if (!('operation' in found)) return false;
   return !COMMON_ERRORS.has(code) && declaredError(found.model, found.operation, code).declared;
 }
+
+/** botocore service and operation a request calls, if a model covers it. */
+export function operationOf(request: WireRequest): { service: string; operation: string } | undefined {
+  const signingName = signingNameOf(request.headers, request.query);
+  const found = findOperation(signingName, pathStyle(signingName, request));
+  return 'operation' in found ? { service: found.model.service, operation: found.operation.name } : undefined;
+}
