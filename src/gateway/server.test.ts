@@ -1,0 +1,246 @@
+/**
+ * The gateway's HTTP handlers over in-memory ports: a fake Bedrock, a fake quota store, a fixed
+ * directory and a stub TokenReview. What the wire tests cannot easily force: a stream that fails
+ * mid-way keeps its reservation, a failed call gives it back, fail-open, a TokenReview outage,
+ * error mapping, and that a pool query can only leave with the tenant's filter.
+ */
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ModelAccess, Tenant, TenantTier } from '../api/v1alpha1/types.js';
+import type { BedrockPort } from './bedrock.js';
+import { Directory } from './directory.js';
+import { TokenIdentity } from './identity.js';
+import { createGatewayMetrics } from './metrics.js';
+import type { QuotaLimits, Windows } from './quota.js';
+import { QuotaGate } from './quota-gate.js';
+import { QuotaStoreUnavailable, type QuotaStore, type Reservation, type ReserveResult } from './quota-store.js';
+import type { ScopedRetrieval } from './scope.js';
+import { type GatewayServer, startGatewayServer } from './server.js';
+
+const ready = [{ type: 'Ready', status: 'True', reason: 'R', message: 'm', lastTransitionTime: '2026-12-01T00:00:00Z' }];
+const tenant = (name: string, isolation: string, kb: string): Tenant =>
+  ({
+    apiVersion: 'rag.tenancy.dev/v1alpha1',
+    kind: 'Tenant',
+    metadata: { name },
+    spec: { tier: isolation, access: { podIdentity: { namespace: name, serviceAccount: 'app' } } },
+    status: { conditions: ready, isolation, resources: { knowledgeBaseId: kb, roleArn: `arn:aws:iam::1:role/${name}` } },
+  }) as Tenant;
+const tier = (name: string, kb?: string): TenantTier =>
+  ({
+    apiVersion: 'x',
+    kind: 'TenantTier',
+    metadata: { name },
+    spec: { isolation: name },
+    status: { shared: { knowledgeBaseId: kb } },
+  }) as TenantTier;
+const access = (t: string, tokensPerDay: number): ModelAccess => ({
+  apiVersion: 'x',
+  kind: 'ModelAccess',
+  metadata: { name: `${t}-m` },
+  spec: { tenantRef: { name: t }, model: 'm1', quota: { tokensPerDay } },
+  status: { inferenceProfileArn: `arn:aws:bedrock:us-east-1:1:application-inference-profile/${t}` },
+});
+const cache = <T extends { metadata: { name: string } }>(xs: T[]): { get(n: string): T | undefined; list(): T[] } => ({
+  get: (n) => xs.find((x) => x.metadata.name === n),
+  list: () => xs,
+});
+
+class MemoryStore implements QuotaStore {
+  used_ = new Map<string, number>();
+  down = false;
+  settled: number[] = [];
+  reserve(w: Windows, l: QuotaLimits, tokens: number): Promise<ReserveResult> {
+    if (this.down) return Promise.reject(new QuotaStoreUnavailable('down'));
+    const day = this.used_.get(w.keys.day) ?? 0;
+    if (l.tokensPerDay !== undefined && day + tokens > l.tokensPerDay)
+      return Promise.resolve({
+        ok: false,
+        refusal: { quota: 'tokensPerDay', window: w.names.day, used: day, limit: l.tokensPerDay, reset: w.resets.day },
+      });
+    this.used_.set(w.keys.day, day + tokens);
+    return Promise.resolve({ ok: true, reservation: { keys: { day: w.keys.day, month: w.keys.month }, reserved: tokens, alerts: [] } });
+  }
+  settle(r: Reservation, actual: number): Promise<void> {
+    this.settled.push(actual);
+    this.used_.set(r.keys.day, (this.used_.get(r.keys.day) ?? 0) + actual - r.reserved);
+    return Promise.resolve();
+  }
+  used(key: string): Promise<number> {
+    return Promise.resolve(this.used_.get(key) ?? 0);
+  }
+  total(): number {
+    return [...this.used_.values()].reduce((a, b) => a + b, 0);
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const jwt = (sub: string): string =>
+  ['h', Buffer.from(JSON.stringify({ sub, exp: Math.floor(Date.now() / 1000) + 3600 })).toString('base64url'), 's'].join('.');
+
+let server: GatewayServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function setup(o: { bedrock?: Partial<BedrockPort>; failOpen?: boolean; reviewDown?: boolean } = {}) {
+  const store = new MemoryStore();
+  const retrieved: ScopedRetrieval[] = [];
+  const bedrock: BedrockPort = {
+    retrieve: (s) => {
+      retrieved.push(s);
+      return Promise.resolve({ retrievalResults: [{ content: { text: 'doc' } }], $metadata: {} });
+    },
+    retrieveAndGenerate: () => Promise.reject(new Error('unused')),
+    converse: () =>
+      Promise.resolve({
+        output: { message: { role: 'assistant', content: [{ text: 'hi' }] } },
+        stopReason: 'end_turn',
+        usage: { inputTokens: 3, outputTokens: 2, totalTokens: 5 },
+        metrics: { latencyMs: 1 },
+        $metadata: {},
+      }),
+    converseStream: () => Promise.reject(new Error('unused')),
+    ...o.bedrock,
+  };
+  const metrics = createGatewayMetrics(false);
+  const logger = pino({ level: 'silent' });
+  const identity = new TokenIdentity(
+    (token) => {
+      if (o.reviewDown) return Promise.reject(new Error('apiserver down'));
+      const sub = (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { sub: string }).sub;
+      return Promise.resolve({ authenticated: true, username: `system:serviceaccount:${sub}:app`, audiences: ['gw'] });
+    },
+    { audience: 'gw', maxEntries: 10, maxTtlMs: 60_000 },
+  );
+  const directory = new Directory(
+    cache([tenant('acme', 'pool', 'POOLKB'), tenant('globex', 'pool', 'POOLKB'), tenant('initech', 'silo', 'SILOKB')]),
+    cache([tier('pool', 'POOLKB'), tier('silo')]),
+    cache([access('acme', 100)]),
+  );
+  server = await startGatewayServer(
+    {
+      identity,
+      directory,
+      bedrock,
+      quota: new QuotaGate(store, metrics, logger, { prefix: 'q', failOpen: o.failOpen ?? false, now: () => new Date() }),
+      metrics,
+      logger,
+      ready: () => true,
+      audience: 'gw',
+      chat: { defaultMaxTokens: 50, maxTokens: 500, bytesPerToken: 2 },
+      maxResults: 100,
+      contextTokensPerResult: 10,
+      maxBodyBytes: 10_000,
+    },
+    0,
+    '127.0.0.1',
+  );
+  const url = `http://127.0.0.1:${server.port}`;
+  const post = async (path: string, body: unknown, who = 'acme'): Promise<{ status: number; text: string }> => {
+    const res = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${jwt(who)}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, text: await res.text() };
+  };
+  return { store, retrieved, post, url };
+}
+
+const chat = { model: 'm1', max_tokens: 20, messages: [{ role: 'user', content: 'hello' }] };
+
+describe('gateway HTTP handlers', () => {
+  it('scopes every pool retrieval to the caller, whatever tenant the body names', async () => {
+    const s = await setup();
+    expect((await s.post('/v1/retrieve', { query: 'x', tenant: 'globex', knowledgeBaseId: 'SILOKB' })).status).toBe(200);
+    expect((await s.post('/v1/retrieve', { query: 'x' }, 'globex')).status).toBe(200);
+    expect((await s.post('/v1/retrieve', { query: 'x' }, 'initech')).status).toBe(200);
+    expect(s.retrieved.map((r) => [r.tenant, r.knowledgeBaseId, JSON.stringify(r.filter ?? null)])).toEqual([
+      ['acme', 'POOLKB', '{"equals":{"key":"tenantId","value":"acme"}}'],
+      ['globex', 'POOLKB', '{"equals":{"key":"tenantId","value":"globex"}}'],
+      ['initech', 'SILOKB', 'null'],
+    ]);
+  });
+
+  it('settles a chat completion to its usage and gives a failed call its reservation back', async () => {
+    let fail = false;
+    const s = await setup({
+      bedrock: {
+        converse: () =>
+          fail
+            ? Promise.reject(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }))
+            : Promise.resolve({
+                output: { message: { role: 'assistant', content: [{ text: 'hi' }] } },
+                usage: { inputTokens: 3, outputTokens: 2, totalTokens: 5 },
+                stopReason: 'end_turn',
+                metrics: { latencyMs: 1 },
+                $metadata: {},
+              }),
+      },
+    });
+    expect((await s.post('/v1/chat/completions', chat)).status).toBe(200);
+    expect(s.store.total()).toBe(5);
+    fail = true;
+    const r = await s.post('/v1/chat/completions', chat);
+    expect(r.status).toBe(403);
+    expect(r.text).toContain('upstream_access_denied');
+    expect(s.store.total()).toBe(5);
+  });
+
+  it('keeps the reservation of a stream that breaks before reporting usage', async () => {
+    const s = await setup({
+      bedrock: {
+        converseStream: () =>
+          Promise.resolve(
+            (async function* () {
+              yield await Promise.resolve({ messageStart: { role: 'assistant' } });
+              yield { contentBlockDelta: { contentBlockIndex: 0, delta: { text: 'par' } } };
+              throw Object.assign(new Error('reset'), { name: 'ModelStreamErrorException' });
+            })() as never,
+          ),
+      },
+    });
+    const r = await s.post('/v1/chat/completions', { ...chat, stream: true });
+    expect(r.status).toBe(200);
+    expect(r.text).toContain('"content":"par"');
+    expect(r.text).toContain('upstream_error');
+    expect(s.store.settled).toEqual([]);
+    expect(s.store.total()).toBeGreaterThanOrEqual(20);
+  });
+
+  it('refuses with 429 and Retry-After when the worst case does not fit', async () => {
+    const s = await setup();
+    const r = await s.post('/v1/chat/completions', { ...chat, max_tokens: 500 });
+    expect(r.status).toBe(429);
+    expect(JSON.parse(r.text)).toMatchObject({ error: { type: 'quota_exceeded', quota: 'tokensPerDay', used: 0, limit: 100 } });
+  });
+
+  it('fails closed when the store is down, and open when set to', async () => {
+    const closed = await setup();
+    closed.store.down = true;
+    expect((await closed.post('/v1/chat/completions', chat)).status).toBe(503);
+    await server?.close();
+    const open = await setup({ failOpen: true });
+    open.store.down = true;
+    expect((await open.post('/v1/chat/completions', chat)).status).toBe(200);
+  });
+
+  it('answers 503 when tokens cannot be reviewed, 403 naming a model without ModelAccess, 400 on bad input', async () => {
+    const down = await setup({ reviewDown: true });
+    expect((await down.post('/v1/retrieve', { query: 'x' })).status).toBe(503);
+    await server?.close();
+    const s = await setup();
+    const r = await s.post('/v1/chat/completions', { ...chat, model: 'other' });
+    expect(r.status).toBe(403);
+    expect(r.text).toContain('no ModelAccess for model \\"other\\"');
+    expect((await s.post('/v1/retrieve', { query: '' })).status).toBe(400);
+    expect((await s.post('/v1/retrieve', { query: 'x', numberOfResults: 101 })).status).toBe(400);
+    expect((await s.post('/v1/retrieve', { query: 'x', filter: { equals: { key: 'tenantId', value: 'globex' } } })).status).toBe(400);
+    expect((await fetch(`${s.url}/v1/retrieve`, { method: 'GET' })).status).toBe(405);
+    expect((await fetch(`${s.url}/nope`, { method: 'POST' })).status).toBe(404);
+  });
+});
