@@ -41,8 +41,8 @@ access_control.IAMPolicyStatement.is_action_permitted = _is_action_permitted
 
 # S3 Vectors (moto 5.2.5) as AWS's API model describes it: CreateIndex keeps metadataConfiguration
 # and encryptionConfiguration (GetIndex returns them; moto drops both), a second CreateIndex of a
-# taken name is a ConflictException (moto replaces the index and its vectors), and the creates
-# return the new ARN (a required member moto leaves out).
+# taken name is a ConflictException (moto replaces the index and its vectors), the creates
+# return the new ARN and both carry a creationTime (required members moto leaves out).
 from moto.core.exceptions import ServiceException  # noqa: E402
 from moto.core.responses import ActionResult  # noqa: E402
 from moto.s3vectors import responses as s3vectors_responses  # noqa: E402
@@ -78,6 +78,25 @@ def _s3vectors_create_index(self):
     index.encryption_configuration = self._get_param("encryptionConfiguration")
     return ActionResult({"indexArn": index.index_arn})
 
+
+# Every vector bucket and index has a creationTime (required in GetVectorBucket, GetIndex and
+# their List answers); moto records none.
+import datetime  # noqa: E402
+from moto.s3vectors import models as s3vectors_models  # noqa: E402
+
+
+def _with_creation_time(cls):
+    init = cls.__init__
+
+    def __init__(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self.creation_time = datetime.datetime.now(datetime.timezone.utc)
+
+    cls.__init__ = __init__
+
+
+_with_creation_time(s3vectors_models.VectorBucket)
+_with_creation_time(s3vectors_models.Index)
 
 s3vectors_responses.S3VectorsResponse.create_vector_bucket = _s3vectors_create_vector_bucket
 s3vectors_responses.S3VectorsResponse.create_index = _s3vectors_create_index
