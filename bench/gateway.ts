@@ -9,8 +9,6 @@
  * Usage: npm run bench:gateway -- [--tenants 100] [--rates 100,500] [--seconds 20] [--json out.json]
  */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +17,7 @@ import { startControlPlane } from '../test/support/controlplane.js';
 import { startGatewayProcess } from '../test/support/gateway-env.js';
 import { TestKube } from '../test/support/kube.js';
 import { startMoto } from '../test/support/moto.js';
+import { eventually, freePort, startProcess, stopProcess } from '../test/support/processes.js';
 import { startRedis } from '../test/support/redis.js';
 
 const { values } = parseArgs({
@@ -37,29 +36,36 @@ const ACCOUNT = '123456789012';
 const crds = fileURLToPath(new URL('../crds', import.meta.url));
 
 /** Bedrock stub: Converse with fixed usage (output = min(maxTokens, 40)), Retrieve with one result. */
-async function startUpstream(): Promise<{ url: string; server: Server }> {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as { inferenceConfig?: { maxTokens?: number } };
-      let out: unknown;
-      if (req.url?.endsWith('/converse')) {
-        const output = Math.min(body.inferenceConfig?.maxTokens ?? 40, 40);
-        out = {
-          output: { message: { role: 'assistant', content: [{ text: 'word '.repeat(output).trim() }] } },
-          stopReason: 'end_turn',
-          usage: { inputTokens: 12, outputTokens: output, totalTokens: 12 + output },
-          metrics: { latencyMs: 0 },
-        };
-      } else {
-        out = { retrievalResults: [{ content: { type: 'TEXT', text: 'a document' }, score: 1 }] };
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
-    });
+const STUB = `
+import { createServer } from 'node:http';
+const server = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const body = JSON.parse(Buffer.concat(chunks).toString() || '{}');
+    let out;
+    if (req.url.endsWith('/converse')) {
+      const output = Math.min(body.inferenceConfig?.maxTokens ?? 40, 40);
+      out = { output: { message: { role: 'assistant', content: [{ text: 'word '.repeat(output).trim() }] } },
+        stopReason: 'end_turn', usage: { inputTokens: 12, outputTokens: output, totalTokens: 12 + output }, metrics: { latencyMs: 0 } };
+    } else out = { retrievalResults: [{ content: { type: 'TEXT', text: 'a document' }, score: 1 }] };
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+});
+server.listen(Number(process.argv[1]), '127.0.0.1');
+`;
+
+/** Starts the stub in a process of its own, so it does not share the load generator's CPU time. */
+async function startUpstream(dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const proc = startProcess(process.execPath, ['--input-type=module', '-e', STUB, String(port)], join(dir, 'upstream.log'));
+  const url = `http://127.0.0.1:${port}`;
+  await eventually(
+    async () => ((await fetch(`${url}/knowledgebases/x/retrieve`, { method: 'POST' }).catch(() => undefined))?.ok ? true : undefined),
+    10_000,
+    'the upstream stub',
+  );
+  return { url, stop: () => stopProcess(proc) };
 }
 
 const pct = (xs: number[], p: number): number => {
@@ -80,7 +86,7 @@ async function main(): Promise<void> {
   const [moto, redis, upstream] = await Promise.all([
     startMoto(join(dir, 'moto.log')),
     startRedis(join(dir, 'redis.log')),
-    startUpstream(),
+    startUpstream(dir),
   ]);
   try {
     await kube.kubectl('apply', '-f', crds);
@@ -207,7 +213,7 @@ async function main(): Promise<void> {
     console.log(`\nquota overshoot: ${served} tokens served of a ${overshoot.quota} quota (overshoot ${overshoot.overshoot})`);
     if (values.json) await writeFile(values.json, JSON.stringify(report, null, 2));
   } finally {
-    upstream.server.close();
+    await upstream.stop();
     await redis.close();
     await moto.stop();
     await cp.stop();
