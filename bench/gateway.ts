@@ -6,7 +6,7 @@
  * loopback). N pool tenants, each with a ModelAccess; open-loop load at fixed rates, 80 % chat
  * completions and 20 % retrievals spread over all tenants.
  *
- * Usage: npm run bench:gateway -- [--tenants 100] [--rates 100,500] [--seconds 20] [--json out.json]
+ * Usage: npm run bench:gateway -- [--tenants 100] [--rates 100,500] [--seconds 20] [--json out.json] [--cpu-prof dir]
  */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,8 @@ const { values } = parseArgs({
     rates: { type: 'string', default: '100,500' },
     seconds: { type: 'string', default: '20' },
     json: { type: 'string' },
+    /** Write a CPU profile of the gateway into this directory. */
+    'cpu-prof': { type: 'string' },
   },
 });
 const N = Number(values.tenants);
@@ -129,13 +131,18 @@ async function main(): Promise<void> {
         (await kube.kubectl('create', 'token', 'app', '-n', t, '--audience', 'tenant-rag-gateway', '--duration', '1h')).trim(),
       ),
     );
-    const gw = await startGatewayProcess(cp.kubeconfig, dir, {
-      ...moto.env,
-      AWS_ENDPOINT_URL_BEDROCK_RUNTIME: upstream.url,
-      AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME: upstream.url,
-      GATEWAY_REDIS_URL: redis.url,
-      GATEWAY_LOG_LEVEL: 'warn',
-    });
+    const gw = await startGatewayProcess(
+      cp.kubeconfig,
+      dir,
+      {
+        ...moto.env,
+        AWS_ENDPOINT_URL_BEDROCK_RUNTIME: upstream.url,
+        AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME: upstream.url,
+        GATEWAY_REDIS_URL: redis.url,
+        GATEWAY_LOG_LEVEL: 'warn',
+      },
+      values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [],
+    );
     const pid = gw.proc.child.pid ?? 0;
     const call = async (i: number, chat: boolean): Promise<{ ms: number; status: number }> => {
       const t0 = performance.now();

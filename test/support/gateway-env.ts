@@ -72,10 +72,16 @@ export interface GatewayProcess {
 }
 
 /** Starts a gateway on a free port with `env` (GATEWAY_* settings, AWS endpoints); resolves when ready. */
-export async function startGatewayProcess(kubeconfig: string, logDir: string, env: Record<string, string>): Promise<GatewayProcess> {
+export async function startGatewayProcess(
+  kubeconfig: string,
+  logDir: string,
+  env: Record<string, string>,
+  /** Extra Node.js flags, e.g. `--cpu-prof` (NODE_OPTIONS refuses some). */
+  nodeArgs: string[] = [],
+): Promise<GatewayProcess> {
   const port = await freePort();
   const logFile = join(logDir, `gateway-${port}.log`);
-  const proc = startProcess(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/gateway/main.ts')], logFile, {
+  const proc = startProcess(process.execPath, [...nodeArgs, '--import', 'tsx', join(repoRoot, 'src/gateway/main.ts')], logFile, {
     ...process.env,
     KUBECONFIG: kubeconfig,
     GATEWAY_HOST: '127.0.0.1',
