@@ -90,6 +90,7 @@ export class Directory {
   /** The ModelAccess granting `model` (its spec.model or its name) to the tenant; 403 naming it when none. */
   grant(t: Tenant, model: string): Grant {
     const name = t.metadata.name;
+    if (t.spec.suspend) throw new Refusal(403, 'tenant_suspended', `Tenant ${name} is suspended`);
     const access = this.accesses
       .list()
       .find(

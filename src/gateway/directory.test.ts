@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import type { ModelAccess, Tenant, TenantTier } from '../api/v1alpha1/types.js';
+import { Directory, Refusal } from './directory.js';
+
+const ready = [{ type: 'Ready', status: 'True', reason: 'R', message: 'm', lastTransitionTime: '2026-12-01T00:00:00Z' }];
+const tenant = (
+  name: string,
+  o: { ns?: string; isolation?: string; kb?: string; suspend?: boolean; ready?: boolean; deleting?: boolean } = {},
+): Tenant =>
+  ({
+    apiVersion: 'x',
+    kind: 'Tenant',
+    metadata: { name, ...(o.deleting ? { deletionTimestamp: new Date() } : {}) },
+    spec: { tier: o.isolation ?? 'pool', suspend: o.suspend, access: { podIdentity: { namespace: o.ns ?? name, serviceAccount: 'app' } } },
+    status: {
+      conditions: o.ready === false ? [] : ready,
+      isolation: o.isolation ?? 'pool',
+      resources: { knowledgeBaseId: o.kb ?? 'POOLKB', roleArn: `arn:aws:iam::1:role/${name}` },
+    },
+  }) as Tenant;
+const tiers = [
+  {
+    apiVersion: 'x',
+    kind: 'TenantTier',
+    metadata: { name: 'pool' },
+    spec: { isolation: 'pool', defaultQuota: { tokensPerDay: 7 } },
+    status: { shared: { knowledgeBaseId: 'POOLKB' } },
+  },
+  { apiVersion: 'x', kind: 'TenantTier', metadata: { name: 'silo' }, spec: { isolation: 'silo' }, status: {} },
+] as TenantTier[];
+const access = (name: string, t: string, model: string, o: { profile?: boolean; deleting?: boolean } = {}): ModelAccess => ({
+  apiVersion: 'x',
+  kind: 'ModelAccess',
+  metadata: { name, ...(o.deleting ? { deletionTimestamp: new Date() } : {}) },
+  spec: { tenantRef: { name: t }, model },
+  status: o.profile === false ? {} : { inferenceProfileArn: `arn:aws:bedrock:us-east-1:1:application-inference-profile/${name}` },
+});
+const cache = <T extends { metadata: { name: string } }>(xs: T[]) => ({
+  get: (n: string) => xs.find((x) => x.metadata.name === n),
+  list: () => xs,
+});
+const dir = (ts: Tenant[], as: ModelAccess[] = []): Directory => new Directory(cache(ts), cache(tiers), cache(as));
+const refusal = (f: () => unknown): [number, string] => {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof Refusal) return [e.status, e.type];
+    throw e;
+  }
+  throw new Error('not refused');
+};
+
+describe('Directory', () => {
+  it('maps a ServiceAccount to the one Tenant naming it, and refuses none, several or a deleting one', () => {
+    const d = dir([tenant('acme'), tenant('a1', { ns: 'shared' }), tenant('a2', { ns: 'shared' }), tenant('gone', { deleting: true })]);
+    expect(d.tenantOf({ namespace: 'acme', serviceAccount: 'app' }).metadata.name).toBe('acme');
+    expect(refusal(() => d.tenantOf({ namespace: 'acme', serviceAccount: 'other' }))).toEqual([401, 'unauthorized']);
+    expect(refusal(() => d.tenantOf({ namespace: 'shared', serviceAccount: 'app' }))).toEqual([401, 'unauthorized']);
+    expect(refusal(() => d.tenantOf({ namespace: 'gone', serviceAccount: 'app' }))).toEqual([401, 'unauthorized']);
+  });
+
+  it('targets a Ready tenant; refuses one not Ready, suspended, or pool with a knowledge base its tier does not share', () => {
+    const d = dir([]);
+    expect(d.target(tenant('acme'))).toEqual({
+      tenant: 'acme',
+      isolation: 'pool',
+      knowledgeBaseId: 'POOLKB',
+      roleArn: 'arn:aws:iam::1:role/acme',
+    });
+    expect(refusal(() => d.target(tenant('acme', { ready: false })))).toEqual([409, 'tenant_not_ready']);
+    expect(refusal(() => d.target(tenant('acme', { suspend: true })))).toEqual([403, 'tenant_suspended']);
+    expect(refusal(() => d.target(tenant('acme', { kb: 'OTHERKB' })))).toEqual([409, 'tenant_not_ready']);
+    expect(refusal(() => d.target(tenant('acme', { isolation: 'shared' })))).toEqual([409, 'tenant_not_ready']);
+    expect(d.target(tenant('s', { isolation: 'silo', kb: 'SILOKB' })).knowledgeBaseId).toBe('SILOKB');
+  });
+
+  it("grants only the tenant's own ModelAccess, by model or name, with the tier's default quota", () => {
+    const d = dir(
+      [],
+      [
+        access('acme-nova', 'acme', 'nova'),
+        access('globex-claude', 'globex', 'claude'),
+        access('acme-old', 'acme', 'old', { deleting: true }),
+      ],
+    );
+    expect(d.grant(tenant('acme'), 'nova').limits).toEqual({ tokensPerDay: 7, onExceeded: 'Throttle' });
+    expect(d.grant(tenant('acme'), 'acme-nova').access.metadata.name).toBe('acme-nova');
+    expect(refusal(() => d.grant(tenant('acme'), 'claude'))).toEqual([403, 'model_not_granted']);
+    expect(refusal(() => d.grant(tenant('acme'), 'globex-claude'))).toEqual([403, 'model_not_granted']);
+    expect(refusal(() => d.grant(tenant('acme'), 'old'))).toEqual([403, 'model_not_granted']);
+    expect(refusal(() => d.grant(tenant('acme', { suspend: true }), 'nova'))).toEqual([403, 'tenant_suspended']);
+    expect(refusal(() => dir([], [access('x', 'acme', 'nova', { profile: false })]).grant(tenant('acme'), 'nova'))).toEqual([
+      409,
+      'model_not_ready',
+    ]);
+  });
+});
