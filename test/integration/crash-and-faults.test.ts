@@ -13,6 +13,7 @@ import { ListCollectionsCommand, ListSecurityPoliciesCommand } from '@aws-sdk/cl
 import { ListDataSourcesCommand, ListKnowledgeBasesCommand } from '@aws-sdk/client-bedrock-agent';
 import { ListRolesCommand } from '@aws-sdk/client-iam';
 import { ListPodIdentityAssociationsCommand } from '@aws-sdk/client-eks';
+import { ListIndexesCommand, ListVectorBucketsCommand } from '@aws-sdk/client-s3vectors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/adapters/aws/clients.js';
 import type { Tenant } from '../../src/api/v1alpha1/types.js';
@@ -22,6 +23,7 @@ import { uniq } from '../support/kube.js';
 import { type OperatorProcess, startOperatorProcess } from '../support/operator-process.js';
 import { eventually } from '../support/processes.js';
 import { startAwsProxy } from '../support/aws-proxy.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 import { EKS_CLUSTER_ARN } from '../support/ministack.js';
 
 let c: TestCluster;
@@ -39,10 +41,16 @@ afterAll(async () => {
 
 // Each restart keeps the killed process's identity, as a pod restarted in place would, so it takes
 // its own unexpired lease back at once instead of waiting out the lease duration.
-const start = (): Promise<OperatorProcess> =>
-  startOperatorProcess(c.cp.kubeconfig, { cluster: c, identity: 'crash-op', settings: { resyncSeconds: 3600 } });
-const manifest = (tier: string, tenant: string): string =>
-  `apiVersion: rag.tenancy.dev/v1alpha1\nkind: TenantTier\nmetadata: { name: ${tier} }\nspec: { isolation: silo, storage: { encryption: TenantKey } }\n---\n` +
+const start = (env?: Record<string, string>): Promise<OperatorProcess> =>
+  startOperatorProcess(c.cp.kubeconfig, { cluster: c, identity: 'crash-op', settings: { resyncSeconds: 3600 }, env });
+
+/**
+ * moto answers in a millisecond, so an operator can make the next kinds before the kill reaches
+ * it; answers that take as long as AWS's make every create its own moment.
+ */
+const AWS_LIKE_LATENCY_MS = 150;
+const manifest = (tier: string, tenant: string, store = 'OpenSearchServerless'): string =>
+  `apiVersion: rag.tenancy.dev/v1alpha1\nkind: TenantTier\nmetadata: { name: ${tier} }\nspec: { isolation: silo, storage: { encryption: TenantKey }, vectorStore: { type: ${store} } }\n---\n` +
   `apiVersion: rag.tenancy.dev/v1alpha1\nkind: Tenant\nmetadata: { name: ${tenant} }\nspec: { tier: ${tier}, deletionPolicy: Delete, access: { podIdentity: { namespace: ${tenant}, serviceAccount: app } } }\n`;
 
 /** Whether the operator logged that it created a resource of `kind`. */
@@ -79,113 +87,155 @@ async function createdBy(
   );
 }
 
-describe('crash safety', () => {
-  it('SIGKILL after every kind of create, and while AWS holds the answer to one, never duplicates anything', async () => {
-    const tier = uniq('crash');
-    const tenant = uniq('k');
-    // The silo stack with its own key, in the order the operator creates it. Held: AWS carries
-    // out the create but the answer never reaches the operator before it dies.
-    const steps: { kind: string; held?: string }[] = [
-      { kind: 'KmsKey' },
-      { kind: 'S3Bucket' },
+/** The vector store's part of a silo stack: its kinds in creation order, and its own checks. */
+interface StoreCase {
+  store: 'OpenSearchServerless' | 'S3Vectors';
+  steps: { kind: string; held?: string }[];
+  /** Whether moto must answer with AWS-like latency for the kills to land between creates. */
+  slow?: boolean;
+  /** Exactly one of each of the store's resources of `name`. */
+  exactlyOne(name: string, r: NonNullable<NonNullable<Tenant['status']>['resources']>): Promise<void>;
+}
+
+const STORES: StoreCase[] = [
+  {
+    store: 'OpenSearchServerless',
+    steps: [
       { kind: 'EncryptionPolicy' },
       { kind: 'NetworkPolicy' },
       { kind: 'DataAccessPolicy' },
       { kind: 'Collection' },
       { kind: 'KnowledgeBaseRole' },
       { kind: 'VectorIndex', held: 'CreateIndex' },
-      { kind: 'KnowledgeBase', held: 'CreateKnowledgeBase' },
-      { kind: 'DataSource', held: 'CreateDataSource' },
-      { kind: 'TenantRole' },
-      { kind: 'PodIdentityAssociation' },
-    ];
-    // A held answer is armed before the operator that will send the call starts, so a fast
-    // operator cannot send it before the fault is in place.
-    let seenBefore = 0;
-    const arm = (held: string | undefined): void => {
-      if (!held) return;
-      seenBefore = c.fakes.faults.seen.length;
-      c.fakes.faults.failNext(held, { holdAnswerMs: 120_000 });
-    };
-    arm(steps[0]?.held);
-    op = await start();
-    const killed: OperatorProcess[] = [];
-    await c.kube.apply(manifest(tier, tenant));
-    for (const [i, step] of steps.entries()) {
-      if (step.held) {
-        const current = op;
-        const later = steps.slice(i + 1).map((x) => x.kind);
-        // The call is sent (kill while AWS holds the answer), or an operator killed earlier went
-        // past this create before it died, so the running one never sends it: nothing to hold.
-        const sent = await eventually(
-          async () => {
-            if (c.fakes.faults.seen.slice(seenBefore).includes(step.held ?? '')) return true;
-            for (const p of [...killed, current]) if (await created(p, step.kind)) return false;
-            for (const k of later) if (await created(current, k)) return false;
-            return undefined;
-          },
-          90_000,
-          `the operator to send ${step.held}`,
-          20,
-        );
-        if (!sent) {
-          // The armed fault would otherwise wait for a call that never comes.
-          c.fakes.faults.clear();
-          arm(steps[i + 1]?.held);
-          continue;
-        }
-        // Give AWS (the fake) a moment to have carried it out; the answer is still held.
-        await new Promise((ok) => setTimeout(ok, 200));
-        await current.stop('SIGKILL');
-      } else {
-        if (
-          !(await createdBy(
-            op,
-            killed,
-            step.kind,
-            steps.slice(i + 1).map((x) => x.kind),
-            tenant,
-          ))
-        ) {
-          arm(steps[i + 1]?.held);
-          continue;
-        }
-        await op.stop('SIGKILL');
+    ],
+    async exactlyOne(name, r) {
+      const collections = (await aws.aoss.send(new ListCollectionsCommand({}))).collectionSummaries ?? [];
+      expect(collections.filter((x) => x.name === name)).toHaveLength(1);
+      for (const type of ['encryption', 'network'] as const) {
+        const p = (await aws.aoss.send(new ListSecurityPoliciesCommand({ type }))).securityPolicySummaries ?? [];
+        expect(
+          p.filter((x) => x.name === name),
+          type,
+        ).toHaveLength(1);
       }
-      killed.push(op);
-      arm(steps[i + 1]?.held);
-      op = await start();
-    }
-    // Most steps really were cut short by a kill.
-    expect(killed.length).toBeGreaterThanOrEqual(6);
-    const t = await c.kube.waitForCondition<Tenant>('Tenant', tenant, 'Ready', { status: 'True' }, 180_000);
-    const r = t.status?.resources ?? {};
+      expect([...c.fakes.indexes.of(r.collectionId ?? '').keys()]).toEqual([name]);
+    },
+  },
+  {
+    store: 'S3Vectors',
+    slow: true,
+    steps: [{ kind: 'VectorBucket' }, { kind: 'KnowledgeBaseRole' }, { kind: 'S3VectorIndex' }],
+    async exactlyOne(name) {
+      const buckets = (await aws.s3vectors.send(new ListVectorBucketsCommand({}))).vectorBuckets ?? [];
+      expect(buckets.filter((b) => b.vectorBucketName === name)).toHaveLength(1);
+      const indexes = (await aws.s3vectors.send(new ListIndexesCommand({ vectorBucketName: name }))).indexes ?? [];
+      expect(indexes.map((i) => i.indexName)).toEqual([name]);
+    },
+  },
+];
 
-    const name = `rag-test-t-${tenant}`;
-    const aliases = (await aws.kms.send(new ListAliasesCommand({}))).Aliases ?? [];
-    expect(aliases.filter((a) => a.AliasName === `alias/${name}`)).toHaveLength(1);
-    const collections = (await aws.aoss.send(new ListCollectionsCommand({}))).collectionSummaries ?? [];
-    expect(collections.filter((x) => x.name === name)).toHaveLength(1);
-    for (const type of ['encryption', 'network'] as const) {
-      const p = (await aws.aoss.send(new ListSecurityPoliciesCommand({ type }))).securityPolicySummaries ?? [];
-      expect(
-        p.filter((x) => x.name === name),
-        type,
-      ).toHaveLength(1);
-    }
-    expect([...c.fakes.indexes.of(r.collectionId ?? '').keys()]).toEqual([name]);
-    const kbs = (await aws.bedrockAgent.send(new ListKnowledgeBasesCommand({}))).knowledgeBaseSummaries ?? [];
-    expect(kbs.filter((k) => k.name === name).map((k) => k.knowledgeBaseId)).toEqual([r.knowledgeBaseId]);
-    const dss = (await aws.bedrockAgent.send(new ListDataSourcesCommand({ knowledgeBaseId: r.knowledgeBaseId }))).dataSourceSummaries ?? [];
-    expect(dss.map((d) => d.dataSourceId)).toEqual([r.dataSourceId]);
-    const roles = ((await aws.iam.send(new ListRolesCommand({ PathPrefix: '/rag-tenant/' }))).Roles ?? []).map((x) => x.RoleName);
-    expect(roles.filter((n) => n?.includes(tenant)).sort()).toEqual([`${name}-app`, `${name}-kb`]);
-    const clusterName = EKS_CLUSTER_ARN.split('/').pop();
-    const associations = await aws.eks.send(
-      new ListPodIdentityAssociationsCommand({ clusterName, namespace: tenant, serviceAccount: 'app' }),
-    );
-    expect((associations.associations ?? []).map((a) => a.associationId)).toEqual([r.podIdentityAssociationId]);
-  }, 900_000);
+describe('crash safety', () => {
+  it.each(STORES)(
+    'SIGKILL after every kind of create, and while AWS holds the answer to one, never duplicates anything ($store)',
+    async (sc) => {
+      const tier = uniq('crash');
+      const tenant = uniq('k');
+      // The silo stack with its own key, in the order the operator creates it. Held: AWS carries
+      // out the create but the answer never reaches the operator before it dies.
+      const steps: { kind: string; held?: string }[] = [
+        { kind: 'KmsKey' },
+        { kind: 'S3Bucket' },
+        ...sc.steps,
+        { kind: 'KnowledgeBase', held: 'CreateKnowledgeBase' },
+        { kind: 'DataSource', held: 'CreateDataSource' },
+        { kind: 'TenantRole' },
+        { kind: 'PodIdentityAssociation' },
+      ];
+      // A held answer is armed before the operator that will send the call starts, so a fast
+      // operator cannot send it before the fault is in place.
+      let seenBefore = 0;
+      const arm = (held: string | undefined): void => {
+        if (!held) return;
+        seenBefore = c.fakes.faults.seen.length;
+        c.fakes.faults.failNext(held, { holdAnswerMs: 120_000 });
+      };
+      const moto = new URL(c.moto.endpoint);
+      const proxy = sc.slow ? await startTcpProxy(moto.hostname, Number(moto.port), { latencyMs: AWS_LIKE_LATENCY_MS }) : undefined;
+      const env = proxy ? { AWS_ENDPOINT_URL: `http://127.0.0.1:${proxy.port}` } : undefined;
+      arm(steps[0]?.held);
+      op = await start(env);
+      const killed: OperatorProcess[] = [];
+      await c.kube.apply(manifest(tier, tenant, sc.store));
+      for (const [i, step] of steps.entries()) {
+        if (step.held) {
+          const current = op;
+          const later = steps.slice(i + 1).map((x) => x.kind);
+          // The call is sent (kill while AWS holds the answer), or an operator killed earlier went
+          // past this create before it died, so the running one never sends it: nothing to hold.
+          const sent = await eventually(
+            async () => {
+              if (c.fakes.faults.seen.slice(seenBefore).includes(step.held ?? '')) return true;
+              for (const p of [...killed, current]) if (await created(p, step.kind)) return false;
+              for (const k of later) if (await created(current, k)) return false;
+              return undefined;
+            },
+            90_000,
+            `the operator to send ${step.held}`,
+            20,
+          );
+          if (!sent) {
+            // The armed fault would otherwise wait for a call that never comes.
+            c.fakes.faults.clear();
+            arm(steps[i + 1]?.held);
+            continue;
+          }
+          // Give AWS (the fake) a moment to have carried it out; the answer is still held.
+          await new Promise((ok) => setTimeout(ok, 200));
+          await current.stop('SIGKILL');
+        } else {
+          if (
+            !(await createdBy(
+              op,
+              killed,
+              step.kind,
+              steps.slice(i + 1).map((x) => x.kind),
+              tenant,
+            ))
+          ) {
+            arm(steps[i + 1]?.held);
+            continue;
+          }
+          await op.stop('SIGKILL');
+        }
+        killed.push(op);
+        arm(steps[i + 1]?.held);
+        op = await start(env);
+      }
+      // Most steps really were cut short by a kill.
+      expect(killed.length).toBeGreaterThanOrEqual(steps.length / 2);
+      const t = await c.kube.waitForCondition<Tenant>('Tenant', tenant, 'Ready', { status: 'True' }, 180_000);
+      const r = t.status?.resources ?? {};
+
+      const name = `rag-test-t-${tenant}`;
+      const aliases = (await aws.kms.send(new ListAliasesCommand({}))).Aliases ?? [];
+      expect(aliases.filter((a) => a.AliasName === `alias/${name}`)).toHaveLength(1);
+      await sc.exactlyOne(name, r);
+      const kbs = (await aws.bedrockAgent.send(new ListKnowledgeBasesCommand({}))).knowledgeBaseSummaries ?? [];
+      expect(kbs.filter((k) => k.name === name).map((k) => k.knowledgeBaseId)).toEqual([r.knowledgeBaseId]);
+      const dss =
+        (await aws.bedrockAgent.send(new ListDataSourcesCommand({ knowledgeBaseId: r.knowledgeBaseId }))).dataSourceSummaries ?? [];
+      expect(dss.map((d) => d.dataSourceId)).toEqual([r.dataSourceId]);
+      const roles = ((await aws.iam.send(new ListRolesCommand({ PathPrefix: '/rag-tenant/' }))).Roles ?? []).map((x) => x.RoleName);
+      expect(roles.filter((n) => n?.includes(tenant)).sort()).toEqual([`${name}-app`, `${name}-kb`]);
+      const clusterName = EKS_CLUSTER_ARN.split('/').pop();
+      const associations = await aws.eks.send(
+        new ListPodIdentityAssociationsCommand({ clusterName, namespace: tenant, serviceAccount: 'app' }),
+      );
+      expect((associations.associations ?? []).map((a) => a.associationId)).toEqual([r.podIdentityAssociationId]);
+      await proxy?.close();
+    },
+    900_000,
+  );
 });
 
 /**

@@ -1,7 +1,8 @@
 /**
  * A TCP proxy in front of the API server for fault injection: `cut()` resets every open
  * connection (a watch cut mid-stream); `silence()` keeps connections open but stops passing
- * bytes (a watch that goes quiet without an error), while new connections work normally.
+ * bytes (a watch that goes quiet without an error), while new connections work normally. With
+ * `latencyMs`, every answer reaches the client that much later (a server far away), in order.
  */
 import { type Server, type Socket, connect, createServer } from 'node:net';
 
@@ -18,7 +19,7 @@ export interface TcpProxy {
 }
 
 /** Starts a proxy on a free loopback port forwarding to `target`. */
-export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+export async function startTcpProxy(targetHost: string, targetPort: number, opts: { latencyMs?: number } = {}): Promise<TcpProxy> {
   const pairs = new Set<{ client: Socket; upstream: Socket; silent: boolean }>();
   let allSilent = false;
   const server: Server = createServer((client) => {
@@ -29,7 +30,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       if (!pair.silent) upstream.write(d);
     });
     upstream.on('data', (d: Buffer) => {
-      if (!pair.silent) client.write(d);
+      if (pair.silent) return;
+      if (opts.latencyMs) setTimeout(() => client.write(d), opts.latencyMs);
+      else client.write(d);
     });
     const end = (): void => {
       pairs.delete(pair);
@@ -37,7 +40,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       upstream.destroy();
     };
     client.on('close', end).on('error', end);
-    upstream.on('close', end).on('error', end);
+    // What the server sent before it closed still reaches the client, as late as the rest.
+    const endLate = (): void => void setTimeout(end, opts.latencyMs ?? 0);
+    upstream.on('close', endLate).on('error', endLate);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const addr = server.address();
