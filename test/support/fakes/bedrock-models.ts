@@ -194,7 +194,8 @@ export async function startBedrockModelsFake(opts: Partial<BedrockModelsOptions>
     return {
       modelArn: fmArn(id),
       modelId: id,
-      modelName: id,
+      // A display name, as AWS gives ("Nova Lite"; at most 20 characters in the model).
+      modelName: displayName(id),
       providerName: id.split('.')[0],
       inputModalities: ['TEXT'],
       outputModalities: id.includes('embed') ? ['EMBEDDING'] : ['TEXT'],
@@ -328,4 +329,13 @@ export async function startBedrockModelsFake(opts: Partial<BedrockModelsOptions>
     },
     stop: () => server.stop(),
   };
+}
+
+/** A model's display name from its id: `amazon.nova-lite-v1:0` -> `Nova Lite` (at most 20 characters). */
+function displayName(id: string): string {
+  const words = (id.split('.')[1] ?? id)
+    .replace(/-v\d.*$/, '')
+    .split('-')
+    .map((w) => (w[0]?.toUpperCase() ?? '') + w.slice(1));
+  return words.join(' ').slice(0, 20).trim();
 }

@@ -39,10 +39,7 @@ export interface CountsFile {
  * not failing tests until that fake is fixed; each is listed in docs/testing.md as open. Matched
  * exactly (service, operation, member, constraint, served by); keep this list short.
  */
-const KNOWN_OPEN: readonly Omit<ModelViolation, 'direction' | 'value'>[] = [
-  // fakes/bedrock-models.ts answers the model id as modelName (AWS: a display name such as "Nova Lite").
-  { service: 'bedrock', operation: 'GetFoundationModel', member: 'modelDetails.modelName', constraint: 'length <= 20', servedBy: 'fake' },
-];
+const KNOWN_OPEN: readonly Omit<ModelViolation, 'direction' | 'value'>[] = [];
 
 const isKnownOpen = (v: ModelViolation): boolean =>
   KNOWN_OPEN.some(
