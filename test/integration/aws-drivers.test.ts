@@ -38,6 +38,7 @@ import type { BoundResource } from '../../src/resources/managed-resource.js';
 import { type BucketSpec, S3BucketDriver } from '../../src/resources/s3-bucket/driver.js';
 import { clientsFor } from '../support/aws.js';
 import { type Moto, startMoto } from '../support/moto.js';
+import { withModelCheck } from '../support/cluster.js';
 
 let moto: Moto;
 let aws: AwsClients;
@@ -45,7 +46,7 @@ const ctx = { signal: new AbortController().signal, logger: pino({ level: 'silen
 const owner = { cluster: 'test', kind: 'Tenant' as const, name: 'acme', uid: 'uid-1', tier: 'premium' };
 
 beforeAll(async () => {
-  moto = await startMoto(join(await mkdtemp(join(tmpdir(), 'tro-moto-')), 'moto.log'));
+  moto = await withModelCheck(await startMoto(join(await mkdtemp(join(tmpdir(), 'tro-moto-')), 'moto.log')), 'moto');
   aws = clientsFor(moto);
 });
 beforeEach(async () => {

@@ -36,6 +36,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsFakes, DEFAULT_CREDENTIALS, startAwsFakes } from '../support/fakes/index.js';
 import { type Ministack, startMinistack } from '../support/ministack.js';
 import { type Moto, startMoto } from '../support/moto.js';
+import { withModelCheck } from '../support/cluster.js';
 import { eventually } from '../support/processes.js';
 
 const ACCOUNT = '123456789012';
@@ -45,7 +46,10 @@ let aoss: OpenSearchServerlessClient, agent: BedrockAgentClient, iam: IAMClient,
 
 beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tro-aoss-'));
-  [moto, ministack] = await Promise.all([startMoto(join(dir, 'moto.log')), startMinistack(join(dir, 'ministack.log'))]);
+  [moto, ministack] = await Promise.all([
+    startMoto(join(dir, 'moto.log')).then((m) => withModelCheck(m, 'moto')),
+    startMinistack(join(dir, 'ministack.log')).then((m) => withModelCheck(m, 'ministack')),
+  ]);
   const intruder = { secretAccessKey: 'intruder', principalArn: `arn:aws:iam::${ACCOUNT}:role/intruder` };
   fakes = await startAwsFakes({
     motoEndpoint: moto.endpoint,

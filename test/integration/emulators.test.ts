@@ -9,12 +9,13 @@ import { CreateRoleCommand, IAMClient, ListRolesCommand, PutRolePolicyCommand } 
 import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Moto, startMoto } from '../support/moto.js';
+import { withModelCheck } from '../support/cluster.js';
 
 let moto: Moto;
 const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
 beforeAll(async () => {
-  moto = await startMoto(join(await mkdtemp(join(tmpdir(), 'tro-moto-')), 'moto.log'));
+  moto = await withModelCheck(await startMoto(join(await mkdtemp(join(tmpdir(), 'tro-moto-')), 'moto.log')), 'moto');
 });
 afterAll(async () => {
   await moto?.stop();

@@ -32,6 +32,7 @@ import { clientsFor } from '../support/aws.js';
 import { type BedrockModelsFake, startBedrockModelsFake } from '../support/fakes/bedrock-models.js';
 import { MemoryKind } from '../support/memory-kube.js';
 import { type Moto, startMoto } from '../support/moto.js';
+import { withModelCheck } from '../support/cluster.js';
 
 const MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';
 const naming = { prefix: 'rag', cluster: 'test', accountId: '123456789012', region: 'us-east-1' };
@@ -130,7 +131,7 @@ async function allows(doc: unknown, resource: string, context: Record<string, st
 }
 
 beforeAll(async () => {
-  moto = await startMoto(join(await mkdtemp(join(tmpdir(), 'tro-moto-')), 'moto.log'));
+  moto = await withModelCheck(await startMoto(join(await mkdtemp(join(tmpdir(), 'tro-moto-')), 'moto.log')), 'moto');
   bedrock = await startBedrockModelsFake();
   aws = clientsFor(moto, bedrock);
 });

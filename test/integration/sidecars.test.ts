@@ -11,6 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { writeSidecars } from '../../src/ingestion/sidecars.js';
 import { clientsFor } from '../support/aws.js';
 import { type Moto, startMoto } from '../support/moto.js';
+import { withModelCheck } from '../support/cluster.js';
 
 let moto: Moto;
 let s3: S3Client;
@@ -18,7 +19,7 @@ const bucket = 'pool-bucket';
 const signal = new AbortController().signal;
 
 beforeAll(async () => {
-  moto = await startMoto(join(await mkdtemp(join(tmpdir(), 'tro-moto-')), 'moto.log'));
+  moto = await withModelCheck(await startMoto(join(await mkdtemp(join(tmpdir(), 'tro-moto-')), 'moto.log')), 'moto');
   s3 = clientsFor(moto).s3;
 });
 beforeEach(async () => {
