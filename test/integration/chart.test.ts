@@ -158,7 +158,8 @@ describe('helm chart', () => {
 
     op = await startOperatorProcess(saKubeconfig, { env: c.awsEnv, rawConfig: config, identity: 'chart-sa' });
     await c.kube.kubectl('apply', '-f', samples);
-    for (const t of ['acme', 'globex', 'initech']) await c.kube.waitForCondition('Tenant', t, 'Ready', { status: 'True' }, 120_000);
+    for (const t of ['acme', 'globex', 'initech', 'hooli'])
+      await c.kube.waitForCondition('Tenant', t, 'Ready', { status: 'True' }, 120_000);
     await c.kube.waitForCondition('ModelAccess', 'acme-claude', 'Ready', { status: 'True' }, 120_000);
     expect(await op.metric('tenant_rag_operator_leader')).toBe(1);
 

@@ -11,6 +11,9 @@ describe('sandbox', () => {
     const out = await run(process.execPath, ['--import', 'tsx', 'scripts/sandbox.ts', '--check', '--timeout-seconds', '60'], { cwd: root });
     expect(out).toMatch(/tenant\.rag\.tenancy\.dev\/acme\s+basic\s+pool\s+True/);
     expect(out).toMatch(/tenant\.rag\.tenancy\.dev\/initech\s+premium\s+silo\s+True/);
+    // The S3 Vectors tenant, Ready with its knowledge base id.
+    expect(out).toMatch(/tenant\.rag\.tenancy\.dev\/hooli\s+lite\s+bridge\s+True\b.*\b[0-9A-Z]{10}\b/);
+    expect(out).toMatch(/tenanttier\.rag\.tenancy\.dev\/lite\s+bridge\s+S3Vectors\b/);
     expect(out).toMatch(/modelaccess\.rag\.tenancy\.dev\/acme-claude\s+acme\s+\S+\s+True/);
     expect(out).toContain('ModelAccess/acme-claude  ModelApproved=True');
     expect(out).toContain('export KUBECONFIG=');
