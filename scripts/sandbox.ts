@@ -11,6 +11,8 @@ import { parseArgs } from 'node:util';
 import { startControlPlane } from '../test/support/controlplane.js';
 import { TestKube } from '../test/support/kube.js';
 import { startMoto } from '../test/support/moto.js';
+import { withModelCheck } from '../test/support/cluster.js';
+import { formatViolations, takeUnreported } from '../test/support/model-check/recorder.js';
 import { clientsFor } from '../test/support/aws.js';
 import { createBoundary } from '../test/support/boundary.js';
 import { startMinistack } from '../test/support/ministack.js';
@@ -72,7 +74,11 @@ async function main(): Promise<number> {
       await rm(cp.dir, { recursive: true, force: true });
     });
     if (stopped) return 130;
-    const [moto, ministack] = await Promise.all([startMoto(join(state, 'moto.log')), startMinistack(join(state, 'ministack.log'))]);
+    // Every call the operator makes, and every answer, is checked against AWS's API models.
+    const [moto, ministack] = await Promise.all([
+      startMoto(join(state, 'moto.log')).then((m) => withModelCheck(m, 'moto')),
+      startMinistack(join(state, 'ministack.log')).then((m) => withModelCheck(m, 'ministack')),
+    ]);
     cleanups.unshift(() => Promise.all([moto.stop(), ministack.stop()]).then(() => undefined));
     const [fakes, bedrock] = await Promise.all([
       startAwsFakes({ motoEndpoint: moto.endpoint, ministackEndpoint: ministack.endpoint }),
@@ -141,6 +147,11 @@ async function main(): Promise<number> {
     await show(kube);
     say(`point kubectl at it:  export KUBECONFIG=${kubeconfig}`);
     say('logs: .sandbox/operator.log, .sandbox/kube-apiserver.log, .sandbox/moto.log, .sandbox/ministack.log');
+    const broken = takeUnreported();
+    if (broken.length > 0) {
+      say(`${broken.length} AWS call(s) broke AWS's API model (botocore):\n${formatViolations(broken)}`);
+      if (code === 0) code = 1;
+    }
     if (values.check) return code;
     say('running; press Ctrl-C to stop and clean up');
     await stop;
