@@ -1,6 +1,7 @@
 /**
  * The knowledge base and its S3 data source of one owner (a pool tier or a bridge or silo
- * tenant), on the index its vector store made: the same for every store.
+ * tenant), on the index its vector store made (or in Bedrock's own store, for a managed
+ * knowledge base): the same for every store, which says how its data source reads the documents.
  */
 import { chunkingConfiguration, embeddingModelArn, type KbSettings } from '../core/kb-settings.js';
 import { type NamingContext, knowledgeBaseName } from '../core/naming.js';
@@ -24,10 +25,11 @@ export function knowledgeBaseResources(
   owner: OwnerRef,
   s: KbSettings,
   source: { bucket: string; prefix?: string; kmsKeyArn: (o: Outputs) => string | undefined },
-  store: Pick<StoreSlots, 'storage'>,
+  store: Pick<StoreSlots, 'storage' | 'dataSource'>,
   ids: { knowledgeBaseId?: string; dataSourceId?: string },
 ): BoundResource[] {
   const kbName = knowledgeBaseName(n, { kind: owner.kind, name: owner.name });
+  const connector = store.dataSource ?? 'S3';
   return [
     bind(
       d.knowledgeBases,
@@ -52,9 +54,11 @@ export function knowledgeBaseResources(
         // Bedrock reads the documents only from a bucket of this account.
         bucketOwnerAccountId: n.accountId,
         inclusionPrefix: source.prefix,
-        chunking: chunkingConfiguration(s.chunking),
-        dataDeletionPolicy: s.dataDeletionPolicy,
-        kmsKeyArn: source.kmsKeyArn(o),
+        connector,
+        // A managed knowledge base's connector takes no chunking and deletes its vectors with it.
+        ...(connector === 'MANAGED_S3'
+          ? { dataDeletionPolicy: 'DELETE' as const }
+          : { chunking: chunkingConfiguration(s.chunking), dataDeletionPolicy: s.dataDeletionPolicy, kmsKeyArn: source.kmsKeyArn(o) }),
       }),
       { dataSourceId: ids.dataSourceId },
     ),

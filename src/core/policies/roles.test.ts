@@ -45,6 +45,27 @@ describe('role policies', () => {
     expect(actions).toEqual(['bedrock:InvokeModel', 's3:ListBucket', 's3:GetObject']);
   });
 
+  it("a managed knowledge base's role only reads its documents and decrypts them through S3: no model, no vector store", () => {
+    const doc = knowledgeBasePermissions({
+      ...scope,
+      kmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/k',
+      managedKnowledgeBase: true,
+      embeddingModelId: 'amazon.titan-embed-text-v2:0',
+    });
+    expect(doc.Statement.flatMap((s) => [s.Action].flat())).toEqual([
+      's3:ListBucket',
+      's3:GetObject',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+    ]);
+    expect(doc.Statement[1]?.Resource).toBe('arn:aws:s3:::rag-x-tier-basic-111122223333-us-east-1/tenants/acme/*');
+  });
+
+  it('a tenant of a managed knowledge base may Retrieve, not RetrieveAndGenerate (unsupported there)', () => {
+    const doc = tenantPermissions({ ...scope, knowledgeBaseId: 'KB12345678', managedKnowledgeBase: true });
+    expect(doc.Statement.find((s) => s.Sid === 'QueryOwnKnowledgeBase')?.Action).toEqual('bedrock:Retrieve');
+  });
+
   it.each([
     {
       name: 'pod identity pins the cluster, namespace and service account',

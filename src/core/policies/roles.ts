@@ -19,6 +19,12 @@ export interface DataScope {
   vectorIndexArn?: string;
   knowledgeBaseId?: string;
   /**
+   * A managed knowledge base: Bedrock keeps the vectors and embeds with its own model, so its role
+   * gets no vector store and no model grants, and its callers use Retrieve (RetrieveAndGenerate
+   * does not take a managed knowledge base).
+   */
+  managedKnowledgeBase?: boolean;
+  /**
    * Pool: the knowledge base is shared and tenants are told apart only by the `tenantId` in
    * their documents' metadata sidecars, which the operator writes.
    */
@@ -84,15 +90,25 @@ export const KB_S3VECTORS_ACTIONS = [
   's3vectors:QueryVectors',
 ];
 
-/** Permissions of a knowledge base service role: embed, read its documents, write its vectors. */
+/**
+ * Permissions of a knowledge base service role: embed, read its documents, write its vectors. A
+ * managed knowledge base's role only reads its documents (and decrypts them with the owner's key):
+ * the service-managed embedding model needs no model access and Bedrock's store no grant (Bedrock
+ * user guide, "Permissions for managed knowledge bases").
+ */
 export function knowledgeBasePermissions(s: DataScope & { embeddingModelId: string }): PolicyDocument {
+  const embed: Statement[] = s.managedKnowledgeBase
+    ? []
+    : [
+        {
+          Sid: 'Embed',
+          Effect: 'Allow',
+          Action: 'bedrock:InvokeModel',
+          Resource: `arn:${s.partition ?? 'aws'}:bedrock:${s.region}::foundation-model/${s.embeddingModelId}`,
+        },
+      ];
   const statements: Statement[] = [
-    {
-      Sid: 'Embed',
-      Effect: 'Allow',
-      Action: 'bedrock:InvokeModel',
-      Resource: `arn:${s.partition ?? 'aws'}:bedrock:${s.region}::foundation-model/${s.embeddingModelId}`,
-    },
+    ...embed,
     listBucket(s, 'ListDocuments'),
     { Sid: 'ReadDocuments', Effect: 'Allow', Action: 's3:GetObject', Resource: objectsArn(s), Condition: inAccount(s) },
   ];
@@ -163,7 +179,8 @@ export function tenantPermissions(s: DataScope): PolicyDocument {
     statements.push({
       Sid: 'QueryOwnKnowledgeBase',
       Effect: 'Allow',
-      Action: ['bedrock:Retrieve', 'bedrock:RetrieveAndGenerate'],
+      // A managed knowledge base does not take RetrieveAndGenerate.
+      Action: s.managedKnowledgeBase ? 'bedrock:Retrieve' : ['bedrock:Retrieve', 'bedrock:RetrieveAndGenerate'],
       Resource: arn(s, 'bedrock', `knowledge-base/${s.knowledgeBaseId}`),
     });
   }

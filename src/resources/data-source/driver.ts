@@ -2,6 +2,12 @@
  * An S3 data source of a knowledge base: the bucket (one prefix at most, AWS's limit), the
  * chunking (fixed at creation by AWS) and what happens to vectors when it is deleted. Its id is
  * AWS-assigned and persisted at once; a lost create is found again by name under its knowledge base.
+ *
+ * A managed knowledge base takes the same bucket and prefix through its S3 connector instead
+ * (`MANAGED_KNOWLEDGE_BASE_CONNECTOR`, connector parameters by bucket name): no chunking (refused
+ * with the service-managed embedding model), DELETE the only deletion policy, created
+ * asynchronously (CREATING, then AVAILABLE: a wait). GetDataSource may return the connector
+ * parameters as a JSON string rather than an object; both are read.
  */
 import {
   type BedrockAgentClient,
@@ -13,6 +19,7 @@ import {
   ListDataSourcesCommand,
   UpdateDataSourceCommand,
 } from '@aws-sdk/client-bedrock-agent';
+import type { DocumentType } from '@smithy/types';
 import { CONDITION } from '../../api/v1alpha1/constants.js';
 import { pollDelay } from '../../core/poll.js';
 import { TerminalError } from '../../core/errors.js';
@@ -36,8 +43,11 @@ export interface DataSourceSpec {
   bucketOwnerAccountId: string;
   /** The one prefix Bedrock reads (pool: every tenant's, bridge: the tenant's). */
   inclusionPrefix?: string;
-  chunking: ChunkingConfiguration;
+  /** Not sent for a managed knowledge base (MANAGED_S3), which chunks by its own default. */
+  chunking?: ChunkingConfiguration;
   dataDeletionPolicy: 'DELETE' | 'RETAIN';
+  /** `S3` (the default): an S3 data source; `MANAGED_S3`: the S3 connector of a managed knowledge base. */
+  connector?: 'S3' | 'MANAGED_S3';
   /** Key for Bedrock's transient ingestion data (the tenant's or tier's key). */
   kmsKeyArn?: string;
 }
@@ -89,6 +99,7 @@ export class DataSourceDriver implements ManagedResource<DataSourceSpec, DataSou
   }
 
   compare(spec: DataSourceSpec, o: DataSourceObserved): string[] {
+    if (spec.connector === 'MANAGED_S3') return compareManaged(spec, o);
     const diff: string[] = [];
     const s3 = o.source.dataSourceConfiguration?.s3Configuration;
     if (
@@ -99,11 +110,25 @@ export class DataSourceDriver implements ManagedResource<DataSourceSpec, DataSou
       diff.push('source');
     if (o.source.dataDeletionPolicy !== spec.dataDeletionPolicy) diff.push('dataDeletionPolicy');
     if ((o.source.serverSideEncryptionConfiguration?.kmsKeyArn ?? undefined) !== spec.kmsKeyArn) diff.push('encryption');
-    if (canonical(o.source.vectorIngestionConfiguration?.chunkingConfiguration ?? {}) !== canonical(spec.chunking)) diff.push('chunking');
+    if (canonical(o.source.vectorIngestionConfiguration?.chunkingConfiguration ?? {}) !== canonical(spec.chunking ?? {}))
+      diff.push('chunking');
     return diff;
   }
 
   private input(spec: DataSourceSpec) {
+    if (spec.connector === 'MANAGED_S3') {
+      return {
+        knowledgeBaseId: spec.knowledgeBaseId,
+        name: spec.name,
+        description: `documents of ${spec.owner.kind} ${spec.owner.name}`,
+        dataSourceConfiguration: {
+          type: 'MANAGED_KNOWLEDGE_BASE_CONNECTOR' as const,
+          managedKnowledgeBaseConnectorConfiguration: { connectorParameters: connectorParameters(spec) as DocumentType },
+        },
+        // The only policy a managed knowledge base takes.
+        dataDeletionPolicy: 'DELETE' as const,
+      };
+    }
     return {
       knowledgeBaseId: spec.knowledgeBaseId,
       name: spec.name,
@@ -118,7 +143,7 @@ export class DataSourceDriver implements ManagedResource<DataSourceSpec, DataSou
       },
       dataDeletionPolicy: spec.dataDeletionPolicy,
       ...(spec.kmsKeyArn ? { serverSideEncryptionConfiguration: { kmsKeyArn: spec.kmsKeyArn } } : {}),
-      vectorIngestionConfiguration: { chunkingConfiguration: spec.chunking },
+      ...(spec.chunking ? { vectorIngestionConfiguration: { chunkingConfiguration: spec.chunking } } : {}),
     };
   }
 
@@ -153,7 +178,9 @@ export class DataSourceDriver implements ManagedResource<DataSourceSpec, DataSou
   }
 
   async delete(ctx: DriverContext, o: DataSourceObserved): Promise<void> {
-    if (o.status === 'DELETE_UNSUCCESSFUL' && o.source.dataDeletionPolicy === 'DELETE') {
+    const managed = o.source.dataSourceConfiguration?.type === 'MANAGED_KNOWLEDGE_BASE_CONNECTOR';
+    // A managed knowledge base takes DELETE only: Bedrock owns its store, so there is no index to fall back on.
+    if (o.status === 'DELETE_UNSUCCESSFUL' && o.source.dataDeletionPolicy === 'DELETE' && !managed) {
       // Bedrock could not remove the vectors (the store is unreachable). The index goes right
       // after the data source in every pattern, taking the vectors with it, so let Bedrock
       // retain them and delete the data source, instead of failing the same way forever.
@@ -181,4 +208,56 @@ export class DataSourceDriver implements ManagedResource<DataSourceSpec, DataSou
   outputs(o: DataSourceObserved): Record<string, string> {
     return { dataSourceId: o.id };
   }
+}
+
+/** The S3 connector's parameters of a managed knowledge base's data source (bucket by name, not ARN). */
+export function connectorParameters(spec: DataSourceSpec): Record<string, unknown> {
+  const prefix = spec.inclusionPrefix;
+  return {
+    type: 'S3',
+    version: '1',
+    connectionConfiguration: {
+      bucketName: spec.bucketArn.replace(/^arn:[^:]+:s3:::/, ''),
+      bucketOwnerAccountId: spec.bucketOwnerAccountId,
+    },
+    ...(prefix ? { filterConfiguration: { inclusionPrefixes: [prefix] }, metadataFilesPrefix: prefix } : {}),
+  };
+}
+
+/** The connector parameters found: an object, or (as GetDataSource may return them) its JSON string. */
+export function observedConnectorParameters(o: DataSourceObserved): Record<string, unknown> | undefined {
+  const raw: unknown = o.source.dataSourceConfiguration?.managedKnowledgeBaseConnectorConfiguration?.connectorParameters;
+  if (typeof raw === 'string') {
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : undefined;
+}
+
+/**
+ * How a managed knowledge base's data source differs: its type, the fields of the connector
+ * parameters the operator sets (Bedrock may echo defaults of others, such as the file size limit),
+ * and the deletion policy.
+ */
+function compareManaged(spec: DataSourceSpec, o: DataSourceObserved): string[] {
+  const diff: string[] = [];
+  const found = observedConnectorParameters(o);
+  const wanted = connectorParameters(spec);
+  const filter = (p: Record<string, unknown> | undefined): unknown =>
+    (p?.filterConfiguration as { inclusionPrefixes?: unknown } | undefined)?.inclusionPrefixes;
+  if (
+    o.source.dataSourceConfiguration?.type !== 'MANAGED_KNOWLEDGE_BASE_CONNECTOR' ||
+    !found ||
+    found.type !== wanted.type ||
+    canonical(found.connectionConfiguration ?? {}) !== canonical(wanted.connectionConfiguration ?? {}) ||
+    canonical(filter(found) ?? []) !== canonical(filter(wanted) ?? []) ||
+    found.metadataFilesPrefix !== wanted.metadataFilesPrefix
+  )
+    diff.push('source');
+  if (o.source.dataDeletionPolicy !== 'DELETE') diff.push('dataDeletionPolicy');
+  return diff;
 }

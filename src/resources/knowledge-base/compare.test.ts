@@ -93,6 +93,35 @@ describe('compareKnowledgeBase: every field the driver sets', () => {
     expect(compareKnowledgeBase(spec, found)).toEqual(['storageType']);
   });
 
+  it('a managed knowledge base: its embedding model type and key are fixed; its model ARN and dimensions are not judged; a vector one is told apart', () => {
+    const key = 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555';
+    const managed: KnowledgeBaseSpec = { ...spec, storage: { type: 'MANAGED', kmsKeyArn: key } };
+    const found: KnowledgeBaseObserved = {
+      ...inSync,
+      storageType: 'MANAGED',
+      embeddingModelArn: undefined,
+      dimensions: undefined,
+      collectionArn: undefined,
+      indexName: undefined,
+      fieldMapping: undefined,
+      embeddingModelType: 'MANAGED',
+      managedKmsKeyArn: key,
+    };
+    expect(compareKnowledgeBase(managed, found)).toEqual([]);
+    expect(compareKnowledgeBase(managed, { ...found, roleArn: 'arn:aws:iam::111122223333:role/other' })).toEqual(['roleArn']);
+    expect(compareKnowledgeBase(managed, { ...found, embeddingModelType: 'CUSTOM' })).toEqual(['embeddingModelType']);
+    expect(immutableDrift(managed, { ...found, managedKmsKeyArn: undefined })).toEqual([
+      { field: 'managedKmsKeyArn', found: 'null', wanted: JSON.stringify(key) },
+    ]);
+    // Without a key: none found is in sync, one found is drift.
+    const plain: KnowledgeBaseSpec = { ...spec, storage: { type: 'MANAGED' } };
+    expect(compareKnowledgeBase(plain, { ...found, managedKmsKeyArn: undefined })).toEqual([]);
+    expect(compareKnowledgeBase(plain, found)).toEqual(['managedKmsKeyArn']);
+    // A vector knowledge base where a managed one is wanted, and the other way round: the store type.
+    expect(immutableDrift(managed, inSync)).toEqual([{ field: 'storageType', found: '"OPENSEARCH_SERVERLESS"', wanted: '"MANAGED"' }]);
+    expect(compareKnowledgeBase(spec, found)).toContain('storageType');
+  });
+
   it('immutableDrift says what each fixed field is and should be, for the message', () => {
     expect(immutableDrift(spec, { ...inSync, indexName: 'other', dimensions: 512 })).toEqual([
       { field: 'dimensions', found: '512', wanted: '1024' },

@@ -9,9 +9,15 @@ import type { KnowledgeBaseConfiguration, StorageConfiguration } from '@aws-sdk/
 import { INDEX_FIELDS } from '../../core/policies/aoss.js';
 import { type OwnerRef, ownerTags, tagDrift } from '../../core/tags.js';
 
-/** Where a knowledge base keeps its vectors: an index of the tier's vector store. */
+/**
+ * Where a knowledge base keeps its vectors: an index of the tier's vector store, or Bedrock's own
+ * store (a managed knowledge base: `knowledgeBaseConfiguration.type` MANAGED, no storage
+ * configuration, the service-managed embedding model, optionally encrypted with `kmsKeyArn`).
+ */
 export type KnowledgeBaseStorage =
-  { type: 'OPENSEARCH_SERVERLESS'; collectionArn: string; indexName: string } | { type: 'S3_VECTORS'; indexArn: string };
+  | { type: 'OPENSEARCH_SERVERLESS'; collectionArn: string; indexName: string }
+  | { type: 'S3_VECTORS'; indexArn: string }
+  | { type: 'MANAGED'; kmsKeyArn?: string };
 
 /** The knowledge base as wanted. */
 export interface KnowledgeBaseSpec {
@@ -24,9 +30,35 @@ export interface KnowledgeBaseSpec {
   storage: KnowledgeBaseStorage;
 }
 
-/** Bedrock's storageConfiguration for a storage. */
-export function storageConfiguration(s: KnowledgeBaseStorage): StorageConfiguration {
+/**
+ * Bedrock's knowledgeBaseConfiguration for a knowledge base: VECTOR with its embedding model, or
+ * MANAGED with the service-managed embedding model (no model ARN or dimensions may be sent with it).
+ */
+export function knowledgeBaseConfiguration(spec: KnowledgeBaseSpec): KnowledgeBaseConfiguration {
+  const st = spec.storage;
+  if (st.type === 'MANAGED') {
+    return {
+      type: 'MANAGED',
+      managedKnowledgeBaseConfiguration: {
+        embeddingModelType: 'MANAGED',
+        ...(st.kmsKeyArn ? { serverSideEncryptionConfiguration: { kmsKeyArn: st.kmsKeyArn } } : {}),
+      },
+    };
+  }
+  return {
+    type: 'VECTOR',
+    vectorKnowledgeBaseConfiguration: {
+      embeddingModelArn: spec.embeddingModelArn,
+      embeddingModelConfiguration: { bedrockEmbeddingModelConfiguration: { dimensions: spec.dimensions } },
+    },
+  };
+}
+
+/** Bedrock's storageConfiguration for a storage (none for a managed knowledge base). */
+export function storageConfiguration(s: KnowledgeBaseStorage): StorageConfiguration | undefined {
   switch (s.type) {
+    case 'MANAGED':
+      return undefined;
     case 'OPENSEARCH_SERVERLESS':
       return {
         type: 'OPENSEARCH_SERVERLESS',
@@ -53,7 +85,12 @@ export interface KnowledgeBaseObserved {
   embeddingModelArn?: string;
   /** Undefined when Bedrock reports none (the model's default applies). */
   dimensions?: number;
+  /** The storage type, or MANAGED for a managed knowledge base (which has none). */
   storageType?: string;
+  /** Managed: the embedding model type (MANAGED when Bedrock reports none, its default). */
+  embeddingModelType?: string;
+  /** Managed: the key of Bedrock's store. */
+  managedKmsKeyArn?: string;
   collectionArn?: string;
   indexName?: string;
   /** S3 Vectors: the index (Bedrock may echo it as its bucket and name instead). */
@@ -78,6 +115,8 @@ export const IMMUTABLE = {
   indexName: 'vector index',
   indexArn: 'S3 Vectors index',
   fieldMapping: 'field mapping',
+  embeddingModelType: 'managed embedding model type',
+  managedKmsKeyArn: "managed knowledge base's key",
 } as const;
 
 /** A knowledge base field that cannot change after creation. */
@@ -98,11 +137,19 @@ export function immutableDrift(
     const [f, w] = [JSON.stringify(found ?? null), JSON.stringify(wanted)];
     if (f !== w) out.push({ field, found: f, wanted: w });
   };
+  const st = spec.storage;
+  if (st.type === 'MANAGED') {
+    // The service-managed embedding model: no model ARN or dimensions to compare.
+    check('storageType', o.storageType, st.type);
+    if (o.storageType !== st.type) return out;
+    check('embeddingModelType', o.embeddingModelType ?? 'MANAGED', 'MANAGED');
+    check('managedKmsKeyArn', o.managedKmsKeyArn, st.kmsKeyArn ?? null);
+    return out;
+  }
   check('embeddingModel', o.embeddingModelArn, spec.embeddingModelArn);
   // Bedrock echoes the dimensions it was given; when it reports none, the model's default
   // applies, which Bedrock checked against the index at creation.
   if (o.dimensions !== undefined) check('dimensions', o.dimensions, spec.dimensions);
-  const st = spec.storage;
   check('storageType', o.storageType, st.type);
   if (o.storageType !== st.type) return out;
   if (st.type === 'S3_VECTORS') {

@@ -120,4 +120,35 @@ describe('KnowledgeBaseDriver drift', () => {
     expect(sent).toHaveLength(1);
     expect(checked && d.compare(spec, checked)).toEqual(['roleArn']);
   });
+
+  it('a managed knowledge base is created MANAGED with no storage configuration, read back, and repaired sending back what was found', async () => {
+    const key = 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555';
+    const managed: KnowledgeBaseSpec = { ...spec, storage: { type: 'MANAGED', kmsKeyArn: key } };
+    const config = {
+      type: 'MANAGED' as const,
+      managedKnowledgeBaseConfiguration: { embeddingModelType: 'MANAGED' as const, serverSideEncryptionConfiguration: { kmsKeyArn: key } },
+    };
+    const { agent, sent } = stubAgent(
+      found({ knowledgeBaseConfiguration: config, storageConfiguration: undefined, roleArn: 'arn:aws:iam::111122223333:role/other' }),
+    );
+    const driver = new KnowledgeBaseDriver(agent);
+    await driver.create(ctx, managed);
+    const create = (sent[0] as { input: Record<string, unknown> }).input;
+    expect(create.knowledgeBaseConfiguration).toEqual(config);
+    expect(create.storageConfiguration).toBeUndefined();
+    const obs = await driver.observe(ctx, managed, { knowledgeBaseId: 'KB12345678' });
+    expect(obs.state).toBe('ready');
+    if (obs.state !== 'ready') return;
+    expect(obs.observed).toMatchObject({ storageType: 'MANAGED', embeddingModelType: 'MANAGED', managedKmsKeyArn: key });
+    const diff = driver.compare(managed, obs.observed);
+    expect(diff).toEqual(['roleArn']);
+    await driver.update(ctx, managed, obs.observed, diff);
+    const update = sent.find((c): c is UpdateKnowledgeBaseCommand => c instanceof UpdateKnowledgeBaseCommand);
+    expect(update?.input).toMatchObject({ roleArn: managed.roleArn, knowledgeBaseConfiguration: config });
+    expect(update?.input.storageConfiguration).toBeUndefined();
+    // Another key than the spec's is fixed at creation: a failure naming it, never an update.
+    const other = await driver.observe(ctx, { ...managed, storage: { type: 'MANAGED' } }, { knowledgeBaseId: 'KB12345678' });
+    expect(other).toMatchObject({ state: 'failed', reason: KB_IMMUTABLE_CHANGED });
+    expect(other.state === 'failed' ? other.message : '').toContain("managed knowledge base's key");
+  });
 });

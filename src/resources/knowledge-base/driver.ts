@@ -1,5 +1,6 @@
 /**
- * A Bedrock vector knowledge base on an index of the tier's vector store (OpenSearch Serverless or S3 Vectors). Its id is AWS-assigned: it is
+ * A Bedrock knowledge base on an index of the tier's vector store (OpenSearch Serverless or S3 Vectors), or a managed one whose
+ * vectors Bedrock keeps (no storage configuration). Its id is AWS-assigned: it is
  * persisted the moment CreateKnowledgeBase returns, and a create lost to a crash is found again by
  * name (and deduplicated by the client token). Bedrock reports IAM and data-access propagation
  * only as ValidationException messages; those are waits, every other refusal needs a spec change.
@@ -33,6 +34,7 @@ import {
   UPDATABLE,
   compareKnowledgeBase,
   immutableDrift,
+  knowledgeBaseConfiguration,
   storageConfiguration,
 } from './compare.js';
 import { findByName, transitionObservation } from './lookup.js';
@@ -51,6 +53,8 @@ function fieldsOf(kb: KnowledgeBase): Omit<KnowledgeBaseObserved, 'id' | 'arn' |
   const vector = kb.knowledgeBaseConfiguration?.vectorKnowledgeBaseConfiguration;
   const aoss = kb.storageConfiguration?.opensearchServerlessConfiguration;
   const s3v = kb.storageConfiguration?.s3VectorsConfiguration;
+  const managed =
+    kb.knowledgeBaseConfiguration?.type === 'MANAGED' ? kb.knowledgeBaseConfiguration.managedKnowledgeBaseConfiguration : undefined;
   return {
     status: kb.status ?? 'UNKNOWN',
     name: kb.name,
@@ -58,12 +62,19 @@ function fieldsOf(kb: KnowledgeBase): Omit<KnowledgeBaseObserved, 'id' | 'arn' |
     roleArn: kb.roleArn,
     embeddingModelArn: vector?.embeddingModelArn,
     dimensions: vector?.embeddingModelConfiguration?.bedrockEmbeddingModelConfiguration?.dimensions,
-    storageType: kb.storageConfiguration?.type,
+    // A managed knowledge base has no storage configuration: Bedrock keeps its vectors.
+    storageType: kb.knowledgeBaseConfiguration?.type === 'MANAGED' ? 'MANAGED' : kb.storageConfiguration?.type,
+    ...(managed
+      ? {
+          embeddingModelType: managed.embeddingModelType ?? 'MANAGED',
+          managedKmsKeyArn: managed.serverSideEncryptionConfiguration?.kmsKeyArn,
+        }
+      : {}),
     collectionArn: aoss?.collectionArn,
     indexName: aoss?.vectorIndexName,
     fieldMapping: aoss?.fieldMapping,
     indexArn: s3v?.indexArn ?? (s3v?.vectorBucketArn && s3v.indexName ? `${s3v.vectorBucketArn}/index/${s3v.indexName}` : undefined),
-    configuration: { knowledgeBase: kb.knowledgeBaseConfiguration, storage: kb.storageConfiguration },
+    configuration: { knowledgeBase: kb.knowledgeBaseConfiguration, storage: kb.storageConfiguration ?? undefined },
   };
 }
 
@@ -140,13 +151,8 @@ export class KnowledgeBaseDriver implements ManagedResource<KnowledgeBaseSpec, K
           name: spec.name,
           description: spec.description,
           roleArn: spec.roleArn,
-          knowledgeBaseConfiguration: {
-            type: 'VECTOR',
-            vectorKnowledgeBaseConfiguration: {
-              embeddingModelArn: spec.embeddingModelArn,
-              embeddingModelConfiguration: { bedrockEmbeddingModelConfiguration: { dimensions: spec.dimensions } },
-            },
-          },
+          knowledgeBaseConfiguration: knowledgeBaseConfiguration(spec),
+          // None for a managed knowledge base (Bedrock keeps its vectors).
           storageConfiguration: storageConfiguration(spec.storage),
           tags: ownerTags(spec.owner),
         }),

@@ -51,9 +51,14 @@ export interface StoreSlots {
   /** The owner's index, made before its knowledge base (pool tier, bridge and silo tenants). */
   index: BoundResource[];
   /** What the knowledge base role must reach, from this pass's outputs. */
-  scope(o: Outputs): Pick<DataScope, 'collectionArn' | 'vectorIndexArn'>;
+  scope(o: Outputs): Pick<DataScope, 'collectionArn' | 'vectorIndexArn' | 'managedKnowledgeBase'>;
   /** The knowledge base's storage configuration, from this pass's outputs. */
   storage(o: Outputs): KnowledgeBaseStorage;
+  /**
+   * How the knowledge base reads the owner's documents: an S3 data source (the default), or the
+   * S3 connector of a managed knowledge base (no chunking, DELETE only).
+   */
+  dataSource?: 'S3' | 'MANAGED_S3';
 }
 
 /** A vector store: its parts for a tier and for a tenant, per pattern. */
