@@ -55,7 +55,7 @@ import { type Clock, systemClock } from './runtime/clock.js';
 import { Controller, type Reconciler } from './runtime/controller.js';
 import { LeaderElector } from './runtime/leader.js';
 import { type Workers, runWhileLeading } from './runtime/leadership.js';
-import { type ModelMetrics, type RuntimeMetrics, createMetrics, createModelMetrics } from './runtime/metrics.js';
+import { type ModelMetrics, type RuntimeMetrics, createMetrics, createModelMetrics, registerTenantInfo } from './runtime/metrics.js';
 import { KeyedBackoff } from './runtime/ratelimit.js';
 import { WorkQueue } from './runtime/workqueue.js';
 import { startEndpoints } from './server.js';
@@ -372,6 +372,22 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
   subscribe(k.tenants, table.Tenant, c.byKind);
   subscribe(k.accesses, table.ModelAccess, c.byKind);
   const informers = [k.tiers, k.tenants, k.accesses];
+  registerTenantInfo(metrics.registry, () =>
+    k.tenants
+      .list()
+      .flatMap((t) =>
+        t.status?.isolation
+          ? [
+              {
+                tenant: t.metadata.name,
+                tier: t.spec.tier,
+                isolation: t.status.isolation,
+                vectorStore: t.status.vectorStore ?? 'OpenSearchServerless',
+              },
+            ]
+          : [],
+      ),
+  );
   for (const inf of informers) inf.start();
   const endpoints = await startEndpoints({
     host: config.server.bindAddress,

@@ -164,3 +164,31 @@ export function createModelMetrics(registry: Registry): ModelMetrics {
     }),
   };
 }
+
+/** What the tenant info metric says of one tenant. */
+export interface TenantInfo {
+  tenant: string;
+  tier: string;
+  isolation: string;
+  vectorStore: string;
+}
+
+/**
+ * `tenant_rag_operator_tenant_info`: 1 per tenant, labelled with its tier, isolation pattern and
+ * vector store, read from the informer cache at each scrape (a deleted tenant's series goes with it).
+ */
+export function registerTenantInfo(
+  registry: Registry,
+  tenants: () => readonly TenantInfo[],
+): Gauge<'tenant' | 'tier' | 'isolation' | 'vector_store'> {
+  return new Gauge({
+    name: 'tenant_rag_operator_tenant_info',
+    help: "1 per tenant, labelled with its tier, isolation pattern and vector store (from the tenant's status).",
+    labelNames: ['tenant', 'tier', 'isolation', 'vector_store'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const t of tenants()) this.set({ tenant: t.tenant, tier: t.tier, isolation: t.isolation, vector_store: t.vectorStore }, 1);
+    },
+  });
+}

@@ -90,6 +90,8 @@ describe('tiers on S3 Vectors', () => {
     const r = t.status?.resources ?? {};
     const name = `rag-test-t-${tenant}`;
     expect(t.status?.vectorStore).toBe('S3Vectors');
+    // The store reaches the dashboard too.
+    expect(await op.metric('tenant_rag_operator_tenant_info', { tenant, isolation: 'silo', vector_store: 'S3Vectors' })).toBe(1);
     expect(r).toMatchObject({ vectorBucketName: name, vectorIndexName: name });
     expect(r.vectorIndexArn).toBe(`arn:aws:s3vectors:us-east-1:123456789012:bucket/${name}/index/${name}`);
     expect(r.collectionArn).toBeUndefined();
