@@ -46,6 +46,13 @@ const configSchema = z
       .string()
       .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN')
       .optional(),
+    gatewayRoleArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN')
+      .optional()
+      .describe(
+        "The tenant gateway's IAM role: the roles of Pod Identity tenants trust it, only with the gateway's session tags naming the tenant. Unset: no tenant role trusts a gateway",
+      ),
     trustedAccountIds: z
       .array(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'))
       .default([])

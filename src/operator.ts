@@ -178,6 +178,7 @@ function awsParts(config: Config, clock: Clock, logger: Logger, metrics: Runtime
     podIdentities: new PodIdentityDriver(aws.eks),
     namingGuard: new NamingGuard(),
     eksClusterArn: config.eksClusterArn,
+    gatewayRoleArn: config.gatewayRoleArn,
   };
   return { aws, identity, stacks };
 }
@@ -373,20 +374,18 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
   subscribe(k.accesses, table.ModelAccess, c.byKind);
   const informers = [k.tiers, k.tenants, k.accesses];
   registerTenantInfo(metrics.registry, () =>
-    k.tenants
-      .list()
-      .flatMap((t) =>
-        t.status?.isolation
-          ? [
-              {
-                tenant: t.metadata.name,
-                tier: t.spec.tier,
-                isolation: t.status.isolation,
-                vectorStore: t.status.vectorStore ?? 'OpenSearchServerless',
-              },
-            ]
-          : [],
-      ),
+    k.tenants.list().flatMap((t) =>
+      t.status?.isolation
+        ? [
+            {
+              tenant: t.metadata.name,
+              tier: t.spec.tier,
+              isolation: t.status.isolation,
+              vectorStore: t.status.vectorStore ?? 'OpenSearchServerless',
+            },
+          ]
+        : [],
+    ),
   );
   for (const inf of informers) inf.start();
   const endpoints = await startEndpoints({

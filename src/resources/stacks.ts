@@ -28,6 +28,7 @@ import {
   tenantPrefix,
 } from '../core/naming.js';
 import { type DataScope, knowledgeBasePermissions, knowledgeBaseTrust, tenantPermissions, tenantTrust } from '../core/policies/roles.js';
+import { withGatewayTrust } from '../core/policies/gateway.js';
 import { type OwnerRef, adoptsRetained } from '../core/tags.js';
 import type { IamRoleDriver, RoleSpec } from './iam-role/driver.js';
 import type { PodIdentityDriver, PodIdentitySpec } from './pod-identity/driver.js';
@@ -59,6 +60,8 @@ export interface StackDeps {
   podIdentities: PodIdentityDriver;
   namingGuard: NamingGuard;
   eksClusterArn?: string;
+  /** The tenant gateway's role, which Pod Identity tenants' roles trust (config gatewayRoleArn). */
+  gatewayRoleArn?: string;
   knowledgeBase: KnowledgeBaseDeps;
   /** One module per vector store a tier can choose. */
   stores: Record<VectorStoreType, VectorStore>;
@@ -236,18 +239,23 @@ export async function tenantResources(deps: StackDeps, tenant: Tenant, tier: Ten
       ),
     );
   }
+  const pod = tenant.spec.access && 'podIdentity' in tenant.spec.access ? tenant.spec.access.podIdentity : undefined;
   out.push(
     bind(deps.tenantRoles, (o: Outputs): RoleSpec => ({
       name: roleName(n, { kind: 'Tenant', name }, 'app'),
       path: ROLE_PATH,
       description: `Role of tenant ${name}'s application`,
       owner,
-      trust: tenantTrust(base, tenant.spec.access as Parameters<typeof tenantTrust>[1], deps.eksClusterArn),
+      // The gateway serves callers it knows by their service account: Pod Identity tenants.
+      trust: withGatewayTrust(
+        tenantTrust(base, tenant.spec.access as Parameters<typeof tenantTrust>[1], deps.eksClusterArn),
+        pod ? deps.gatewayRoleArn : undefined,
+        name,
+      ),
       inline: { 'tenant-access': tenantPermissions(scope(o)) },
       boundaryArn: deps.permissionsBoundaryArn,
     })),
   );
-  const pod = tenant.spec.access && 'podIdentity' in tenant.spec.access ? tenant.spec.access.podIdentity : undefined;
   const cluster = deps.eksClusterArn ? /:cluster\/(.+)$/.exec(deps.eksClusterArn)?.[1] : undefined;
   if (pod && cluster) {
     // The association gives the application the tenant role; made after the role, gone before it.

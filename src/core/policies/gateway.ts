@@ -10,7 +10,7 @@
  */
 import { ROLE_PATH, namePrefix } from '../naming.js';
 import { TAG } from '../tags.js';
-import { type PolicyDocument, policy } from './document.js';
+import { type PolicyDocument, type Statement, policy } from './document.js';
 import { INFERENCE_PROFILE_CONDITION_KEY, INVOKE_ACTIONS } from './model-access.js';
 import type { SecurityScope } from './operator.js';
 
@@ -61,4 +61,30 @@ export function gatewayPolicy(s: SecurityScope): PolicyDocument {
       Condition: { ArnLike: { [INFERENCE_PROFILE_CONDITION_KEY]: profiles } },
     },
   );
+}
+
+/**
+ * A tenant role's trust in the gateway: its role may assume the tenant's role only with the
+ * gateway's session tags, the `tenant` tag naming this tenant. The gateway sets them from the
+ * caller it verified, so even a gateway bug or a stolen gateway session cannot take one tenant's
+ * role for another's request (the tags are fixed by the trust, not chosen per call).
+ */
+export function gatewayTrust(gatewayRoleArn: string, tenant: string): Statement {
+  return {
+    Sid: 'TenantGateway',
+    Effect: 'Allow',
+    Principal: { AWS: gatewayRoleArn },
+    Action: ['sts:AssumeRole', 'sts:TagSession'],
+    Condition: {
+      StringEquals: {
+        [`aws:RequestTag/${GATEWAY_SESSION_TAGS.tenant}`]: tenant,
+        [`aws:RequestTag/${GATEWAY_SESSION_TAGS.via}`]: GATEWAY_VIA,
+      },
+    },
+  };
+}
+
+/** `trust` with the gateway's statement added, when a gateway role is set. */
+export function withGatewayTrust(trust: PolicyDocument, gatewayRoleArn: string | undefined, tenant: string): PolicyDocument {
+  return gatewayRoleArn ? policy(...trust.Statement, gatewayTrust(gatewayRoleArn, tenant)) : trust;
 }
