@@ -65,6 +65,31 @@ describe('checkTenant', () => {
       reason: undefined,
       msg: undefined,
     },
+    ...(['embeddingModel', 'dimensions', 'chunking', 'vectorIndex'] as const).map((field) => ({
+      name: `${field} refused on a Managed tier`,
+      t: tenant('a', 'kb', {
+        kb: {
+          embeddingModel: { embeddingModel: 'amazon.titan-embed-text-v2:0' },
+          dimensions: { dimensions: 512 },
+          chunking: { chunking: { strategy: 'None' } },
+          vectorIndex: { vectorIndex: { m: 32 } },
+        }[field],
+      }),
+      tier: { ...tier('kb', 'silo'), spec: { isolation: 'silo' as const, vectorStore: { type: 'Managed' as const } } },
+      others: [],
+      reason: 'OverrideNotAllowed',
+      msg: new RegExp(
+        `tier "kb" uses Bedrock-managed knowledge bases, .* so spec.knowledgeBase \\(${field}\\) cannot be set: remove it or use a tier with another vector store`,
+      ),
+    })),
+    {
+      name: 'a plain tenant on a Managed tier passes',
+      t: tenant('a', 'kb'),
+      tier: { ...tier('kb', 'bridge'), spec: { isolation: 'bridge' as const, vectorStore: { type: 'Managed' as const } } },
+      others: [],
+      reason: undefined,
+      msg: undefined,
+    },
   ])('$name', ({ t, tier: tr, others, reason, msg }) => {
     const r = checkTenant(t, tr, [basic, premium], others.length ? others : [t]);
     expect(r?.reason).toBe(reason);

@@ -56,6 +56,12 @@ export function checkTenant(
       message: `tier "${tierName}" uses isolation pool, where tenants share one knowledge base, so spec.knowledgeBase (${overrides.join(', ')}) cannot be set: remove it or use a bridge or silo tier`,
     };
   }
+  if (storeOf(tier) === 'Managed' && overrides.length > 0) {
+    return {
+      reason: REASON.OverrideNotAllowed,
+      message: `tier "${tierName}" uses Bedrock-managed knowledge bases, which embed with Bedrock's own model, chunk by its default and keep their vectors themselves, so spec.knowledgeBase (${overrides.join(', ')}) cannot be set: remove it or use a tier with another vector store`,
+    };
+  }
   if (tenant.spec.knowledgeBase?.vectorIndex && storeOf(tier) !== 'OpenSearchServerless') {
     return {
       reason: REASON.OverrideNotAllowed,

@@ -6,7 +6,7 @@
 import type { TenantTier } from '../api/v1alpha1/types.js';
 
 /** The stores `TenantTier.spec.vectorStore.type` can name. */
-export const VECTOR_STORE_TYPES = ['OpenSearchServerless', 'S3Vectors'] as const;
+export const VECTOR_STORE_TYPES = ['OpenSearchServerless', 'S3Vectors', 'Managed'] as const;
 
 /** A vector store type. */
 export type VectorStoreType = (typeof VECTOR_STORE_TYPES)[number];
@@ -26,4 +26,6 @@ export const STORE_SHARED_KEYS: Readonly<Record<VectorStoreType, { pool: readonl
     pool: ['vectorBucketArn', 'vectorBucketName', 'vectorIndexArn', 'vectorIndexName'],
     bridge: ['vectorBucketArn', 'vectorBucketName'],
   },
+  // Bedrock keeps a managed knowledge base's vectors: nothing of a store to share.
+  Managed: { pool: [], bridge: [] },
 };

@@ -192,7 +192,48 @@ describe('admission', () => {
     {
       name: 'an unknown vector store',
       yaml: tier('pinecone', '{ isolation: pool, vectorStore: { type: Pinecone } }'),
-      want: /Unsupported value: "Pinecone": supported values: "OpenSearchServerless", "S3Vectors"/,
+      want: /Unsupported value: "Pinecone": supported values: "OpenSearchServerless", "S3Vectors", "Managed"/,
+    },
+    {
+      name: 'OpenSearch index parameters on a Managed tier',
+      yaml: tier('mgd-hnsw', '{ isolation: silo, vectorStore: { type: Managed }, knowledgeBase: { vectorIndex: { m: 32 } } }'),
+      want: /spec.knowledgeBase.vectorIndex: Invalid value: .*which a Managed tier does not have \(Bedrock keeps its vectors\): remove it/,
+    },
+    {
+      name: 'OpenSearch Serverless settings on a Managed tier',
+      yaml: tier('mgd-aoss', '{ isolation: pool, vectorStore: { type: Managed, openSearchServerless: { vectorIndex: { m: 8 } } } }'),
+      want: /vectorStore.openSearchServerless applies to type OpenSearchServerless only/,
+    },
+    {
+      name: 'chunking on a Managed tier',
+      yaml: tier('mgd-chunk', '{ isolation: pool, vectorStore: { type: Managed }, knowledgeBase: { chunking: { strategy: None } } }'),
+      want: /spec.knowledgeBase.chunking: Invalid value: .*knowledgeBase.chunking cannot be set on a Managed tier: Bedrock refuses a chunking strategy with its service-managed embedding model and chunks by its own default; remove it/,
+    },
+    {
+      name: 'fixed-size chunking other than the default on a Managed tier',
+      yaml: tier(
+        'mgd-fixed',
+        '{ isolation: bridge, vectorStore: { type: Managed }, knowledgeBase: { chunking: { strategy: FixedSize, maxTokens: 500 } } }',
+      ),
+      want: /knowledgeBase.chunking cannot be set on a Managed tier/,
+    },
+    {
+      name: 'an embedding model on a Managed tier',
+      yaml: tier(
+        'mgd-model',
+        '{ isolation: silo, vectorStore: { type: Managed }, knowledgeBase: { embeddingModel: cohere.embed-english-v3 } }',
+      ),
+      want: /knowledgeBase.embeddingModel and dimensions cannot be set on a Managed tier: it embeds with Bedrock's service-managed model; remove them/,
+    },
+    {
+      name: 'dimensions on a Managed tier',
+      yaml: tier('mgd-dims', '{ isolation: silo, vectorStore: { type: Managed }, knowledgeBase: { dimensions: 512 } }'),
+      want: /knowledgeBase.embeddingModel and dimensions cannot be set on a Managed tier/,
+    },
+    {
+      name: 'dataDeletionPolicy Retain on a Managed tier',
+      yaml: tier('mgd-retain', '{ isolation: pool, vectorStore: { type: Managed }, dataDeletionPolicy: Retain }'),
+      want: /spec.dataDeletionPolicy: Invalid value: .*dataDeletionPolicy Retain is not available on a Managed tier: a managed knowledge base deletes its vectors with its data source \(DELETE only\); set Delete/,
     },
     {
       name: 'an unknown isolation',

@@ -105,13 +105,13 @@ efConstruction?: number
 }
 }
 /**
- * Where the tier's vectors live. `OpenSearchServerless` (the default): collections billed by the hour, hybrid search. `S3Vectors`: Amazon S3 Vectors buckets and indexes, billed by storage and queries, semantic search only.
+ * Where the tier's vectors live. `OpenSearchServerless` (the default): collections billed by the hour, hybrid search. `S3Vectors`: Amazon S3 Vectors buckets and indexes, billed by storage and queries, semantic search only. `Managed`: Bedrock-managed knowledge bases, which keep the vectors themselves and embed with Bedrock's service-managed model (no embedding model, dimensions, chunking or index settings; query with Retrieve, not RetrieveAndGenerate).
  */
 vectorStore?: {
 /**
  * The vector store. Immutable.
  */
-type?: ("OpenSearchServerless" | "S3Vectors")
+type?: ("OpenSearchServerless" | "S3Vectors" | "Managed")
 /**
  * Settings of the S3 Vectors indexes (type S3Vectors only); fixed once the tier exists.
  */

@@ -24,6 +24,7 @@ import {
   openBucketPolicy,
 } from '../../../test/support/iam-eval.js';
 import { tenantScope } from '../../resources/stacks.js';
+import { managed } from '../../resources/vector-stores/managed/index.js';
 import { type S3VectorsDeps, s3Vectors } from '../../resources/vector-stores/s3-vectors/index.js';
 import type { StoreInput } from '../../resources/vector-stores/store.js';
 import { kbSettings } from '../kb-settings.js';
@@ -2925,4 +2926,164 @@ describe('Amazon S3 Vectors', () => {
   describe("(d) the boundary caps any created role at the index actions on this cluster's indexes", () => {
     it.each(named(clusterPairs.flatMap(([me, victim]) => vectorsBoundary(me, victim))))('%s', (_name, c) => check(c));
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Bedrock-managed knowledge bases: Bedrock keeps the vectors and embeds with its own model, so
+// the knowledge base role only reads the owner's documents (and decrypts them with its key).
+// ---------------------------------------------------------------------------------------------
+
+const managedStore = managed();
+
+/** A tier on Bedrock-managed knowledge bases. */
+const managedTier = (name: string, isolation: 'pool' | 'bridge' | 'silo'): TenantTier => ({
+  ...tierObject(name, isolation),
+  spec: { isolation, vectorStore: { type: 'Managed' } },
+});
+
+/** The knowledge base role's scope of a tenant (bridge, silo) or of the pool tier on a Managed tier, as stacks.ts builds it. */
+function managedScope(c: ReturnType<typeof cluster>, name: string, isolation: 'pool' | 'bridge' | 'silo'): DataScope {
+  const t = managedTier(`man-${isolation}`, isolation);
+  const key = keyArn(isolation === 'silo' ? `key-${name}` : `key-man-${isolation}`);
+  if (isolation === 'pool') {
+    const store = managedStore.tier('pool', { ...vectorsInput(c, tier(t.metadata.name), t), kmsKeyArn: () => key });
+    return {
+      region,
+      accountId: account,
+      bucket: bucketName(c.naming, tier(t.metadata.name)),
+      prefix: 'tenants/',
+      kmsKeyArn: key,
+      ...store.scope({}),
+      knowledgeBaseId: 'POOLKB0002',
+    };
+  }
+  const store = managedStore.tenant(isolation, {
+    ...vectorsInput(c, tenant(name), t),
+    kmsKeyArn: () => key,
+    tierOwner: { cluster: c.naming.cluster, kind: 'TenantTier', name: t.metadata.name, uid: 'uid-tier', tier: t.metadata.name },
+    tierShared: {},
+  });
+  return {
+    ...tenantScope(c.naming, tenantObject(name, t.metadata.name), t),
+    kmsKeyArn: key,
+    ...store.scope({}),
+    knowledgeBaseId: `KB${name.replace(/[^a-z0-9]/g, '').toUpperCase()}`,
+    pool: false,
+  };
+}
+
+/** What a managed knowledge base role of `name` may read, beside what it must not. */
+function managedKbRole(c: ReturnType<typeof cluster>, name: string, isolation: 'pool' | 'bridge' | 'silo'): Case[] {
+  const s = managedScope(c, name, isolation);
+  const principal = isolation === 'pool' ? c.role(tier(`man-${isolation}`), 'kb') : c.role(tenant(name), 'kb');
+  const as = (action: string, resource: string, extra: Partial<Evaluation> = {}): Evaluation => ({
+    principal,
+    identity: [knowledgeBasePermissions({ ...s, embeddingModelId })],
+    boundary: c.boundary,
+    action,
+    resource,
+    ...extra,
+  });
+  const ownPrefix = isolation === 'pool' ? `tenants/${name}/` : (s.prefix ?? '');
+  const ownObject = `arn:aws:s3:::${s.bucket}/${ownPrefix}report.pdf`;
+  const read = as('s3:GetObject', ownObject);
+  const list = as('s3:ListBucket', `arn:aws:s3:::${s.bucket}`, { context: { 's3:prefix': ownPrefix } });
+  const label = `${c.name} ${isolation} managed knowledge base role`;
+  const other = c === prod ? prodEu1 : prod;
+  const otherBucket = isolation === 'silo' ? bucketName(c.naming, tenant('b')) : bucketName(other.naming, tier(`man-${isolation}`));
+  const cases: Case[] = [
+    {
+      name: `${label}: s3:GetObject in another bucket (${otherBucket})`,
+      attack: as('s3:GetObject', `arn:aws:s3:::${otherBucket}/${ownPrefix}report.pdf`),
+      denied: 'ImplicitlyDenied',
+      legit: read,
+    },
+    {
+      name: `${label}: s3:ListBucket on another bucket (${otherBucket})`,
+      attack: as('s3:ListBucket', `arn:aws:s3:::${otherBucket}`, { context: { 's3:prefix': ownPrefix } }),
+      denied: 'ImplicitlyDenied',
+      legit: list,
+    },
+    anotherAccountsBucket(label, read),
+    anotherAccountsBucket(label, list),
+    {
+      name: `${label}: s3:PutObject on its own documents (it only reads them)`,
+      attack: as('s3:PutObject', ownObject),
+      denied: 'ImplicitlyDenied',
+      legit: read,
+    },
+    {
+      name: `${label}: bedrock:InvokeModel on the embedding model (the managed model needs no grant)`,
+      attack: as('bedrock:InvokeModel', modelArn(embeddingModelId)),
+      denied: 'ImplicitlyDenied',
+      legit: read,
+    },
+    ...['aoss:APIAccessAll', 's3vectors:PutVectors'].map((action) => ({
+      name: `${label}: ${action} (no vector store to reach)`,
+      attack: as(action, action.startsWith('aoss') ? collectionArn(`coll${name}`) : vIndexArn(c, tier('vec-pool'), tier('vec-pool'))),
+      denied: 'ImplicitlyDenied' as const,
+      legit: read,
+    })),
+    {
+      name: `${label}: kms:Decrypt with its key outside S3`,
+      attack: as('kms:Decrypt', s.kmsKeyArn ?? '', { context: resourceTag(c.name), resourcePolicy: c.keyPolicy }),
+      denied: 'ImplicitlyDenied',
+      legit: as('kms:Decrypt', s.kmsKeyArn ?? '', { context: { ...resourceTag(c.name), ...viaS3 }, resourcePolicy: c.keyPolicy }),
+    },
+    {
+      name: `${label}: kms:Decrypt with another key through S3`,
+      attack: as('kms:Decrypt', keyArn('key-other'), { context: { ...resourceTag(c.name), ...viaS3 }, resourcePolicy: c.keyPolicy }),
+      denied: 'ImplicitlyDenied',
+      legit: as('kms:Decrypt', s.kmsKeyArn ?? '', { context: { ...resourceTag(c.name), ...viaS3 }, resourcePolicy: c.keyPolicy }),
+    },
+  ];
+  if (isolation !== 'silo') {
+    // Bridge: another tenant's prefix in the tier bucket; pool: the role reads every tenant's
+    // prefix (one knowledge base for all), but nothing of the tier bucket outside tenants/.
+    const beside = isolation === 'bridge' ? `${tenantPrefix('b')}report.pdf` : 'shared/report.pdf';
+    cases.push(
+      {
+        name: `${label}: s3:GetObject on ${beside} in the tier bucket`,
+        attack: as('s3:GetObject', `arn:aws:s3:::${s.bucket}/${beside}`),
+        denied: 'ImplicitlyDenied',
+        legit: read,
+      },
+      {
+        name: `${label}: s3:ListBucket of ${beside.replace(/report.pdf$/, '')} in the tier bucket`,
+        attack: as('s3:ListBucket', `arn:aws:s3:::${s.bucket}`, { context: { 's3:prefix': beside.replace(/report.pdf$/, '') } }),
+        denied: 'ImplicitlyDenied',
+        legit: list,
+      },
+    );
+  }
+  if (isolation === 'bridge') {
+    cases.push({
+      name: `${label}: s3:GetObject under a prefix that extends its own (${tenantPrefix(`${name}-b`)})`,
+      attack: as('s3:GetObject', `arn:aws:s3:::${s.bucket}/${tenantPrefix(`${name}-b`)}report.pdf`),
+      denied: 'ImplicitlyDenied',
+      legit: read,
+    });
+  }
+  return cases;
+}
+
+describe('Bedrock-managed knowledge bases', () => {
+  it('the store gives the knowledge base role no vector store and the knowledge base no storage configuration', () => {
+    for (const isolation of ['pool', 'bridge', 'silo'] as const) {
+      const s = managedScope(prod, 'a', isolation);
+      expect(s.collectionArn).toBeUndefined();
+      expect(s.vectorIndexArn).toBeUndefined();
+      expect(s.managedKnowledgeBase).toBe(true);
+      const actions = knowledgeBasePermissions({ ...s, embeddingModelId }).Statement.flatMap((st) => [st.Action ?? []].flat());
+      expect(actions.filter((a) => !a.startsWith('s3:') && !a.startsWith('kms:'))).toEqual([]);
+    }
+  });
+  it.each(
+    named(
+      (['pool', 'bridge', 'silo'] as const).flatMap((isolation) => [
+        ...managedKbRole(prod, 'a', isolation),
+        ...managedKbRole(prodEu1, 'a', isolation),
+      ]),
+    ),
+  )('%s', (_name, c) => check(c));
 });

@@ -2,6 +2,7 @@
 import type { CreateDataSourceRequest, IngestionJobFilter, IngestionJobSortBy } from '@aws-sdk/client-bedrock-agent';
 import { isDeepStrictEqual } from 'node:util';
 import { checkWritable, deleteVectors, syncDataSource } from './bedrock-ingestion.js';
+import { checkManagedDataSource, connectFailure, managedSource, storedConfiguration } from './bedrock-managed.js';
 import {
   type BedrockContext,
   dsView,
@@ -22,8 +23,9 @@ const RUNNING = ['STARTING', 'IN_PROGRESS', 'STOPPING'];
 export function createDataSource(c: BedrockContext, kbId: string, body: Record<string, unknown>): FakeResponse {
   checkId('knowledgeBaseId', kbId);
   const req = body as unknown as CreateDataSourceRequest;
-  checkDataSource(req);
   const kb = findKb(c, kbId);
+  const managed = checkManagedDataSource(kb, req);
+  if (!managed) checkDataSource(req);
   const tokenKey = req.clientToken ? `CreateDataSource/${kbId}/${req.clientToken}` : undefined;
   const earlier = tokenKey ? c.state.dataSources.get(c.state.tokens.get(tokenKey) ?? '') : undefined;
   if (earlier) return { status: 200, body: { dataSource: dsView(earlier) } };
@@ -42,8 +44,12 @@ export function createDataSource(c: BedrockContext, kbId: string, body: Record<s
     dataSourceId: newId(),
     name: req.name ?? '',
     ...(req.description ? { description: req.description } : {}),
-    status: 'AVAILABLE',
-    dataSourceConfiguration: req.dataSourceConfiguration ?? { type: 'S3' },
+    // A managed knowledge base connects its data source asynchronously.
+    status: managed ? 'CREATING' : 'AVAILABLE',
+    dataSourceConfiguration:
+      managed && req.dataSourceConfiguration
+        ? storedConfiguration(req.dataSourceConfiguration)
+        : (req.dataSourceConfiguration ?? { type: 'S3' }),
     ...(req.serverSideEncryptionConfiguration ? { serverSideEncryptionConfiguration: req.serverSideEncryptionConfiguration } : {}),
     ...(req.vectorIngestionConfiguration ? { vectorIngestionConfiguration: req.vectorIngestionConfiguration } : {}),
     dataDeletionPolicy: req.dataDeletionPolicy ?? 'DELETE',
@@ -53,6 +59,13 @@ export function createDataSource(c: BedrockContext, kbId: string, body: Record<s
   };
   c.state.dataSources.set(ds.dataSourceId, ds);
   if (tokenKey) c.state.tokens.set(tokenKey, ds.dataSourceId);
+  if (managed) {
+    c.state.later(c.options.managedDataSourceCreateMs, async () => {
+      const why = await connectFailure(c, kb, ds);
+      if (ds.status === 'CREATING')
+        Object.assign(ds, why ? { status: 'FAILED', failureReasons: [why], updatedAt: now() } : { status: 'AVAILABLE', updatedAt: now() });
+    });
+  }
   return { status: 200, body: { dataSource: dsView(ds) } };
 }
 
@@ -77,7 +90,8 @@ export function listDataSources(c: BedrockContext, kbId: string, body: Record<st
 export function updateDataSource(c: BedrockContext, kbId: string, dsId: string, body: Record<string, unknown>): FakeResponse {
   const ds = findDs(c, kbId, dsId);
   const req = body as unknown as CreateDataSourceRequest;
-  checkDataSource(req);
+  const managed = checkManagedDataSource(findKb(c, kbId), req);
+  if (!managed) checkDataSource(req);
   const chunking = req.vectorIngestionConfiguration?.chunkingConfiguration;
   if (chunking && !isDeepStrictEqual(chunking, ds.vectorIngestionConfiguration?.chunkingConfiguration)) {
     throw invalid('The chunking configuration of a data source cannot be updated after it is created.');
@@ -85,7 +99,8 @@ export function updateDataSource(c: BedrockContext, kbId: string, dsId: string, 
   Object.assign(ds, {
     name: req.name,
     description: req.description,
-    dataSourceConfiguration: req.dataSourceConfiguration,
+    dataSourceConfiguration:
+      managed && req.dataSourceConfiguration ? storedConfiguration(req.dataSourceConfiguration) : req.dataSourceConfiguration,
     ...(req.dataDeletionPolicy ? { dataDeletionPolicy: req.dataDeletionPolicy } : {}),
     ...(req.serverSideEncryptionConfiguration ? { serverSideEncryptionConfiguration: req.serverSideEncryptionConfiguration } : {}),
     ...(req.vectorIngestionConfiguration ? { vectorIngestionConfiguration: req.vectorIngestionConfiguration } : {}),
@@ -158,11 +173,15 @@ export function startIngestionJob(c: BedrockContext, kbId: string, dsId: string,
     const s3 = ds.dataSourceConfiguration.s3Configuration;
     try {
       await checkWritable(c.control, c.store, kb.target);
-      const bucket = (s3?.bucketArn ?? '').replace(/^arn:[^:]+:s3:::/, '');
+      // A managed knowledge base's connector names the bucket and prefix in its parameters.
+      const source = managedSource(ds) ?? {
+        bucket: (s3?.bucketArn ?? '').replace(/^arn:[^:]+:s3:::/, ''),
+        prefix: s3?.inclusionPrefixes?.[0],
+      };
       const stats = await syncDataSource(c.s3, c.store, kb.target, {
         dataSourceId: dsId,
-        bucket,
-        prefix: s3?.inclusionPrefixes?.[0],
+        bucket: source.bucket,
+        prefix: source.prefix,
         indexed: ds.indexed,
       });
       if (job.status === 'IN_PROGRESS') Object.assign(job, { status: 'COMPLETE', statistics: stats, updatedAt: now() });

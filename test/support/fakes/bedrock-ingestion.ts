@@ -11,6 +11,7 @@ import type { AossControlPlane } from './aoss-access.js';
 import type { IndexStore } from './aoss-data-plane.js';
 import type { IndexDocument } from './opensearch-index.js';
 import { BEDROCK_METADATA, BEDROCK_TEXT, type S3VectorsTarget, S3VectorsWriter, checkS3VectorsWritable } from './bedrock-s3vectors.js';
+import { type ManagedStore, deleteManagedVectors, putManagedVector, readManagedVectors } from './bedrock-managed.js';
 
 /** What a data source last indexed for one object. */
 export interface IndexedObject {
@@ -30,6 +31,8 @@ export interface VectorTarget {
   dimensions: number;
   /** Set for a knowledge base on S3 Vectors: its vectors are in moto, not in `store`. */
   s3vectors?: S3VectorsTarget;
+  /** Set for a managed knowledge base: Bedrock's own store (bedrock-managed.ts). */
+  managed?: ManagedStore;
 }
 
 /** One vector as tests see it. */
@@ -47,6 +50,7 @@ const SIDECAR = '.metadata.json';
 
 /** The vectors in a knowledge base's index, optionally of one data source. */
 export function readVectors(store: IndexStore, t: VectorTarget, dataSourceId?: string): FakeVector[] {
+  if (t.managed) return readManagedVectors(t.managed, dataSourceId);
   const ix = store.get(t.collectionId, t.index);
   const reserved = new Set([SOURCE, DATA_SOURCE, t.vectorField, t.textField, t.metadataField]);
   return [...(ix?.docs ?? new Map<string, IndexDocument>()).entries()]
@@ -64,6 +68,7 @@ export function readVectors(store: IndexStore, t: VectorTarget, dataSourceId?: s
  * On S3 Vectors the deletion runs in the background (use deleteVectorsNow to wait for it).
  */
 export function deleteVectors(store: IndexStore, t: VectorTarget, dataSourceId: string, sourceUri?: string): void {
+  if (t.managed) return deleteManagedVectors(t.managed, dataSourceId, sourceUri);
   if (t.s3vectors) {
     void deleteVectorsNow(store, t, dataSourceId, sourceUri).catch(() => undefined);
     return;
@@ -83,6 +88,7 @@ export async function deleteVectorsNow(store: IndexStore, t: VectorTarget, dataS
 
 /** Whether the knowledge base role may write to its index; throws Bedrock's failure reason otherwise. */
 export async function checkWritable(control: AossControlPlane, store: IndexStore, t: VectorTarget): Promise<void> {
+  if (t.managed) return;
   if (t.s3vectors) return checkS3VectorsWritable(t.s3vectors, t.roleArn);
   if (!(await control.allowed(t.roleArn, 'aoss:WriteDocument', t.collectionName, t.index))) {
     throw new Error('The knowledge base storage configuration provided is invalid... Request failed: [security_exception] 403 Forbidden');
@@ -183,6 +189,14 @@ const vectorKey = (dataSourceId: string, objectKey: string): string =>
 
 /** The writer of a sync: a document in the fake's OpenSearch index, or a vector in moto's S3 Vectors index. */
 function writerFor(store: IndexStore, t: VectorTarget, dataSourceId: string): VectorWriter {
+  const managed = t.managed;
+  if (managed) {
+    return {
+      put: (objectKey, uri, data, text, meta) =>
+        Promise.resolve(putManagedVector(managed, vectorKey(dataSourceId, objectKey), { uri, dataSourceId, data, text, meta })),
+      remove: (_objectKey, uri) => Promise.resolve(deleteManagedVectors(managed, dataSourceId, uri)),
+    };
+  }
   if (t.s3vectors) {
     const s3v = new S3VectorsWriter(t.s3vectors);
     return {

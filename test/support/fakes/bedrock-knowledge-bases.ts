@@ -7,6 +7,7 @@ import type {
 } from '@aws-sdk/client-bedrock-agent';
 import { checkServiceRole, checkStorage } from './bedrock-checks.js';
 import { type VectorTarget, deleteVectorsNow } from './bedrock-ingestion.js';
+import { checkManagedKnowledgeBase, isManaged, managedTarget } from './bedrock-managed.js';
 import { checkS3VectorsKnowledgeBase, s3VectorsClients, s3VectorsTarget } from './bedrock-s3vectors.js';
 import { type BedrockContext, type FakeKnowledgeBase, findKb, kbView, newId, now, page } from './bedrock-state.js';
 import {
@@ -23,7 +24,9 @@ import { AwsError, type FakeResponse } from './http.js';
 export async function createKnowledgeBase(c: BedrockContext, body: Record<string, unknown>): Promise<FakeResponse> {
   const req = body as unknown as CreateKnowledgeBaseRequest;
   const onS3Vectors = req.storageConfiguration?.type === 'S3_VECTORS';
-  if (onS3Vectors) checkS3VectorsKnowledgeBase(req);
+  const managed = isManaged(req);
+  if (managed) checkManagedKnowledgeBase(req);
+  else if (onS3Vectors) checkS3VectorsKnowledgeBase(req);
   else checkCreateKnowledgeBase(req);
   const tokenKey = req.clientToken ? `CreateKnowledgeBase//${req.clientToken}` : undefined;
   const earlier = tokenKey ? c.state.knowledgeBases.get(c.state.tokens.get(tokenKey) ?? '') : undefined;
@@ -35,14 +38,16 @@ export async function createKnowledgeBase(c: BedrockContext, body: Record<string
       `You have exceeded the number of knowledge bases (${c.options.maxKnowledgeBases}) for this account.`,
     );
   }
-  const dimensions = embeddingDimensions(req);
+  const dimensions = managed ? 1024 : embeddingDimensions(req);
   const id = newId();
   const arn = `arn:aws:bedrock:${c.region}:${c.account}:knowledge-base/${id}`;
   const roleArn = req.roleArn ?? '';
   await checkServiceRole(c.iam, roleArn, c.account, arn);
-  const target = onS3Vectors
-    ? await s3VectorsKnowledgeBaseTarget(c, req, roleArn, dimensions)
-    : await aossTarget(c, req, roleArn, dimensions);
+  const target = managed
+    ? managedTarget(roleArn)
+    : onS3Vectors
+      ? await s3VectorsKnowledgeBaseTarget(c, req, roleArn, dimensions)
+      : await aossTarget(c, req, roleArn, dimensions);
   const t = now();
   const kb: FakeKnowledgeBase = {
     knowledgeBaseId: id,

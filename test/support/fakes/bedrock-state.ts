@@ -32,6 +32,8 @@ export interface BedrockAgentOptions {
   maxDataSourcesPerKnowledgeBase: number;
   /** Concurrent ingestion jobs per account (5). */
   maxConcurrentIngestionJobs: number;
+  /** CREATING -> AVAILABLE of a managed knowledge base's data source (default 500 ms). */
+  managedDataSourceCreateMs: number;
 }
 
 /** Defaults of {@link BedrockAgentOptions}. */
@@ -44,6 +46,7 @@ export const DEFAULT_BEDROCK_OPTIONS: BedrockAgentOptions = {
   maxKnowledgeBases: 100,
   maxDataSourcesPerKnowledgeBase: 5,
   maxConcurrentIngestionJobs: 5,
+  managedDataSourceCreateMs: 500,
 };
 
 /** A knowledge base as the fake keeps it. */
@@ -165,6 +168,8 @@ export function page<T>(items: T[], maxResults: unknown, nextToken: unknown): { 
 /** A knowledge base as the API returns it. */
 export function kbView(kb: FakeKnowledgeBase): Record<string, unknown> {
   const { target: _target, ...wire } = kb;
+  // A managed knowledge base has no storage configuration.
+  if (kb.knowledgeBaseConfiguration.type === 'MANAGED') delete (wire as Partial<typeof wire>).storageConfiguration;
   return wire;
 }
 

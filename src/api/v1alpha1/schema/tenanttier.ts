@@ -1,5 +1,5 @@
 /** OpenAPI schema of TenantTier: what a tier means (isolation pattern and defaults). */
-import { BEDROCK_NON_FILTERABLE } from '../constants.js';
+import { BEDROCK_NON_FILTERABLE, DEFAULT_EMBEDDING_MODEL } from '../constants.js';
 import { ingestion } from './tenant.js';
 import { type Schema, conditions, observedGeneration, duration, immutable, knowledgeBaseSettings, vectorIndex } from './common.js';
 
@@ -29,12 +29,12 @@ const vectorStore: Schema = {
   type: 'object',
   default: {},
   description:
-    "Where the tier's vectors live. `OpenSearchServerless` (the default): collections billed by the hour, hybrid search. `S3Vectors`: Amazon S3 Vectors buckets and indexes, billed by storage and queries, semantic search only.",
+    "Where the tier's vectors live. `OpenSearchServerless` (the default): collections billed by the hour, hybrid search. `S3Vectors`: Amazon S3 Vectors buckets and indexes, billed by storage and queries, semantic search only. `Managed`: Bedrock-managed knowledge bases, which keep the vectors themselves and embed with Bedrock's service-managed model (no embedding model, dimensions, chunking or index settings; query with Retrieve, not RetrieveAndGenerate).",
   properties: {
     type: immutable(
       {
         type: 'string',
-        enum: ['OpenSearchServerless', 'S3Vectors'],
+        enum: ['OpenSearchServerless', 'S3Vectors', 'Managed'],
         default: 'OpenSearchServerless',
         description: 'The vector store. Immutable.',
       },
@@ -197,10 +197,37 @@ export const tenantTierSchema: Schema = {
       },
       'x-kubernetes-validations': [
         {
-          rule: "!has(self.vectorStore) || self.vectorStore.type == 'OpenSearchServerless' || !has(self.knowledgeBase) || !has(self.knowledgeBase.vectorIndex)",
+          rule: "!has(self.vectorStore) || self.vectorStore.type != 'S3Vectors' || !has(self.knowledgeBase) || !has(self.knowledgeBase.vectorIndex)",
           message:
             'knowledgeBase.vectorIndex sets OpenSearch Serverless index parameters, which an S3 Vectors tier does not have: remove it (use vectorStore.s3Vectors.distanceMetric)',
           fieldPath: '.knowledgeBase.vectorIndex',
+        },
+        // A managed knowledge base keeps its vectors in Bedrock's own store and embeds with
+        // Bedrock's model: what the other stores take is refused on a Managed tier. The tier's
+        // knowledge base fields have defaults, so those are allowed (and ignored); anything else is not.
+        {
+          rule: "!has(self.vectorStore) || self.vectorStore.type != 'Managed' || !has(self.knowledgeBase) || !has(self.knowledgeBase.vectorIndex)",
+          message:
+            'knowledgeBase.vectorIndex sets OpenSearch Serverless index parameters, which a Managed tier does not have (Bedrock keeps its vectors): remove it',
+          fieldPath: '.knowledgeBase.vectorIndex',
+        },
+        {
+          rule: "!has(self.vectorStore) || self.vectorStore.type != 'Managed' || !has(self.knowledgeBase) || !has(self.knowledgeBase.chunking) || (self.knowledgeBase.chunking.strategy == 'FixedSize' && (!has(self.knowledgeBase.chunking.maxTokens) || self.knowledgeBase.chunking.maxTokens == 300) && (!has(self.knowledgeBase.chunking.overlapPercentage) || self.knowledgeBase.chunking.overlapPercentage == 20))",
+          message:
+            'knowledgeBase.chunking cannot be set on a Managed tier: Bedrock refuses a chunking strategy with its service-managed embedding model and chunks by its own default; remove it',
+          fieldPath: '.knowledgeBase.chunking',
+        },
+        {
+          rule: `!has(self.vectorStore) || self.vectorStore.type != 'Managed' || !has(self.knowledgeBase) || ((!has(self.knowledgeBase.embeddingModel) || self.knowledgeBase.embeddingModel == '${DEFAULT_EMBEDDING_MODEL}') && (!has(self.knowledgeBase.dimensions) || self.knowledgeBase.dimensions == 1024))`,
+          message:
+            "knowledgeBase.embeddingModel and dimensions cannot be set on a Managed tier: it embeds with Bedrock's service-managed model; remove them",
+          fieldPath: '.knowledgeBase',
+        },
+        {
+          rule: "!has(self.vectorStore) || self.vectorStore.type != 'Managed' || !has(self.dataDeletionPolicy) || self.dataDeletionPolicy == 'Delete'",
+          message:
+            'dataDeletionPolicy Retain is not available on a Managed tier: a managed knowledge base deletes its vectors with its data source (DELETE only); set Delete, or keep documents with the tenant deletionPolicy Retain',
+          fieldPath: '.dataDeletionPolicy',
         },
         {
           rule: '!has(self.vectorStore) || !has(self.vectorStore.openSearchServerless) || !has(self.vectorStore.openSearchServerless.vectorIndex) || !has(self.knowledgeBase) || !has(self.knowledgeBase.vectorIndex)',
