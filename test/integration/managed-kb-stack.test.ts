@@ -8,7 +8,12 @@
  * documents synced (pool vectors with their tenantId), deletion that leaves nothing with Delete
  * and everything with Retain, and tenant overrides refused on a Managed tier.
  */
-import { GetKnowledgeBaseCommand, GetDataSourceCommand } from '@aws-sdk/client-bedrock-agent';
+import {
+  CreateDataSourceCommand,
+  CreateKnowledgeBaseCommand,
+  GetDataSourceCommand,
+  GetKnowledgeBaseCommand,
+} from '@aws-sdk/client-bedrock-agent';
 import { GetRoleCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,6 +119,89 @@ describe('tiers on Bedrock-managed knowledge bases', () => {
     const vectors = c.fakes.bedrockAgent.vectors(r.knowledgeBaseId ?? '');
     expect(vectors.map((v) => v.sourceUri).sort()).toEqual([`s3://${r.bucket}/docs/a.txt`, `s3://${r.bucket}/docs/b.txt`]);
     expect(vectors.every((v) => v.dataSourceId === r.dataSourceId)).toBe(true);
+  });
+
+  it('the fake refuses what a managed knowledge base does not take, and fails a connector its role cannot read', async () => {
+    const tier = uniq('mgfake');
+    const tenant = uniq('f');
+    await c.kube.apply(tierYaml(tier, 'silo') + '---\n' + tenantYaml(tenant, tier));
+    const r = (await ready<Tenant>('Tenant', tenant)).status?.resources ?? {};
+    const kb = await kbOf(r.knowledgeBaseId);
+    const create = (over: object) =>
+      aws.bedrockAgent.send(
+        new CreateKnowledgeBaseCommand({
+          name: uniq('mgx'),
+          roleArn: kb?.roleArn,
+          knowledgeBaseConfiguration: { type: 'MANAGED', managedKnowledgeBaseConfiguration: { embeddingModelType: 'MANAGED' } },
+          ...over,
+        }),
+      );
+    await expect(
+      create({
+        storageConfiguration: {
+          type: 'S3_VECTORS',
+          s3VectorsConfiguration: { indexArn: 'arn:aws:s3vectors:us-east-1:123456789012:bucket/b-b-b/index/i-i-i' },
+        },
+      }),
+    ).rejects.toThrow(/takes no storageConfiguration/);
+    await expect(
+      create({
+        knowledgeBaseConfiguration: {
+          type: 'MANAGED',
+          managedKnowledgeBaseConfiguration: {
+            embeddingModelType: 'MANAGED',
+            embeddingModelArn: 'arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0',
+          },
+        },
+      }),
+    ).rejects.toThrow(/must not be specified when embeddingModelType is MANAGED/);
+    const params = (bucketName: string) => ({ type: 'S3', version: '1', connectionConfiguration: { bucketName } });
+    const source = (over: object, bucketName = r.bucket ?? '') =>
+      aws.bedrockAgent.send(
+        new CreateDataSourceCommand({
+          knowledgeBaseId: r.knowledgeBaseId,
+          name: uniq('ds'),
+          dataSourceConfiguration: {
+            type: 'MANAGED_KNOWLEDGE_BASE_CONNECTOR',
+            managedKnowledgeBaseConnectorConfiguration: { connectorParameters: params(bucketName) },
+          },
+          ...over,
+        }),
+      );
+    await expect(source({ dataDeletionPolicy: 'RETAIN' })).rejects.toThrow(/only supported dataDeletionPolicy is DELETE/);
+    await expect(source({ vectorIngestionConfiguration: { chunkingConfiguration: { chunkingStrategy: 'NONE' } } })).rejects.toThrow(
+      /A chunking strategy cannot be specified with a managed embedding model/,
+    );
+    await expect(
+      source({ dataSourceConfiguration: { type: 'S3', s3Configuration: { bucketArn: `arn:aws:s3:::${r.bucket ?? ''}` } } }),
+    ).rejects.toThrow(/Unsupported data source type for MANAGED knowledge base type/);
+    await expect(
+      source({
+        dataSourceConfiguration: {
+          type: 'MANAGED_KNOWLEDGE_BASE_CONNECTOR',
+          managedKnowledgeBaseConnectorConfiguration: {
+            connectorParameters: { type: 'S3', connectionConfiguration: { bucketName: r.bucket } },
+          },
+        },
+      }),
+    ).rejects.toThrow(/The 'version' field is required in connector parameters/);
+    // Another bucket: accepted, CREATING, then FAILED, since the knowledge base role may not read it.
+    const other = (await source({}, 'someone-elses-bucket')).dataSource;
+    expect(other?.status).toBe('CREATING');
+    const failed = await eventually(
+      async () => {
+        const ds = (
+          await aws.bedrockAgent.send(new GetDataSourceCommand({ knowledgeBaseId: r.knowledgeBaseId, dataSourceId: other?.dataSourceId }))
+        ).dataSource;
+        return ds?.status === 'CREATING' ? undefined : ds;
+      },
+      30_000,
+      'the connector to be checked',
+    );
+    expect(failed.status).toBe('FAILED');
+    expect(failed.failureReasons?.join(' ')).toMatch(
+      /not authorized to perform s3:ListBucket, s3:GetObject on s3:\/\/someone-elses-bucket\//,
+    );
   });
 
   it("bridge: a managed knowledge base per tenant on its own prefix of the tier's bucket; each tenant's documents in its own", async () => {
