@@ -18,6 +18,7 @@ import { createBoundary } from '../test/support/boundary.js';
 import { startMinistack } from '../test/support/ministack.js';
 import { startAwsFakes } from '../test/support/fakes/index.js';
 import { startBedrockModelsFake } from '../test/support/fakes/bedrock-models.js';
+import { startSandboxGateway } from './sandbox-gateway.js';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { modelIdDimension } from '../src/usage/queries.js';
 import { parse, stringify } from 'yaml';
@@ -144,9 +145,18 @@ async function main(): Promise<number> {
     let code = await unlessStopped(waitReady(kube, deadline));
     if (code === 0 && !values['no-seed']) code = await unlessStopped(seedUsage(kube, moto.endpoint, deadline));
     if (code === undefined || stopped) return 130;
+    // The tenant gateway, once the stacks it serves are Ready.
+    const parts = { state, kubeconfig, kube, aws: clientsFor(moto), moto, fakes, bedrock, say };
+    const gateway = code === 0 ? await unlessStopped(startSandboxGateway(parts, deadline)) : undefined;
+    if (gateway) cleanups.unshift(...gateway.stops);
+    if (stopped) return 130;
     await show(kube);
     say(`point kubectl at it:  export KUBECONFIG=${kubeconfig}`);
     say('logs: .sandbox/operator.log, .sandbox/kube-apiserver.log, .sandbox/moto.log, .sandbox/ministack.log');
+    if (gateway) {
+      say(`retrieve acme's documents through the tenant gateway:\n  ${gateway.curl}`);
+      if (values.check && code === 0) code = await gateway.check();
+    }
     const broken = takeUnreported();
     if (broken.length > 0) {
       say(`${broken.length} AWS call(s) broke AWS's API model (botocore):\n${formatViolations(broken)}`);
