@@ -16,35 +16,20 @@ import {
 import { ListKnowledgeBasesCommand } from '@aws-sdk/client-bedrock-agent';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/adapters/aws/clients.js';
 import type { Tenant, TenantTier } from '../../src/api/v1alpha1/types.js';
-import { clientsFor } from '../support/aws.js';
-import { startTestCluster, type TestCluster } from '../support/cluster.js';
+import type { TestCluster } from '../support/cluster.js';
 import { uniq } from '../support/kube.js';
-import { type OperatorProcess, startOperatorProcess } from '../support/operator-process.js';
 import { eventually } from '../support/processes.js';
+import { readyIn, tenantYaml, tierYaml, useStack } from '../support/stack.js';
 
 let c: TestCluster;
-let op: OperatorProcess;
 let aws: AwsClients;
+const stack = useStack();
+beforeAll(() => ({ c, aws } = stack));
 
-beforeAll(async () => {
-  c = await startTestCluster();
-  aws = clientsFor(c.moto, c.ministack, c.fakes);
-  op = await startOperatorProcess(c.cp.kubeconfig, { cluster: c, settings: { resyncSeconds: 3600 } });
-});
-afterAll(async () => {
-  await op?.stop();
-  await c?.stop();
-});
-
-const tierYaml = (name: string, isolation: string, extra = ''): string =>
-  `apiVersion: rag.tenancy.dev/v1alpha1\nkind: TenantTier\nmetadata: { name: ${name} }\nspec: { isolation: ${isolation}${extra} }\n`;
-const tenantYaml = (name: string, tier: string, policy = 'Delete'): string =>
-  `apiVersion: rag.tenancy.dev/v1alpha1\nkind: Tenant\nmetadata: { name: ${name} }\nspec: { tier: ${tier}, deletionPolicy: ${policy}, access: { podIdentity: { namespace: ${name}, serviceAccount: app } } }\n`;
-const ready = <T extends Tenant | TenantTier>(kind: 'Tenant' | 'TenantTier', name: string): Promise<T> =>
-  c.kube.waitForCondition<T>(kind, name, 'Ready', { status: 'True' }, 120_000);
+const ready = readyIn(stack);
 const condition = (t: Tenant | TenantTier, type: string) => t.status?.conditions?.find((x) => x.type === type);
 
 async function dataPolicy(name: string): Promise<{ Rules: { Resource: string[]; ResourceType: string }[]; Principal: string[] }[]> {

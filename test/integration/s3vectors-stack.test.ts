@@ -16,35 +16,25 @@ import {
   ListVectorBucketsCommand,
   ListVectorsCommand,
 } from '@aws-sdk/client-s3vectors';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/adapters/aws/clients.js';
 import type { Tenant, TenantTier } from '../../src/api/v1alpha1/types.js';
-import { clientsFor } from '../support/aws.js';
-import { startTestCluster, type TestCluster } from '../support/cluster.js';
+import type { TestCluster } from '../support/cluster.js';
+import type { OperatorProcess } from '../support/operator-process.js';
 import { uniq } from '../support/kube.js';
-import { type OperatorProcess, startOperatorProcess } from '../support/operator-process.js';
 import { eventually } from '../support/processes.js';
+import { readyIn, syncTenant as syncStack, tierYaml as baseTierYaml, tenantYaml, useStack } from '../support/stack.js';
 
 let c: TestCluster;
 let op: OperatorProcess;
 let aws: AwsClients;
-
-beforeAll(async () => {
-  c = await startTestCluster();
-  aws = clientsFor(c.moto, c.ministack, c.fakes);
-  op = await startOperatorProcess(c.cp.kubeconfig, { cluster: c, settings: { resyncSeconds: 3600 } });
-});
-afterAll(async () => {
-  await op?.stop();
-  await c?.stop();
-});
+const stack = useStack();
+beforeAll(() => ({ c, op, aws } = stack));
 
 const tierYaml = (name: string, isolation: string, extra = ''): string =>
-  `apiVersion: rag.tenancy.dev/v1alpha1\nkind: TenantTier\nmetadata: { name: ${name} }\nspec: { isolation: ${isolation}, vectorStore: { type: S3Vectors }${extra} }\n`;
-const tenantYaml = (name: string, tier: string, policy = 'Delete'): string =>
-  `apiVersion: rag.tenancy.dev/v1alpha1\nkind: Tenant\nmetadata: { name: ${name} }\nspec: { tier: ${tier}, deletionPolicy: ${policy}, access: { podIdentity: { namespace: ${name}, serviceAccount: app } } }\n`;
-const ready = <T extends Tenant | TenantTier>(kind: 'Tenant' | 'TenantTier', name: string): Promise<T> =>
-  c.kube.waitForCondition<T>(kind, name, 'Ready', { status: 'True' }, 120_000);
+  baseTierYaml(name, isolation, `, vectorStore: { type: S3Vectors }${extra}`);
+const ready = readyIn(stack);
+const syncTenant = (name: string, at: string): Promise<Tenant> => syncStack(stack, name, at);
 
 /** Every vector of an index, with its metadata. */
 async function vectorsOf(vectorBucketName: string, indexName: string): Promise<{ key: string; metadata: Record<string, unknown> }[]> {
@@ -67,18 +57,6 @@ async function vectorNames(part: string): Promise<string[]> {
     out.push(`bucket:${b.vectorBucketName ?? ''}`, ...indexes.map((i) => `index:${b.vectorBucketName ?? ''}/${i.indexName ?? ''}`));
   }
   return out.filter((n) => n.includes(part)).sort();
-}
-
-async function syncTenant(name: string, at: string): Promise<Tenant> {
-  await c.kube.kubectl('annotate', '--overwrite', 'tenant', name, `rag.tenancy.dev/sync-requested-at=${at}`);
-  return eventually(
-    async () => {
-      const x = await c.kube.get<Tenant>('Tenant', name);
-      return x?.status?.ingestion?.lastRequestedAt === at && x.status.ingestion.lastStatus === 'COMPLETE' ? x : undefined;
-    },
-    90_000,
-    `the on-demand sync of ${name} to complete`,
-  );
 }
 
 describe('tiers on S3 Vectors', () => {
