@@ -12,7 +12,8 @@
  * | bridge  | [key], bucket, container                    | prefix, kb role, access, index, kb, tenant role              |
  * | silo    | [key]                                       | [key], bucket, container, kb role, index, kb, tenant role    |
  *
- * A tier key exists with `storage.encryption: TierKey`; a tenant key with `TenantKey` (silo only).
+ * A tier key exists with `storage.encryption: TierKey`; a tenant key with `TenantKey` (silo, and
+ * bridge on a store whose tenant part is an index or a knowledge base, not a collection).
  */
 import type { Tenant, TenantTier } from '../api/v1alpha1/types.js';
 import {
@@ -213,8 +214,10 @@ export async function tenantResources(deps: StackDeps, tenant: Tenant, tier: Ten
     knowledgeBaseId: iso === 'pool' ? undefined : o.knowledgeBaseId,
     pool: iso === 'pool',
   });
+  // A key of its own: silo tenants' buckets and stores; bridge tenants' index or knowledge base
+  // (admission allows it on bridge only where that needs no collection per tenant).
+  if (iso !== 'pool' && tier.spec.storage?.encryption === 'TenantKey') out.push(key(deps, n, owner, `tenant ${name}`, mine, operator));
   if (iso === 'silo') {
-    if (tier.spec.storage?.encryption === 'TenantKey') out.push(key(deps, n, owner, `tenant ${name}`, mine, operator));
     out.push(bind(deps.buckets, (o: Outputs) => ({ name: base.bucket, region: n.region, owner, kmsKeyArn: keyArn(o) })));
   } else {
     // Its documents in the tier bucket: nothing to create, emptied when a Delete tenant goes.

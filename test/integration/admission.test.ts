@@ -127,7 +127,12 @@ describe('admission', () => {
     {
       name: 'a per-tenant key on a pool tier',
       yaml: tier('pool-key', '{ isolation: pool, storage: { encryption: TenantKey } }'),
-      want: /spec.storage.encryption: Invalid value: .*TenantKey needs isolation silo: use TierKey or AwsOwned/,
+      want: /spec.storage.encryption: Invalid value: .*TenantKey needs isolation silo, or bridge on S3Vectors or Managed .*: use TierKey or AwsOwned otherwise/,
+    },
+    {
+      name: 'a per-tenant key on a bridge tier on OpenSearch Serverless (a collection per tenant)',
+      yaml: tier('bridge-key', '{ isolation: bridge, storage: { encryption: TenantKey } }'),
+      want: /TenantKey needs isolation silo, or bridge on S3Vectors or Managed \(a key per tenant index or knowledge base; on OpenSearch Serverless it would take a collection per tenant\)/,
     },
     {
       name: 'both podIdentity and principals',

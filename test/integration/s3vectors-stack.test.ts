@@ -99,10 +99,12 @@ describe('tiers on S3 Vectors', () => {
     expect(JSON.stringify(vectors.map((v) => v.metadata))).toContain('docs/a.txt');
   });
 
-  it("bridge: the tier's vector bucket holds an index per tenant; each knowledge base is on its own index", async () => {
+  it("bridge: the tier's vector bucket holds an index per tenant, each under the tenant's own key; each knowledge base is on its own index", async () => {
     const tier = uniq('s3bridge');
     const [a, b] = [uniq('a'), uniq('b')];
-    await c.kube.apply(tierYaml(tier, 'bridge') + '---\n' + tenantYaml(a, tier) + '---\n' + tenantYaml(b, tier));
+    await c.kube.apply(
+      tierYaml(tier, 'bridge', ', storage: { encryption: TenantKey }') + '---\n' + tenantYaml(a, tier) + '---\n' + tenantYaml(b, tier),
+    );
     const tr = await ready<TenantTier>('TenantTier', tier);
     const ta = await ready<Tenant>('Tenant', a);
     const tb = await ready<Tenant>('Tenant', b);
@@ -110,6 +112,16 @@ describe('tiers on S3 Vectors', () => {
     expect(tr.status?.shared).toMatchObject({ vectorBucketName: bucket });
     expect(ta.status?.resources).toMatchObject({ vectorBucketName: bucket, vectorIndexName: `rag-test-t-${a}` });
     expect(await vectorNames(tier)).toEqual([`bucket:${bucket}`, `index:${bucket}/rag-test-t-${a}`, `index:${bucket}/rag-test-t-${b}`]);
+    // A bridge tenant's own key, without a collection of its own: it encrypts the tenant's index.
+    for (const [t, r] of [
+      [a, ta.status?.resources],
+      [b, tb.status?.resources],
+    ] as const) {
+      expect(r?.kmsKeyArn).toMatch(/:key\//);
+      const index = (await aws.s3vectors.send(new GetIndexCommand({ vectorBucketName: bucket, indexName: `rag-test-t-${t}` }))).index;
+      expect(index?.encryptionConfiguration).toMatchObject({ sseType: 'aws:kms', kmsKeyArn: r?.kmsKeyArn });
+    }
+    expect(ta.status?.resources?.kmsKeyArn).not.toBe(tb.status?.resources?.kmsKeyArn);
     const kbs = c.fakes.bedrockAgent.state.knowledgeBases;
     expect(kbs.get(ta.status?.resources?.knowledgeBaseId ?? '')?.storageConfiguration.s3VectorsConfiguration).toEqual({
       indexArn: ta.status?.resources?.vectorIndexArn,

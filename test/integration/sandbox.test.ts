@@ -8,7 +8,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('sandbox', () => {
   it('shows the samples Ready with their conditions and leaves no kubeconfig behind', async () => {
-    const out = await run(process.execPath, ['--import', 'tsx', 'scripts/sandbox.ts', '--check', '--timeout-seconds', '120'], { cwd: root });
+    const out = await run(process.execPath, ['--import', 'tsx', 'scripts/sandbox.ts', '--check', '--timeout-seconds', '120'], {
+      cwd: root,
+    });
     expect(out).toMatch(/tenant\.rag\.tenancy\.dev\/acme\s+basic\s+pool\s+True/);
     expect(out).toMatch(/tenant\.rag\.tenancy\.dev\/initech\s+premium\s+silo\s+True/);
     // The S3 Vectors tenant, Ready with its knowledge base id.

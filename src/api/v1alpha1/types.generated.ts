@@ -159,7 +159,7 @@ dataDeletionPolicy?: ("Delete" | "Retain")
  */
 storage?: {
 /**
- * Encryption at rest: `AwsOwned` keys, one `TierKey` (KMS) for the tier, or a `TenantKey` (KMS) per tenant (silo only).
+ * Encryption at rest: `AwsOwned` keys, one `TierKey` (KMS) for the tier, or a `TenantKey` (KMS) per tenant (silo; bridge on S3Vectors or Managed, where it encrypts the tenant's index or knowledge base).
  */
 encryption?: ("AwsOwned" | "TierKey" | "TenantKey")
 }

@@ -170,7 +170,7 @@ export const tenantTierSchema: Schema = {
               enum: ['AwsOwned', 'TierKey', 'TenantKey'],
               default: 'AwsOwned',
               description:
-                'Encryption at rest: `AwsOwned` keys, one `TierKey` (KMS) for the tier, or a `TenantKey` (KMS) per tenant (silo only).',
+                "Encryption at rest: `AwsOwned` keys, one `TierKey` (KMS) for the tier, or a `TenantKey` (KMS) per tenant (silo; bridge on S3Vectors or Managed, where it encrypts the tenant's index or knowledge base).",
             },
           },
         },
@@ -236,8 +236,9 @@ export const tenantTierSchema: Schema = {
           fieldPath: '.knowledgeBase.vectorIndex',
         },
         {
-          rule: "!has(self.storage) || !has(self.storage.encryption) || self.storage.encryption != 'TenantKey' || self.isolation == 'silo'",
-          message: 'storage.encryption TenantKey needs isolation silo: use TierKey or AwsOwned for pool and bridge tiers',
+          rule: "!has(self.storage) || !has(self.storage.encryption) || self.storage.encryption != 'TenantKey' || self.isolation == 'silo' || (self.isolation == 'bridge' && has(self.vectorStore) && self.vectorStore.type != 'OpenSearchServerless')",
+          message:
+            'storage.encryption TenantKey needs isolation silo, or bridge on S3Vectors or Managed (a key per tenant index or knowledge base; on OpenSearch Serverless it would take a collection per tenant): use TierKey or AwsOwned otherwise',
           fieldPath: '.storage.encryption',
         },
       ],

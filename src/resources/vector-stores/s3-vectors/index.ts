@@ -8,7 +8,7 @@
  * | pattern | tier                            | tenant                                 |
  * |---------|---------------------------------|----------------------------------------|
  * | pool    | vector bucket, one index        | -                                      |
- * | bridge  | vector bucket                   | its index in the tier's vector bucket  |
+ * | bridge  | vector bucket                   | its index in the tier's vector bucket, under its own key with TenantKey |
  * | silo    | -                               | vector bucket, index                   |
  */
 import { BEDROCK_NON_FILTERABLE } from '../../../api/v1alpha1/constants.js';
@@ -38,8 +38,16 @@ export function s3Vectors(d: S3VectorsDeps): VectorStore {
     return bind(d.buckets, (o: Outputs): S3VectorBucketSpec => ({ name, owner: i.owner, kmsKeyArn: i.kmsKeyArn(o) }));
   };
 
-  /** The owner's index in the vector bucket `at` names, and the knowledge base on it. */
-  const slots = (i: StoreInput, at: (o: Outputs) => string | undefined, container: BoundResource[]): StoreSlots => {
+  /**
+   * The owner's index in the vector bucket `at` names, and the knowledge base on it; `key` is the
+   * index's own key (a bridge tenant's), else it takes its bucket's encryption.
+   */
+  const slots = (
+    i: StoreInput,
+    at: (o: Outputs) => string | undefined,
+    container: BoundResource[],
+    key: (o: Outputs) => string | undefined = () => undefined,
+  ): StoreSlots => {
     const settings = (i.vectorStore.s3Vectors ?? {}) as S3VectorsSettings;
     const indexName = vectorIndexName(i.n, { kind: i.owner.kind, name: i.owner.name });
     const region = i.n.region;
@@ -59,6 +67,7 @@ export function s3Vectors(d: S3VectorsDeps): VectorStore {
           distanceMetric: settings.distanceMetric ?? 'cosine',
           dataType: 'float32',
           nonFilterableMetadataKeys: [...BEDROCK_NON_FILTERABLE, ...(settings.nonFilterableMetadataKeys ?? [])],
+          kmsKeyArn: key(o),
         })),
       ],
       scope: (o) => ({ vectorIndexArn: indexArn(o) }),
@@ -76,8 +85,14 @@ export function s3Vectors(d: S3VectorsDeps): VectorStore {
     tier: (_pattern, i) => slots(i, own(i), [bucket(i)]),
     tenant(pattern, i) {
       if (pattern === 'silo') return slots(i, own(i), [bucket(i)]);
-      // Bridge: its own index in the tier's vector bucket (its name is on the tier's status).
-      return slots(i, () => i.tierShared.vectorBucketName, NONE);
+      // Bridge: its own index in the tier's vector bucket (its name is on the tier's status),
+      // under its own key when it has one (published by this pass, before the index).
+      return slots(
+        i,
+        () => i.tierShared.vectorBucketName,
+        NONE,
+        (o) => o.kmsKeyArn,
+      );
     },
   };
 }
