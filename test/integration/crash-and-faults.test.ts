@@ -159,6 +159,9 @@ describe('crash safety', () => {
         seenBefore = c.fakes.faults.seen.length;
         c.fakes.faults.failNext(held, { holdAnswerMs: 120_000 });
       };
+      // One operator at a time: the previous case's last one (same identity) must not serve this one.
+      await op?.stop();
+      op = undefined;
       const moto = new URL(c.moto.endpoint);
       const proxy = sc.slow ? await startTcpProxy(moto.hostname, Number(moto.port), { latencyMs: AWS_LIKE_LATENCY_MS }) : undefined;
       const env = proxy ? { AWS_ENDPOINT_URL: `http://127.0.0.1:${proxy.port}` } : undefined;
@@ -232,6 +235,8 @@ describe('crash safety', () => {
         new ListPodIdentityAssociationsCommand({ clusterName, namespace: tenant, serviceAccount: 'app' }),
       );
       expect((associations.associations ?? []).map((a) => a.associationId)).toEqual([r.podIdentityAssociationId]);
+      await op.stop();
+      op = undefined;
       await proxy?.close();
     },
     900_000,
