@@ -274,7 +274,8 @@ describe('faults', () => {
     for (const fault of [
       { status: 429, name: 'ThrottlingException', times: 1 },
       { status: 500, name: 'InternalServerException', times: 1 },
-      { status: 503, name: 'ServiceUnavailableException', times: 1 },
+      // bedrock-agent declares no 503 of its own: AWS's common ServiceUnavailable, as the model allows.
+      { status: 503, name: 'ServiceUnavailable', times: 1 },
     ])
       c.fakes.faults.failNext('*', fault);
     await c.kube.apply(manifest(uniq('faulty'), tenant));
