@@ -5,13 +5,12 @@
  * through the gateway with acme's own service account token. `check` runs that request and
  * says whether it returned acme's documents and nothing of anyone else's.
  */
-import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
 import type { AwsClients } from '../src/adapters/aws/clients.js';
 import type { AwsFakes } from '../test/support/fakes/index.js';
 import type { BedrockModelsFake } from '../test/support/fakes/bedrock-models.js';
-import { startGatewayFakes, startGatewayProcess } from '../test/support/gateway-env.js';
+import { createPoolRetrievalRole, startGatewayFakes, startGatewayProcess } from '../test/support/gateway-env.js';
 import type { TestKube } from '../test/support/kube.js';
 import type { Moto } from '../test/support/moto.js';
 import { eventually } from '../test/support/processes.js';
@@ -82,35 +81,6 @@ async function seedDocuments(p: SandboxParts, deadline: number): Promise<void> {
   );
 }
 
-/** The role pool retrievals are made as: Retrieve on the pool tier's knowledge base only. */
-async function retrievalRole(aws: AwsClients, knowledgeBaseId: string): Promise<string> {
-  const RoleName = 'rag-sandbox-gateway-retrieval';
-  const trust = {
-    Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' }],
-  };
-  await aws.iam.send(new CreateRoleCommand({ RoleName, AssumeRolePolicyDocument: JSON.stringify(trust) }));
-  await aws.iam.send(
-    new PutRolePolicyCommand({
-      RoleName,
-      PolicyName: 'retrieve-pool',
-      PolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Action: 'bedrock:Retrieve',
-            Resource: `arn:aws:bedrock:us-east-1:${ACCOUNT}:knowledge-base/${knowledgeBaseId}`,
-          },
-          // RetrieveAndGenerate has no resource type: only `*` grants it; the data is behind Retrieve.
-          { Effect: 'Allow', Action: 'bedrock:RetrieveAndGenerate', Resource: '*' },
-        ],
-      }),
-    }),
-  );
-  return `arn:aws:iam::${ACCOUNT}:role/${RoleName}`;
-}
-
 /** Starts the gateway beside the sandbox's operator, once every sample is Ready. */
 export async function startSandboxGateway(p: SandboxParts, deadline: number): Promise<SandboxGateway> {
   const stops: (() => Promise<void>)[] = [];
@@ -125,7 +95,11 @@ export async function startSandboxGateway(p: SandboxParts, deadline: number): Pr
     ...runtime.env,
     GATEWAY_REDIS_URL: redis.url,
     GATEWAY_TOKEN_AUDIENCE: AUDIENCE,
-    GATEWAY_RETRIEVAL_ROLE_ARN: await retrievalRole(p.aws, pool.knowledgeBaseId ?? ''),
+    GATEWAY_RETRIEVAL_ROLE_ARN: await createPoolRetrievalRole(p.aws.iam, {
+      account: ACCOUNT,
+      roleName: 'rag-sandbox-gateway-retrieval',
+      knowledgeBaseId: pool.knowledgeBaseId ?? '',
+    }),
   });
   stops.unshift(() => gw.stop());
   p.say(`tenant gateway at ${gw.url} (log: .sandbox/${gw.logFile.split('/').pop() ?? ''}), quotas in Redis at ${redis.url}`);

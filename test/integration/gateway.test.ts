@@ -6,7 +6,6 @@
  * which authorize every call from the caller's role policies. Gateway processes run as
  * `npm run gateway` would.
  */
-import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { mkdtemp } from 'node:fs/promises';
@@ -17,7 +16,13 @@ import type { AwsClients } from '../../src/adapters/aws/clients.js';
 import type { ModelAccess, Tenant, TenantTier } from '../../src/api/v1alpha1/types.js';
 import { clientsFor } from '../support/aws.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
-import { type GatewayFakes, type GatewayProcess, startGatewayFakes, startGatewayProcess } from '../support/gateway-env.js';
+import {
+  type GatewayFakes,
+  type GatewayProcess,
+  createPoolRetrievalRole,
+  startGatewayFakes,
+  startGatewayProcess,
+} from '../support/gateway-env.js';
 import { uniq } from '../support/kube.js';
 import { type OperatorProcess, startOperatorProcess } from '../support/operator-process.js';
 import { eventually } from '../support/processes.js';
@@ -134,39 +139,16 @@ beforeAll(async () => {
   }
   // The retrieval role: reads the pool tier's knowledge base only, and invokes models (for
   // retrieve-and-generate on a pool tenant's profile).
-  const RoleName = 'rag-gateway-retrieval';
-  const trust = {
-    Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' }],
-  };
-  await aws.iam.send(new CreateRoleCommand({ RoleName, AssumeRolePolicyDocument: JSON.stringify(trust) }));
-  await aws.iam.send(
-    new PutRolePolicyCommand({
-      RoleName,
-      PolicyName: 'retrieve-pool',
-      PolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Action: 'bedrock:Retrieve',
-            Resource: `arn:aws:bedrock:us-east-1:${ACCOUNT}:knowledge-base/${shared.knowledgeBaseId ?? ''}`,
-          },
-          // RetrieveAndGenerate has no resource type: only `*` grants it; the data is behind Retrieve.
-          { Effect: 'Allow', Action: 'bedrock:RetrieveAndGenerate', Resource: '*' },
-          {
-            Effect: 'Allow',
-            Action: 'bedrock:InvokeModel',
-            Resource: `arn:aws:bedrock:us-east-1:${ACCOUNT}:application-inference-profile/*`,
-          },
-        ],
-      }),
-    }),
-  );
+  const retrievalRoleArn = await createPoolRetrievalRole(aws.iam, {
+    account: ACCOUNT,
+    roleName: 'rag-gateway-retrieval',
+    knowledgeBaseId: shared.knowledgeBaseId ?? '',
+    invokeProfiles: true,
+  });
   gatewayEnv = {
     ...fakes.env,
     GATEWAY_REDIS_URL: redis.url,
-    GATEWAY_RETRIEVAL_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/${RoleName}`,
+    GATEWAY_RETRIEVAL_ROLE_ARN: retrievalRoleArn,
     GATEWAY_TOKEN_AUDIENCE: AUDIENCE,
     GATEWAY_DEFAULT_MAX_TOKENS: '100',
     GATEWAY_REDIS_TIMEOUT_MS: '300',

@@ -4,7 +4,7 @@
  * ConverseStream on the inference profiles the Bedrock fake holds), both authorizing callers from
  * their role policies in the cluster's moto.
  */
-import { IAMClient } from '@aws-sdk/client-iam';
+import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestCluster } from './cluster.js';
@@ -121,4 +121,38 @@ export async function startGatewayProcess(
     },
     stop: (signal = 'SIGTERM') => stopProcess(proc, signal),
   };
+}
+
+/**
+ * The role pool retrievals are made as, in moto: Retrieve on the pool tier's knowledge base only,
+ * RetrieveAndGenerate (it has no resource type: only `*` grants it; the data stays behind
+ * Retrieve), and, with `invokeProfiles`, the account's application inference profiles.
+ */
+export async function createPoolRetrievalRole(
+  iam: IAMClient,
+  o: { account: string; roleName: string; knowledgeBaseId: string; invokeProfiles?: boolean },
+): Promise<string> {
+  const trust = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${o.account}:root` }, Action: 'sts:AssumeRole' }],
+  };
+  await iam.send(new CreateRoleCommand({ RoleName: o.roleName, AssumeRolePolicyDocument: JSON.stringify(trust) }));
+  const statements: Record<string, unknown>[] = [
+    { Effect: 'Allow', Action: 'bedrock:Retrieve', Resource: `arn:aws:bedrock:us-east-1:${o.account}:knowledge-base/${o.knowledgeBaseId}` },
+    { Effect: 'Allow', Action: 'bedrock:RetrieveAndGenerate', Resource: '*' },
+  ];
+  if (o.invokeProfiles)
+    statements.push({
+      Effect: 'Allow',
+      Action: 'bedrock:InvokeModel',
+      Resource: `arn:aws:bedrock:us-east-1:${o.account}:application-inference-profile/*`,
+    });
+  await iam.send(
+    new PutRolePolicyCommand({
+      RoleName: o.roleName,
+      PolicyName: 'retrieve-pool',
+      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: statements }),
+    }),
+  );
+  return `arn:aws:iam::${o.account}:role/${o.roleName}`;
 }
