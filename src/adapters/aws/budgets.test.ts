@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BedrockAgentClient, GetKnowledgeBaseCommand } from '@aws-sdk/client-bedrock-agent';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../runtime/clock.js';
+import { type CallPriority, callPriority, withCallPriority } from '../../runtime/call-priority.js';
+import { ManualClock, systemClock } from '../../runtime/clock.js';
 import { createMetrics } from '../../runtime/metrics.js';
 import { RateBudgets, attachBudgets } from './budgets.js';
 
@@ -72,5 +73,66 @@ describe('RateBudgets call accounting', () => {
     await budgets.take('aossData', 'PUT');
     const v = (await metrics.awsCalls.get()).values.find((x) => x.labels.service === 'aossData' && x.labels.operation === 'PUT');
     expect(v?.value).toBe(2);
+  });
+});
+
+/** The budgets middleware as attachBudgets installs it, for a command of `service`. */
+function middlewareOf(budgets: RateBudgets, service: string, commandName: string, next: () => Promise<unknown>) {
+  let installed: ((n: (args: unknown) => Promise<unknown>, c: { commandName?: string }) => (args: unknown) => Promise<unknown>) | undefined;
+  attachBudgets({ middlewareStack: { addRelativeTo: (m) => void (installed = m) } }, service, budgets);
+  if (!installed) throw new Error('attachBudgets installed no middleware');
+  return installed(next, { commandName });
+}
+
+describe('RateBudgets priority', () => {
+  it('an IAM write made under high priority goes ahead of pool writes already waiting in the saturated iam:writes budget', async () => {
+    const clock = new ManualClock();
+    const budgets = new RateBudgets(clock, { 'iam:writes': { ratePerSec: 1, burst: 1 } });
+    const sent: string[] = [];
+    const call = (name: string, priority: CallPriority, operation: string): Promise<unknown> =>
+      withCallPriority(priority, () => middlewareOf(budgets, 'iam', operation, () => Promise.resolve(sent.push(name)))({}));
+    const calls = [call('pool-a', 'low', 'CreateRoleCommand')];
+    for (const name of ['pool-b', 'pool-c', 'pool-d']) calls.push(call(name, 'low', 'PutRolePolicyCommand'));
+    await Promise.resolve();
+    calls.push(call('silo-kb-role', 'high', 'CreateRoleCommand'));
+    for (let i = 0; i < 4; i++) {
+      clock.advance(1000);
+      for (let j = 0; j < 5; j++) await Promise.resolve();
+    }
+    await Promise.all(calls);
+    expect(sent).toEqual(['pool-a', 'silo-kb-role', 'pool-b', 'pool-c', 'pool-d']);
+  });
+
+  it('reads outside the IAM write budget are not held by it', async () => {
+    const clock = new ManualClock();
+    const budgets = new RateBudgets(clock, { 'iam:writes': { ratePerSec: 1, burst: 1 } }, { ratePerSec: 10, burst: 10 });
+    await withCallPriority('low', () => budgets.take('iam', 'CreateRole'));
+    const waiting = withCallPriority('high', () => budgets.take('iam', 'PutRolePolicy'));
+    await withCallPriority('low', () => budgets.take('iam', 'GetRole'));
+    expect(budgets.waitCounts().get('iam:GetRole')).toBeUndefined();
+    clock.advance(1000);
+    await waiting;
+    expect(budgets.waitCounts().get('iam:writes')).toBe(1);
+  });
+
+  it('the priority set around a real SDK call is the one its budget middleware sees', async () => {
+    const { server, endpoint } = await serve([]);
+    servers.push(server);
+    const client = new BedrockAgentClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    attachBudgets(client as never, 'bedrockAgent', new RateBudgets(systemClock));
+    const seen: CallPriority[] = [];
+    /** Runs right after the budget middleware and notes the priority it ran under. */
+    const probe =
+      (next: (args: unknown) => Promise<unknown>) =>
+      (args: unknown): Promise<unknown> => {
+        seen.push(callPriority());
+        return next(args);
+      };
+    client.middlewareStack.addRelativeTo(probe as never, { relation: 'after', toMiddleware: 'tenantRagRateBudget', name: 'probe' });
+    const get = (): Promise<unknown> => client.send(new GetKnowledgeBaseCommand({ knowledgeBaseId: 'KB12345678' })).catch(() => undefined);
+    await withCallPriority('low', get);
+    await get();
+    client.destroy();
+    expect(seen).toEqual(['low', 'high']);
   });
 });

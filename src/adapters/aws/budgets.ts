@@ -2,9 +2,15 @@
  * Per-API rate budgets shared by all tenants, sized under AWS's quotas, so one tenant's burst
  * cannot starve the rest and the operator never causes a throttling storm. Attached to each SDK
  * client as middleware after the retry step, so every attempt (retries too) takes a token.
+ *
+ * Each budget serves its waiting calls by the priority the reconcile pass set for them
+ * (runtime/call-priority.ts): a dedicated tenant's role writes, which its chain of access policy,
+ * index, knowledge base and data source waits for, go ahead of pool tenants' role writes, which
+ * start nothing else; pool calls keep at least a quarter of the rate (runtime/priority-bucket.ts).
  */
+import { callPriority } from '../../runtime/call-priority.js';
 import type { Clock } from '../../runtime/clock.js';
-import { TokenBucket } from '../../runtime/ratelimit.js';
+import { PriorityTokenBucket } from '../../runtime/priority-bucket.js';
 import { classifyAwsError } from './errors.js';
 
 /** A rate: requests per second and burst. */
@@ -72,7 +78,7 @@ export interface AwsCallObserver {
 
 /** The shared budgets. */
 export class RateBudgets {
-  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly buckets = new Map<string, PriorityTokenBucket>();
   private readonly waits = new Map<string, number>();
   private observer: AwsCallObserver | undefined;
   constructor(
@@ -81,11 +87,11 @@ export class RateBudgets {
     private readonly fallback: Rate = DEFAULT_RATE,
   ) {}
 
-  private bucket(key: string): TokenBucket {
+  private bucket(key: string): PriorityTokenBucket {
     let b = this.buckets.get(key);
     if (!b) {
       const rate = this.budgets[key] ?? this.fallback;
-      b = new TokenBucket(rate.ratePerSec, rate.burst, this.clock);
+      b = new PriorityTokenBucket(rate.ratePerSec, rate.burst, this.clock);
       this.buckets.set(key, b);
     }
     return b;
@@ -96,16 +102,14 @@ export class RateBudgets {
     this.observer = o;
   }
 
-  /** Waits for a token of `service:operation`; every attempt of every AWS call comes through here once. */
+  /**
+   * Waits for a token of `service:operation` at the priority of the work making the call; every
+   * attempt of every AWS call comes through here once.
+   */
   async take(service: string, operation: string, signal?: AbortSignal): Promise<void> {
     this.observer?.calls.inc({ service, operation });
     const key = budgetKey(service, operation);
-    const bucket = this.bucket(key);
-    const wait = bucket.reserve();
-    if (wait > 0) {
-      this.waits.set(key, (this.waits.get(key) ?? 0) + 1);
-      await this.clock.sleep(wait, signal);
-    }
+    if (await this.bucket(key).take(callPriority(), signal)) this.waits.set(key, (this.waits.get(key) ?? 0) + 1);
   }
 
   /** How often each budget made a caller wait (for metrics and the benchmark). */

@@ -11,6 +11,7 @@ import { TerminalError } from '../../core/errors.js';
 import { FakeIngestionPort } from '../../ingestion/fake-port.js';
 import { IngestionScheduler } from '../../ingestion/scheduler.js';
 import type { OutputsPort } from '../../ports/outputs.js';
+import { type CallPriority, callPriority } from '../../runtime/call-priority.js';
 import { ManualClock } from '../../runtime/clock.js';
 import type { Reconciler, Result } from '../../runtime/controller.js';
 import { sumTenantUsage, tenantQuotaCondition } from '../../usage/tenant-usage.js';
@@ -54,6 +55,8 @@ let events: MemoryEvents;
 let marked: string[];
 let configMaps: Map<string, Record<string, string>>;
 let reconciler: Reconciler;
+/** The call priority each pass ran its resources under. */
+let priorities: CallPriority[];
 
 beforeEach(() => {
   clock = new ManualClock(Date.parse('2026-11-05T10:00:00Z'));
@@ -63,6 +66,7 @@ beforeEach(() => {
   events = new MemoryEvents();
   marked = [];
   configMaps = new Map();
+  priorities = [];
   const outputs: OutputsPort = {
     apply: (_t, namespace, name, data) => {
       configMaps.set(`${namespace}/${name}`, data);
@@ -77,8 +81,9 @@ beforeEach(() => {
     now: () => new Date(clock.now()),
     describeFailure: cloud.describe,
     tiers,
-    resources: (t) =>
-      Promise.resolve([
+    resources: (t) => {
+      priorities.push(callPriority());
+      return Promise.resolve([
         {
           driver: cloud.driver('Bucket', 'StorageReady', { outputs: (id) => ({ bucket: id }) }),
           spec: `bucket-${t.metadata.name}`,
@@ -89,7 +94,8 @@ beforeEach(() => {
           spec: `role-${t.metadata.name}`,
           ids: {},
         },
-      ]),
+      ]);
+    },
     ingestion: {
       scheduler: new IngestionScheduler({ port: new FakeIngestionPort(clock), clock, logger }),
       sidecars: () => Promise.resolve(true),
@@ -157,6 +163,18 @@ describe('Tenant reconciler', () => {
     await pass('acme');
     expect(tenants.statusWrites).toBe(writes);
     expect(events.reasons('acme')).toEqual(['NotReady', 'Ready']);
+  });
+
+  it.each([
+    { isolation: 'pool', want: 'low' },
+    { isolation: 'bridge', want: 'high' },
+    { isolation: 'silo', want: 'high' },
+  ] as const)("a $isolation tenant's passes make their AWS calls at $want priority in the rate budgets", async ({ isolation, want }) => {
+    tiers.put(tierOf('gold', { isolation }));
+    tenants.put(tenantOf('acme'));
+    await settle('acme');
+    expect(priorities.length).toBeGreaterThan(0);
+    expect(new Set(priorities)).toEqual(new Set([want]));
   });
 
   it('deleting with deletionPolicy Delete says Deleting and the component on every pass, then lets go', async () => {

@@ -4,11 +4,13 @@
  * resources removed (Delete) or left and recorded (Retain).
  */
 import { storeOf } from '../../core/vector-stores.js';
+import { sharesRole } from '../../core/tenant-roles.js';
 import { ANNOTATIONS, CONDITION, EVENT_REASON, REASON } from '../../api/v1alpha1/constants.js';
 import type { Tenant, TenantStatus, TenantTier } from '../../api/v1alpha1/types.js';
 import { type ConditionInput, summarize } from '../../core/conditions.js';
 import type { RetainedData } from '../../ports/retained.js';
 import type { BoundResource } from '../../resources/managed-resource.js';
+import { withCallPriority } from '../../runtime/call-priority.js';
 import type { Reconciler } from '../../runtime/controller.js';
 import { runResources } from '../engine.js';
 import type { IngestionDeps } from '../ingestion.js';
@@ -76,6 +78,7 @@ export class TenantSteps implements OwnerSteps<Tenant> {
       fields: {
         isolation: tier?.spec.isolation,
         vectorStore: tier ? storeOf(tier) : undefined,
+        tenantRoles: tier ? (sharesRole(tier) ? 'Shared' : 'PerTenant') : undefined,
         usage: { ...tenant.status?.usage, ...u.usage },
       },
       ...(deleting ? {} : { dropped: [CONDITION.TierDeleting] }),
@@ -97,7 +100,11 @@ export class TenantSteps implements OwnerSteps<Tenant> {
     // Ids AWS assigns are on status before anything else can fail (no duplicate after a crash).
     const onCreated = (_kind: string, ids: Record<string, string>): Promise<void> =>
       pass.persist((s) => ({ ...s, resources: { ...s?.resources, ...ids } }));
-    const run = await runResources(pass.ctx, await this.d.resources(tenant, tier), { onCreated, known: ownIds(tenant, tier), spot });
+    // A pool tenant's calls give way in the rate budgets: nothing waits on its role, while each
+    // dedicated tenant's roles hold up its chain of access policy, index and knowledge base.
+    const run = await withCallPriority(tier.spec.isolation === 'pool' ? 'low' : 'high', async () =>
+      runResources(pass.ctx, await this.d.resources(tenant, tier), { onCreated, known: ownIds(tenant, tier), spot }),
+    );
     const resources = { ...sharedResources(tenant, tier), ...run.outputs };
     const components = [...run.components];
     const sync = run.complete ? await tenantSync(this.d.ingestion, tenant, tier, resources, pass.now, pass.ctx.signal) : undefined;
