@@ -4,6 +4,8 @@
  * and the HTTP endpoints). The only place adapters meet controllers; nothing here reads the
  * environment, main.ts does that once.
  */
+import { isTrue } from './core/conditions.js';
+import { CONDITION } from './api/v1alpha1/constants.js';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { AossDataPlane } from './adapters/aws/aoss-data.js';
@@ -206,6 +208,16 @@ export interface ModelAccessParts {
   modelMetrics: ModelMetrics;
 }
 
+/**
+ * The inference profiles a tenant may invoke: those of its ModelAccess objects that have one, are
+ * not being deleted and are not throttled (a Shared pool tier's tenant's session policy names them).
+ */
+export function grantedProfileArns(accesses: readonly ModelAccess[], tenant: string): string[] {
+  return accesses
+    .filter((a) => a.spec.tenantRef.name === tenant && !a.metadata.deletionTimestamp && !isTrue(a.status?.conditions, CONDITION.Throttled))
+    .flatMap((a) => (a.status?.inferenceProfileArn ? [a.status.inferenceProfileArn] : []));
+}
+
 /** The ModelAccess objects with a profile on status: what the poller meters. */
 export function grantedProfiles(accesses: readonly ModelAccess[]): UsageTarget[] {
   return accesses.flatMap((a) =>
@@ -287,7 +299,7 @@ function tenantDeps(w: Wiring, ingestion: IngestionDeps, retained: RetainedData)
     store: k.tenants,
     writer: k.writer<Tenant>('Tenant'),
     tiers: k.tiers,
-    resources: (t, tr) => tenantResources(a.stacks, t, tr),
+    resources: (t, tr) => tenantResources({ ...a.stacks, grantedProfiles: (name) => grantedProfileArns(k.accesses.list(), name) }, t, tr),
     ingestion,
     usageOf: (name) => {
       const mine = k.accesses.list().filter((x) => x.spec.tenantRef.name === name);

@@ -117,9 +117,10 @@ export async function runResources(
 async function runOne(run: Run, r: BoundResource, slot: string): Promise<EngineResult | undefined> {
   const { driver } = r;
   const type = driver.conditionType;
-  const spec = typeof r.spec === 'function' ? (r.spec as (o: Record<string, string>) => unknown)(run.outputs) : r.spec;
   let step = 'observe';
   try {
+    // A spec built from earlier outputs may refuse them (a TerminalError naming what to change).
+    const spec = typeof r.spec === 'function' ? (r.spec as (o: Record<string, string>) => unknown)(run.outputs) : r.spec;
     const { observation, diff } = await observeOne(run, r, spec, slot);
     const planned = planStep(spec !== undefined, observation, diff, run.deleting);
     const action: Action = planned.type === 'create' && driver.implicit ? { type: 'none' } : planned;

@@ -51,9 +51,17 @@ const own = <T extends AnyResource>(e: WatchEvent<T>): boolean => deleted(e) || 
 const self = <T extends AnyResource>(e: WatchEvent<T>): string[] => [e.obj.metadata.name];
 const names = (xs: readonly AnyResource[]): string[] => xs.map((x) => x.metadata.name);
 
-/** What a tenant shows of a model access: its usage and whether it is over quota. */
+/**
+ * What a tenant uses of a model access: its usage, whether it is over quota, and (for the session
+ * policy of a Shared pool tier's tenant) its profile and whether it is throttled.
+ */
 const shownOnTenant = (a: ModelAccess | undefined): string =>
-  JSON.stringify([a?.status?.usage, a?.status?.conditions?.find((c) => c.type === CONDITION.QuotaExceeded)?.status]);
+  JSON.stringify([
+    a?.status?.usage,
+    a?.status?.conditions?.find((c) => c.type === CONDITION.QuotaExceeded)?.status,
+    a?.status?.inferenceProfileArn,
+    a?.status?.conditions?.find((c) => c.type === CONDITION.Throttled)?.status,
+  ]);
 
 /** The table; see the module comment. */
 export function watchTable(s: WatchSources): WatchTable {
@@ -106,7 +114,7 @@ export function watchTable(s: WatchSources): WatchTable {
       { target: 'ModelAccess', why: 'its own changes, status included (the poller and quota windows)', when: () => true, keys: self },
       {
         target: 'Tenant',
-        why: "a tenant sums its accesses' usage and quota state",
+        why: "a tenant sums its accesses' usage and quota state, and a Shared pool tier's tenant grants their profiles in its session policy",
         when: (e) => !e.old || shownOnTenant(e.old) !== shownOnTenant(e.obj) || !!e.obj.metadata.deletionTimestamp,
         keys: (e) => [e.obj.spec.tenantRef.name],
       },

@@ -183,6 +183,20 @@ function before(a: Tenant, b: Tenant): boolean {
  * service account (EKS allows one association per subject; two Tenants sharing it would share
  * credentials).
  */
+/**
+ * A tier with `tenantRoles: Shared` narrows its one role per tenant by the session policy of the
+ * tenant's Pod Identity association: IAM principals named in spec.access could only be let into
+ * the whole role, so they are refused before anything is made.
+ */
+export function checkSharedRoleAccess(tenant: Tenant, tier: TenantTier | undefined): Refusal | undefined {
+  if (tier?.spec.isolation !== 'pool' || tier.spec.tenantRoles !== 'Shared') return undefined;
+  if (!tenant.spec.access || !('principals' in tenant.spec.access)) return undefined;
+  return {
+    reason: REASON.SharedRoleNeedsPodIdentity,
+    message: `tier ${tier.metadata.name} shares one role among its tenants (tenantRoles: Shared), narrowed to each by its EKS Pod Identity association: use spec.access.podIdentity, or a tier with tenantRoles PerTenant for spec.access.principals`,
+  };
+}
+
 export function checkIdentity(tenant: Tenant, tenants: readonly Tenant[], eksClusterArn: string | undefined): Refusal | undefined {
   const access = tenant.spec.access;
   const pod = access && 'podIdentity' in access ? access.podIdentity : undefined;

@@ -51,10 +51,16 @@ export interface BedrockPort {
     numberOfResults: number,
     signal?: AbortSignal,
   ): Promise<RetrieveAndGenerateCommandOutput>;
-  converse(tenant: string, roleArn: string, modelArn: string, input: ConverseInput, signal?: AbortSignal): Promise<ConverseCommandOutput>;
+  converse(
+    tenant: string,
+    roleArn: string | undefined,
+    modelArn: string,
+    input: ConverseInput,
+    signal?: AbortSignal,
+  ): Promise<ConverseCommandOutput>;
   converseStream(
     tenant: string,
-    roleArn: string,
+    roleArn: string | undefined,
     modelArn: string,
     input: ConverseInput,
     signal?: AbortSignal,
@@ -190,7 +196,16 @@ export class SdkBedrock implements BedrockPort {
     return this.agents.get('self', () => new BedrockAgentRuntimeClient(base));
   }
 
-  private runtimeFor(roleArn: string, tenant: string): BedrockRuntimeClient {
+  /**
+   * The runtime client of a tenant's model calls: as its own role, or, for a tenant of a Shared
+   * pool tier (no role of its own), as the gateway, which may invoke this cluster's profiles only.
+   */
+  private runtimeFor(roleArn: string | undefined, tenant: string): BedrockRuntimeClient {
+    if (!roleArn)
+      return this.runtimes.get(
+        'self',
+        () => new BedrockRuntimeClient({ region: this.o.region, maxAttempts: this.o.maxAttempts ?? 3, requestHandler: this.handler }),
+      );
     return this.runtimes.get(
       `${roleArn}|${tenant}`,
       () =>
@@ -237,13 +252,19 @@ export class SdkBedrock implements BedrockPort {
     );
   }
 
-  converse(tenant: string, roleArn: string, modelArn: string, i: ConverseInput, signal?: AbortSignal): Promise<ConverseCommandOutput> {
+  converse(
+    tenant: string,
+    roleArn: string | undefined,
+    modelArn: string,
+    i: ConverseInput,
+    signal?: AbortSignal,
+  ): Promise<ConverseCommandOutput> {
     return this.runtimeFor(roleArn, tenant).send(new ConverseCommand(converseRequest(tenant, modelArn, i)), { abortSignal: signal });
   }
 
   async converseStream(
     tenant: string,
-    roleArn: string,
+    roleArn: string | undefined,
     modelArn: string,
     i: ConverseInput,
     signal?: AbortSignal,

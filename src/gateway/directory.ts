@@ -80,8 +80,14 @@ export class Directory {
     return { tenant: name, isolation, knowledgeBaseId: r.knowledgeBaseId, ...(r.roleArn ? { roleArn: r.roleArn } : {}) };
   }
 
-  /** The tenant role (chat completions are made as it, so the operator's Deny stays a backstop). */
-  roleOf(t: Tenant): string {
+  /**
+   * The tenant role (chat completions are made as it, so the operator's Deny stays a backstop);
+   * undefined for a tenant of a Shared pool tier, whose calls the gateway makes as itself (the
+   * shared role is narrowed per tenant only by its Pod Identity association, which the gateway is
+   * not). The profile is still the tenant's own, from its ModelAccess.
+   */
+  roleOf(t: Tenant): string | undefined {
+    if (t.status?.tenantRoles === 'Shared') return undefined;
     const role = t.status?.resources?.roleArn;
     if (!role) throw new Refusal(409, 'tenant_not_ready', `Tenant ${t.metadata.name} has no role on its status yet`);
     return role;

@@ -30,6 +30,10 @@ import {
 } from '../core/naming.js';
 import { type DataScope, knowledgeBasePermissions, knowledgeBaseTrust, tenantPermissions, tenantTrust } from '../core/policies/roles.js';
 import { withGatewayTrust } from '../core/policies/gateway.js';
+import { SESSION_POLICY_MAX_CHARS, sharedRolePermissions, sharedRoleTrust, tenantSessionPolicy } from '../core/policies/shared-role.js';
+import { TerminalError } from '../core/errors.js';
+import { sharesRole } from '../core/tenant-roles.js';
+import { REASON } from '../api/v1alpha1/constants.js';
 import { type OwnerRef, adoptsRetained } from '../core/tags.js';
 import type { IamRoleDriver, RoleSpec } from './iam-role/driver.js';
 import type { PodIdentityDriver, PodIdentitySpec } from './pod-identity/driver.js';
@@ -63,6 +67,11 @@ export interface StackDeps {
   eksClusterArn?: string;
   /** The tenant gateway's role, which Pod Identity tenants' roles trust (config gatewayRoleArn). */
   gatewayRoleArn?: string;
+  /**
+   * The inference profiles a tenant's ModelAccess objects grant and do not throttle: on a tier
+   * with `tenantRoles: Shared` they are in the session policy of the tenant's association.
+   */
+  grantedProfiles?: (tenant: string) => string[];
   knowledgeBase: KnowledgeBaseDeps;
   /** One module per vector store a tier can choose. */
   stores: Record<VectorStoreType, VectorStore>;
@@ -159,6 +168,7 @@ export async function tierResources(deps: StackDeps, tier: TenantTier): Promise<
   const bucket = bucketName(n, { kind: 'TenantTier', name });
   const keyArn = (o: Outputs): string | undefined => o.kmsKeyArn;
   out.push(bind(deps.buckets, (o: Outputs) => ({ name: bucket, region: n.region, owner, kmsKeyArn: o.kmsKeyArn })));
+  if (sharesRole(tier)) out.push(sharedRole(deps, n, owner, tier, bucket));
   const settings = kbSettings(tier);
   const store = deps.stores[storeOf(tier)].tier(pattern, storeInput(n, owner, `tier ${name}`, operator, settings, keyArn, tier));
   out.push(...store.container);
@@ -243,6 +253,38 @@ export async function tenantResources(deps: StackDeps, tenant: Tenant, tier: Ten
     );
   }
   const pod = tenant.spec.access && 'podIdentity' in tenant.spec.access ? tenant.spec.access.podIdentity : undefined;
+  const cluster = deps.eksClusterArn ? /:cluster\/(.+)$/.exec(deps.eksClusterArn)?.[1] : undefined;
+  const association = (roleArnOf: (o: Outputs) => string, policyOf?: (o: Outputs) => string): BoundResource[] =>
+    // The association gives the application its role; made after the role, gone before it.
+    pod && cluster
+      ? [
+          bind(
+            deps.podIdentities,
+            (o: Outputs): PodIdentitySpec => ({
+              clusterName: cluster,
+              namespace: pod.namespace,
+              serviceAccount: pod.serviceAccount,
+              roleArn: roleArnOf(o),
+              owner,
+              // A new token once a recorded association vanished, so EKS makes a new one.
+              clientRequestToken: idempotencyToken(tenant.metadata.uid ?? name, `pod-identity/${mine.podIdentityAssociationId ?? ''}`),
+              ...(policyOf ? { policy: policyOf(o) } : {}),
+            }),
+            mine,
+          ),
+        ]
+      : [];
+  if (sharesRole(tier)) {
+    // No role of its own: the tier's, narrowed to the tenant by its association's session policy.
+    const shared = tier.status?.shared?.roleArn ?? roleArn(n, roleName(n, { kind: 'TenantTier', name: tier.metadata.name }, 'app'));
+    out.push(
+      ...association(
+        () => shared,
+        (o) => sessionPolicyText(name, scope(o), deps.grantedProfiles?.(name) ?? []),
+      ),
+    );
+    return out;
+  }
   out.push(
     bind(deps.tenantRoles, (o: Outputs): RoleSpec => ({
       name: roleName(n, { kind: 'Tenant', name }, 'app'),
@@ -259,24 +301,42 @@ export async function tenantResources(deps: StackDeps, tenant: Tenant, tier: Ten
       boundaryArn: deps.permissionsBoundaryArn,
     })),
   );
-  const cluster = deps.eksClusterArn ? /:cluster\/(.+)$/.exec(deps.eksClusterArn)?.[1] : undefined;
-  if (pod && cluster) {
-    // The association gives the application the tenant role; made after the role, gone before it.
-    out.push(
-      bind(
-        deps.podIdentities,
-        (o: Outputs): PodIdentitySpec => ({
-          clusterName: cluster,
-          namespace: pod.namespace,
-          serviceAccount: pod.serviceAccount,
-          roleArn: o.roleArn ?? '',
-          owner,
-          // A new token once a recorded association vanished, so EKS makes a new one.
-          clientRequestToken: idempotencyToken(tenant.metadata.uid ?? name, `pod-identity/${mine.podIdentityAssociationId ?? ''}`),
-        }),
-        mine,
-      ),
-    );
-  }
+  out.push(...association((o) => o.roleArn ?? ''));
   return out;
+}
+
+/** The role a Shared pool tier's tenants' applications get, narrowed per tenant by a session policy. */
+function sharedRole(deps: StackDeps, n: NamingContext, owner: OwnerRef, tier: TenantTier, bucket: string): BoundResource {
+  const name = tier.metadata.name;
+  return bind(deps.tenantRoles, (o: Outputs): RoleSpec => {
+    const scope = {
+      region: n.region,
+      accountId: n.accountId,
+      bucket,
+      prefix: 'tenants/',
+      kmsKeyArn: o.kmsKeyArn,
+      cluster: n.cluster,
+      tier: name,
+    };
+    return {
+      name: roleName(n, { kind: 'TenantTier', name }, 'app'),
+      path: ROLE_PATH,
+      description: `Role the applications of pool tier ${name}'s tenants share, each narrowed to its own tenant`,
+      owner,
+      trust: sharedRoleTrust(scope),
+      inline: { 'pool-tenants': sharedRolePermissions(scope) },
+      boundaryArn: deps.permissionsBoundaryArn,
+    };
+  });
+}
+
+/** A tenant's session policy as EKS takes it, refused when it would not fit. */
+function sessionPolicyText(tenant: string, scope: DataScope, profiles: string[]): string {
+  const text = JSON.stringify(tenantSessionPolicy(scope, profiles));
+  if (text.length > SESSION_POLICY_MAX_CHARS)
+    throw new TerminalError(
+      REASON.SessionPolicyTooLarge,
+      `tenant ${tenant}'s session policy is ${text.length} characters with ${profiles.length} model grants, over the ${SESSION_POLICY_MAX_CHARS} EKS Pod Identity allows: remove a ModelAccess, or move the tenant to a tier with tenantRoles PerTenant`,
+    );
+  return text;
 }

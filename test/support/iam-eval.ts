@@ -35,6 +35,8 @@ export interface Evaluation {
   context?: Record<string, string | string[]>;
   identity?: PolicyDocument[];
   boundary?: PolicyDocument;
+  /** A session policy (AssumeRole's Policy, an EKS Pod Identity association's policy): intersected with the rest. */
+  session?: PolicyDocument;
   resourcePolicy?: ResourcePolicy;
 }
 
@@ -56,6 +58,7 @@ export async function evaluate(e: Evaluation, account: string): Promise<Decision
       serviceControlPolicies: [],
       resourceControlPolicies: [],
       ...(e.boundary ? { permissionBoundaryPolicies: [{ name: 'boundary', policy: e.boundary }] } : {}),
+      ...(e.session ? { sessionPolicy: e.session } : {}),
       ...(e.resourcePolicy ? { resourcePolicy: e.resourcePolicy } : {}),
     },
     {},

@@ -64,6 +64,10 @@ export const REASON = {
   IdentityConflict: 'IdentityConflict',
   /** spec.access.podIdentity needs the operator's eksClusterArn setting. */
   ClusterArnRequired: 'ClusterArnRequired',
+  /** A tier with tenantRoles Shared gives its tenants access through Pod Identity only, not spec.access.principals. */
+  SharedRoleNeedsPodIdentity: 'SharedRoleNeedsPodIdentity',
+  /** A Shared tier's tenant's session policy (its prefix, key and model grants) is over EKS's size. */
+  SessionPolicyTooLarge: 'SessionPolicyTooLarge',
   ResourceReady: 'Ready',
   Creating: 'Creating',
   Updating: 'Updating',

@@ -38,6 +38,10 @@ export interface TenantTierSpec {
  */
 isolation: ("pool" | "bridge" | "silo")
 /**
+ * Who a tenant's application is in IAM. `PerTenant` (the default): a role per tenant. `Shared` (pool only): one role for the tier, narrowed to each tenant by the session policy of the tenant's EKS Pod Identity association, so onboarding a tenant writes nothing to IAM and the account's role quota does not cap the tier; tenants then need spec.access.podIdentity (or no access: the gateway only). Immutable.
+ */
+tenantRoles?: ("PerTenant" | "Shared")
+/**
  * Knowledge base defaults for the tier's tenants. Bridge and silo tenants may override embeddingModel, dimensions, chunking and vectorIndex. Fixed once the tier exists: its tenants' indexes, knowledge bases and data sources were made with them.
  */
 knowledgeBase?: {
@@ -224,6 +228,10 @@ kmsKeyArn?: string
  * ARN of the shared knowledge base service role (pool).
  */
 knowledgeBaseRoleArn?: string
+/**
+ * ARN of the role the tier's tenants share (pool with tenantRoles: Shared).
+ */
+roleArn?: string
 /**
  * ARN of the tier OpenSearch Serverless collection.
  */
@@ -453,6 +461,10 @@ isolation?: string
  * Vector store of the tenant's tier (OpenSearchServerless or S3Vectors).
  */
 vectorStore?: string
+/**
+ * The tier's tenantRoles: `Shared` when the application's role (resources.roleArn) is the tier's, narrowed to this tenant by its Pod Identity association.
+ */
+tenantRoles?: string
 /**
  * Identifiers of the AWS resources that serve this tenant (its own or the tier's).
  */

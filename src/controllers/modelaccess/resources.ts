@@ -81,8 +81,9 @@ export function grantResources(drivers: GrantDrivers, i: GrantInput): BoundResou
       document: modelAccessPolicy({ profileArn, modelArns, deny: i.deny }),
     };
   };
-  return [
-    { driver: drivers.profiles, spec: profile, ids: arn ? { inferenceProfileArn: arn } : {} },
-    { driver: drivers.policies, spec: policy, ids: {} },
-  ] as BoundResource[];
+  const profileResource = { driver: drivers.profiles, spec: profile, ids: arn ? { inferenceProfileArn: arn } : {} };
+  // A tenant of a Shared pool tier has no role of its own: its grant is in the session policy of
+  // its Pod Identity association, which the Tenant writes from this object's status.
+  if (i.tenant?.status?.tenantRoles === 'Shared') return [profileResource] as BoundResource[];
+  return [profileResource, { driver: drivers.policies, spec: policy, ids: {} }] as BoundResource[];
 }

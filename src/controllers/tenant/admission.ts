@@ -5,7 +5,7 @@
  */
 import { CONDITION, FINALIZER, REASON } from '../../api/v1alpha1/constants.js';
 import type { Tenant, TenantStatus, TenantTier } from '../../api/v1alpha1/types.js';
-import { type Refusal, type TrustScope, checkIdentity, checkPrincipals, checkTenant } from '../../core/admission.js';
+import { type Refusal, type TrustScope, checkIdentity, checkPrincipals, checkSharedRoleAccess, checkTenant } from '../../core/admission.js';
 import { type ConditionInput, findCondition } from '../../core/conditions.js';
 import type { ObjectStore } from '../../ports/kube.js';
 import type { Step } from '../owner/template.js';
@@ -43,6 +43,7 @@ export async function refusalOf(
   const namesPrincipals = !!tenant.spec.access && 'principals' in tenant.spec.access;
   return (
     checkTenant(tenant, checked, stores.tiers.list(), tierTenants) ??
+    checkSharedRoleAccess(tenant, tier) ??
     checkIdentity(tenant, tenants, access.eksClusterArn) ??
     (namesPrincipals ? checkPrincipals(tenant, await access.trust()) : undefined)
   );

@@ -2,6 +2,7 @@
 import type { Tenant, TenantTier } from '../../api/v1alpha1/types.js';
 import { tenantPrefix } from '../../core/naming.js';
 import { STORE_SHARED_KEYS, storeOf } from '../../core/vector-stores.js';
+import { sharesRole } from '../../core/tenant-roles.js';
 
 /** The tier's shared ids each pattern's tenants use, besides those of the tier's vector store. */
 const SHARED_KEYS = {
@@ -19,6 +20,8 @@ export function sharedResources(tenant: Tenant, tier: TenantTier): Record<string
   const shared: Record<string, unknown> = tier.status?.shared ?? {};
   const keys: readonly string[] = [
     ...SHARED_KEYS[tier.spec.isolation],
+    // The application's role is the tier's on a Shared pool tier.
+    ...(sharesRole(tier) ? ['roleArn'] : []),
     ...(tier.spec.isolation === 'silo' ? [] : STORE_SHARED_KEYS[storeOf(tier)][tier.spec.isolation]),
     ...(tier.spec.storage?.encryption === 'TierKey' ? ['kmsKeyArn'] : []),
   ];

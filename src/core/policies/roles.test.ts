@@ -35,7 +35,7 @@ describe('role policies', () => {
       kmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/k',
       knowledgeBaseId: 'KB12345678',
     });
-    expect(doc.Statement.map((s) => s.Sid)).toEqual(['ListOwnDocuments', 'OwnDocuments', 'QueryOwnKnowledgeBase', 'OwnKey']);
+    expect(doc.Statement.map((s) => s.Sid)).toEqual(['ListOwnDocuments', 'OwnDocuments', 'QueryOwnKnowledgeBase', 'GenerateFromOwnKnowledgeBase', 'OwnKey']);
     expect(doc.Statement[2]?.Resource).toBe('arn:aws:bedrock:us-east-1:111122223333:knowledge-base/KB12345678');
   });
 
@@ -64,6 +64,18 @@ describe('role policies', () => {
   it('a tenant of a managed knowledge base may Retrieve, not RetrieveAndGenerate (unsupported there)', () => {
     const doc = tenantPermissions({ ...scope, knowledgeBaseId: 'KB12345678', managedKnowledgeBase: true });
     expect(doc.Statement.find((s) => s.Sid === 'QueryOwnKnowledgeBase')?.Action).toEqual('bedrock:Retrieve');
+    expect(doc.Statement.flatMap((s) => [s.Action].flat())).not.toContain('bedrock:RetrieveAndGenerate');
+  });
+
+  it('RetrieveAndGenerate is granted on * (it has no resource type, so an ARN grant would never match)', () => {
+    const doc = tenantPermissions({ ...scope, knowledgeBaseId: 'KB12345678' });
+    expect(doc.Statement.find((s) => s.Sid === 'GenerateFromOwnKnowledgeBase')).toMatchObject({
+      Action: 'bedrock:RetrieveAndGenerate',
+      Resource: '*',
+    });
+    expect(doc.Statement.find((s) => s.Sid === 'QueryOwnKnowledgeBase')?.Resource).toBe(
+      'arn:aws:bedrock:us-east-1:111122223333:knowledge-base/KB12345678',
+    );
   });
 
   it.each([

@@ -179,10 +179,14 @@ export function tenantPermissions(s: DataScope): PolicyDocument {
     statements.push({
       Sid: 'QueryOwnKnowledgeBase',
       Effect: 'Allow',
-      // A managed knowledge base does not take RetrieveAndGenerate.
-      Action: s.managedKnowledgeBase ? 'bedrock:Retrieve' : ['bedrock:Retrieve', 'bedrock:RetrieveAndGenerate'],
+      Action: 'bedrock:Retrieve',
       Resource: arn(s, 'bedrock', `knowledge-base/${s.knowledgeBaseId}`),
     });
+    // RetrieveAndGenerate has no resource type in the IAM service reference, so a grant on the
+    // knowledge base's ARN never matches; what it reads is still behind Retrieve above. A managed
+    // knowledge base does not take it.
+    if (!s.managedKnowledgeBase)
+      statements.push({ Sid: 'GenerateFromOwnKnowledgeBase', Effect: 'Allow', Action: 'bedrock:RetrieveAndGenerate', Resource: '*' });
   }
   if (s.kmsKeyArn) statements.push(useKey(s, 'OwnKey'));
   return policy(...statements);

@@ -15,6 +15,7 @@ import {
   UpdatePodIdentityAssociationCommand,
 } from '@aws-sdk/client-eks';
 import { CONDITION } from '../../api/v1alpha1/constants.js';
+import { canonical, parsePolicy } from '../../core/policies/document.js';
 import { type OwnerRef, ownerTags, tagDrift } from '../../core/tags.js';
 import { classifyAwsError, deletedOrGone, isNotFound } from '../../adapters/aws/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
@@ -29,6 +30,11 @@ export interface PodIdentitySpec {
   owner: OwnerRef;
   /** Idempotency token of the create: a retried create returns the same association. */
   clientRequestToken: string;
+  /**
+   * Session policy narrowing a shared role to this subject (pool tiers with `tenantRoles:
+   * Shared`), as compact JSON. EKS needs `disableSessionTags` with it, so it is set with it.
+   */
+  policy?: string;
 }
 
 /** The association as found. */
@@ -40,6 +46,19 @@ export interface PodIdentityObserved {
   serviceAccount: string;
   roleArn: string;
   tags: Record<string, string>;
+  policy?: string;
+  disableSessionTags: boolean;
+}
+
+/** The session policy fields of a create or update. */
+function sessionPolicy(spec: PodIdentitySpec): { policy?: string; disableSessionTags?: boolean } {
+  return spec.policy !== undefined ? { policy: spec.policy, disableSessionTags: true } : {};
+}
+
+/** Two session policies mean the same (EKS may hand back the JSON formatted differently). */
+function samePolicy(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b) return !a && !b;
+  return canonical(parsePolicy(a)) === canonical(parsePolicy(b));
 }
 
 /** The EKS Pod Identity association driver. */
@@ -63,6 +82,8 @@ export class PodIdentityDriver implements ManagedResource<PodIdentitySpec, PodId
         serviceAccount: a.serviceAccount ?? '',
         roleArn: a.roleArn ?? '',
         tags: a.tags ?? {},
+        ...(a.policy ? { policy: a.policy } : {}),
+        disableSessionTags: a.disableSessionTags ?? false,
       };
     } catch (e) {
       if (isNotFound(e)) return undefined;
@@ -107,6 +128,9 @@ export class PodIdentityDriver implements ManagedResource<PodIdentitySpec, PodId
     if (o.namespace !== spec.namespace || o.serviceAccount !== spec.serviceAccount) return ['subject'];
     const diff: string[] = [];
     if (o.roleArn !== spec.roleArn) diff.push('role');
+    // Only the operator's Shared tiers set one, and a tenant never leaves such a tier (tenantRoles
+    // and a tenant's tier are fixed), so a policy is compared only where one is wanted.
+    if (spec.policy !== undefined && (!samePolicy(o.policy, spec.policy) || !o.disableSessionTags)) diff.push('policy');
     if (tagDrift(o.tags, ownerTags(spec.owner)).length) diff.push('tags');
     return diff;
   }
@@ -121,6 +145,7 @@ export class PodIdentityDriver implements ManagedResource<PodIdentitySpec, PodId
           serviceAccount: spec.serviceAccount,
           roleArn: spec.roleArn,
           clientRequestToken: spec.clientRequestToken,
+          ...sessionPolicy(spec),
           tags: ownerTags(spec.owner),
         }),
         { abortSignal: ctx.signal },
@@ -138,9 +163,14 @@ export class PodIdentityDriver implements ManagedResource<PodIdentitySpec, PodId
   async update(ctx: DriverContext, spec: PodIdentitySpec, o: PodIdentityObserved, diff: string[]): Promise<void> {
     const opts = { abortSignal: ctx.signal };
     if (diff.includes('subject')) return this.delete(ctx, o);
-    if (diff.includes('role')) {
+    if (diff.includes('role') || diff.includes('policy')) {
       await this.eks.send(
-        new UpdatePodIdentityAssociationCommand({ clusterName: spec.clusterName, associationId: o.associationId, roleArn: spec.roleArn }),
+        new UpdatePodIdentityAssociationCommand({
+          clusterName: spec.clusterName,
+          associationId: o.associationId,
+          roleArn: spec.roleArn,
+          ...sessionPolicy(spec),
+        }),
         opts,
       );
     }

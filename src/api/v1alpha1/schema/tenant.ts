@@ -238,6 +238,11 @@ export const tenantSchema: Schema = {
         conditions,
         isolation: { type: 'string', description: "Isolation pattern of the tenant's tier." },
         vectorStore: { type: 'string', description: "Vector store of the tenant's tier (OpenSearchServerless or S3Vectors)." },
+        tenantRoles: {
+          type: 'string',
+          description:
+            "The tier's tenantRoles: `Shared` when the application's role (resources.roleArn) is the tier's, narrowed to this tenant by its Pod Identity association.",
+        },
         resources,
         ingestion,
         usage: {

@@ -118,6 +118,7 @@ const sharedStatus: Schema = {
     bucket: { type: 'string', description: 'Name of the tier bucket.' },
     kmsKeyArn: { type: 'string', description: 'ARN of the tier KMS key (storage.encryption TierKey).' },
     knowledgeBaseRoleArn: { type: 'string', description: 'ARN of the shared knowledge base service role (pool).' },
+    roleArn: { type: 'string', description: "ARN of the role the tier's tenants share (pool with tenantRoles: Shared)." },
     collectionArn: { type: 'string', description: 'ARN of the tier OpenSearch Serverless collection.' },
     collectionEndpoint: { type: 'string', description: 'Data-plane endpoint of the tier collection.' },
     collectionId: { type: 'string', description: 'Id of the tier collection (the last part of its ARN).' },
@@ -151,6 +152,15 @@ export const tenantTierSchema: Schema = {
               'Isolation pattern. `pool`: one bucket, collection, index and knowledge base per tier, tenants separated by prefix and metadata filter. `bridge`: tier bucket and collection, a knowledge base and index per tenant. `silo`: everything per tenant. Immutable.',
           },
           'isolation is immutable: create a new tier with the pattern you want and move tenants to it',
+        ),
+        tenantRoles: immutable(
+          {
+            type: 'string',
+            enum: ['PerTenant', 'Shared'],
+            description:
+              "Who a tenant's application is in IAM. `PerTenant` (the default): a role per tenant. `Shared` (pool only): one role for the tier, narrowed to each tenant by the session policy of the tenant's EKS Pod Identity association, so onboarding a tenant writes nothing to IAM and the account's role quota does not cap the tier; tenants then need spec.access.podIdentity (or no access: the gateway only). Immutable.",
+          },
+          'tenantRoles is immutable: create a new tier with the value you want and move tenants to it',
         ),
         knowledgeBase: { ...tierKnowledgeBase, default: {} },
         vectorStore,
@@ -196,6 +206,11 @@ export const tenantTierSchema: Schema = {
         },
       },
       'x-kubernetes-validations': [
+        {
+          rule: "!has(self.tenantRoles) || self.tenantRoles != 'Shared' || self.isolation == 'pool'",
+          message:
+            'tenantRoles Shared needs isolation pool: bridge and silo tenants each have a knowledge base of their own, which their own role is granted; use PerTenant',
+        },
         {
           rule: "!has(self.vectorStore) || self.vectorStore.type != 'S3Vectors' || !has(self.knowledgeBase) || !has(self.knowledgeBase.vectorIndex)",
           message:
