@@ -1,18 +1,134 @@
-/** Prometheus metrics of the gateway (prefix `tenant_rag_gateway_`). */
+/**
+ * Prometheus metrics of the gateway (prefix `tenant_rag_gateway_`), per tenant where that stays
+ * bounded.
+ *
+ * Cardinality: every label value comes from a set the gateway controls, never from the request.
+ * `route` is one of the three API paths (unknown paths are not counted), `outcome` and `reason`
+ * are the fixed lists below, `tenant` is the name of the Tenant the caller's verified token maps to
+ * (or {@link NO_TENANT} before one is known), `model` the spec.model of the ModelAccess that
+ * granted the call (a model the caller names but was not granted is never a label). Series grow
+ * with tenants × routes × outcomes seen and tenants × granted models, not with traffic.
+ *
+ * The latency histogram has no tenant label: its 15 buckets would cost about 17 series per tenant,
+ * route and result (hundreds of thousands for thousands of tenants). Per-tenant latency is a mean
+ * instead, `request_seconds_total / requests_total`, one more series per tenant and route.
+ */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The `tenant` label of a request refused before its caller was identified (401, TokenReview down). */
+export const NO_TENANT = '(none)';
+
+/**
+ * Why the gateway itself refused a request (the `reason` of refusals_total and an `outcome` of
+ * requests_total): `auth` 401, `identity_unavailable` TokenReview down, `invalid` a bad body,
+ * `scope` a retrieval filter that names tenantId or is malformed, `not_granted` no ModelAccess for
+ * the model, `suspended`, `not_ready` (Tenant or ModelAccess), `quota` a token quota, `rate`
+ * requestsPerMinute, `store_unavailable` the quota store is down (fail-closed), `other` a refusal
+ * this list does not name yet.
+ */
+export const REFUSAL_REASONS = [
+  'auth',
+  'identity_unavailable',
+  'invalid',
+  'scope',
+  'not_granted',
+  'suspended',
+  'not_ready',
+  'quota',
+  'rate',
+  'store_unavailable',
+  'other',
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
+/** Requests the gateway accepted that did not complete: Bedrock's errors, or the caller went away. */
+export const FAILURES = [
+  'upstream_denied',
+  'upstream_throttled',
+  'upstream_invalid',
+  'upstream_not_found',
+  'upstream_error',
+  'client_closed',
+] as const;
+export type Failure = (typeof FAILURES)[number];
+
+/** What became of a request. */
+export type Outcome = 'ok' | RefusalReason | Failure;
+
+/** The routes counted (the `route` label). */
+export const ROUTES = ['/v1/retrieve', '/v1/retrieve-and-generate', '/v1/chat/completions'] as const;
+export type Route = (typeof ROUTES)[number];
+
+/** The `result` label of the latency histogram: served, refused by the gateway, or failed. */
+export type Result = 'ok' | 'refused' | 'error';
+
+const REASON_BY_TYPE: Record<string, RefusalReason> = {
+  unauthorized: 'auth',
+  identity_unavailable: 'identity_unavailable',
+  invalid_request: 'invalid',
+  model_not_granted: 'not_granted',
+  tenant_suspended: 'suspended',
+  tenant_not_ready: 'not_ready',
+  model_not_ready: 'not_ready',
+  quota_store_unavailable: 'store_unavailable',
+};
+
+/** The reason of a refusal, from its error type (and, for a quota refusal, the quota it hit). */
+export function refusalReason(type: string, quota?: string): RefusalReason {
+  if (type === 'quota_exceeded') return quota === 'requestsPerMinute' ? 'rate' : 'quota';
+  return REASON_BY_TYPE[type] ?? 'other';
+}
+
+const FAILURE_BY_TYPE: Record<string, Failure> = {
+  upstream_access_denied: 'upstream_denied',
+  upstream_throttled: 'upstream_throttled',
+  upstream_invalid_request: 'upstream_invalid',
+  upstream_not_found: 'upstream_not_found',
+};
+
+/** The outcome of an upstream (Bedrock) error, from the error type the caller is sent. */
+export function upstreamFailure(type: string): Failure {
+  return FAILURE_BY_TYPE[type] ?? 'upstream_error';
+}
+
+function resultOf(o: Outcome): Result {
+  if (o === 'ok') return 'ok';
+  return (REFUSAL_REASONS as readonly string[]).includes(o) ? 'refused' : 'error';
+}
 
 /** The gateway's metrics and their registry. */
 export interface GatewayMetrics {
   registry: Registry;
-  requests: Counter<'route' | 'code'>;
-  duration: Histogram<'route'>;
+  requests: Counter<'tenant' | 'route' | 'outcome'>;
+  refusals: Counter<'tenant' | 'reason'>;
+  duration: Histogram<'route' | 'result'>;
+  requestSeconds: Counter<'tenant' | 'route'>;
   tokens: Counter<'tenant' | 'model' | 'direction'>;
+  estimatedTokens: Counter<'tenant' | 'model'>;
   quotaRefusals: Counter<'tenant' | 'model' | 'quota'>;
   quotaAlerts: Counter<'tenant' | 'model' | 'quota'>;
   /** Reservations settled above what was reserved (the prompt bound was too low). */
   quotaOvershootTokens: Counter<'tenant' | 'model'>;
   quotaStoreErrors: Counter<'action'>;
   tokenReviews: Counter<'result'>;
+}
+
+/** One finished request, as the server saw it. */
+export interface FinishedRequest {
+  route: Route;
+  tenant: string;
+  outcome: Outcome;
+  /** To the response head (streams: until the stream opened). */
+  seconds: number;
+}
+
+/** Counts a finished request in requests, refusals, the latency histogram and the tenant's time. */
+export function recordRequest(m: GatewayMetrics, r: FinishedRequest): void {
+  const result = resultOf(r.outcome);
+  m.requests.inc({ tenant: r.tenant, route: r.route, outcome: r.outcome });
+  if (result === 'refused') m.refusals.inc({ tenant: r.tenant, reason: r.outcome });
+  m.duration.observe({ route: r.route, result }, r.seconds);
+  m.requestSeconds.inc({ tenant: r.tenant, route: r.route }, r.seconds);
 }
 
 /** Creates the metrics in a new registry. */
@@ -24,21 +140,39 @@ export function createGatewayMetrics(withProcessMetrics = true): GatewayMetrics 
     registry,
     requests: new Counter({
       name: `${p}requests_total`,
-      help: 'Requests by route and status code',
-      labelNames: ['route', 'code'],
+      help: 'API requests by tenant (the verified caller), route and outcome (ok, a refusal reason, or an upstream failure)',
+      labelNames: ['tenant', 'route', 'outcome'],
+      registers: [registry],
+    }),
+    refusals: new Counter({
+      name: `${p}refusals_total`,
+      help: 'Requests the gateway refused, by tenant and reason (auth, quota, rate, scope, store_unavailable, ...)',
+      labelNames: ['tenant', 'reason'],
       registers: [registry],
     }),
     duration: new Histogram({
       name: `${p}request_duration_seconds`,
-      help: 'Time to the response head (streams: to the first byte)',
-      labelNames: ['route'],
+      help: 'Time to the response head (streams: until the model stream opened), by route and result (ok, refused, error)',
+      labelNames: ['route', 'result'],
       buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    requestSeconds: new Counter({
+      name: `${p}request_seconds_total`,
+      help: 'Sum of request durations (as request_duration_seconds) by tenant and route; divided by requests_total, the mean',
+      labelNames: ['tenant', 'route'],
       registers: [registry],
     }),
     tokens: new Counter({
       name: `${p}model_tokens_total`,
-      help: 'Tokens served through the gateway, by tenant, model and direction (input, output)',
+      help: 'Tokens Bedrock reported for calls through the gateway, by tenant, model and direction (input, output)',
       labelNames: ['tenant', 'model', 'direction'],
+      registers: [registry],
+    }),
+    estimatedTokens: new Counter({
+      name: `${p}estimated_tokens_total`,
+      help: 'Retrieve-and-generate, which reports no usage: the upper-bound estimate the quota was settled to, by tenant and model',
+      labelNames: ['tenant', 'model'],
       registers: [registry],
     }),
     quotaRefusals: new Counter({
@@ -67,7 +201,7 @@ export function createGatewayMetrics(withProcessMetrics = true): GatewayMetrics 
     }),
     tokenReviews: new Counter({
       name: `${p}token_reviews_total`,
-      help: 'Caller tokens checked, by result (cached, reviewed, refused)',
+      help: 'Caller tokens checked, by result (accepted, refused; cache hits included)',
       labelNames: ['result'],
       registers: [registry],
     }),

@@ -2,7 +2,8 @@
  * The gateway's HTTP handlers over in-memory ports: a fake Bedrock, a fake quota store, a fixed
  * directory and a stub TokenReview. What the wire tests cannot easily force: a stream that fails
  * mid-way keeps its reservation, a failed call gives it back, fail-open, a TokenReview outage,
- * error mapping, and that a pool query can only leave with the tenant's filter.
+ * error mapping, that a pool query can only leave with the tenant's filter, and what /metrics
+ * counts per tenant, route, outcome and model after real requests.
  */
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -48,10 +49,19 @@ const cache = <T extends { metadata: { name: string } }>(xs: T[]): { get(n: stri
 
 class MemoryStore implements QuotaStore {
   used_ = new Map<string, number>();
+  /** Requests per minute window. */
+  requests = new Map<string, number>();
   down = false;
   settled: number[] = [];
   reserve(w: Windows, l: QuotaLimits, tokens: number): Promise<ReserveResult> {
     if (this.down) return Promise.reject(new QuotaStoreUnavailable('down'));
+    const minute = this.requests.get(w.keys.minute) ?? 0;
+    if (l.requestsPerMinute !== undefined && minute >= l.requestsPerMinute)
+      return Promise.resolve({
+        ok: false,
+        refusal: { quota: 'requestsPerMinute', window: w.names.minute, used: minute, limit: l.requestsPerMinute, reset: w.resets.minute },
+      });
+    this.requests.set(w.keys.minute, minute + 1);
     const day = this.used_.get(w.keys.day) ?? 0;
     if (l.tokensPerDay !== undefined && day + tokens > l.tokensPerDay)
       return Promise.resolve({
@@ -86,7 +96,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function setup(o: { bedrock?: Partial<BedrockPort>; failOpen?: boolean; reviewDown?: boolean } = {}) {
+async function setup(o: { bedrock?: Partial<BedrockPort>; failOpen?: boolean; reviewDown?: boolean; requestsPerMinute?: number } = {}) {
   const store = new MemoryStore();
   const retrieved: ScopedRetrieval[] = [];
   const bedrock: BedrockPort = {
@@ -120,6 +130,7 @@ async function setup(o: { bedrock?: Partial<BedrockPort>; failOpen?: boolean; re
     cache([tenant('acme', 'pool', 'POOLKB'), tenant('globex', 'pool', 'POOLKB'), tenant('initech', 'silo', 'SILOKB')]),
     cache([tier('pool', 'POOLKB'), tier('silo')]),
     cache([access('acme', 100)]),
+    o.requestsPerMinute,
   );
   server = await startGatewayServer(
     {
@@ -148,7 +159,28 @@ async function setup(o: { bedrock?: Partial<BedrockPort>; failOpen?: boolean; re
     });
     return { status: res.status, text: await res.text() };
   };
-  return { store, retrieved, post, url };
+  /** The sum of a metric's series whose labels include `labels`, from a scrape of /metrics. */
+  const metric = async (name: string, labels: Record<string, string> = {}): Promise<number> => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    return seriesOf(text, name)
+      .filter((x) => Object.entries(labels).every(([k, v]) => x.labels[k] === v))
+      .reduce((n, x) => n + x.value, 0);
+  };
+  return { store, retrieved, post, url, metric };
+}
+
+/** The series of `name` in a Prometheus text exposition. */
+function seriesOf(text: string, name: string): { labels: Record<string, string>; value: number }[] {
+  return text
+    .split('\n')
+    .map((line) => /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line))
+    .filter((m): m is RegExpExecArray => m?.[1] === name)
+    .map((m) => ({
+      labels: Object.fromEntries(
+        [...(m[2] ?? '').matchAll(/([a-z_]+)="((?:[^"\\]|\\.)*)"/g)].map((l): [string, string] => [l[1] ?? '', l[2] ?? '']),
+      ),
+      value: Number(m[3]),
+    }));
 }
 
 const chat = { model: 'm1', max_tokens: 20, messages: [{ role: 'user', content: 'hello' }] };
@@ -242,5 +274,128 @@ describe('gateway HTTP handlers', () => {
     expect((await s.post('/v1/retrieve', { query: 'x', filter: { equals: { key: 'tenantId', value: 'globex' } } })).status).toBe(400);
     expect((await fetch(`${s.url}/v1/retrieve`, { method: 'GET' })).status).toBe(405);
     expect((await fetch(`${s.url}/nope`, { method: 'POST' })).status).toBe(404);
+  });
+});
+
+describe('gateway metrics on /metrics', () => {
+  const CHAT = '/v1/chat/completions';
+  const RETRIEVE = '/v1/retrieve';
+
+  it('counts requests by tenant, route and outcome, refusals by reason, tokens by tenant and model, latency by route', async () => {
+    const s = await setup();
+    expect((await s.post(CHAT, chat)).status).toBe(200);
+    expect((await s.post(RETRIEVE, { query: 'x' }, 'globex')).status).toBe(200);
+    expect((await s.post(CHAT, { ...chat, max_tokens: 500 })).status).toBe(429);
+    expect((await fetch(`${s.url}${RETRIEVE}`, { method: 'POST', body: '{}' })).status).toBe(401);
+    expect((await s.post(RETRIEVE, { query: 'x', filter: { equals: { key: 'tenantId', value: 'globex' } } })).status).toBe(400);
+    expect((await s.post(RETRIEVE, { query: '' })).status).toBe(400);
+    expect((await s.post(CHAT, { ...chat, model: 'other' })).status).toBe(403);
+    s.store.down = true;
+    expect((await s.post(CHAT, chat)).status).toBe(503);
+
+    const requests = (tenant: string, route: string, outcome: string): Promise<number> =>
+      s.metric('tenant_rag_gateway_requests_total', { tenant, route, outcome });
+    expect(await requests('acme', CHAT, 'ok')).toBe(1);
+    expect(await requests('globex', RETRIEVE, 'ok')).toBe(1);
+    expect(await requests('acme', CHAT, 'quota')).toBe(1);
+    expect(await requests('(none)', RETRIEVE, 'auth')).toBe(1);
+    expect(await requests('acme', RETRIEVE, 'scope')).toBe(1);
+    expect(await requests('acme', RETRIEVE, 'invalid')).toBe(1);
+    expect(await requests('acme', CHAT, 'not_granted')).toBe(1);
+    expect(await requests('acme', CHAT, 'store_unavailable')).toBe(1);
+    expect(await s.metric('tenant_rag_gateway_requests_total')).toBe(8);
+
+    const refusals = (tenant: string, reason: string): Promise<number> => s.metric('tenant_rag_gateway_refusals_total', { tenant, reason });
+    expect(await refusals('acme', 'quota')).toBe(1);
+    expect(await refusals('(none)', 'auth')).toBe(1);
+    expect(await refusals('acme', 'scope')).toBe(1);
+    expect(await refusals('acme', 'store_unavailable')).toBe(1);
+    expect(await s.metric('tenant_rag_gateway_refusals_total')).toBe(6);
+
+    expect(await s.metric('tenant_rag_gateway_model_tokens_total', { tenant: 'acme', model: 'm1', direction: 'input' })).toBe(3);
+    expect(await s.metric('tenant_rag_gateway_model_tokens_total', { tenant: 'acme', model: 'm1', direction: 'output' })).toBe(2);
+    expect(await s.metric('tenant_rag_gateway_quota_refusals_total', { tenant: 'acme', model: 'm1', quota: 'tokensPerDay' })).toBe(1);
+
+    const observed = (route: string, result: string): Promise<number> =>
+      s.metric('tenant_rag_gateway_request_duration_seconds_count', { route, result });
+    expect(await observed(CHAT, 'ok')).toBe(1);
+    expect(await observed(CHAT, 'refused')).toBe(3);
+    expect(await observed(RETRIEVE, 'refused')).toBe(3);
+    expect(await s.metric('tenant_rag_gateway_request_duration_seconds_bucket', { route: RETRIEVE, result: 'ok', le: '+Inf' })).toBe(1);
+    expect(await s.metric('tenant_rag_gateway_request_seconds_total', { tenant: 'globex', route: RETRIEVE })).toBeGreaterThan(0);
+  });
+
+  it('labels only with tenants and models it granted, never with what the request names', async () => {
+    const s = await setup();
+    for (let i = 0; i < 20; i++) {
+      expect((await s.post(CHAT, { ...chat, model: `made-up-${i}` })).status).toBe(403);
+      expect((await s.post(RETRIEVE, { query: 'x', tenant: `stranger-${i}` }, `stranger-${i}`)).status).toBe(401);
+    }
+    const text = await (await fetch(`${s.url}/metrics`)).text();
+    expect(text).not.toMatch(/made-up|stranger/);
+    expect(seriesOf(text, 'tenant_rag_gateway_requests_total').map((x) => x.labels)).toEqual(
+      expect.arrayContaining([
+        { tenant: 'acme', route: CHAT, outcome: 'not_granted' },
+        { tenant: '(none)', route: RETRIEVE, outcome: 'auth' },
+      ]),
+    );
+    expect(seriesOf(text, 'tenant_rag_gateway_requests_total')).toHaveLength(2);
+    expect(await s.metric('tenant_rag_gateway_requests_total')).toBe(40);
+  });
+
+  it('counts a stream with its usage, a stream that breaks as an upstream failure, and requestsPerMinute as rate', async () => {
+    let broken = false;
+    const s = await setup({
+      requestsPerMinute: 2,
+      bedrock: {
+        converseStream: () =>
+          Promise.resolve(
+            (async function* () {
+              yield await Promise.resolve({ contentBlockDelta: { contentBlockIndex: 0, delta: { text: 'hi' } } });
+              if (broken) throw Object.assign(new Error('reset'), { name: 'ModelStreamErrorException' });
+              yield { messageStop: { stopReason: 'end_turn' } };
+              yield { metadata: { usage: { inputTokens: 7, outputTokens: 4, totalTokens: 11 }, metrics: { latencyMs: 1 } } };
+            })() as never,
+          ),
+      },
+    });
+    expect((await s.post(CHAT, { ...chat, stream: true })).text).toContain('[DONE]');
+    broken = true;
+    expect((await s.post(CHAT, { ...chat, stream: true })).text).toContain('upstream_error');
+    expect((await s.post(CHAT, { ...chat, stream: true })).status).toBe(429);
+    expect(await s.metric('tenant_rag_gateway_model_tokens_total', { tenant: 'acme', direction: 'input' })).toBe(7);
+    expect(await s.metric('tenant_rag_gateway_model_tokens_total', { tenant: 'acme', direction: 'output' })).toBe(4);
+    expect(await s.metric('tenant_rag_gateway_requests_total', { tenant: 'acme', route: CHAT, outcome: 'ok' })).toBe(1);
+    expect(await s.metric('tenant_rag_gateway_requests_total', { tenant: 'acme', route: CHAT, outcome: 'upstream_error' })).toBe(1);
+    expect(await s.metric('tenant_rag_gateway_refusals_total', { tenant: 'acme', reason: 'rate' })).toBe(1);
+    expect(await s.metric('tenant_rag_gateway_request_duration_seconds_count', { route: CHAT, result: 'error' })).toBe(1);
+  });
+
+  it('counts a caller that leaves before its answer as client_closed', async () => {
+    let called: () => void = () => undefined;
+    const reached = new Promise<void>((ok) => (called = ok));
+    const s = await setup({
+      bedrock: {
+        converse: (_t, _r, _p, _c, signal) =>
+          new Promise((_ok, fail) => {
+            signal?.addEventListener('abort', () => fail(Object.assign(new Error('aborted'), { name: 'AbortError' })));
+            called();
+          }),
+      },
+    });
+    const client = new AbortController();
+    const pending = fetch(`${s.url}${CHAT}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${jwt('acme')}`, 'content-type': 'application/json' },
+      body: JSON.stringify(chat),
+      signal: client.signal,
+    }).catch(() => undefined);
+    await reached;
+    client.abort();
+    await pending;
+    await expect
+      .poll(() => s.metric('tenant_rag_gateway_requests_total', { tenant: 'acme', route: CHAT, outcome: 'client_closed' }))
+      .toBe(1);
+    expect(s.store.total()).toBe(0);
   });
 });

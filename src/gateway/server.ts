@@ -11,7 +11,16 @@ import type { Logger } from 'pino';
 import type { BedrockPort } from './bedrock.js';
 import { type Directory, Refusal } from './directory.js';
 import type { TokenIdentity } from './identity.js';
-import type { GatewayMetrics } from './metrics.js';
+import {
+  type GatewayMetrics,
+  NO_TENANT,
+  type Outcome,
+  type Route,
+  ROUTES,
+  recordRequest,
+  refusalReason,
+  upstreamFailure,
+} from './metrics.js';
 import { BadRequest, type ChatLimits, chunk, completion, parseChatRequest, usageOf } from './openai.js';
 import { promptTokenBound } from './quota.js';
 import { QuotaExceeded, type QuotaGate } from './quota-gate.js';
@@ -43,6 +52,18 @@ export interface GatewayServer {
 }
 
 type Json = Record<string, unknown>;
+
+/** What a request's metrics are labelled with, filled in by the handler as it learns it. */
+interface RequestContext {
+  /** The verified caller's Tenant; {@link NO_TENANT} until it is known. */
+  tenant: string;
+  /** The outcome of a request that failed after its head was sent (a broken stream). */
+  failed?: Outcome;
+  /** When the head of a stream was sent: its latency is to there, not to the stream's end. */
+  headAt?: number;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, signal: AbortSignal, ctx: RequestContext) => Promise<void>;
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
@@ -82,6 +103,37 @@ function upstream(e: unknown): { status: number; type: string; message: string }
   return { status: 502, type: 'upstream_error', message };
 }
 
+/** The answer a handler's error becomes, and its outcome for the metrics. */
+interface ErrorAnswer {
+  status: number;
+  body: Json;
+  headers: Record<string, string>;
+  outcome: Outcome;
+}
+
+function errorAnswer(e: unknown): ErrorAnswer {
+  if (e instanceof QuotaExceeded) {
+    return {
+      status: 429,
+      body: errorBody(e.type, e.message, e.details),
+      headers: { 'retry-after': String(e.retryAfter) },
+      outcome: refusalReason(e.type, e.details.quota),
+    };
+  }
+  if (e instanceof Refusal) {
+    return {
+      status: e.status,
+      body: errorBody(e.type, e.message),
+      headers: e.status === 401 ? { 'www-authenticate': 'Bearer' } : {},
+      outcome: refusalReason(e.type),
+    };
+  }
+  if (e instanceof ScopeError) return { status: 400, body: errorBody('invalid_request', e.message), headers: {}, outcome: 'scope' };
+  if (e instanceof BadRequest) return { status: 400, body: errorBody('invalid_request', e.message), headers: {}, outcome: 'invalid' };
+  const u = upstream(e);
+  return { status: u.status, body: errorBody(u.type, u.message), headers: {}, outcome: upstreamFailure(u.type) };
+}
+
 /** Starts the gateway's HTTP server. */
 export async function startGatewayServer(d: GatewayDeps, port: number, host: string): Promise<GatewayServer> {
   const unauthorized = (why: string): Refusal =>
@@ -92,7 +144,8 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
         `(a serviceAccountToken volume projection with audience ${d.audience}); the ServiceAccount must be the spec.access.podIdentity of your Tenant.`,
     );
 
-  const caller = async (req: IncomingMessage): Promise<{ tenant: ReturnType<Directory['tenantOf']> }> => {
+  /** The verified caller's Tenant, which from here on labels the request's metrics. */
+  const caller = async (req: IncomingMessage, ctx: RequestContext): Promise<{ tenant: ReturnType<Directory['tenantOf']> }> => {
     const auth = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(auth);
     if (!m?.[1]) throw unauthorized('No bearer token');
@@ -106,7 +159,9 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
     }
     d.metrics.tokenReviews.inc({ result: 'accepted' });
     try {
-      return { tenant: d.directory.tenantOf(who) };
+      const tenant = d.directory.tenantOf(who);
+      ctx.tenant = tenant.metadata.name;
+      return { tenant };
     } catch (e) {
       throw e instanceof Refusal && e.status === 401 ? unauthorized(e.message) : e;
     }
@@ -125,8 +180,8 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
     return b.query;
   };
 
-  const retrieve = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
-    const { tenant } = await caller(req);
+  const retrieve: Handler = async (req, res, signal, ctx) => {
+    const { tenant } = await caller(req, ctx);
     const b = (await readBody(req, d.maxBodyBytes)) as Json;
     const scoped = scopeRetrieval(d.directory.target(tenant), b.filter);
     const out = await d.bedrock.retrieve(scoped, query(b), numberOfResults(b), signal);
@@ -141,8 +196,8 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
     });
   };
 
-  const retrieveAndGenerate = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
-    const { tenant } = await caller(req);
+  const retrieveAndGenerate: Handler = async (req, res, signal, ctx) => {
+    const { tenant } = await caller(req, ctx);
     const b = (await readBody(req, d.maxBodyBytes)) as Json;
     if (typeof b.model !== 'string') throw new BadRequest('model is required (the model of one of your ModelAccess objects)');
     const scoped = scopeRetrieval(d.directory.target(tenant), b.filter);
@@ -163,6 +218,7 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
     const context = (out.citations ?? []).flatMap((c) => (c.retrievedReferences ?? []).map((r) => r.content?.text ?? ''));
     const used = promptTokenBound([q, ...context, out.output?.text ?? ''], d.chat.bytesPerToken);
     await held.settle(used);
+    d.metrics.estimatedTokens.inc({ tenant: tenant.metadata.name, model: grant.access.spec.model }, used);
     sendJson(res, 200, {
       tenant: scoped.tenant,
       output: out.output?.text ?? '',
@@ -174,8 +230,8 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
     });
   };
 
-  const chat = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
-    const { tenant } = await caller(req);
+  const chat: Handler = async (req, res, signal, ctx) => {
+    const { tenant } = await caller(req, ctx);
     const c = parseChatRequest(await readBody(req, d.maxBodyBytes), d.chat);
     const grant = d.directory.grant(tenant, c.model);
     const role = d.directory.roleOf(tenant);
@@ -211,6 +267,7 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
       throw e;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    ctx.headAt = performance.now();
     const send = (o: object | string): boolean => res.write(`data: ${typeof o === 'string' ? o : JSON.stringify(o)}\n\n`);
     let usage: ReturnType<typeof usageOf> | undefined;
     let stop: string | undefined;
@@ -224,8 +281,12 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
     } catch (e) {
       // Mid-stream: the head is sent; tell the client in the stream and keep what was reserved
       // unless the model reported its usage.
-      if (usage) await held.settle(usage.total_tokens);
+      if (usage) {
+        await held.settle(usage.total_tokens);
+        count(usage);
+      }
       const u = upstream(e);
+      ctx.failed = upstreamFailure(u.type);
       send(errorBody(u.type, u.message));
       res.end();
       return;
@@ -241,7 +302,7 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
     res.end();
   };
 
-  const routes: Record<string, (req: IncomingMessage, res: ServerResponse, signal: AbortSignal) => Promise<void>> = {
+  const routes: Record<Route, Handler> = {
     '/v1/retrieve': retrieve,
     '/v1/retrieve-and-generate': retrieveAndGenerate,
     '/v1/chat/completions': chat,
@@ -261,39 +322,31 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
       );
       return;
     }
-    const handler = routes[path];
-    if (!handler) return sendJson(res, 404, errorBody('not_found', `${req.method ?? ''} ${path} is not served`));
+    const route = (ROUTES as readonly string[]).includes(path) ? (path as Route) : undefined;
+    if (!route) return sendJson(res, 404, errorBody('not_found', `${req.method ?? ''} ${path} is not served`));
     if (req.method !== 'POST') return sendJson(res, 405, errorBody('method_not_allowed', `${path} takes POST`), { allow: 'POST' });
     const started = performance.now();
     const abort = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) abort.abort();
     });
-    const done = (code: number): void => {
-      d.metrics.requests.inc({ route: path, code: String(code) });
-      d.metrics.duration.observe({ route: path }, (performance.now() - started) / 1000);
-    };
-    handler(req, res, abort.signal).then(
-      () => done(res.statusCode),
+    const ctx: RequestContext = { tenant: NO_TENANT };
+    const done = (outcome: Outcome): void =>
+      recordRequest(d.metrics, {
+        route,
+        tenant: ctx.tenant,
+        // A caller that left before the answer was complete is counted as such, whatever followed.
+        outcome: abort.signal.aborted ? 'client_closed' : outcome,
+        seconds: ((ctx.headAt ?? performance.now()) - started) / 1000,
+      });
+    routes[route](req, res, abort.signal, ctx).then(
+      () => done(ctx.failed ?? 'ok'),
       (e: unknown) => {
-        let status: number;
-        if (e instanceof QuotaExceeded) {
-          status = 429;
-          sendJson(res, 429, errorBody(e.type, e.message, e.details), { 'retry-after': String(e.retryAfter) });
-        } else if (e instanceof Refusal) {
-          status = e.status;
-          sendJson(res, e.status, errorBody(e.type, e.message), e.status === 401 ? { 'www-authenticate': 'Bearer' } : {});
-        } else if (e instanceof BadRequest || e instanceof ScopeError) {
-          status = 400;
-          sendJson(res, 400, errorBody('invalid_request', e.message));
-        } else {
-          const u = upstream(e);
-          status = u.status;
-          if (u.status >= 500) d.logger.warn({ err: u.message, route: path }, 'upstream error');
-          sendJson(res, u.status, errorBody(u.type, u.message));
-        }
+        const a = errorAnswer(e);
+        if (a.status >= 500 && a.outcome.startsWith('upstream_')) d.logger.warn({ err: a.body.error, route }, 'upstream error');
+        sendJson(res, a.status, a.body, a.headers);
         if (res.headersSent && !res.writableEnded) res.end();
-        done(status);
+        done(a.outcome);
       },
     );
   });
