@@ -3,7 +3,9 @@
  * another AWS account first (S3's expected-owner check, which moto lacks, enforced by the test
  * proxy), a new Tenant reusing the name of one deleted with Retain, and EKS Pod Identity
  * associations (ministack serves the EKS API): made for the tenant role, repaired, deleted with
- * the tenant, and never made for a second Tenant naming the same service account.
+ * the tenant, and never made for a second Tenant naming the same service account; a Shared pool
+ * tier's tenants get no role of their own, only an association whose stored session policy, evaluated
+ * with the shared role's stored policy, keeps each tenant to its own prefix.
  */
 import {
   DeletePodIdentityAssociationCommand,
@@ -11,7 +13,7 @@ import {
   EKSClient,
   ListPodIdentityAssociationsCommand,
 } from '@aws-sdk/client-eks';
-import { GetRoleCommand } from '@aws-sdk/client-iam';
+import { GetRoleCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
   CreateBucketCommand,
   GetBucketTaggingCommand,
@@ -23,8 +25,10 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/adapters/aws/clients.js';
-import type { Tenant } from '../../src/api/v1alpha1/types.js';
-import { bucketName } from '../../src/core/naming.js';
+import type { ModelAccess, Tenant, TenantTier } from '../../src/api/v1alpha1/types.js';
+import { bucketName, roleName } from '../../src/core/naming.js';
+import { type PolicyDocument, parsePolicy } from '../../src/core/policies/document.js';
+import { type Evaluation, evaluate } from '../support/iam-eval.js';
 import { type AwsProxy, startAwsProxy } from '../support/aws-proxy.js';
 import { clientsFor } from '../support/aws.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
@@ -258,4 +262,101 @@ describe('tenant isolation against an adversary', () => {
     await c.kube.waitForGone('Tenant', intruder, 60_000);
     expect(await associations(name, 'rag-app')).toEqual([]);
   }, 360_000);
+});
+
+describe('a Shared pool tier: one role, each tenant narrowed by its association', () => {
+  const sharedTier = (name: string): string =>
+    `apiVersion: rag.tenancy.dev/v1alpha1\nkind: TenantTier\nmetadata: { name: ${name} }\nspec: { isolation: pool, tenantRoles: Shared }\n---\n`;
+  const describeAssociation = async (id: string): Promise<{ roleArn?: string; policy?: string; disableSessionTags?: boolean }> =>
+    (await eks.send(new DescribePodIdentityAssociationCommand({ clusterName: CLUSTER, associationId: id }))).association ?? {};
+
+  it('onboards tenants without a role each; the association narrows the shared role to the tenant, and grants follow ModelAccess', async () => {
+    const tierName = uniq('sh');
+    const [a, b, refused] = [uniq('sha'), uniq('shb'), uniq('shp')];
+    await c.kube.apply(sharedTier(tierName) + tenant(a, tierName) + tenant(b, tierName));
+    const ta = await c.kube.waitForCondition<Tenant>('Tenant', a, 'Ready', { status: 'True' }, 180_000);
+    const tb = await c.kube.waitForCondition<Tenant>('Tenant', b, 'Ready', { status: 'True' }, 180_000);
+    const tierObj = await c.kube.get<TenantTier>('TenantTier', tierName);
+    const shared = tierObj?.status?.shared?.roleArn ?? '';
+    expect(shared).toMatch(/:role\/rag-tenant\/.*tier-.*-app$/);
+    for (const t of [ta, tb]) {
+      expect(t.status?.tenantRoles).toBe('Shared');
+      expect(t.status?.resources?.roleArn).toBe(shared);
+    }
+    // No role of a tenant's own exists in IAM.
+    const own = roleName(
+      { prefix: 'rag', cluster: TEST_OPERATOR_SETTINGS.clusterName, accountId: ACCOUNT, region: 'us-east-1' },
+      { kind: 'Tenant', name: a },
+      'app',
+    );
+    await expect(aws.iam.send(new GetRoleCommand({ RoleName: own }))).rejects.toThrow(/NoSuchEntity|not found|cannot be found/);
+
+    // Each association: the shared role, session tags off, a policy naming only its tenant's prefix.
+    const policies: Record<string, PolicyDocument> = {};
+    for (const t of [ta, tb]) {
+      const got = await describeAssociation(t.status?.resources?.podIdentityAssociationId ?? '');
+      expect(got.roleArn).toBe(shared);
+      expect(got.disableSessionTags).toBe(true);
+      policies[t.metadata.name] = JSON.parse(got.policy ?? '{}') as PolicyDocument;
+    }
+    // The stored policies, evaluated with the role's own: a's session reads its documents, never b's.
+    const role = await aws.iam.send(new GetRolePolicyCommand({ RoleName: shared.split('/').pop() ?? '', PolicyName: 'pool-tenants' }));
+    const rolePolicy = parsePolicy(role.PolicyDocument) as PolicyDocument;
+    const bucket = ta.status?.resources?.bucket ?? '';
+    const read = (who: string, key: string): Evaluation => ({
+      principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${shared.split('/').pop() ?? ''}/${who}`,
+      identity: [rolePolicy],
+      session: policies[who],
+      action: 's3:GetObject',
+      resource: `arn:aws:s3:::${bucket}/tenants/${key}`,
+    });
+    expect(await evaluate(read(a, `${a}/doc.txt`), ACCOUNT)).toBe('Allowed');
+    expect(await evaluate(read(a, `${b}/doc.txt`), ACCOUNT)).toBe('ImplicitlyDenied');
+    expect(await evaluate(read(b, `${a}/doc.txt`), ACCOUNT)).toBe('ImplicitlyDenied');
+
+    // A model grant reaches the tenant's session policy (an EKS update, no IAM write), and goes with the grant.
+    const grant = uniq('shm');
+    await c.kube.apply(
+      `apiVersion: rag.tenancy.dev/v1alpha1\nkind: ModelAccess\nmetadata: { name: ${grant} }\nspec: { tenantRef: { name: ${a} }, model: "amazon.nova-lite-v1:0" }\n`,
+    );
+    const granted = await c.kube.waitForCondition<ModelAccess>('ModelAccess', grant, 'Ready', { status: 'True' }, 120_000);
+    const profile = granted.status?.inferenceProfileArn ?? '';
+    expect(profile).toMatch(/application-inference-profile/);
+    await eventually(
+      async () =>
+        (await describeAssociation(ta.status?.resources?.podIdentityAssociationId ?? '')).policy?.includes(profile) ? true : undefined,
+      60_000,
+      "the grant to reach a's session policy",
+    );
+    expect((await describeAssociation(tb.status?.resources?.podIdentityAssociationId ?? '')).policy).not.toContain(profile);
+    await c.kube.delete('ModelAccess', grant);
+    await c.kube.waitForGone('ModelAccess', grant, 60_000);
+    await eventually(
+      async () =>
+        !(await describeAssociation(ta.status?.resources?.podIdentityAssociationId ?? '')).policy?.includes(profile) ? true : undefined,
+      60_000,
+      "the revoked grant to leave a's session policy",
+    );
+
+    // IAM principals cannot be let into a shared role: refused, nothing made.
+    await c.kube.apply(tenant(refused, tierName, { principal: `arn:aws:iam::${ACCOUNT}:role/app` }));
+    const no = await c.kube.waitForCondition<Tenant>(
+      'Tenant',
+      refused,
+      'Ready',
+      { status: 'False', reason: 'SharedRoleNeedsPodIdentity' },
+      60_000,
+    );
+    expect(no.status?.conditions?.find((x) => x.type === 'Ready')?.message).toContain('spec.access.podIdentity');
+    expect(no.metadata.finalizers ?? []).toEqual([]);
+
+    for (const n of [a, b, refused]) await c.kube.delete('Tenant', n);
+    for (const n of [a, b, refused]) await c.kube.waitForGone('Tenant', n, 120_000);
+    expect(await associations(a, 'app')).toEqual([]);
+    await c.kube.delete('TenantTier', tierName);
+    await c.kube.waitForGone('TenantTier', tierName, 120_000);
+    await expect(aws.iam.send(new GetRoleCommand({ RoleName: shared.split('/').pop() ?? '' }))).rejects.toThrow(
+      /NoSuchEntity|cannot be found/,
+    );
+  }, 600_000);
 });

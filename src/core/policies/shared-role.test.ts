@@ -49,7 +49,7 @@ const rolePolicy = sharedRolePermissions({
   cluster: 'prod',
   tier: 'basic',
 });
-const boundary = tenantBoundaryPolicy({ ...naming, boundaryArn: `arn:aws:iam::${account}:policy/RagTenantBoundary` });
+const boundary = tenantBoundaryPolicy(naming);
 /** The tenant's data scope exactly as the stack builds it. */
 const scopeOf = (tenant: string): DataScope => ({ ...tenantScope(naming, tenantObject(tenant), tierObject('basic')), kmsKeyArn: keyArn });
 /** The Pod Identity session of `tenant`'s application on the shared role. */
