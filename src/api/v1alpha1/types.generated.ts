@@ -580,25 +580,51 @@ usage?: {
  */
 window?: string
 /**
- * Input tokens this window.
+ * Input tokens this window, as CloudWatch reports them.
  */
 inputTokens?: number
 /**
- * Output tokens this window.
+ * Output tokens this window, as CloudWatch reports them.
  */
 outputTokens?: number
 /**
- * Input plus output tokens this window.
+ * Input plus output tokens this window, each counted once: without the tenant gateway, CloudWatch's count; with it, the gateway's real-time count plus what CloudWatch saw beyond it (calls that bypassed the gateway), so it may run ahead of inputTokens plus outputTokens.
  */
 totalTokens?: number
 /**
- * Cost this window in US dollars, from the operator's price table, as a decimal string.
+ * Cost this window in US dollars of the tokens CloudWatch reports, from the operator's price table, as a decimal string.
  */
 costUSD?: string
 /**
  * When the numbers were read.
  */
 updatedAt?: string
+/**
+ * What the tenant gateway's Redis counters say, in real time: calls through the gateway only, a call in flight at its reservation. Present when the operator reads the gateway's counters.
+ */
+gateway?: {
+/**
+ * Input plus output tokens this window, as this source counts them.
+ */
+totalTokens?: number
+/**
+ * When this source was read.
+ */
+updatedAt?: string
+}
+/**
+ * What CloudWatch says: every call, through the gateway or not, a minute or more late. Present with `gateway`; otherwise the fields above are CloudWatch's.
+ */
+cloudWatch?: {
+/**
+ * Input plus output tokens this window, as this source counts them.
+ */
+totalTokens?: number
+/**
+ * When this source was read.
+ */
+updatedAt?: string
+}
 /**
  * Bytes stored under the tenant's bucket or prefix.
  */
@@ -667,19 +693,19 @@ usage?: {
  */
 window?: string
 /**
- * Input tokens this window.
+ * Input tokens this window, as CloudWatch reports them.
  */
 inputTokens?: number
 /**
- * Output tokens this window.
+ * Output tokens this window, as CloudWatch reports them.
  */
 outputTokens?: number
 /**
- * Input plus output tokens this window.
+ * Input plus output tokens this window, each counted once: without the tenant gateway, CloudWatch's count; with it, the gateway's real-time count plus what CloudWatch saw beyond it (calls that bypassed the gateway), so it may run ahead of inputTokens plus outputTokens.
  */
 totalTokens?: number
 /**
- * Cost this window in US dollars, from the operator's price table, as a decimal string.
+ * Cost this window in US dollars of the tokens CloudWatch reports, from the operator's price table, as a decimal string.
  */
 costUSD?: string
 /**
@@ -687,15 +713,49 @@ costUSD?: string
  */
 updatedAt?: string
 /**
+ * What the tenant gateway's Redis counters say, in real time: calls through the gateway only, a call in flight at its reservation. Present when the operator reads the gateway's counters.
+ */
+gateway?: {
+/**
+ * Input plus output tokens this window, as this source counts them.
+ */
+totalTokens?: number
+/**
+ * When this source was read.
+ */
+updatedAt?: string
+/**
+ * Input plus output tokens this UTC day, as this source counts them.
+ */
+dayTokens?: number
+}
+/**
+ * What CloudWatch says: every call, through the gateway or not, a minute or more late. Present with `gateway`; otherwise the fields above are CloudWatch's.
+ */
+cloudWatch?: {
+/**
+ * Input plus output tokens this window, as this source counts them.
+ */
+totalTokens?: number
+/**
+ * When this source was read.
+ */
+updatedAt?: string
+/**
+ * Input plus output tokens this UTC day, as this source counts them.
+ */
+dayTokens?: number
+}
+/**
  * The UTC day dayTokens counts, e.g. `2026-11-05`.
  */
 day?: string
 /**
- * Input plus output tokens this UTC day.
+ * Input plus output tokens this UTC day, each counted once (as totalTokens).
  */
 dayTokens?: number
 /**
- * The highest share of a quota window (day or month) used, in percent; absent without a quota.
+ * The highest share of a quota window (day or month) used, in percent, of the tokens counted once; absent without a quota.
  */
 percentOfQuota?: number
 }

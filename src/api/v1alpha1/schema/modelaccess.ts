@@ -3,6 +3,15 @@ import { type Schema, conditions, observedGeneration, dnsLabel, immutable } from
 import { usageSchema } from './tenant.js';
 import { quotaSchema } from './tenanttier.js';
 
+/** A source's usage (tenant.ts) with its tokens of the UTC day too. */
+const withDayTokens = (source: Schema | undefined): Schema => ({
+  ...source,
+  properties: {
+    ...source?.properties,
+    dayTokens: { type: 'integer', format: 'int64', description: 'Input plus output tokens this UTC day, as this source counts them.' },
+  },
+});
+
 /** spec and status of ModelAccess. */
 export const modelAccessSchema: Schema = {
   type: 'object',
@@ -64,11 +73,18 @@ export const modelAccessSchema: Schema = {
           properties: {
             ...usageSchema.properties,
             day: { type: 'string', description: 'The UTC day dayTokens counts, e.g. `2026-11-05`.' },
-            dayTokens: { type: 'integer', format: 'int64', description: 'Input plus output tokens this UTC day.' },
+            dayTokens: {
+              type: 'integer',
+              format: 'int64',
+              description: 'Input plus output tokens this UTC day, each counted once (as totalTokens).',
+            },
             percentOfQuota: {
               type: 'integer',
-              description: 'The highest share of a quota window (day or month) used, in percent; absent without a quota.',
+              description:
+                'The highest share of a quota window (day or month) used, in percent, of the tokens counted once; absent without a quota.',
             },
+            gateway: withDayTokens(usageSchema.properties?.gateway),
+            cloudWatch: withDayTokens(usageSchema.properties?.cloudWatch),
           },
         },
       },

@@ -76,17 +76,41 @@ export const ingestion: Schema = {
   },
 };
 
+/** What one source of usage saw this window; shared by `gateway` and `cloudWatch` of usage. */
+const sourceUsage = (description: string): Schema => ({
+  type: 'object',
+  description,
+  properties: {
+    totalTokens: { type: 'integer', format: 'int64', description: 'Input plus output tokens this window, as this source counts them.' },
+    updatedAt: { type: 'string', format: 'date-time', description: 'When this source was read.' },
+  },
+});
+
 /** Token and cost usage in the current window; shared with ModelAccess. */
 export const usageSchema: Schema = {
   type: 'object',
   description: 'Usage in the current UTC calendar month.',
   properties: {
     window: { type: 'string', description: 'The window, e.g. `2026-11`.' },
-    inputTokens: { type: 'integer', format: 'int64', description: 'Input tokens this window.' },
-    outputTokens: { type: 'integer', format: 'int64', description: 'Output tokens this window.' },
-    totalTokens: { type: 'integer', format: 'int64', description: 'Input plus output tokens this window.' },
-    costUSD: { type: 'string', description: "Cost this window in US dollars, from the operator's price table, as a decimal string." },
+    inputTokens: { type: 'integer', format: 'int64', description: 'Input tokens this window, as CloudWatch reports them.' },
+    outputTokens: { type: 'integer', format: 'int64', description: 'Output tokens this window, as CloudWatch reports them.' },
+    totalTokens: {
+      type: 'integer',
+      format: 'int64',
+      description:
+        "Input plus output tokens this window, each counted once: without the tenant gateway, CloudWatch's count; with it, the gateway's real-time count plus what CloudWatch saw beyond it (calls that bypassed the gateway), so it may run ahead of inputTokens plus outputTokens.",
+    },
+    costUSD: {
+      type: 'string',
+      description: "Cost this window in US dollars of the tokens CloudWatch reports, from the operator's price table, as a decimal string.",
+    },
     updatedAt: { type: 'string', format: 'date-time', description: 'When the numbers were read.' },
+    gateway: sourceUsage(
+      "What the tenant gateway's Redis counters say, in real time: calls through the gateway only, a call in flight at its reservation. Present when the operator reads the gateway's counters.",
+    ),
+    cloudWatch: sourceUsage(
+      "What CloudWatch says: every call, through the gateway or not, a minute or more late. Present with `gateway`; otherwise the fields above are CloudWatch's.",
+    ),
   },
 };
 
