@@ -94,4 +94,19 @@ describe('Directory', () => {
       'model_not_ready',
     ]);
   });
+
+  it("makes a tenant's model calls as its own role, or as the gateway for a Shared pool tier's tenant (no role of its own)", () => {
+    const d = dir([]);
+    expect(d.roleOf(tenant('acme'))).toBe('arn:aws:iam::1:role/acme');
+    const shared = tenant('pooled');
+    shared.status = {
+      ...shared.status,
+      tenantRoles: 'Shared',
+      resources: { ...shared.status?.resources, roleArn: 'arn:aws:iam::1:role/tier-app' },
+    };
+    expect(d.roleOf(shared)).toBeUndefined();
+    const missing = tenant('new');
+    missing.status = { ...missing.status, resources: {} };
+    expect(refusal(() => d.roleOf(missing))).toEqual([409, 'tenant_not_ready']);
+  });
 });
