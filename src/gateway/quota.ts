@@ -6,6 +6,7 @@
  * prompt).
  */
 import type { ModelAccess, TenantTier } from '../api/v1alpha1/types.js';
+import { quotaCounterKey } from '../core/quota-counters.js';
 import { dayKey, monthKey, nextDay, nextMonth } from '../usage/windows.js';
 
 /** The limits on one tenant and model; an absent limit is no limit. */
@@ -22,7 +23,7 @@ export type QuotaName = 'tokensPerDay' | 'tokensPerMonth' | 'requestsPerMinute';
 
 /** Keys and resets of the windows a request counts in. */
 export interface Windows {
-  /** Redis keys; they share one hash tag so a script may touch them all in Redis Cluster. */
+  /** Redis keys (core/quota-counters, which the operator reads too); one hash tag, so a script may touch them all in Redis Cluster. */
   keys: { day: string; month: string; minute: string };
   /** Window names as reported: `2026-12-04`, `2026-12`, `2026-12-04T10:31`. */
   names: { day: string; month: string; minute: string };
@@ -47,17 +48,13 @@ export function quotaFor(access: ModelAccess, tier: TenantTier | undefined, requ
 
 /** The windows `now` falls in, for counters under `prefix` of `tenant` and `model`. */
 export function windowsAt(prefix: string, tenant: string, model: string, now: Date): Windows {
-  const tag = `{${tenant}/${model}}`;
-  const minute = now.toISOString().slice(0, 16);
+  const names = { day: dayKey(now), month: monthKey(now), minute: now.toISOString().slice(0, 16) };
   const resets = { day: nextDay(now), month: nextMonth(now), minute: new Date(Math.floor(now.getTime() / 60_000) * 60_000 + 60_000) };
   const left = (d: Date): number => Math.max(1, Math.ceil((d.getTime() - now.getTime()) / 1000));
+  const key = (kind: keyof Windows['keys']): string => quotaCounterKey(prefix, tenant, model, kind, names[kind]);
   return {
-    keys: {
-      day: `${prefix}:${tag}:d:${dayKey(now)}`,
-      month: `${prefix}:${tag}:m:${monthKey(now)}`,
-      minute: `${prefix}:${tag}:r:${minute}`,
-    },
-    names: { day: dayKey(now), month: monthKey(now), minute },
+    keys: { day: key('day'), month: key('month'), minute: key('minute') },
+    names,
     resets,
     ttls: { day: left(resets.day) + 86_400, month: left(resets.month) + 86_400, minute: left(resets.minute) + 60 },
   };
