@@ -53,6 +53,28 @@ const configSchema = z
       .describe(
         "The tenant gateway's IAM role: the roles of Pod Identity tenants trust it, only with the gateway's session tags naming the tenant. Unset: no tenant role trusts a gateway",
       ),
+    gatewayRedis: z
+      .object({
+        url: z.string().regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// (TLS) URL'),
+        timeoutMs: z.number().int().min(10).max(60_000).default(500).describe('Milliseconds a Redis command may take'),
+        keyPrefix: z
+          .string()
+          .min(1)
+          .default('tro:quota') // the gateway's default too (core/quota-counters DEFAULT_QUOTA_KEY_PREFIX; a test holds them equal)
+          .describe("The gateway's GATEWAY_REDIS_KEY_PREFIX; the two must be the same"),
+        pollSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(3600)
+          .default(10)
+          .describe("How often the operator reads the gateway's counters (one round trip for all ModelAccess objects)"),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "The tenant gateway's Redis (the gateway's GATEWAY_REDIS_URL; the AUTH password from the operator's GATEWAY_REDIS_PASSWORD environment variable): set when the gateway runs, so ModelAccess and Tenant status show its real-time counters next to CloudWatch and the quota conditions follow them (docs/model-access.md). Unset: CloudWatch only",
+      ),
     trustedAccountIds: z
       .array(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'))
       .default([])
@@ -178,7 +200,12 @@ export function settingPaths(): string[] {
 }
 
 /** The validated configuration. */
-export type Config = Readonly<z.infer<typeof configSchema>> & { readonly kubeconfig?: string; readonly identity: string };
+export type Config = Readonly<z.infer<typeof configSchema>> & {
+  readonly kubeconfig?: string;
+  readonly identity: string;
+  /** The AUTH password of gatewayRedis, from the environment (a Secret), never from the config file. */
+  readonly gatewayRedisPassword?: string;
+};
 
 /** A configuration error with a message that says which setting to fix. */
 export class ConfigError extends Error {
@@ -243,5 +270,11 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, readFile: (p
     throw new ConfigError(`invalid configuration: ${problems}`);
   }
   const identity = values.identity ?? env.POD_NAME ?? `${env.HOSTNAME ?? 'operator'}-${process.pid}`;
-  return Object.freeze({ ...result.data, kubeconfig: values.kubeconfig ?? env.KUBECONFIG, identity });
+  const gatewayRedisPassword = env.GATEWAY_REDIS_PASSWORD || undefined;
+  return Object.freeze({
+    ...result.data,
+    kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
+    identity,
+    ...(result.data.gatewayRedis && gatewayRedisPassword ? { gatewayRedisPassword } : {}),
+  });
 }
