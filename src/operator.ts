@@ -62,6 +62,7 @@ import { KeyedBackoff } from './runtime/ratelimit.js';
 import { WorkQueue } from './runtime/workqueue.js';
 import { startEndpoints } from './server.js';
 import { UsageBook } from './usage/book.js';
+import { gatewayCounterSource } from './usage/gateway-poller.js';
 import { UsagePoller, type UsageTarget } from './usage/poller.js';
 import { sumTenantUsage, tenantQuotaCondition } from './usage/tenant-usage.js';
 import { monthKey } from './usage/windows.js';
@@ -187,7 +188,7 @@ function awsParts(config: Config, clock: Clock, logger: Logger, metrics: Runtime
 
 /** What the ModelAccess parts are built from. */
 export interface ModelAccessWiring {
-  config: Pick<Config, 'approvedModels' | 'usage'>;
+  config: Pick<Config, 'approvedModels' | 'usage' | 'gatewayRedis' | 'gatewayRedisPassword'>;
   aws: Pick<AwsClients, 'bedrock' | 'iam' | 'cloudwatch'>;
   clock: Clock;
   logger: Logger;
@@ -221,7 +222,9 @@ export function grantedProfileArns(accesses: readonly ModelAccess[], tenant: str
 /** The ModelAccess objects with a profile on status: what the poller meters. */
 export function grantedProfiles(accesses: readonly ModelAccess[]): UsageTarget[] {
   return accesses.flatMap((a) =>
-    a.status?.inferenceProfileArn ? [{ key: a.metadata.name, profileArn: a.status.inferenceProfileArn }] : [],
+    a.status?.inferenceProfileArn
+      ? [{ key: a.metadata.name, profileArn: a.status.inferenceProfileArn, tenant: a.spec.tenantRef.name, model: a.spec.model }]
+      : [],
   );
 }
 
@@ -256,6 +259,7 @@ export function buildModelAccess(i: ModelAccessWiring): ModelAccessParts {
       for (const k of keys) i.enqueue(k);
     },
     metrics: modelMetrics,
+    gateway: gatewayCounterSource(i.config.gatewayRedis, i.config.gatewayRedisPassword),
   });
   return { reconciler, poller, modelMetrics };
 }

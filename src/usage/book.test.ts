@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageBook, currentTokens } from './book.js';
+import { UsageBook, currentGatewayTokens, currentTokens } from './book.js';
 
 const reading = { month: '2026-11', day: '2026-11-05', monthInput: 300, monthOutput: 30, dayInput: 100, dayOutput: 10 };
 const readAt = new Date('2026-11-05T23:00:00Z');
@@ -12,6 +12,45 @@ describe('UsageBook', () => {
     expect(book.set('a', { ...reading, dayInput: 101 }, new Date())).toBe(true);
     book.retain(new Set());
     expect(book.get('a')).toBeUndefined();
+  });
+});
+
+describe("UsageBook: the gateway's counters", () => {
+  const g = (dayTokens: number, readAt: string) => ({
+    month: '2026-11',
+    day: '2026-11-05',
+    dayTokens,
+    monthTokens: dayTokens,
+    readAt: new Date(readAt),
+  });
+  it('reports a change when the numbers move, ignores an older reading, and forgets with the profile', () => {
+    const book = new UsageBook();
+    expect(book.setGateway('a', g(10, '2026-11-05T10:00:00Z'))).toBe(true);
+    expect(book.setGateway('a', g(10, '2026-11-05T10:00:10Z'))).toBe(false);
+    expect(book.setGateway('a', g(5, '2026-11-05T09:59:00Z'))).toBe(false);
+    expect(book.getGateway('a')?.dayTokens).toBe(10);
+    expect(book.setGateway('a', g(12, '2026-11-05T10:00:20Z'))).toBe(true);
+    book.retain(new Set());
+    expect(book.getGateway('a')).toBeUndefined();
+  });
+
+  it('a CloudWatch reading whose gateway counters at read moved is a change, and keeps them', () => {
+    const book = new UsageBook();
+    book.set('a', reading, readAt, g(100, '2026-11-05T23:00:01Z'));
+    expect(book.set('a', reading, readAt, g(100, '2026-11-05T23:05:01Z'))).toBe(false);
+    expect(book.set('a', reading, readAt, g(150, '2026-11-05T23:10:01Z'))).toBe(true);
+    expect(book.get('a')?.gatewayAtRead?.dayTokens).toBe(150);
+  });
+
+  it('counts nothing of an earlier day or month', () => {
+    expect(currentGatewayTokens(g(10, '2026-11-05T23:59:00Z'), new Date('2026-11-06T00:00:01Z'))).toMatchObject({
+      dayTokens: 0,
+      monthTokens: 10,
+    });
+    expect(currentGatewayTokens(g(10, '2026-11-05T23:59:00Z'), new Date('2026-12-01T00:00:01Z'))).toMatchObject({
+      dayTokens: 0,
+      monthTokens: 0,
+    });
   });
 });
 

@@ -1,14 +1,23 @@
 /**
- * The latest token readings per inference profile: written by the usage poller, read by the
- * ModelAccess reconciler. In memory only; after a restart the first poll fills it again.
+ * The latest token readings per inference profile: CloudWatch's (written by the usage poller) and,
+ * when the operator reads the tenant gateway's counters, the gateway's (written by the gateway
+ * counter poller); read by the ModelAccess reconciler. In memory only; after a restart the first
+ * polls fill it again.
  */
 import { isDeepStrictEqual } from 'node:util';
+import type { GatewayReading } from './gateway-counters.js';
 import type { ProfileReading } from './queries.js';
 import { dayKey, monthKey } from './windows.js';
 
-/** A reading and when it was taken. */
+/** A CloudWatch reading and when it was taken. */
 export interface StoredReading extends ProfileReading {
   readAt: Date;
+  /**
+   * The gateway's counters read right after CloudWatch answered: an upper bound of the gateway's
+   * tokens this reading can contain (see counted.ts). Absent without the gateway, or when they
+   * could not be read.
+   */
+  gatewayAtRead?: GatewayReading;
 }
 
 /** Tokens of the current UTC day and month, zero for a window the reading does not cover. */
@@ -17,17 +26,35 @@ export interface CurrentTokens extends ProfileReading {
   readAt?: Date;
 }
 
+/** The gateway's tokens of the current UTC day and month, zero for a window the reading does not cover. */
+export interface CurrentGatewayTokens {
+  dayTokens: number;
+  monthTokens: number;
+  readAt: Date;
+}
+
+const numbersOf = (r: GatewayReading | undefined): unknown => r && { ...r, readAt: undefined };
+
 /** Readings by profile ARN. */
 export class UsageBook {
   private readonly readings = new Map<string, StoredReading>();
+  private readonly gateway = new Map<string, GatewayReading>();
 
-  /** The latest reading of a profile. */
+  /** The latest CloudWatch reading of a profile. */
   get(profileArn: string): StoredReading | undefined {
     return this.readings.get(profileArn);
   }
 
-  /** Stores a reading (token counts rounded to whole tokens); true when its numbers changed. */
-  set(profileArn: string, reading: ProfileReading, readAt: Date): boolean {
+  /** The latest reading of the gateway's counters of a profile's tenant and model. */
+  getGateway(profileArn: string): GatewayReading | undefined {
+    return this.gateway.get(profileArn);
+  }
+
+  /**
+   * Stores a CloudWatch reading (token counts rounded to whole tokens) with the gateway's counters
+   * read right after it; true when its numbers changed.
+   */
+  set(profileArn: string, reading: ProfileReading, readAt: Date, gatewayAtRead?: GatewayReading): boolean {
     const rounded: ProfileReading = {
       month: reading.month,
       day: reading.day,
@@ -37,15 +64,23 @@ export class UsageBook {
       dayOutput: Math.round(reading.dayOutput),
     };
     const before = this.readings.get(profileArn);
-    this.readings.set(profileArn, { ...rounded, readAt });
+    this.readings.set(profileArn, { ...rounded, readAt, ...(gatewayAtRead ? { gatewayAtRead } : {}) });
     if (!before) return true;
-    const { readAt: _ignored, ...numbers } = before;
-    return !isDeepStrictEqual(numbers, rounded);
+    const { readAt: _ignored, gatewayAtRead: seenBefore, ...numbers } = before;
+    return !isDeepStrictEqual(numbers, rounded) || !isDeepStrictEqual(numbersOf(seenBefore), numbersOf(gatewayAtRead));
+  }
+
+  /** Stores a reading of the gateway's counters unless an as recent one is stored; true when its numbers changed. */
+  setGateway(profileArn: string, reading: GatewayReading): boolean {
+    const before = this.gateway.get(profileArn);
+    if (before && before.readAt.getTime() > reading.readAt.getTime()) return false;
+    this.gateway.set(profileArn, reading);
+    return !isDeepStrictEqual(numbersOf(before), numbersOf(reading));
   }
 
   /** Forgets profiles no longer polled. */
   retain(profileArns: ReadonlySet<string>): void {
-    for (const arn of [...this.readings.keys()]) if (!profileArns.has(arn)) this.readings.delete(arn);
+    for (const map of [this.readings, this.gateway]) for (const arn of [...map.keys()]) if (!profileArns.has(arn)) map.delete(arn);
   }
 }
 
@@ -67,6 +102,16 @@ export function currentTokens(reading: StoredReading | undefined, now: Date): Cu
     monthOutput: reading.monthOutput,
     dayInput: sameDay ? reading.dayInput : 0,
     dayOutput: sameDay ? reading.dayOutput : 0,
+    readAt: reading.readAt,
+  };
+}
+
+/** The gateway's tokens that count at `now`, windowed like {@link currentTokens}. */
+export function currentGatewayTokens(reading: GatewayReading, now: Date): CurrentGatewayTokens {
+  const sameMonth = reading.month === monthKey(now);
+  return {
+    monthTokens: sameMonth ? reading.monthTokens : 0,
+    dayTokens: sameMonth && reading.day === dayKey(now) ? reading.dayTokens : 0,
     readAt: reading.readAt,
   };
 }

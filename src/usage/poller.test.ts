@@ -29,6 +29,8 @@ const targets = (n: number): UsageTarget[] =>
   Array.from({ length: n }, (_, i) => ({
     key: `ma-${i}`,
     profileArn: `arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/p${i}`,
+    tenant: `t${i}`,
+    model: 'm',
   }));
 
 function poller(answer: Answer, t: UsageTarget[], onChanged: (k: string[]) => void = () => undefined) {

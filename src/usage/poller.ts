@@ -4,20 +4,24 @@
  * API allows (500 queries, so 250 profiles, per call; pages followed by NextToken), stores them in
  * the UsageBook and hands the ModelAccess keys whose numbers changed to `onChanged` (the work
  * queue), so the reconciler writes status and enforces quotas. Run it on the leader only.
+ *
+ * With the tenant gateway's counters configured it also runs the gateway counter poller (seconds
+ * apart), and reads the gateway's counters right after each GetMetricData call answers: the pair
+ * is what lets status count each token once (counted.ts).
  */
 import { type CloudWatchClient, GetMetricDataCommand, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../runtime/clock.js';
+import type { Clock } from '../runtime/clock.js';
 import type { ModelMetrics } from '../runtime/metrics.js';
 import type { UsageBook } from './book.js';
+import { type CounterOwner, type GatewayReading, readGatewayTokens } from './gateway-counters.js';
+import { GatewayCounterPoller, type GatewayCounterSource } from './gateway-poller.js';
 import { type QueryBatch, foldResults, planBatches } from './queries.js';
+import { Repeating } from './repeat.js';
+import { type UsageTarget, byProfile } from './targets.js';
 import { nextDay, startOfMonth } from './windows.js';
 
-/** A ModelAccess to meter: its key and its profile. */
-export interface UsageTarget {
-  key: string;
-  profileArn: string;
-}
+export type { UsageTarget } from './targets.js';
 
 /** Options of the poller. */
 export interface UsagePollerOptions {
@@ -32,6 +36,8 @@ export interface UsagePollerOptions {
   onChanged: (keys: string[]) => void;
   metrics?: ModelMetrics;
   maxQueriesPerCall?: number;
+  /** The tenant gateway's counters, when the gateway runs (the operator's gatewayRedis setting). */
+  gateway?: GatewayCounterSource;
 }
 
 /** What one poll did. */
@@ -44,46 +50,39 @@ export interface PollReport {
 
 /** The poller; see the module comment. */
 export class UsagePoller {
-  private timer: TimerHandle | undefined;
-  private running: Promise<void> | undefined;
-  private abort = new AbortController();
-  private stopped = true;
+  private readonly repeat: Repeating;
+  /** Reads the gateway's counters on their own, shorter interval. */
+  readonly gateway: GatewayCounterPoller | undefined;
 
-  constructor(private readonly o: UsagePollerOptions) {}
+  constructor(private readonly o: UsagePollerOptions) {
+    this.repeat = new Repeating(o.clock, o.intervalMs, (signal) => this.pollOnce(signal), o.logger, 'usage poll');
+    this.gateway = o.gateway
+      ? new GatewayCounterPoller({
+          ...o.gateway,
+          clock: o.clock,
+          logger: o.logger.child({ source: 'gateway' }),
+          targets: o.targets,
+          book: o.book,
+          onChanged: o.onChanged,
+        })
+      : undefined;
+  }
 
   /** Polls now and then every interval after the previous poll finished (polls never overlap). */
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.abort = new AbortController();
-    this.schedule(0);
+    this.repeat.start();
+    this.gateway?.start();
   }
 
-  /** Stops the schedule and waits for a poll in flight (aborted) to end. */
+  /** Stops the schedules and waits for a poll in flight (aborted) to end. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.timer?.cancel();
-    this.abort.abort();
-    await this.running;
-  }
-
-  private schedule(ms: number): void {
-    this.timer = this.o.clock.setTimer(ms, () => {
-      this.running = this.pollOnce(this.abort.signal)
-        .then(() => undefined)
-        .catch((e: unknown) => this.o.logger.warn({ err: e }, 'usage poll failed'))
-        .finally(() => {
-          if (!this.stopped) this.schedule(this.o.intervalMs);
-        });
-    });
+    await Promise.all([this.repeat.stop(), this.gateway?.stop()]);
   }
 
   /** Reads every target once. */
   async pollOnce(signal?: AbortSignal): Promise<PollReport> {
     const now = new Date(this.o.clock.now());
-    const targets = this.o.targets();
-    const keysOf = new Map<string, string[]>();
-    for (const t of targets) keysOf.set(t.profileArn, [...(keysOf.get(t.profileArn) ?? []), t.key]);
+    const { keys: keysOf, owners } = byProfile(this.o.targets());
     this.o.book.retain(new Set(keysOf.keys()));
     const report: PollReport = { profiles: keysOf.size, calls: 0, failedBatches: 0, changed: [] };
     for (const batch of planBatches(keysOf.keys(), this.o.maxQueriesPerCall)) {
@@ -97,8 +96,12 @@ export class UsagePoller {
         this.o.logger.warn({ err: e, profiles: batch.refs.size / 2 }, 'GetMetricData failed; keeping previous readings');
         continue;
       }
-      for (const [arn, reading] of foldResults(batch, results, now)) {
-        if (this.o.book.set(arn, reading, now)) report.changed.push(...(keysOf.get(arn) ?? []));
+      const readings = foldResults(batch, results, now);
+      const seen = await this.gatewayAfter(readings.keys(), owners, now);
+      for (const [arn, reading] of readings) {
+        const atRead = seen.get(arn);
+        if (atRead) this.o.book.setGateway(arn, atRead);
+        if (this.o.book.set(arn, reading, now, atRead)) report.changed.push(...(keysOf.get(arn) ?? []));
       }
     }
     const m = this.o.metrics;
@@ -108,6 +111,32 @@ export class UsagePoller {
     this.o.logger.debug({ profiles: report.profiles, calls: report.calls, changed: report.changed.length }, 'usage polled');
     if (report.changed.length > 0) this.o.onChanged(report.changed);
     return report;
+  }
+
+  /**
+   * The gateway's counters of `arns`, read after CloudWatch answered for them (so they hold at
+   * least every gateway call CloudWatch can have seen); empty without the gateway or when Redis
+   * cannot be read (the CloudWatch readings are stored anyway, counted.ts copes).
+   */
+  private async gatewayAfter(
+    arns: Iterable<string>,
+    owners: ReadonlyMap<string, CounterOwner>,
+    now: Date,
+  ): Promise<Map<string, GatewayReading>> {
+    const g = this.o.gateway;
+    if (!g) return new Map();
+    const mine = new Map(
+      [...arns].flatMap((arn): [string, CounterOwner][] => {
+        const o = owners.get(arn);
+        return o ? [[arn, o]] : [];
+      }),
+    );
+    try {
+      return await readGatewayTokens(g.counters, g.prefix, mine, now, () => new Date(this.o.clock.now()));
+    } catch (e) {
+      this.o.logger.warn({ err: e }, "could not read the gateway's counters after CloudWatch; counting without them");
+      return new Map();
+    }
   }
 
   /** One batch: the call plus its NextToken pages. */
