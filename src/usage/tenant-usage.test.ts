@@ -35,6 +35,33 @@ describe('sumTenantUsage', () => {
     });
   });
 
+  it("with the gateway: adds the accesses' totals counted once and what each source saw; CloudWatch counts accesses without gateway numbers", () => {
+    const sum = sumTenantUsage(
+      [
+        access('a', {
+          usage: {
+            window: '2026-11',
+            inputTokens: 100,
+            outputTokens: 10,
+            totalTokens: 500,
+            costUSD: '0.100000',
+            gateway: { totalTokens: 450, updatedAt: '2026-11-05T11:00:10Z' },
+            cloudWatch: { totalTokens: 110, updatedAt: '2026-11-05T10:55:00Z' },
+          },
+        }),
+        access('b', { usage: { window: '2026-11', inputTokens: 20, outputTokens: 2, totalTokens: 22, costUSD: '0.000000' } }),
+      ],
+      '2026-11',
+    );
+    expect(sum).toMatchObject({
+      inputTokens: 120,
+      outputTokens: 12,
+      totalTokens: 522,
+      gateway: { totalTokens: 450, updatedAt: '2026-11-05T11:00:10Z' },
+      cloudWatch: { totalTokens: 132, updatedAt: '2026-11-05T10:55:00Z' },
+    });
+  });
+
   it('nothing used is zero', () => {
     expect(sumTenantUsage([], '2026-11')).toEqual({
       window: '2026-11',

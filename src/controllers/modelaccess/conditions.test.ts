@@ -97,6 +97,47 @@ describe('quotaConditions', () => {
   });
 });
 
+describe('quotaConditions with the gateway', () => {
+  const quota = { tokensPerDay: 1000 };
+  const evidence = (gatewayDay: number) => ({
+    source: 'Gateway' as const,
+    gateway: { dayTokens: gatewayDay, monthTokens: gatewayDay, readAt: now },
+  });
+  const conditions = (counted: number, e?: Parameters<typeof quotaConditions>[4], q: typeof quota & { onExceeded?: 'Alert' } = quota) => {
+    const d = decideQuota(q, { dayTokens: counted, monthTokens: counted }, now);
+    return quotaConditions(q, d, false, d.throttle, e);
+  };
+
+  it("turns True on the gateway's real-time count, and says the gateway refuses", () => {
+    const [exceeded, throttled] = conditions(1000, evidence(1000));
+    expect(exceeded).toMatchObject({ status: 'True', reason: 'DailyQuotaExceeded' });
+    expect(exceeded?.message).toBe(
+      "the daily quota of 1,000 tokens is used up, by the tenant gateway's real-time count; the window resets at 2026-11-06T00:00:00.000Z",
+    );
+    expect(throttled).toMatchObject({ status: 'True', reason: 'DailyQuotaExceeded' });
+    expect(throttled?.message).toMatch(/the tenant gateway refuses calls \(429\) and the IAM deny stops calls that bypass it/);
+  });
+
+  it('says when calls outside the gateway used the quota up: the IAM deny stops them all', () => {
+    const [exceeded, throttled] = conditions(1000, evidence(600));
+    expect(exceeded?.message).toMatch(/counting calls CloudWatch saw outside the tenant gateway/);
+    expect(throttled?.message).toMatch(/the IAM deny stops every call, through the tenant gateway or not/);
+  });
+
+  it('names the gateway when within quota and under Alert', () => {
+    expect(conditions(10, evidence(10))[0]?.message).toMatch(/^within quota by the tenant gateway's real-time count and CloudWatch/);
+    const [, throttled] = conditions(2000, evidence(2000), { ...quota, onExceeded: 'Alert' });
+    expect(throttled).toMatchObject({ status: 'False', reason: 'AlertOnly' });
+    expect(throttled?.message).toMatch(/the tenant gateway lets calls through and counts them/);
+  });
+
+  it('without the gateway says what it said before: CloudWatch', () => {
+    const [exceeded, throttled] = conditions(1000, { source: 'CloudWatch' });
+    expect(exceeded?.message).toBe('the daily quota of 1,000 tokens is used up; the window resets at 2026-11-06T00:00:00.000Z');
+    expect(throttled?.message).toBe('access denied until 2026-11-06T00:00:00.000Z (quota onExceeded: Throttle)');
+  });
+});
+
 describe('usage status', () => {
   const tokens = {
     month: '2026-11',
@@ -108,7 +149,7 @@ describe('usage status', () => {
     readAt: new Date('2026-11-05T11:59:00Z'),
   };
   const usage = computeUsage(
-    tokens,
+    { cloudWatch: tokens, dayTokens: 300, monthTokens: 3000, source: 'CloudWatch' },
     { inputPricePer1k: 0.003, outputPricePer1k: 0.015 },
     decideQuota({ tokensPerDay: 1000 }, { dayTokens: 300, monthTokens: 3000 }, now),
   );
@@ -125,6 +166,36 @@ describe('usage status', () => {
       percentOfQuota: 30,
       updatedAt: '2026-11-05T11:59:00Z',
     });
+  });
+
+  it("with the gateway: the tokens counted once, CloudWatch's split and cost, and what each source saw", () => {
+    const withGateway = computeUsage(
+      {
+        cloudWatch: tokens,
+        gateway: { dayTokens: 500, monthTokens: 3200, readAt: new Date('2026-11-05T11:59:50.123Z') },
+        dayTokens: 500,
+        monthTokens: 3200,
+        source: 'Gateway',
+      },
+      { inputPricePer1k: 0.003, outputPricePer1k: 0.015 },
+      decideQuota({ tokensPerDay: 1000 }, { dayTokens: 500, monthTokens: 3200 }, now),
+    );
+    expect(withGateway).toEqual({
+      window: '2026-11',
+      inputTokens: 2000,
+      outputTokens: 1000,
+      totalTokens: 3200,
+      costUSD: '0.021000',
+      day: '2026-11-05',
+      dayTokens: 500,
+      percentOfQuota: 50,
+      gateway: { totalTokens: 3200, dayTokens: 500, updatedAt: '2026-11-05T11:59:50Z' },
+      cloudWatch: { totalTokens: 3000, dayTokens: 300, updatedAt: '2026-11-05T11:59:00Z' },
+      updatedAt: '2026-11-05T11:59:50Z',
+    });
+    const later = { ...withGateway, updatedAt: '2026-11-05T12:00:00Z' };
+    later.gateway = { ...withGateway.gateway, updatedAt: '2026-11-05T12:00:00Z' };
+    expect(rateLimitedUsage(withGateway, later, now, 60_000, false).usage).toBe(withGateway);
   });
 
   const stored: AccessUsage = { ...usage, inputTokens: 1000, totalTokens: 2000, updatedAt: '2026-11-05T11:59:30Z' };

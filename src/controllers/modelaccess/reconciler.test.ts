@@ -47,6 +47,7 @@ let tenants: MemoryKind<Tenant>;
 let events: MemoryEvents;
 let approved: ApprovedModel[];
 let reconciler: Reconciler;
+let book: UsageBook;
 
 beforeEach(() => {
   clock = new ManualClock(Date.parse('2026-11-05T10:00:00Z'));
@@ -54,6 +55,7 @@ beforeEach(() => {
   accesses = new MemoryKind();
   tenants = new MemoryKind();
   events = new MemoryEvents();
+  book = new UsageBook();
   approved = [{ id: MODEL, inputPricePer1k: 0.00006, outputPricePer1k: 0.00024 }];
   const drivers = {
     profiles: cloud.driver('InferenceProfile', 'AccessGranted', {
@@ -74,7 +76,7 @@ beforeEach(() => {
     naming: () => Promise.resolve({ prefix: 'rag', cluster: 'c', accountId: '123456789012', region: 'us-east-1' }),
     drivers,
     lifecycle: { get: () => Promise.resolve({ state: 'Active' }) },
-    book: new UsageBook(),
+    book,
     metrics: createModelMetrics(new Registry()),
     minUsageWriteMs: 60_000,
   });
@@ -82,8 +84,12 @@ beforeEach(() => {
 
 const pass = (name: string): Promise<Result> => reconciler.reconcile(name, ctx);
 const cond = (name: string, type: string): Condition | undefined => accesses.get(name)?.status?.conditions?.find((c) => c.type === type);
-async function settle(name: string): Promise<void> {
-  for (let i = 0; i < 10; i++) if ((await pass(name)).requeueAfterMs === undefined) return;
+/** Passes until none asks to come back within `soonMs` (a throttled grant comes back at the reset). */
+async function settle(name: string, soonMs?: number): Promise<void> {
+  for (let i = 0; i < 10; i++) {
+    const r = (await pass(name)).requeueAfterMs;
+    if (r === undefined || (soonMs !== undefined && r > soonMs)) return;
+  }
   throw new Error(`${name} did not settle`);
 }
 
@@ -153,6 +159,36 @@ describe('ModelAccess reconciler', () => {
     await expect(pass('grant')).rejects.toBeInstanceOf(TerminalError);
     expect(cond('grant', 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidModelSource' });
     expect(accesses.get('grant')?.status?.observedGeneration).toBe(1);
+  });
+
+  it("follows the gateway's counters: usage and QuotaExceeded from them before CloudWatch has anything, then the deny", async () => {
+    tenants.put(tenantOf('acme'));
+    accesses.put({ ...accessOf('grant'), spec: { ...accessOf('grant').spec, quota: { tokensPerDay: 1000 } } });
+    await settle('grant', 10_000);
+    const arn = accesses.get('grant')?.status?.inferenceProfileArn ?? '';
+    const served = (dayTokens: number) => ({
+      month: '2026-11',
+      day: '2026-11-05',
+      dayTokens,
+      monthTokens: dayTokens,
+      readAt: new Date(clock.now()),
+    });
+    book.setGateway(arn, served(400));
+    await settle('grant', 10_000);
+    expect(accesses.get('grant')?.status?.usage).toMatchObject({
+      totalTokens: 400,
+      dayTokens: 400,
+      percentOfQuota: 40,
+      gateway: { totalTokens: 400, dayTokens: 400 },
+      cloudWatch: { totalTokens: 0, dayTokens: 0 },
+    });
+    expect(cond('grant', 'QuotaExceeded')).toMatchObject({ status: 'False', reason: 'WithinQuota' });
+    book.setGateway(arn, served(1000));
+    await settle('grant', 10_000);
+    expect(cond('grant', 'QuotaExceeded')).toMatchObject({ status: 'True', reason: 'DailyQuotaExceeded' });
+    expect(cond('grant', 'QuotaExceeded')?.message).toContain("by the tenant gateway's real-time count");
+    expect(cond('grant', 'Throttled')).toMatchObject({ status: 'True', reason: 'DailyQuotaExceeded' });
+    expect(cloud.calls.at(-1)).toBe('update RolePolicy');
   });
 
   it('Synced=False names the refused call and the resource; the next good pass sets it True', async () => {

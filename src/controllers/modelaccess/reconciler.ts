@@ -1,9 +1,10 @@
 /**
  * Reconciles a ModelAccess through the owner template: checks it (admission.ts), grants the
  * model through the tenant's own inference profile and a policy on the tenant's role, meters it
- * from the usage poller's readings, enforces its quota by swapping the allow for a deny until the
- * window resets, and revokes everything when the model is no longer approved, reaches its end of
- * life, or the ModelAccess goes.
+ * from the usage pollers' readings (CloudWatch, and the tenant gateway's counters when the
+ * operator reads them), enforces its quota by swapping the allow for a deny until the window
+ * resets, and revokes everything when the model is no longer approved, reaches its end of life,
+ * or the ModelAccess goes.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { CONDITION, FINALIZER, REASON } from '../../api/v1alpha1/constants.js';
@@ -14,7 +15,8 @@ import type { ObjectStore } from '../../ports/kube.js';
 import type { ModelLifecycleSource } from '../../ports/models.js';
 import type { ReconcileContext, Reconciler } from '../../runtime/controller.js';
 import type { ModelMetrics } from '../../runtime/metrics.js';
-import { type UsageBook, currentTokens } from '../../usage/book.js';
+import type { UsageBook } from '../../usage/book.js';
+import { countedTokens } from '../../usage/counted.js';
 import { decideQuota, effectiveQuota } from '../../usage/quota.js';
 import { type EngineResult, runResources } from '../engine.js';
 import { type KindDeps, OwnerReconciler, type OwnerSteps, type Pass, type Step } from '../owner/template.js';
@@ -104,7 +106,7 @@ export class ModelAccessSteps implements OwnerSteps<ModelAccess> {
     const { tenant, model } = a;
     const now = pass.now;
     const knownArn = access.status?.inferenceProfileArn;
-    const { quota, tokens, decision } = this.quota(access, tenant, knownArn, now);
+    const { quota, counted, decision } = this.quota(access, tenant, knownArn, now);
     const suspended = tenant.spec.suspend === true;
     const resources = grantResources(this.d.drivers, {
       access,
@@ -127,14 +129,14 @@ export class ModelAccessSteps implements OwnerSteps<ModelAccess> {
     const ready = summarize(grant ? [grant] : [], REASON.Reconciled, readyMessage(access, denied));
     const resetIn = denied && decision.resetsAt ? decision.resetsAt.getTime() - now.getTime() + 1_000 : undefined;
     const eolIn = a.verdict.recheckAt ? a.verdict.recheckAt.getTime() - now.getTime() + 1_000 : undefined;
-    const usage = profileArn ? computeUsage(tokens, model, decision) : undefined;
-    if (usage) recordMetrics(this.d.metrics, access, tokens, usage, denied);
+    const usage = profileArn ? computeUsage(counted, model, decision) : undefined;
+    if (usage) recordMetrics(this.d.metrics, access, counted.cloudWatch, usage, denied);
     return {
       conditions: [
         a.approved,
         a.verdict.condition,
         ...(grant ? [grant] : []),
-        ...quotaConditions(quota, decision, suspended, denied),
+        ...quotaConditions(quota, decision, suspended, denied, counted),
         ready,
       ],
       fields: { inferenceProfileArn: profileArn },
@@ -145,12 +147,15 @@ export class ModelAccessSteps implements OwnerSteps<ModelAccess> {
     };
   }
 
-  /** The quota that applies (the access's, else its tier's default), the tokens read so far and what they decide. */
+  /**
+   * The quota that applies (the access's, else its tier's default), the tokens read so far, each
+   * counted once from the gateway's counters and CloudWatch (usage/counted.ts), and what they decide.
+   */
   private quota(access: ModelAccess, tenant: Tenant, profileArn: string | undefined, now: Date) {
     const quota = effectiveQuota(access.spec.quota, this.d.tiers.get(tenant.spec.tier)?.spec.defaultQuota);
-    const tokens = currentTokens(profileArn ? this.d.book.get(profileArn) : undefined, now);
-    const used = { dayTokens: tokens.dayInput + tokens.dayOutput, monthTokens: tokens.monthInput + tokens.monthOutput };
-    return { quota, tokens, decision: decideQuota(quota, used, now) };
+    const book = this.d.book;
+    const counted = countedTokens(profileArn ? book.get(profileArn) : undefined, profileArn ? book.getGateway(profileArn) : undefined, now);
+    return { quota, counted, decision: decideQuota(quota, { dayTokens: counted.dayTokens, monthTokens: counted.monthTokens }, now) };
   }
 
   /** The usage to write: a usage-only change at most once per minUsageWriteMs (see rateLimitedUsage). */
