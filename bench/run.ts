@@ -2,7 +2,8 @@
  * Benchmark: N tenants over the three isolation patterns, applied at once with server-side apply
  * to a real kube-apiserver, reconciled by the real operator process against the AWS emulators with
  * AWS-like request rates enforced (bench/rates.ts). Prints the time until all are Ready next to
- * the lower bound the rates allow, AWS calls per tenant by API, throttling seen by the SDK and in
+ * the lower bound the rates allow, when each pattern's conditions first turned True (where the
+ * chains spend their time), AWS calls per tenant by API, throttling seen by the SDK and in
  * statuses, the first syncs, calls at steady state, and the operator's peak memory.
  *
  * Usage: npm run bench -- [--tenants 300] [--mix 80/13/7] [--store opensearch|s3vectors] [--workers 16] [--resync 60] [--window 120]
@@ -121,6 +122,40 @@ async function until(what: string, ms: number, check: () => boolean | Promise<bo
     }
     await sleep(250);
   }
+}
+
+/** The order conditions are shown in: the tier first, then a tenant's chain as stacks.ts builds it. */
+const TIMELINE = [
+  'tier Ready',
+  'Synced',
+  'StorageReady',
+  'IdentityReady',
+  'VectorStoreReady',
+  'KnowledgeBaseReady',
+  'IngestionReady',
+  'Ready',
+];
+
+/** Median and last time (ms) each condition first turned True, per pattern: where a chain spends its time. */
+function chainTimeline(tenants: KindWatch, tiers: KindWatch, patternOf: Map<string, string>) {
+  const patterns = PATTERNS.filter((p) => [...patternOf.values()].includes(p));
+  const json: Record<string, Record<string, { medianMs: number; lastMs: number }>> = {};
+  const rows = TIMELINE.map((type) => {
+    const cells = patterns.map((p) => {
+      const times =
+        type === 'tier Ready'
+          ? [tiers.objects.get(`bench-${p}`)?.readyAt ?? NaN]
+          : [...tenants.objects].filter(([k]) => patternOf.get(k) === p).map(([, o]) => o.trueAt[type] ?? NaN);
+      const seen = times.filter(Number.isFinite).sort((a, b) => a - b);
+      if (seen.length === 0) return '-';
+      const median = seen[Math.floor((seen.length - 1) / 2)] ?? NaN;
+      const last = seen[seen.length - 1] ?? NaN;
+      (json[p] ??= {})[type] = { medianMs: median, lastMs: last };
+      return `${fmt(median / 1000)} / ${fmt(last / 1000)}`;
+    });
+    return [type, ...cells];
+  });
+  return { patterns, rows, json };
 }
 
 const fmt = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : '-');
@@ -272,6 +307,11 @@ async function main(): Promise<void> {
         ['service:operation', 'calls', 'per tenant', 'model', 'throttled'],
       ),
     );
+    const timeline = chainTimeline(tenants, tiers, patternOf);
+    out.push(
+      '\nWhere the time goes: seconds from the apply until each condition was first True, by pattern (median / last); Synced is the first status write:',
+    );
+    out.push(table(timeline.rows, ['condition', ...timeline.patterns]));
     const errorsByReason = atReady
       .filter((s) => s.name === 'tenant_rag_operator_reconcile_errors_total' && s.value > 0)
       .map((s): [string, number] => [`${s.labels.controller ?? ''} ${s.labels.reason ?? ''}`, s.value]);
@@ -286,6 +326,7 @@ async function main(): Promise<void> {
       applyMs,
       allReadyMs,
       readyByPatternMs: readyByPattern,
+      chainTimeline: timeline.json,
       lowerBoundS: boundS,
       boundTerms: bound.slice(0, 6),
       budgetBoundS: budget[0]?.seconds,

@@ -1,7 +1,7 @@
 /**
- * Watches Tenants and TenantTiers for the benchmark: when each became Ready, where its ingestion
- * is, and every status that ever mentioned throttling (each status write is one watch event, so
- * none is missed).
+ * Watches Tenants and TenantTiers for the benchmark: when each became Ready and each of its
+ * conditions first turned True, where its ingestion is, and every status that ever mentioned
+ * throttling (each status write is one watch event, so none is missed).
  */
 import { CustomObjectsApi, type KubeConfig, Watch } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../src/api/v1alpha1/constants.js';
@@ -21,6 +21,8 @@ interface Obj {
 /** What the watch saw of one object. */
 export interface Seen {
   readyAt?: number;
+  /** When each condition type was first True (ms from t0): how far along its chain the object was when. */
+  trueAt: Record<string, number>;
   ready: boolean;
   ingestion?: string;
   obj: Obj;
@@ -98,10 +100,14 @@ export class KindWatch {
     if (type === 'DELETED') return void this.objects.delete(o.metadata.name);
     const prev = this.objects.get(o.metadata.name);
     const ready = o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    const now = Date.now() - this.t0();
+    const trueAt = { ...prev?.trueAt };
+    for (const c of o.status?.conditions ?? []) if (c.status === 'True') trueAt[c.type] ??= now;
     this.objects.set(o.metadata.name, {
       obj: o,
       ready,
-      readyAt: prev?.readyAt ?? (ready ? Date.now() - this.t0() : undefined),
+      trueAt,
+      readyAt: prev?.readyAt ?? (ready ? now : undefined),
       ingestion: o.status?.ingestion?.lastStatus,
     });
     this.mentions.push(...throttleMentions(this.kind, o));
