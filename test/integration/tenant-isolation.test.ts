@@ -356,7 +356,7 @@ describe('a Shared pool tier: one role, each tenant narrowed by its association'
     await c.kube.delete('TenantTier', tierName);
     await c.kube.waitForGone('TenantTier', tierName, 120_000);
     await expect(aws.iam.send(new GetRoleCommand({ RoleName: shared.split('/').pop() ?? '' }))).rejects.toThrow(
-      /NoSuchEntity|cannot be found/,
+      /NoSuchEntity|not found|cannot be found/,
     );
   }, 600_000);
 });

@@ -35,7 +35,13 @@ describe('role policies', () => {
       kmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/k',
       knowledgeBaseId: 'KB12345678',
     });
-    expect(doc.Statement.map((s) => s.Sid)).toEqual(['ListOwnDocuments', 'OwnDocuments', 'QueryOwnKnowledgeBase', 'GenerateFromOwnKnowledgeBase', 'OwnKey']);
+    expect(doc.Statement.map((s) => s.Sid)).toEqual([
+      'ListOwnDocuments',
+      'OwnDocuments',
+      'QueryOwnKnowledgeBase',
+      'GenerateFromOwnKnowledgeBase',
+      'OwnKey',
+    ]);
     expect(doc.Statement[2]?.Resource).toBe('arn:aws:bedrock:us-east-1:111122223333:knowledge-base/KB12345678');
   });
 
