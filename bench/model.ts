@@ -45,6 +45,8 @@ const KINDS = {
   vectorIndex: { writes: ['s3vectors:CreateIndex'], read: 's3vectors:GetIndex' },
   knowledgeBase: { writes: ['bedrockAgent:CreateKnowledgeBase'], read: 'bedrockAgent:ListKnowledgeBases' },
   dataSource: { writes: ['bedrockAgent:CreateDataSource'], read: 'bedrockAgent:ListDataSources' },
+  // Found by its subject first (no id is known before it exists).
+  podIdentity: { writes: ['eks:CreatePodIdentityAssociation'], read: 'eks:ListPodIdentityAssociations' },
 } as const;
 /** A kind of AWS resource. */
 export type Kind = keyof typeof KINDS;
@@ -74,6 +76,8 @@ export const READ_KIND: Record<string, Kind> = {
   'bedrockAgent:ListTagsForResource': 'knowledgeBase',
   'bedrockAgent:GetDataSource': 'dataSource',
   'bedrockAgent:ListDataSources': 'dataSource',
+  'eks:ListPodIdentityAssociations': 'podIdentity',
+  'eks:DescribePodIdentityAssociation': 'podIdentity',
 };
 
 /** The vector stores a bench can put its tiers on (`--store`). */
@@ -114,11 +118,21 @@ export interface Needs {
   knowledgeBases: number;
 }
 
+/**
+ * A pool tier with `tenantRoles: Shared` owns one more role (its tenants'); its tenants own no
+ * role but an EKS Pod Identity association each (the benchmark gives them Pod Identity access).
+ */
+const SHARED_POOL: Record<string, Partial<Record<Kind, number>>> = {
+  'tier/pool': { role: 1 },
+  'tenant/pool': { role: -1, podIdentity: 1 },
+};
+
 /** The resources and minimum calls of a mix, with one tier per pattern that has tenants. */
-export function needs(mix: Mix, store: Store = 'opensearch'): Needs {
+export function needs(mix: Mix, store: Store = 'opensearch', sharedPool = false): Needs {
   const resources = Object.fromEntries(Object.keys(KINDS).map((k) => [k, 0])) as Record<Kind, number>;
   const add = (owner: string, times: number): void => {
     for (const [k, v] of Object.entries(OWNED[store][owner] ?? {})) resources[k as Kind] += v * times;
+    if (sharedPool) for (const [k, v] of Object.entries(SHARED_POOL[owner] ?? {})) resources[k as Kind] += v * times;
   };
   for (const p of ['pool', 'bridge', 'silo'] as const) {
     if (mix[p] === 0) continue;

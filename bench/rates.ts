@@ -120,6 +120,16 @@ export const AWS_RATES: readonly RateRule[] = [
     source: 'documented',
     note: 'KMS request-quota table, values not re-checked here; the default mix creates no keys',
   })),
+  // EKS publishes no rates for its Pod Identity API.
+  {
+    service: 'eks',
+    operations: () => true,
+    scope: 'per-operation',
+    ratePerSec: 10,
+    label: 'EKS, each operation',
+    source: 'assumption',
+    note: 'no published rate for the Pod Identity API; 10/s per operation',
+  },
   // OpenSearch Serverless publishes no control-plane API rates.
   {
     service: 'aoss',

@@ -38,6 +38,7 @@ const { values } = parseArgs({
     'node-options': { type: 'string' },
     json: { type: 'string' },
     timeout: { type: 'string', default: '1800' },
+    'tenant-roles': { type: 'string', default: 'shared' },
   },
 });
 /** The heap flags the chart runs the operator with, unless --node-options says otherwise. */
@@ -52,6 +53,13 @@ const store = values.store as Store;
 const resyncSeconds = Number(values.resync);
 const windowSeconds = Number(values.window);
 const timeoutMs = Number(values.timeout) * 1000;
+if (!['shared', 'per-tenant'].includes(values['tenant-roles'])) throw new Error('--tenant-roles must be shared or per-tenant');
+/**
+ * The pool tier's tenantRoles: `shared` (the default) gives pool tenants no role of their own and
+ * each an EKS Pod Identity association with its session policy (their application's access, one
+ * EKS call each); `per-tenant` gives each a role (two IAM writes) and no access, as before.
+ */
+const sharedPool = values['tenant-roles'] === 'shared';
 const PATTERNS = ['pool', 'bridge', 'silo'] as const;
 /** Ingestion calls: the account-wide scheduler's, reported apart from the reconcilers' reads. */
 const INGESTION = new Set(['bedrockAgent:StartIngestionJob', 'bedrockAgent:GetIngestionJob', 'bedrockAgent:ListIngestionJobs']);
@@ -97,7 +105,7 @@ function manifest(m: Mix): { yaml: string; patternOf: Map<string, string> } {
   for (const p of PATTERNS)
     if (m[p] > 0)
       docs.push(
-        `apiVersion: rag.tenancy.dev/v1alpha1\nkind: TenantTier\nmetadata: { name: bench-${p} }\nspec: { isolation: ${p}, vectorStore: { type: ${STORES[store]} } }\n`,
+        `apiVersion: rag.tenancy.dev/v1alpha1\nkind: TenantTier\nmetadata: { name: bench-${p} }\nspec: { isolation: ${p}, vectorStore: { type: ${STORES[store]} }${p === 'pool' && sharedPool ? ', tenantRoles: Shared' : ''} }\n`,
       );
   const names: [string, string][] = [];
   let i = 0;
@@ -105,7 +113,9 @@ function manifest(m: Mix): { yaml: string; patternOf: Map<string, string> } {
   for (const [name, p] of shuffle(names)) {
     patternOf.set(name, p);
     docs.push(
-      `apiVersion: rag.tenancy.dev/v1alpha1\nkind: Tenant\nmetadata: { name: ${name} }\nspec: { tier: bench-${p}, deletionPolicy: Delete }\n`,
+      `apiVersion: rag.tenancy.dev/v1alpha1\nkind: Tenant\nmetadata: { name: ${name} }\nspec: { tier: bench-${p}, deletionPolicy: Delete${
+        p === 'pool' && sharedPool ? `, access: { podIdentity: { namespace: ${name}, serviceAccount: app } }` : ''
+      } }\n`,
     );
   }
   return { yaml: docs.join('---\n'), patternOf };
@@ -168,7 +178,7 @@ function table(rows: (string | number)[][], head?: string[]): string {
 }
 
 async function main(): Promise<void> {
-  const need = needs(mix, store);
+  const need = needs(mix, store, sharedPool);
   const rules = values['no-rates'] ? [] : AWS_RATES;
   if (need.knowledgeBases > 100)
     throw new Error(
@@ -189,7 +199,13 @@ async function main(): Promise<void> {
       for (const op of r.operations as string[]) c.fakes.faults.limit(op, { ratePerSec: r.ratePerSec, burst: r.burst });
   const motoProxy = await startAwsProxy(c.moto.endpoint, { rules });
   const aossProxy = await startAwsProxy(c.ministack.endpoint, { rules });
-  const env = { ...c.awsEnv, AWS_ENDPOINT_URL: motoProxy.endpoint, AWS_ENDPOINT_URL_OPENSEARCHSERVERLESS: aossProxy.endpoint };
+  // ministack serves OpenSearch Serverless and EKS: both behind the proxy that enforces the rates.
+  const env = {
+    ...c.awsEnv,
+    AWS_ENDPOINT_URL: motoProxy.endpoint,
+    AWS_ENDPOINT_URL_OPENSEARCHSERVERLESS: aossProxy.endpoint,
+    AWS_ENDPOINT_URL_EKS: aossProxy.endpoint,
+  };
   const settings = (resync: number): Record<string, unknown> => ({
     ...TEST_OPERATOR_SETTINGS,
     aws: c.awsSettings,
@@ -261,7 +277,7 @@ async function main(): Promise<void> {
     const writesMade = new Map([...calls].filter(([k]) => isWrite(k.split(':')[1] ?? '') && !INGESTION.has(k)));
 
     out.push(
-      `\n== Onboarding: ${n} tenants (${mix.pool} pool / ${mix.bridge} bridge / ${mix.silo} silo) on ${STORES[store]}, ${values.workers} workers per kind, node ${nodeOptions || '(no flags)'}`,
+      `\n== Onboarding: ${n} tenants (${mix.pool} pool / ${mix.bridge} bridge / ${mix.silo} silo) on ${STORES[store]}, pool tenantRoles ${sharedPool ? 'Shared' : 'PerTenant'}, ${values.workers} workers per kind, node ${nodeOptions || '(no flags)'}`,
     );
     out.push(
       table([

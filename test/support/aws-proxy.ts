@@ -80,6 +80,20 @@ export function s3Operation(method: string, path: string, query: URLSearchParams
   return { operation: obj[method] ?? `${method}Object`, bucket };
 }
 
+/** The EKS (REST-JSON) operations the operator calls, by method and path (EKS's API model). */
+function eksOperation(method: string, path: string): string {
+  if (path.startsWith('/tags/')) return { POST: 'TagResource', DELETE: 'UntagResource', GET: 'ListTagsForResource' }[method] ?? 'Unknown';
+  const one = /\/pod-identity-associations\/[^/]+$/.test(path);
+  if (one)
+    return (
+      { GET: 'DescribePodIdentityAssociation', POST: 'UpdatePodIdentityAssociation', DELETE: 'DeletePodIdentityAssociation' }[method] ??
+      'Unknown'
+    );
+  if (path.endsWith('/pod-identity-associations'))
+    return { GET: 'ListPodIdentityAssociations', POST: 'CreatePodIdentityAssociation' }[method] ?? 'Unknown';
+  return 'Unknown';
+}
+
 /** Service and operation of a request, as the operator's metrics name them. */
 export function classify(req: IncomingMessage, body: Buffer): { service: string; operation: string; bucket?: string } {
   const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(req.headers.authorization ?? '');
@@ -88,6 +102,7 @@ export function classify(req: IncomingMessage, body: Buffer): { service: string;
   if (service === 's3') return { service, ...s3Operation(req.method ?? 'GET', url.pathname, url.searchParams) };
   const target = req.headers['x-amz-target'];
   if (typeof target === 'string') return { service, operation: target.split('.').pop() ?? target };
+  if (service === 'eks') return { service, operation: eksOperation(req.method ?? 'GET', url.pathname) };
   const rpc = /\/operation\/([A-Za-z]+)$/.exec(url.pathname);
   if (rpc?.[1]) return { service, operation: rpc[1] };
   const action = url.searchParams.get('Action') ?? new URLSearchParams(body.toString('utf8')).get('Action');
