@@ -36,7 +36,8 @@ const KINDS = {
     ],
     read: 's3:HeadBucket',
   },
-  prefix: { writes: [], read: 's3:ListObjectVersions' },
+  // Observed only to be deleted (src/resources/s3-prefix): onboarding neither writes nor reads it.
+  prefix: { writes: [], read: undefined },
   securityPolicy: { writes: ['aoss:CreateSecurityPolicy'], read: 'aoss:GetSecurityPolicy' },
   accessPolicy: { writes: ['aoss:CreateAccessPolicy'], read: 'aoss:GetAccessPolicy' },
   collection: { writes: ['aoss:CreateCollection'], read: 'aoss:BatchGetCollection' },
@@ -144,7 +145,7 @@ export function needs(mix: Mix, store: Store = 'opensearch', sharedPool = false)
   for (const [k, count] of Object.entries(resources)) {
     const kind = KINDS[k as Kind];
     for (const w of kind.writes) bump(w, count);
-    bump(kind.read, count);
+    if (kind.read) bump(kind.read, count);
   }
   return { resources, calls, knowledgeBases: resources.knowledgeBase };
 }

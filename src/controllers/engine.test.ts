@@ -76,6 +76,30 @@ describe('runResources', () => {
     ]);
   });
 
+  it('reads a resource observed for its deletion only when deleting', async () => {
+    const world = new Map<string, { state: 'pending' | 'ready'; value: string }>([['P', { state: 'ready', value: 'v1' }]]);
+    const log: string[] = [];
+    let reads = 0;
+    const base = memoryResource('P', world, log);
+    const prefix: ManagedResource<string, string> = {
+      ...base,
+      implicit: true,
+      observedForDeletionOnly: true,
+      observe: (c, spec, ids) => {
+        reads += 1;
+        return base.observe(c, spec, ids);
+      },
+    };
+    const resources: BoundResource[] = [{ driver: prefix, spec: 'v1', ids: {} }];
+    const pass = await runResources(ctx, resources);
+    expect(pass.complete).toBe(true);
+    expect(reads).toBe(0);
+    expect(log).toEqual([]);
+    await runResources(ctx, resources, { deleting: true });
+    expect(reads).toBe(1);
+    expect(log).toEqual(['delete P']);
+  });
+
   it('takes what a create left from the driver when it knows, without reading it back', async () => {
     const reads: string[] = [];
     const world = new Set<string>();

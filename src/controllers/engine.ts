@@ -153,8 +153,12 @@ async function observeOne(
   const { driver } = r;
   const { spot } = run.options;
   const remembered = !run.deleting && spec !== undefined ? await fromMemory(run.ctx, driver, spec, spot, slot) : undefined;
-  const observation: Observation<unknown> =
-    spec === undefined && !run.deleting ? { state: 'absent' } : (remembered?.observation ?? (await driver.observe(run.ctx, spec, r.ids)));
+  // Nothing to find out outside a deletion: a spec gone (nothing to make), or a resource whose
+  // observation serves only its deletion.
+  const unread = !run.deleting && (spec === undefined || driver.observedForDeletionOnly === true);
+  const observation: Observation<unknown> = unread
+    ? { state: 'absent' }
+    : (remembered?.observation ?? (await driver.observe(run.ctx, spec, r.ids)));
   const diff = observation.state === 'ready' && spec !== undefined ? driver.compare(spec, observation.observed) : [];
   if (spot && !run.deleting) {
     // Trusted without a read, it keeps the time it was last read.

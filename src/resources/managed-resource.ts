@@ -34,6 +34,11 @@ export interface ManagedResource<Spec, Observed> {
    * ever created for them, and only deletion acts.
    */
   readonly implicit?: boolean;
+  /**
+   * True when observing serves only a deletion (an S3 prefix: what is in it is what a deletion
+   * empties): a pass that is not deleting takes it as found without reading it.
+   */
+  readonly observedForDeletionOnly?: boolean;
   /** True for a check that guards a stack rather than an AWS resource: never named as in place. */
   readonly check?: boolean;
   /** Finds the resource by deterministic name, or by the ids persisted on status. */

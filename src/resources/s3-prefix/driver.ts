@@ -26,6 +26,7 @@ export class S3PrefixDriver implements ManagedResource<PrefixSpec, PrefixObserve
   readonly kind = 'TenantPrefix';
   readonly conditionType = CONDITION.StorageReady;
   readonly implicit = true;
+  readonly observedForDeletionOnly = true;
   constructor(private readonly s3: S3Client) {}
 
   async observe(ctx: DriverContext, spec: PrefixSpec): Promise<Observation<PrefixObserved>> {
