@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CallPriority } from './call-priority.js';
 import { ManualClock } from './clock.js';
-import { PriorityTokenBucket } from './priority-bucket.js';
+import { PriorityLanes, PriorityTokenBucket } from './priority-bucket.js';
 
 /** Lets the callers whose tokens were handed out run their continuations. */
 const settle = async (): Promise<void> => {
@@ -128,5 +128,27 @@ describe('PriorityTokenBucket', () => {
   it('rejects a nonsensical configuration', () => {
     expect(() => new PriorityTokenBucket(0, 1, new ManualClock())).toThrow(RangeError);
     expect(() => new PriorityTokenBucket(1, 1, new ManualClock(), 0)).toThrow(RangeError);
+  });
+});
+
+describe('PriorityLanes', () => {
+  it('takes high first, a low after every three highs while both wait, and low first when told', () => {
+    const lanes = new PriorityLanes<string>();
+    for (const x of ['l0', 'l1', 'l2']) lanes.push(x, 'low');
+    for (const x of ['h0', 'h1', 'h2', 'h3', 'h4']) lanes.push(x, 'high');
+    const taken = [lanes.shift(), lanes.shift(), lanes.shift(), lanes.shift(), lanes.shift(true), lanes.shift()];
+    expect(taken).toEqual(['h0', 'h1', 'h2', 'l0', 'l1', 'h3']);
+    expect(lanes.size()).toBe(2);
+    expect(lanes.size('low')).toBe(1);
+  });
+
+  it('takes an item out of whichever lane holds it', () => {
+    const lanes = new PriorityLanes<string>();
+    lanes.push('a', 'low');
+    lanes.push('b', 'high');
+    expect(lanes.remove('a')).toBe(true);
+    expect(lanes.remove('a')).toBe(false);
+    expect(lanes.shift()).toBe('b');
+    expect(lanes.shift()).toBeUndefined();
   });
 });

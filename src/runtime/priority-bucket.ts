@@ -9,7 +9,8 @@
  * served in a row before the oldest low one, so low calls keep at least a quarter of the rate
  * however many high calls arrive, and the k-th waiting low call is served within
  * k * (highsPerLow + 1) tokens. A share rather than aging: it bounds low's rate as well as each
- * low caller's wait, and needs no timestamps.
+ * low caller's wait, and needs no timestamps. The order itself is PriorityLanes', which the work
+ * queue serves its keys by too.
  */
 import type { CallPriority } from './call-priority.js';
 import type { Clock, TimerHandle } from './clock.js';
@@ -17,23 +18,81 @@ import type { Clock, TimerHandle } from './clock.js';
 /** A queued caller: called with the token. */
 type Waiter = () => void;
 
+/**
+ * Items waiting in two first-in, first-out lanes, taken high first with a bounded share for low:
+ * while both lanes hold items, at most `highsPerLow` high items are taken in a row before the
+ * oldest low one, so the k-th waiting low item is taken within k * (highsPerLow + 1) takes.
+ */
+export class PriorityLanes<T> {
+  private readonly lanes: Record<CallPriority, T[]> = { high: [], low: [] };
+  /** High items taken in a row while a low one waited. */
+  private highsInARow = 0;
+
+  constructor(private readonly highsPerLow = 3) {
+    if (highsPerLow < 1) throw new RangeError('PriorityLanes needs highsPerLow >= 1');
+  }
+
+  /** Puts `item` at the back of its lane. */
+  push(item: T, priority: CallPriority): void {
+    this.lanes[priority].push(item);
+  }
+
+  /**
+   * Takes the oldest high item, unless a low one has already let `highsPerLow` go ahead of it;
+   * `lowFirst` gives the oldest low item its turn now (the caller knows of a share this order
+   * cannot see, such as workers held by long high passes).
+   */
+  shift(lowFirst = false): T | undefined {
+    const { high, low } = this.lanes;
+    if (low.length > 0 && (high.length === 0 || lowFirst || this.highsInARow >= this.highsPerLow)) {
+      this.highsInARow = 0;
+      return low.shift();
+    }
+    this.highsInARow = low.length > 0 ? this.highsInARow + 1 : 0;
+    return high.shift();
+  }
+
+  /** Takes `item` out of whichever lane holds it; false when none does. */
+  remove(item: T): boolean {
+    for (const lane of [this.lanes.high, this.lanes.low]) {
+      const at = lane.indexOf(item);
+      if (at >= 0) {
+        lane.splice(at, 1);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Items waiting in `priority`'s lane, or in both. */
+  size(priority?: CallPriority): number {
+    return priority ? this.lanes[priority].length : this.lanes.high.length + this.lanes.low.length;
+  }
+
+  /** Empties both lanes. */
+  clear(): void {
+    this.lanes.high.length = 0;
+    this.lanes.low.length = 0;
+    this.highsInARow = 0;
+  }
+}
+
 /** See the module comment. */
 export class PriorityTokenBucket {
   private tokens: number;
   private last: number;
-  private readonly queues: Record<CallPriority, Waiter[]> = { high: [], low: [] };
-  /** High callers served in a row while a low one waited. */
-  private highsInARow = 0;
+  private readonly waiters: PriorityLanes<Waiter>;
   private timer: TimerHandle | undefined;
 
   constructor(
     private readonly ratePerSec: number,
     private readonly burst: number,
     private readonly clock: Clock,
-    private readonly highsPerLow = 3,
+    highsPerLow = 3,
   ) {
     if (ratePerSec <= 0 || burst < 1 || highsPerLow < 1)
       throw new RangeError('PriorityTokenBucket needs ratePerSec > 0, burst >= 1 and highsPerLow >= 1');
+    this.waiters = new PriorityLanes(highsPerLow);
     this.tokens = burst;
     this.last = clock.now();
   }
@@ -50,17 +109,15 @@ export class PriorityTokenBucket {
       return Promise.resolve(false);
     }
     return new Promise((resolve) => {
-      const queue = this.queues[priority];
       const aborted = (): void => {
-        const at = queue.indexOf(served);
-        if (at >= 0) queue.splice(at, 1);
+        this.waiters.remove(served);
         resolve(true);
       };
       const served: Waiter = () => {
         signal?.removeEventListener('abort', aborted);
         resolve(true);
       };
-      queue.push(served);
+      this.waiters.push(served, priority);
       signal?.addEventListener('abort', aborted, { once: true });
       this.schedule();
     });
@@ -68,7 +125,7 @@ export class PriorityTokenBucket {
 
   /** How many callers are waiting. */
   waiting(): number {
-    return this.queues.high.length + this.queues.low.length;
+    return this.waiters.size();
   }
 
   private refill(): void {
@@ -91,22 +148,11 @@ export class PriorityTokenBucket {
   private serve(): void {
     this.refill();
     while (this.tokens >= 1) {
-      const next = this.next();
+      const next = this.waiters.shift();
       if (!next) break;
       this.tokens -= 1;
       next();
     }
     this.schedule();
-  }
-
-  /** The oldest high waiter, unless a low one has already let `highsPerLow` go ahead of it. */
-  private next(): Waiter | undefined {
-    const { high, low } = this.queues;
-    if (low.length > 0 && (high.length === 0 || this.highsInARow >= this.highsPerLow)) {
-      this.highsInARow = 0;
-      return low.shift();
-    }
-    this.highsInARow = low.length > 0 ? this.highsInARow + 1 : 0;
-    return high.shift();
   }
 }
