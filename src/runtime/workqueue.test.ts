@@ -102,3 +102,121 @@ describe('WorkQueue', () => {
     expect(q.depth()).toBe(0);
   });
 });
+
+describe('WorkQueue priorities', () => {
+  /** A queue whose keys named `high*` are high priority, as a dedicated tenant's are. */
+  function prioritized(clock = new ManualClock()): { q: WorkQueue; clock: ManualClock } {
+    const q = new WorkQueue({
+      clock,
+      backoff: new KeyedBackoff(100, 10_000, 0),
+      retryRatePerSec: 10,
+      retryBurst: 100,
+      priorityOf: (key) => (key.startsWith('high') ? 'high' : 'low'),
+    });
+    return { q, clock };
+  }
+
+  /** Takes every queued key one at a time, finishing each before the next, and says in what order. */
+  async function drain(q: WorkQueue, onTake: (key: string) => void = () => undefined): Promise<string[]> {
+    const order: string[] = [];
+    while (q.depth() > 0) {
+      const key = (await q.get()) ?? '';
+      order.push(key);
+      onTake(key);
+      q.done(key);
+    }
+    return order;
+  }
+
+  it('takes a high key added after many low keys first; the low keys keep their order', async () => {
+    const { q } = prioritized();
+    for (let i = 0; i < 8; i++) q.add(`pool${i}`);
+    q.add('high-silo');
+    expect(await drain(q)).toEqual(['high-silo', ...Array.from({ length: 8 }, (_, i) => `pool${i}`)]);
+  });
+
+  it('takes a key added as high (a chain continuing) ahead of low keys, whatever its own priority', async () => {
+    const { q } = prioritized();
+    q.add('pool0');
+    q.add('pool1');
+    q.add('chain', 'high');
+    expect(await drain(q)).toEqual(['chain', 'pool0', 'pool1']);
+  });
+
+  it('low keys still progress under a steady stream of high keys: one low after every three highs', async () => {
+    const { q } = prioritized();
+    for (let i = 0; i < 3; i++) q.add(`pool${i}`);
+    let n = 0;
+    q.add(`high${n++}`);
+    // Every high pass brings in another high key, so the high lane never runs dry.
+    const order = await drain(q, (key) => {
+      if (key.startsWith('high') && n < 20) q.add(`high${n++}`);
+    });
+    const lows = order.flatMap((k, i) => (k.startsWith('pool') ? [i] : []));
+    expect(lows).toEqual([3, 7, 11]);
+    expect(order).toHaveLength(23);
+  });
+
+  it('while low keys wait, high passes in flight hold at most three workers per low pass', async () => {
+    const { q } = prioritized();
+    for (let i = 0; i < 6; i++) q.add(`high${i}`);
+    for (let i = 0; i < 4; i++) q.add(`pool${i}`);
+    // Three workers take high keys and hold them (passes waiting long in a rate budget).
+    expect([await q.get(), await q.get(), await q.get()]).toEqual(['high0', 'high1', 'high2']);
+    // Every other worker goes to the low keys, however quick their passes, until one high pass ends.
+    const next: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const key = (await q.get()) ?? '';
+      next.push(key);
+      q.done(key);
+    }
+    expect(next).toEqual(['pool0', 'pool1', 'pool2']);
+    q.done('high0');
+    expect(await q.get()).toBe('high3');
+  });
+
+  it('collapses adds of one key whatever their priority, moving a waiting low key up to high', async () => {
+    const { q } = prioritized();
+    q.add('pool0');
+    q.add('pool1');
+    q.add('pool1', 'high');
+    q.add('pool1');
+    q.add('pool1', 'high');
+    expect(q.depth()).toBe(2);
+    expect(await drain(q)).toEqual(['pool1', 'pool0']);
+  });
+
+  it('never hands out a key in flight, even added as high; it comes back high once done', async () => {
+    const { q } = prioritized();
+    q.add('pool0');
+    q.add('chain');
+    const key = await q.get();
+    expect(key).toBe('pool0');
+    q.add('pool0', 'high');
+    expect(q.depth()).toBe(1);
+    expect(q.inFlight()).toBe(1);
+    q.done('pool0');
+    expect(q.depth()).toBe(2);
+    expect(await drain(q)).toEqual(['pool0', 'chain']);
+  });
+
+  it('a delayed key keeps the priority it was added with, the earliest time and the highest priority winning', async () => {
+    const { q, clock } = prioritized();
+    q.addAfter('chain', 1000, 'high');
+    q.addAfter('chain', 5000);
+    q.addAfter('resync', 500);
+    q.addAfter('resync', 2000, 'high');
+    q.add('pool0');
+    clock.advance(1000);
+    expect(q.depth()).toBe(3);
+    expect(await drain(q)).toEqual(['resync', 'chain', 'pool0']);
+  });
+
+  it('retries with backoff at the key’s own priority', async () => {
+    const { q, clock } = prioritized();
+    q.addRateLimited('pool0');
+    q.addRateLimited('high-bridge');
+    clock.advance(100);
+    expect(await drain(q)).toEqual(['high-bridge', 'pool0']);
+  });
+});
