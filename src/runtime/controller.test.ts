@@ -86,6 +86,56 @@ describe('Controller', () => {
   });
 });
 
+describe('Controller requeues', () => {
+  it('a requeue soon after a pass continues its chain: it goes ahead of first passes already queued', async () => {
+    const clock = new ManualClock(0);
+    const order: string[] = [];
+    const reconciler: Reconciler = {
+      reconcile: async (key) => {
+        order.push(key);
+        // The chain waits a second for what it created; each first pass takes half a second.
+        if (key === 'chain') return order.length === 1 ? { requeueAfterMs: 1_000 } : {};
+        await clock.sleep(500);
+        return {};
+      },
+    };
+    const { controller } = controllerWith(reconciler, clock);
+    controller.start();
+    for (const key of ['chain', 'p1', 'p2', 'p3', 'p4', 'p5']) controller.enqueue(key);
+    for (let t = 0; t < 4_000; t += 100) {
+      await settle();
+      clock.advance(100);
+    }
+    expect(order).toEqual(['chain', 'p1', 'p2', 'chain', 'p3', 'p4', 'p5']);
+    await controller.stop();
+  });
+
+  it("a far-off requeue (a schedule) keeps the key's own priority: it goes behind keys already queued", async () => {
+    const clock = new ManualClock(0);
+    const order: string[] = [];
+    const reconciler: Reconciler = {
+      reconcile: async (key) => {
+        order.push(key);
+        if (key === 'scheduled') return order.length === 1 ? { requeueAfterMs: 120_000 } : {};
+        await clock.sleep(500);
+        return {};
+      },
+    };
+    const { controller } = controllerWith(reconciler, clock);
+    controller.start();
+    controller.enqueue('scheduled');
+    await settle();
+    clock.advance(119_000);
+    for (const key of ['p1', 'p2', 'p3']) controller.enqueue(key);
+    for (let t = 0; t < 4_000; t += 100) {
+      await settle();
+      clock.advance(100);
+    }
+    expect(order).toEqual(['scheduled', 'p1', 'p2', 'p3', 'scheduled']);
+    await controller.stop();
+  });
+});
+
 describe('Controller pass signals', () => {
   it('gives each pass its own signal, aborted when the controller halts, and leaves no listener behind', async () => {
     const clock = new ManualClock(0);

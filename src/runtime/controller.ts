@@ -3,7 +3,8 @@
  * returns a requeue delay (an expected wait), succeeds, or throws. Terminal errors are not
  * retried (the reconciler has written why to status); every other error, write conflicts
  * included, is retried with the queue's per-key backoff, the one place retry lives. Successful
- * keys come back after a jittered resync period to catch drift.
+ * keys come back after a jittered resync period to catch drift. A requeue soon after a pass
+ * continues the chain that pass started, so it goes ahead of first passes in the work queue.
  */
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
@@ -43,6 +44,14 @@ export interface ControllerOptions {
   /** Whether the key's object still exists; gone keys are not scheduled for resync. */
   exists: (key: string) => boolean;
 }
+
+/**
+ * A requeue a pass asks for within this time waits for a short transition of something it set in
+ * motion (a knowledge base CREATING, a write settling, a first sync): it continues a chain, and
+ * is queued `high`, ahead of first passes. Later ones are schedules (the next sync, a slow poll)
+ * and keep the key's own priority.
+ */
+export const CHAIN_REQUEUE_MAX_MS = 60_000;
 
 /** The name of the innermost error in the cause chain (the SDK's AccessDenied under a wrapper). */
 function innermostName(e: Error): string {
@@ -116,7 +125,8 @@ export class Controller {
         if (result.requeueAfterMs !== undefined) {
           metrics.reconcileTotal.inc({ controller, result: 'requeue' });
           // A far-off requeue (the next scheduled sync) must not postpone the drift check.
-          queue.addAfter(key, Math.min(result.requeueAfterMs, this.resyncDelay()));
+          const after = Math.min(result.requeueAfterMs, this.resyncDelay());
+          queue.addAfter(key, after, after <= CHAIN_REQUEUE_MAX_MS ? 'high' : 'low');
         } else {
           metrics.reconcileTotal.inc({ controller, result: 'success' });
           this.scheduleResync(key);
