@@ -59,6 +59,7 @@ import { LeaderElector } from './runtime/leader.js';
 import { type Workers, runWhileLeading } from './runtime/leadership.js';
 import { type ModelMetrics, type RuntimeMetrics, createMetrics, createModelMetrics, registerTenantInfo } from './runtime/metrics.js';
 import { KeyedBackoff } from './runtime/ratelimit.js';
+import type { CallPriority } from './runtime/call-priority.js';
 import { WorkQueue } from './runtime/workqueue.js';
 import { startEndpoints } from './server.js';
 import { UsageBook } from './usage/book.js';
@@ -279,10 +280,17 @@ interface Wiring {
 }
 
 /** A controller for `kind`: its own work queue (per-key backoff, shared retry budget) and workers. */
-function controllerFor(w: Wiring, kind: KindName, reconciler: Reconciler, store: ObjectStore<unknown>): Controller {
+function controllerFor(
+  w: Wiring,
+  kind: KindName,
+  reconciler: Reconciler,
+  store: ObjectStore<unknown>,
+  priorityOf?: (key: string) => CallPriority,
+): Controller {
+  const backoff = new KeyedBackoff(500, 300_000);
   return new Controller({
     name: KINDS[kind].plural,
-    queue: new WorkQueue({ clock: w.clock, backoff: new KeyedBackoff(500, 300_000), retryRatePerSec: 10, retryBurst: 100 }),
+    queue: new WorkQueue({ clock: w.clock, backoff, retryRatePerSec: 10, retryBurst: 100, priorityOf }),
     reconciler,
     workers: w.config.workers,
     logger: w.logger,
@@ -364,7 +372,12 @@ function controllers(w: Wiring): { byKind: Controllers; scheduler: IngestionSche
   });
   const byKind: Controllers = {
     TenantTier: controllerFor(w, 'TenantTier', tier, k.tiers),
-    Tenant: controllerFor(w, 'Tenant', tenantReconciler(tenantDeps(w, ingestion, retained)), k.tenants),
+    // A dedicated (bridge, silo) tenant's passes go first in the queue, as its calls do in the rate
+    // budgets: its chain of roles, index, knowledge base and data source holds it up, while a
+    // pool tenant's pass starts nothing others wait on.
+    Tenant: controllerFor(w, 'Tenant', tenantReconciler(tenantDeps(w, ingestion, retained)), k.tenants, (name) =>
+      k.tiers.get(k.tenants.get(name)?.spec.tier ?? '')?.spec.isolation === 'pool' ? 'low' : 'high',
+    ),
     ModelAccess: controllerFor(w, 'ModelAccess', model.reconciler, k.accesses),
   };
   requeue = (kind, name) => byKind[kind].enqueue(name);
