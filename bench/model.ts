@@ -2,7 +2,11 @@
  * What a mix of tenants needs from AWS, and the lower bound on onboarding time that request rates
  * allow. The resources per pattern follow src/resources/stacks.ts; the calls per resource are the
  * writes that create it and one read that observes it first (every pass observes a resource
- * before acting on it, so no schedule can do with fewer).
+ * before acting on it, so no schedule can do with fewer). A knowledge base also costs its service
+ * role one UpdateAssumeRolePolicy: the role's trust names the knowledge base's id
+ * (src/core/policies/roles.ts, against a confused deputy), which AWS assigns only when it creates
+ * the knowledge base, so the role is created trusting the account's knowledge bases and narrowed
+ * right after.
  */
 import { DEFAULT_BUDGETS, DEFAULT_RATE, budgetKey } from '../src/adapters/aws/budgets.js';
 import { type RateRule, covers } from '../test/support/aws-proxy.js';
@@ -44,7 +48,7 @@ const KINDS = {
   index: { writes: ['aossData:PUT'], read: 'aossData:GET' },
   vectorBucket: { writes: ['s3vectors:CreateVectorBucket'], read: 's3vectors:GetVectorBucket' },
   vectorIndex: { writes: ['s3vectors:CreateIndex'], read: 's3vectors:GetIndex' },
-  knowledgeBase: { writes: ['bedrockAgent:CreateKnowledgeBase'], read: 'bedrockAgent:ListKnowledgeBases' },
+  knowledgeBase: { writes: ['bedrockAgent:CreateKnowledgeBase', 'iam:UpdateAssumeRolePolicy'], read: 'bedrockAgent:ListKnowledgeBases' },
   dataSource: { writes: ['bedrockAgent:CreateDataSource'], read: 'bedrockAgent:ListDataSources' },
   // Found by its subject first (no id is known before it exists).
   podIdentity: { writes: ['eks:CreatePodIdentityAssociation'], read: 'eks:ListPodIdentityAssociations' },
