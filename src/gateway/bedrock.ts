@@ -9,7 +9,7 @@
  */
 import {
   BedrockAgentRuntimeClient,
-  type KnowledgeBaseVectorSearchConfiguration,
+  type KnowledgeBaseRetrievalConfiguration,
   RetrieveAndGenerateCommand,
   type RetrieveAndGenerateCommandOutput,
   RetrieveCommand,
@@ -29,7 +29,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { type ScopedRetrieval, vectorSearch } from './scope.js';
+import { generatesFrom, retrievalConfiguration, type ScopedRetrieval } from './scope.js';
 
 /** A Converse request as the gateway builds it. */
 export interface ConverseInput {
@@ -223,7 +223,7 @@ export class SdkBedrock implements BedrockPort {
       new RetrieveCommand({
         knowledgeBaseId: s.knowledgeBaseId,
         retrievalQuery: { text: query },
-        retrievalConfiguration: { vectorSearchConfiguration: searchConfig(s, numberOfResults) },
+        retrievalConfiguration: searchConfig(s, numberOfResults),
       }),
       { abortSignal: signal },
     );
@@ -236,6 +236,9 @@ export class SdkBedrock implements BedrockPort {
     numberOfResults: number,
     signal?: AbortSignal,
   ): Promise<RetrieveAndGenerateCommandOutput> {
+    // The route refuses this first; here it guards any other caller of the port.
+    if (!generatesFrom(s.vectorStore))
+      return Promise.reject(new Error(`RetrieveAndGenerate does not take ${s.tenant}'s ${s.vectorStore} knowledge base`));
     return this.agentFor(s).send(
       new RetrieveAndGenerateCommand({
         input: { text: query },
@@ -244,7 +247,7 @@ export class SdkBedrock implements BedrockPort {
           knowledgeBaseConfiguration: {
             knowledgeBaseId: s.knowledgeBaseId,
             modelArn,
-            retrievalConfiguration: { vectorSearchConfiguration: searchConfig(s, numberOfResults) },
+            retrievalConfiguration: searchConfig(s, numberOfResults),
           },
         },
       }),
@@ -285,11 +288,12 @@ export class SdkBedrock implements BedrockPort {
 }
 
 /**
- * The scoped search settings in the SDK's type: scope.ts checked the filter's shape as JSON, and
- * the SDK's union type (with its `$unknown` member) describes the same JSON.
+ * The scoped retrieval configuration in the SDK's type (`vectorSearchConfiguration`, or
+ * `managedSearchConfiguration` for a managed knowledge base): scope.ts checked the filter's shape
+ * as JSON, and the SDK's union type (with its `$unknown` member) describes the same JSON.
  */
-function searchConfig(s: ScopedRetrieval, numberOfResults: number): KnowledgeBaseVectorSearchConfiguration {
-  return vectorSearch(s, numberOfResults) as KnowledgeBaseVectorSearchConfiguration;
+function searchConfig(s: ScopedRetrieval, numberOfResults: number): KnowledgeBaseRetrievalConfiguration {
+  return retrievalConfiguration(s, numberOfResults) as KnowledgeBaseRetrievalConfiguration;
 }
 
 /** The Converse request: the output cap is always the one the quota reserved for. */

@@ -5,7 +5,7 @@ import { Directory, Refusal } from './directory.js';
 const ready = [{ type: 'Ready', status: 'True', reason: 'R', message: 'm', lastTransitionTime: '2026-12-01T00:00:00Z' }];
 const tenant = (
   name: string,
-  o: { ns?: string; isolation?: string; kb?: string; suspend?: boolean; ready?: boolean; deleting?: boolean } = {},
+  o: { ns?: string; isolation?: string; kb?: string; suspend?: boolean; ready?: boolean; deleting?: boolean; store?: string } = {},
 ): Tenant =>
   ({
     apiVersion: 'x',
@@ -15,6 +15,7 @@ const tenant = (
     status: {
       conditions: o.ready === false ? [] : ready,
       isolation: o.isolation ?? 'pool',
+      vectorStore: o.store ?? 'OpenSearchServerless',
       resources: { knowledgeBaseId: o.kb ?? 'POOLKB', roleArn: `arn:aws:iam::1:role/${name}` },
     },
   }) as Tenant;
@@ -27,6 +28,13 @@ const tiers = [
     status: { shared: { knowledgeBaseId: 'POOLKB' } },
   },
   { apiVersion: 'x', kind: 'TenantTier', metadata: { name: 'silo' }, spec: { isolation: 'silo' }, status: {} },
+  {
+    apiVersion: 'x',
+    kind: 'TenantTier',
+    metadata: { name: 'msilo' },
+    spec: { isolation: 'silo', vectorStore: { type: 'Managed' } },
+    status: {},
+  },
 ] as TenantTier[];
 const access = (name: string, t: string, model: string, o: { profile?: boolean; deleting?: boolean } = {}): ModelAccess => ({
   apiVersion: 'x',
@@ -66,12 +74,25 @@ describe('Directory', () => {
       isolation: 'pool',
       knowledgeBaseId: 'POOLKB',
       roleArn: 'arn:aws:iam::1:role/acme',
+      vectorStore: 'OpenSearchServerless',
     });
     expect(refusal(() => d.target(tenant('acme', { ready: false })))).toEqual([409, 'tenant_not_ready']);
     expect(refusal(() => d.target(tenant('acme', { suspend: true })))).toEqual([403, 'tenant_suspended']);
     expect(refusal(() => d.target(tenant('acme', { kb: 'OTHERKB' })))).toEqual([409, 'tenant_not_ready']);
     expect(refusal(() => d.target(tenant('acme', { isolation: 'shared' })))).toEqual([409, 'tenant_not_ready']);
     expect(d.target(tenant('s', { isolation: 'silo', kb: 'SILOKB' })).knowledgeBaseId).toBe('SILOKB');
+  });
+
+  it("exposes the tenant's vector store from its status, from its tier's spec when the status has none, and refuses an unknown one", () => {
+    const d = dir([]);
+    expect(d.target(tenant('a', { store: 'S3Vectors' })).vectorStore).toBe('S3Vectors');
+    expect(d.target(tenant('m', { isolation: 'silo', kb: 'SILOKB', store: 'Managed' })).vectorStore).toBe('Managed');
+    const old = tenant('old', { isolation: 'silo', kb: 'SILOKB' });
+    delete old.status?.vectorStore;
+    expect(d.target(old).vectorStore).toBe('OpenSearchServerless');
+    old.spec.tier = 'msilo';
+    expect(d.target(old).vectorStore).toBe('Managed');
+    expect(refusal(() => d.target(tenant('x', { store: 'Pinecone' })))).toEqual([409, 'tenant_not_ready']);
   });
 
   it("grants only the tenant's own ModelAccess, by model or name, with the tier's default quota", () => {

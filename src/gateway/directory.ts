@@ -1,10 +1,11 @@
 /**
  * What the gateway knows of tenants and grants, read from the informers' caches (read-only):
  * which Tenant a ServiceAccount belongs to (the one whose spec.access.podIdentity names it), the
- * tenant's knowledge base and role from its status, and which ModelAccess grants it a model. Pure
- * over the lists it is given.
+ * tenant's knowledge base, role and vector store from its status, and which ModelAccess grants it
+ * a model. Pure over the lists it is given.
  */
 import type { ModelAccess, Tenant, TenantTier } from '../api/v1alpha1/types.js';
+import { storeOf, VECTOR_STORE_TYPES, type VectorStoreType } from '../core/vector-stores.js';
 import type { ServiceAccountIdentity } from './identity.js';
 import { type QuotaLimits, quotaFor } from './quota.js';
 import type { Isolation, TenantTarget } from './scope.js';
@@ -36,6 +37,7 @@ export class Refusal extends Error {
 
 const ready = (t: Tenant): boolean => t.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const isIsolation = (s: unknown): s is Isolation => s === 'pool' || s === 'bridge' || s === 'silo';
+const isStore = (s: unknown): s is VectorStoreType => (VECTOR_STORE_TYPES as readonly unknown[]).includes(s);
 
 /** Lookups over the Tenant, TenantTier and ModelAccess caches. */
 export class Directory {
@@ -77,7 +79,30 @@ export class Directory {
       if (shared !== r.knowledgeBaseId)
         throw new Refusal(409, 'tenant_not_ready', `Tenant ${name}'s tier does not share its knowledge base`);
     }
-    return { tenant: name, isolation, knowledgeBaseId: r.knowledgeBaseId, ...(r.roleArn ? { roleArn: r.roleArn } : {}) };
+    return {
+      tenant: name,
+      isolation,
+      knowledgeBaseId: r.knowledgeBaseId,
+      ...(r.roleArn ? { roleArn: r.roleArn } : {}),
+      vectorStore: this.storeOf(t),
+    };
+  }
+
+  /**
+   * The tenant's vector store, from its status (the operator writes the tier's there); from the
+   * tier's spec when an older operator left the status without it. 409 when it names a store the
+   * gateway does not know: sending the wrong search settings would only fail at Bedrock.
+   */
+  private storeOf(t: Tenant): VectorStoreType {
+    const tier = this.tiers.get(t.spec.tier);
+    const store = t.status?.vectorStore ?? (tier ? storeOf(tier) : undefined);
+    if (!isStore(store))
+      throw new Refusal(
+        409,
+        'tenant_not_ready',
+        `Tenant ${t.metadata.name}'s vector store ${JSON.stringify(store ?? null)} is not one the gateway serves (${VECTOR_STORE_TYPES.join(', ')})`,
+      );
+    return store;
   }
 
   /**

@@ -1,8 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { checkCallerFilter, type RetrievalFilter, ScopeError, scopeRetrieval, type TenantTarget, vectorSearch } from './scope.js';
+import type { VectorStoreType } from '../core/vector-stores.js';
+import {
+  checkCallerFilter,
+  generatesFrom,
+  type RetrievalFilter,
+  retrievalConfiguration,
+  ScopeError,
+  scopeRetrieval,
+  type TenantTarget,
+} from './scope.js';
 
-const pool: TenantTarget = { tenant: 'acme', isolation: 'pool', knowledgeBaseId: 'POOLKB0001', roleArn: 'arn:aws:iam::1:role/acme' };
-const silo: TenantTarget = { tenant: 'acme', isolation: 'silo', knowledgeBaseId: 'SILOKB0001', roleArn: 'arn:aws:iam::1:role/acme' };
+const pool: TenantTarget = {
+  tenant: 'acme',
+  isolation: 'pool',
+  knowledgeBaseId: 'POOLKB0001',
+  roleArn: 'arn:aws:iam::1:role/acme',
+  vectorStore: 'OpenSearchServerless',
+};
+const silo: TenantTarget = { ...pool, isolation: 'silo', knowledgeBaseId: 'SILOKB0001' };
 const eq = (key: string, value: unknown): RetrievalFilter => ({ equals: { key, value } });
 
 /** Every leaf of a filter that an OR could satisfy without the tenant's equals. */
@@ -23,7 +38,7 @@ describe('scopeRetrieval', () => {
     expect(s.knowledgeBaseId).toBe('POOLKB0001');
     expect(s.filter).toEqual(eq('tenantId', 'acme'));
     expect(s.identity).toEqual({ kind: 'retrieval-role', tenant: 'acme' });
-    expect(vectorSearch(s, 5)).toEqual({ numberOfResults: 5, filter: eq('tenantId', 'acme') });
+    expect(retrievalConfiguration(s, 5)).toEqual({ vectorSearchConfiguration: { numberOfResults: 5, filter: eq('tenantId', 'acme') } });
   });
 
   it("pool with a caller filter: andAll of the tenant's equals first and the caller's filter", () => {
@@ -37,7 +52,7 @@ describe('scopeRetrieval', () => {
       expect(s.knowledgeBaseId).toBe('SILOKB0001');
       expect(s.filter).toEqual(eq('dept', 'x'));
       expect(s.identity).toEqual({ kind: 'tenant-role', roleArn: 'arn:aws:iam::1:role/acme', tenant: 'acme' });
-      expect(vectorSearch(scopeRetrieval(t, undefined), 3)).toEqual({ numberOfResults: 3 });
+      expect(retrievalConfiguration(scopeRetrieval(t, undefined), 3)).toEqual({ vectorSearchConfiguration: { numberOfResults: 3 } });
     }
   });
 
@@ -52,6 +67,51 @@ describe('scopeRetrieval', () => {
     expect(() => scopeRetrieval({ ...pool, knowledgeBaseId: '../OTHER' }, undefined)).toThrow();
     expect(() => scopeRetrieval({ ...silo, roleArn: undefined }, undefined)).toThrow();
     expect(() => scopeRetrieval({ ...silo, isolation: 'shared' as unknown as 'pool' }, undefined)).toThrow();
+  });
+});
+
+describe('the search settings follow the vector store', () => {
+  const on = (t: TenantTarget, vectorStore: VectorStoreType): TenantTarget => ({ ...t, vectorStore });
+
+  it('S3 Vectors: vectorSearchConfiguration with the pool filter, as on OpenSearch Serverless', () => {
+    const s = scopeRetrieval(on(pool, 'S3Vectors'), eq('dept', 'a'));
+    expect(retrievalConfiguration(s, 4)).toEqual({
+      vectorSearchConfiguration: { numberOfResults: 4, filter: { andAll: [eq('tenantId', 'acme'), eq('dept', 'a')] } },
+    });
+  });
+
+  it('Managed: managedSearchConfiguration only, still with the pool filter; a silo query with the caller filter or none', () => {
+    const p = retrievalConfiguration(scopeRetrieval(on(pool, 'Managed'), undefined), 5);
+    expect(p).toEqual({ managedSearchConfiguration: { numberOfResults: 5, filter: eq('tenantId', 'acme') } });
+    expect(p).not.toHaveProperty('vectorSearchConfiguration');
+    const withCaller = retrievalConfiguration(scopeRetrieval(on(pool, 'Managed'), eq('dept', 'a')), 2);
+    expect(withCaller).toEqual({
+      managedSearchConfiguration: { numberOfResults: 2, filter: { andAll: [eq('tenantId', 'acme'), eq('dept', 'a')] } },
+    });
+    expect(retrievalConfiguration(scopeRetrieval(on(silo, 'Managed'), eq('dept', 'b')), 1)).toEqual({
+      managedSearchConfiguration: { numberOfResults: 1, filter: eq('dept', 'b') },
+    });
+    expect(retrievalConfiguration(scopeRetrieval(on(silo, 'Managed'), undefined), 1)).toEqual({
+      managedSearchConfiguration: { numberOfResults: 1 },
+    });
+  });
+
+  it('refuses startsWith, at any depth, on the stores Bedrock does not serve it on', () => {
+    const f = { andAll: [eq('a', 1), { orAll: [eq('b', 2), { startsWith: { key: 'title', value: 'Q' } }] }] };
+    expect(() => scopeRetrieval(pool, f)).not.toThrow();
+    for (const store of ['S3Vectors', 'Managed'] as const) {
+      expect(() => scopeRetrieval(on(pool, store), f)).toThrow(
+        new RegExp(`startsWith is only supported on OpenSearch Serverless.*${store}`),
+      );
+      expect(() => scopeRetrieval(on(silo, store), f)).toThrow(ScopeError);
+    }
+  });
+
+  it('RetrieveAndGenerate: every store but Managed', () => {
+    expect(['OpenSearchServerless', 'S3Vectors', 'Managed'].filter((x) => generatesFrom(x as VectorStoreType))).toEqual([
+      'OpenSearchServerless',
+      'S3Vectors',
+    ]);
   });
 });
 

@@ -5,7 +5,13 @@
  * for a pool tenant the filter `andAll[{equals tenantId}, <caller filter>]`. The type is branded:
  * nothing else can make one, and the Bedrock port only accepts one, so no code path can send a
  * query to another knowledge base or a pool query without the tenant's filter. Pure.
+ *
+ * The tenant's vector store decides how the filter goes on the wire: `vectorSearchConfiguration`
+ * for knowledge bases on OpenSearch Serverless and S3 Vectors, `managedSearchConfiguration` for
+ * Bedrock-managed ones (bedrock-agent-runtime's KnowledgeBaseRetrievalConfiguration has both;
+ * ManagedSearchConfiguration takes the same RetrievalFilter, so the pool filter is kept there too).
  */
+import type { VectorStoreType } from '../core/vector-stores.js';
 
 /** Metadata key that says whose a pool document is (the operator's sidecars write it). */
 export const TENANT_KEY = 'tenantId';
@@ -24,6 +30,8 @@ export interface TenantTarget {
   knowledgeBaseId: string;
   /** status.resources.roleArn: the tenant role (bridge and silo calls are made as it). */
   roleArn?: string;
+  /** status.vectorStore: where the knowledge base keeps its vectors, which decides the search settings sent. */
+  vectorStore: VectorStoreType;
 }
 
 /** Who calls Bedrock for a scoped request. */
@@ -38,6 +46,7 @@ export interface ScopedRetrieval {
   readonly knowledgeBaseId: string;
   readonly filter: RetrievalFilter | undefined;
   readonly identity: RetrievalIdentity;
+  readonly vectorStore: VectorStoreType;
 }
 
 /** A request the gateway refuses with 400; the message says what to change. */
@@ -99,6 +108,22 @@ export function checkCallerFilter(f: unknown): RetrievalFilter {
   return walk(f, 'filter', 0);
 }
 
+/** Every operator a (checked) filter uses, at any depth. */
+function operatorsOf(f: RetrievalFilter): string[] {
+  const [[op, operand]] = Object.entries(f) as [[string, unknown]];
+  return op === 'andAll' || op === 'orAll' ? [op, ...(operand as RetrievalFilter[]).flatMap(operatorsOf)] : [op];
+}
+
+/**
+ * Refuses operators the tenant's store does not serve, so the caller learns why from the gateway
+ * rather than from Bedrock: `startsWith` "is currently only supported for Amazon OpenSearch
+ * Serverless vector stores" (the RetrievalFilter documentation in bedrock-agent-runtime's model).
+ */
+function checkStoreOperators(f: RetrievalFilter, store: VectorStoreType): void {
+  if (store !== 'OpenSearchServerless' && operatorsOf(f).includes('startsWith'))
+    throw new ScopeError(`filter: startsWith is only supported on OpenSearch Serverless knowledge bases; this tenant's store is ${store}`);
+}
+
 function deepFreeze<T>(x: T): T {
   if (x && typeof x === 'object') {
     for (const v of Object.values(x)) deepFreeze(v);
@@ -120,6 +145,7 @@ export function tenantFilter(tenant: string): RetrievalFilter {
 export function scopeRetrieval(target: TenantTarget, callerFilter: unknown): ScopedRetrieval {
   if (!/^[0-9A-Za-z]{1,10}$/.test(target.knowledgeBaseId)) throw new Error(`tenant ${target.tenant} has no valid knowledge base id`);
   const own = callerFilter === undefined || callerFilter === null ? undefined : checkCallerFilter(callerFilter);
+  if (own) checkStoreOperators(own, target.vectorStore);
   let filter: RetrievalFilter | undefined;
   let identity: RetrievalIdentity;
   switch (target.isolation) {
@@ -136,10 +162,37 @@ export function scopeRetrieval(target: TenantTarget, callerFilter: unknown): Sco
     default:
       throw new Error(`unknown isolation ${String(target.isolation)}`);
   }
-  return deepFreeze({ tenant: target.tenant, knowledgeBaseId: target.knowledgeBaseId, filter, identity }) as ScopedRetrieval;
+  return deepFreeze({
+    tenant: target.tenant,
+    knowledgeBaseId: target.knowledgeBaseId,
+    filter,
+    identity,
+    vectorStore: target.vectorStore,
+  }) as ScopedRetrieval;
 }
 
-/** The vectorSearchConfiguration of a scoped request: the only place its filter is put on the wire. */
-export function vectorSearch(s: ScopedRetrieval, numberOfResults: number): { numberOfResults: number; filter?: RetrievalFilter } {
-  return { numberOfResults, ...(s.filter ? { filter: s.filter } : {}) };
+/** The search settings both configurations share: how many results, and the scoped filter. */
+export interface SearchSettings {
+  numberOfResults: number;
+  filter?: RetrievalFilter;
+}
+
+/** Bedrock's KnowledgeBaseRetrievalConfiguration, with exactly one of its two members. */
+export type RetrievalConfiguration = { vectorSearchConfiguration: SearchSettings } | { managedSearchConfiguration: SearchSettings };
+
+/**
+ * The retrievalConfiguration of a scoped request: the only place its filter is put on the wire.
+ * A managed knowledge base takes `managedSearchConfiguration`, every other `vectorSearchConfiguration`.
+ */
+export function retrievalConfiguration(s: ScopedRetrieval, numberOfResults: number): RetrievalConfiguration {
+  const settings: SearchSettings = { numberOfResults, ...(s.filter ? { filter: s.filter } : {}) };
+  return s.vectorStore === 'Managed' ? { managedSearchConfiguration: settings } : { vectorSearchConfiguration: settings };
+}
+
+/**
+ * Whether the tenant's knowledge base takes RetrieveAndGenerate: a managed one does not ("This API
+ * cannot be used with managed knowledge bases", RetrieveAndGenerate in bedrock-agent-runtime's model).
+ */
+export function generatesFrom(store: VectorStoreType): boolean {
+  return store !== 'Managed';
 }

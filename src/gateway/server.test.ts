@@ -19,13 +19,13 @@ import type { ScopedRetrieval } from './scope.js';
 import { type GatewayServer, startGatewayServer } from './server.js';
 
 const ready = [{ type: 'Ready', status: 'True', reason: 'R', message: 'm', lastTransitionTime: '2026-12-01T00:00:00Z' }];
-const tenant = (name: string, isolation: string, kb: string): Tenant =>
+const tenant = (name: string, isolation: string, kb: string, vectorStore = 'OpenSearchServerless', tierName = isolation): Tenant =>
   ({
     apiVersion: 'rag.tenancy.dev/v1alpha1',
     kind: 'Tenant',
     metadata: { name },
-    spec: { tier: isolation, access: { podIdentity: { namespace: name, serviceAccount: 'app' } } },
-    status: { conditions: ready, isolation, resources: { knowledgeBaseId: kb, roleArn: `arn:aws:iam::1:role/${name}` } },
+    spec: { tier: tierName, access: { podIdentity: { namespace: name, serviceAccount: 'app' } } },
+    status: { conditions: ready, isolation, vectorStore, resources: { knowledgeBaseId: kb, roleArn: `arn:aws:iam::1:role/${name}` } },
   }) as Tenant;
 const tier = (name: string, kb?: string): TenantTier =>
   ({
@@ -127,9 +127,15 @@ async function setup(o: { bedrock?: Partial<BedrockPort>; failOpen?: boolean; re
     { audience: 'gw', maxEntries: 10, maxTtlMs: 60_000 },
   );
   const directory = new Directory(
-    cache([tenant('acme', 'pool', 'POOLKB'), tenant('globex', 'pool', 'POOLKB'), tenant('initech', 'silo', 'SILOKB')]),
-    cache([tier('pool', 'POOLKB'), tier('silo')]),
-    cache([access('acme', 100)]),
+    cache([
+      tenant('acme', 'pool', 'POOLKB'),
+      tenant('globex', 'pool', 'POOLKB'),
+      tenant('initech', 'silo', 'SILOKB'),
+      tenant('hooli', 'pool', 'MPOOLKB', 'Managed', 'mpool'),
+      tenant('piedpiper', 'pool', 'SPOOLKB', 'S3Vectors', 'spool'),
+    ]),
+    cache([tier('pool', 'POOLKB'), tier('silo'), tier('mpool', 'MPOOLKB'), tier('spool', 'SPOOLKB')]),
+    cache([access('acme', 100), access('hooli', 100_000), access('piedpiper', 100_000)]),
     o.requestsPerMinute,
   );
   server = await startGatewayServer(
@@ -196,6 +202,49 @@ describe('gateway HTTP handlers', () => {
       ['globex', 'POOLKB', '{"equals":{"key":"tenantId","value":"globex"}}'],
       ['initech', 'SILOKB', 'null'],
     ]);
+  });
+
+  it("scopes retrievals on S3 Vectors and Managed pool tiers the same way, with the tenant's store on the scoped request", async () => {
+    const s = await setup();
+    expect((await s.post('/v1/retrieve', { query: 'x', filter: { equals: { key: 'dept', value: 'a' } } }, 'hooli')).status).toBe(200);
+    expect((await s.post('/v1/retrieve', { query: 'x' }, 'piedpiper')).status).toBe(200);
+    expect(s.retrieved.map((r) => [r.tenant, r.knowledgeBaseId, r.vectorStore, JSON.stringify(r.filter)])).toEqual([
+      ['hooli', 'MPOOLKB', 'Managed', '{"andAll":[{"equals":{"key":"tenantId","value":"hooli"}},{"equals":{"key":"dept","value":"a"}}]}'],
+      ['piedpiper', 'SPOOLKB', 'S3Vectors', '{"equals":{"key":"tenantId","value":"piedpiper"}}'],
+    ]);
+    // startsWith is served on OpenSearch Serverless only: refused here, before Bedrock.
+    const r = await s.post('/v1/retrieve', { query: 'x', filter: { startsWith: { key: 'title', value: 'Q' } } }, 'piedpiper');
+    expect(r.status).toBe(400);
+    expect(r.text).toContain('startsWith is only supported on OpenSearch Serverless');
+    expect(s.retrieved).toHaveLength(2);
+  });
+
+  it('refuses retrieve-and-generate on a Managed tier with 400 saying to use retrieve and chat, reserving and sending nothing', async () => {
+    const generated: ScopedRetrieval[] = [];
+    const s = await setup({
+      bedrock: {
+        retrieveAndGenerate: (sc) => {
+          generated.push(sc);
+          return Promise.resolve({ sessionId: 's', output: { text: 'answer' }, citations: [], $metadata: {} });
+        },
+      },
+    });
+    const r = await s.post('/v1/retrieve-and-generate', { query: 'numbers', model: 'm1' }, 'hooli');
+    expect(r.status).toBe(400);
+    const body = JSON.parse(r.text) as { error: { type: string; message: string } };
+    expect(body.error.type).toBe('invalid_request');
+    expect(body.error.message).toMatch(/Bedrock-managed knowledge base.*RetrieveAndGenerate does not take/);
+    expect(body.error.message).toContain('Use POST /v1/retrieve, then POST /v1/chat/completions');
+    expect(generated).toEqual([]);
+    expect(s.store.total()).toBe(0);
+    // The same route on an S3 Vectors pool tier goes through, scoped to the caller.
+    expect((await s.post('/v1/retrieve-and-generate', { query: 'numbers', model: 'm1' }, 'piedpiper')).status).toBe(200);
+    expect(generated.map((g) => [g.tenant, g.vectorStore, JSON.stringify(g.filter)])).toEqual([
+      ['piedpiper', 'S3Vectors', '{"equals":{"key":"tenantId","value":"piedpiper"}}'],
+    ]);
+    expect(
+      await s.metric('tenant_rag_gateway_requests_total', { tenant: 'hooli', route: '/v1/retrieve-and-generate', outcome: 'invalid' }),
+    ).toBe(1);
   });
 
   it('settles a chat completion to its usage and gives a failed call its reservation back', async () => {

@@ -24,7 +24,7 @@ import {
 import { BadRequest, type ChatLimits, chunk, completion, parseChatRequest, usageOf } from './openai.js';
 import { promptTokenBound } from './quota.js';
 import { QuotaExceeded, type QuotaGate } from './quota-gate.js';
-import { ScopeError, scopeRetrieval } from './scope.js';
+import { generatesFrom, ScopeError, scopeRetrieval } from './scope.js';
 
 /** What the handlers use. */
 export interface GatewayDeps {
@@ -199,8 +199,18 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
   const retrieveAndGenerate: Handler = async (req, res, signal, ctx) => {
     const { tenant } = await caller(req, ctx);
     const b = (await readBody(req, d.maxBodyBytes)) as Json;
+    const target = d.directory.target(tenant);
+    // Refused before anything is reserved or sent: Bedrock does not take a managed knowledge base here.
+    if (!generatesFrom(target.vectorStore)) {
+      throw new Refusal(
+        400,
+        'invalid_request',
+        `Tenant ${target.tenant}'s knowledge base is a Bedrock-managed knowledge base (vector store ${target.vectorStore}), ` +
+          'which RetrieveAndGenerate does not take. Use POST /v1/retrieve, then POST /v1/chat/completions with the results as context.',
+      );
+    }
     if (typeof b.model !== 'string') throw new BadRequest('model is required (the model of one of your ModelAccess objects)');
-    const scoped = scopeRetrieval(d.directory.target(tenant), b.filter);
+    const scoped = scopeRetrieval(target, b.filter);
     const grant = d.directory.grant(tenant, b.model);
     const q = query(b);
     const n = numberOfResults(b);

@@ -1,0 +1,95 @@
+/**
+ * What the gateway's Bedrock port puts on the wire for each vector store, read from the requests a
+ * local HTTP server receives from the real SDK client: `vectorSearchConfiguration` for OpenSearch
+ * Serverless and S3 Vectors, `managedSearchConfiguration` for a managed knowledge base, the pool
+ * filter in either, and no RetrieveAndGenerate request at all for a managed knowledge base.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { VectorStoreType } from '../core/vector-stores.js';
+import { SdkBedrock } from './bedrock.js';
+import { scopeRetrieval } from './scope.js';
+
+interface Seen {
+  path: string;
+  body: Record<string, unknown>;
+}
+
+let server: Server;
+let bedrock: SdkBedrock;
+const seen: Seen[] = [];
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      seen.push({ path: req.url ?? '', body: JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown> });
+      const body = req.url?.endsWith('/retrieve')
+        ? { retrievalResults: [] }
+        : { sessionId: 's', output: { text: 'answer' }, citations: [] };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  // The gateway's own credentials (no retrieval role), sent to the local server.
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+  });
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+  bedrock = new SdkBedrock({ region: 'us-east-1', sessionPrefix: 'test', maxAttempts: 1 });
+});
+
+afterAll(async () => {
+  bedrock.destroy();
+  await new Promise<void>((ok) => server.close(() => ok()));
+  process.env = saved;
+});
+
+beforeEach(() => {
+  seen.length = 0;
+});
+
+const pool = (vectorStore: VectorStoreType) =>
+  scopeRetrieval(
+    { tenant: 'acme', isolation: 'pool', knowledgeBaseId: 'POOLKB0001', vectorStore },
+    { equals: { key: 'dept', value: 'a' } },
+  );
+const scoped = { andAll: [{ equals: { key: 'tenantId', value: 'acme' } }, { equals: { key: 'dept', value: 'a' } }] };
+
+describe('SdkBedrock on each vector store', () => {
+  it.each(['OpenSearchServerless', 'S3Vectors'] as const)(
+    '%s: Retrieve and RetrieveAndGenerate with vectorSearchConfiguration',
+    async (store) => {
+      await bedrock.retrieve(pool(store), 'numbers', 3);
+      await bedrock.retrieveAndGenerate(pool(store), 'numbers', 'arn:aws:bedrock:us-east-1:1:application-inference-profile/p', 3);
+      expect(seen.map((s) => s.path)).toEqual(['/knowledgebases/POOLKB0001/retrieve', '/retrieveAndGenerate']);
+      expect(seen[0]?.body.retrievalConfiguration).toEqual({ vectorSearchConfiguration: { numberOfResults: 3, filter: scoped } });
+      const kb = (seen[1]?.body.retrieveAndGenerateConfiguration as { knowledgeBaseConfiguration: Record<string, unknown> })
+        .knowledgeBaseConfiguration;
+      expect(kb.retrievalConfiguration).toEqual({ vectorSearchConfiguration: { numberOfResults: 3, filter: scoped } });
+    },
+  );
+
+  it('Managed: Retrieve with managedSearchConfiguration and the pool filter; RetrieveAndGenerate never leaves', async () => {
+    await bedrock.retrieve(pool('Managed'), 'numbers', 4);
+    expect(seen).toEqual([
+      {
+        path: '/knowledgebases/POOLKB0001/retrieve',
+        body: {
+          retrievalQuery: { text: 'numbers' },
+          retrievalConfiguration: { managedSearchConfiguration: { numberOfResults: 4, filter: scoped } },
+        },
+      },
+    ]);
+    await expect(
+      bedrock.retrieveAndGenerate(pool('Managed'), 'numbers', 'arn:aws:bedrock:us-east-1:1:application-inference-profile/p', 4),
+    ).rejects.toThrow(/RetrieveAndGenerate does not take acme's Managed knowledge base/);
+    expect(seen).toHaveLength(1);
+  });
+});
