@@ -243,6 +243,43 @@ describe('crash safety', () => {
   );
 });
 
+describe('crash safety of a Shared pool tier', () => {
+  it("SIGKILL while EKS holds the answer to a Shared pool tenant's association never duplicates it, and makes no role", async () => {
+    const tier = uniq('crsh');
+    const tenant = uniq('ks');
+    await op?.stop();
+    op = undefined;
+    // ministack behind a proxy that carries out the first CreatePodIdentityAssociation and loses its answer.
+    const eksProxy = await startAwsProxy(c.ministack.endpoint);
+    eksProxy.failNext({ match: 'eks:CreatePodIdentityAssociation', kind: 'lost', times: 1 });
+    const env = { AWS_ENDPOINT_URL_EKS: eksProxy.endpoint };
+    op = await start(env);
+    await c.kube.apply(
+      `apiVersion: rag.tenancy.dev/v1alpha1\nkind: TenantTier\nmetadata: { name: ${tier} }\nspec: { isolation: pool, tenantRoles: Shared }\n---\n` +
+        `apiVersion: rag.tenancy.dev/v1alpha1\nkind: Tenant\nmetadata: { name: ${tenant} }\nspec: { tier: ${tier}, deletionPolicy: Delete, access: { podIdentity: { namespace: ${tenant}, serviceAccount: app } } }\n`,
+    );
+    await eventually(
+      async () => (eksProxy.faulted.includes('eks:CreatePodIdentityAssociation') ? true : undefined),
+      120_000,
+      'the association to be made with its answer lost',
+      20,
+    );
+    await op.stop('SIGKILL');
+    op = await start(env);
+    const t = await c.kube.waitForCondition<Tenant>('Tenant', tenant, 'Ready', { status: 'True' }, 120_000);
+    const clusterName = EKS_CLUSTER_ARN.split('/').pop();
+    const found = (await aws.eks.send(new ListPodIdentityAssociationsCommand({ clusterName, namespace: tenant, serviceAccount: 'app' })))
+      .associations;
+    expect((found ?? []).map((a) => a.associationId)).toEqual([t.status?.resources?.podIdentityAssociationId]);
+    const roles = ((await aws.iam.send(new ListRolesCommand({ PathPrefix: '/rag-tenant/' }))).Roles ?? []).map((x) => x.RoleName ?? '');
+    expect(roles.filter((n) => n.includes(tenant))).toEqual([]);
+    expect(roles.filter((n) => n.includes(`tier-${tier}`)).sort()).toEqual([`rag-test-tier-${tier}-app`, `rag-test-tier-${tier}-kb`]);
+    await op.stop();
+    op = undefined;
+    await eksProxy.stop();
+  }, 300_000);
+});
+
 /**
  * Waits for `name` to be Ready, noting every condition reason and message seen on the way, and
  * every status Synced had (throttling and 5xx that clear by retrying must never turn it False).

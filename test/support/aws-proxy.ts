@@ -200,7 +200,7 @@ function accessDeniedResponse(service: string, operation: string): Answer {
 function faultResponse(kind: ProxyFault['kind'], service: string, operation: string, req?: WireRequest): Answer {
   if (kind === 'throttle') return throttleResponse(service);
   if (kind === 'AccessDenied') return accessDeniedResponse(service, operation);
-  return serverErrorResponse(service, kind, req);
+  return serverErrorResponse(service, kind === 'lost' ? 500 : kind, req);
 }
 
 /** The throttling answer each protocol's SDK deserializer reads as a throttle. */
@@ -265,8 +265,12 @@ export interface ProxyStats {
 export interface ProxyFault {
   /** `service:Operation`, `service:*` or `*`. */
   match: string;
-  /** A throttle, a 5xx, or AWS's AccessDenied (a call the operator's policies do not allow). */
-  kind: 'throttle' | 500 | 503 | 'AccessDenied';
+  /**
+   * A throttle, a 5xx, AWS's AccessDenied (a call the operator's policies do not allow), or
+   * `lost`: the request is carried out upstream and its answer replaced by a 500, as when AWS did
+   * the work and the answer never reached the caller.
+   */
+  kind: 'throttle' | 500 | 503 | 'AccessDenied' | 'lost';
   times: number;
 }
 
@@ -366,6 +370,27 @@ export async function startAwsProxy(upstream: string, options: AwsProxyOptions =
   };
 
   const servedBy = options.servedBy ?? `upstream ${target.host}`;
+  /** Sends the request upstream and drops the answer. */
+  const carryOut = (req: IncomingMessage, body: Buffer): Promise<void> =>
+    new Promise((done) => {
+      const up = request(
+        {
+          protocol: target.protocol,
+          hostname: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+          agent,
+        },
+        (r) => {
+          r.resume();
+          r.on('end', () => done());
+        },
+      );
+      up.on('error', () => done());
+      up.end(body);
+    });
   const forward = (
     req: IncomingMessage,
     body: Buffer,
@@ -457,6 +482,13 @@ export async function startAwsProxy(upstream: string, options: AwsProxyOptions =
       const nth = seen.get(key) ?? 0;
       seen.set(key, nth + 1);
       const kind = fault?.kind ?? (firsts?.which(key) ? firsts.kinds[nth] : undefined);
+      if (kind === 'lost') {
+        // Carried out, then answered as if the answer were lost on the way.
+        return void carryOut(req, body).then(() => {
+          faulted.push(key);
+          send(faultResponse(500, service, operation, wire));
+        });
+      }
       if (kind !== undefined) {
         faulted.push(key);
         return send(faultResponse(kind, service, operation, wire));
