@@ -21,7 +21,6 @@ import {
   type Owner,
   ROLE_PATH,
   bucketName,
-  idempotencyToken,
   namePrefix,
   keyAlias,
   roleArn,
@@ -266,8 +265,6 @@ export async function tenantResources(deps: StackDeps, tenant: Tenant, tier: Ten
               serviceAccount: pod.serviceAccount,
               roleArn: roleArnOf(o),
               owner,
-              // A new token once a recorded association vanished, so EKS makes a new one.
-              clientRequestToken: idempotencyToken(tenant.metadata.uid ?? name, `pod-identity/${mine.podIdentityAssociationId ?? ''}`),
               ...(policyOf ? { policy: policyOf(o) } : {}),
             }),
             mine,

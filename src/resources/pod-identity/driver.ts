@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-eks';
 import { CONDITION } from '../../api/v1alpha1/constants.js';
 import { canonical, parsePolicy } from '../../core/policies/document.js';
+import { idempotencyToken } from '../../core/naming.js';
 import { type OwnerRef, ownerTags, tagDrift } from '../../core/tags.js';
 import { classifyAwsError, deletedOrGone, isNotFound } from '../../adapters/aws/errors.js';
 import type { DriverContext, ExternalIds, ManagedResource, Observation } from '../managed-resource.js';
@@ -28,8 +29,6 @@ export interface PodIdentitySpec {
   serviceAccount: string;
   roleArn: string;
   owner: OwnerRef;
-  /** Idempotency token of the create: a retried create returns the same association. */
-  clientRequestToken: string;
   /**
    * Session policy narrowing a shared role to this subject (pool tiers with `tenantRoles:
    * Shared`), as compact JSON. EKS needs `disableSessionTags` with it, so it is set with it.
@@ -135,7 +134,27 @@ export class PodIdentityDriver implements ManagedResource<PodIdentitySpec, PodId
     return diff;
   }
 
-  async create(ctx: DriverContext, spec: PodIdentitySpec): Promise<ExternalIds> {
+  /**
+   * Created as asked: EKS answers a create with the association it made, so it is not read back.
+   * The ARN is not kept in ids; only a tag repair needs it, and that follows an observation.
+   */
+  createdAs(spec: PodIdentitySpec, ids: ExternalIds): PodIdentityObserved | undefined {
+    const id = ids.podIdentityAssociationId;
+    if (!id) return undefined;
+    return {
+      clusterName: spec.clusterName,
+      associationId: id,
+      associationArn: '',
+      namespace: spec.namespace,
+      serviceAccount: spec.serviceAccount,
+      roleArn: spec.roleArn,
+      tags: ownerTags(spec.owner),
+      ...(spec.policy !== undefined ? { policy: spec.policy } : {}),
+      disableSessionTags: spec.policy !== undefined,
+    };
+  }
+
+  async create(ctx: DriverContext, spec: PodIdentitySpec, ids: ExternalIds = {}): Promise<ExternalIds> {
     let out;
     try {
       out = await this.eks.send(
@@ -144,7 +163,8 @@ export class PodIdentityDriver implements ManagedResource<PodIdentitySpec, PodId
           namespace: spec.namespace,
           serviceAccount: spec.serviceAccount,
           roleArn: spec.roleArn,
-          clientRequestToken: spec.clientRequestToken,
+          // A retried create returns the same association; a new token once a recorded one vanished.
+          clientRequestToken: idempotencyToken(spec.owner.uid || spec.owner.name, `pod-identity/${ids.podIdentityAssociationId ?? ''}`),
           ...sessionPolicy(spec),
           tags: ownerTags(spec.owner),
         }),
