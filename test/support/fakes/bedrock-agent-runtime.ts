@@ -1,9 +1,21 @@
 /**
  * A fake of bedrock-agent-runtime's `Retrieve` and `RetrieveAndGenerate` (REST-JSON, signing name
- * `bedrock`) over the vectors the bedrock-agent fake indexed during ingestion. Retrieval validates
- * and applies the retrieval filter (retrieval-filter.ts) and scores by word overlap with the query
- * (a stand-in for vector similarity: every document that passes the filter can come back, which is
- * what an isolation test wants). Callers are authorized from their role policies in moto IAM.
+ * `bedrock`) over the vectors the bedrock-agent fake's ingestion stored, in whichever store the
+ * knowledge base is on: an OpenSearch Serverless index of the data-plane fake, an S3 Vectors index
+ * in moto, or a managed knowledge base's own store (retrieval-sources.ts). Retrieval validates and
+ * applies the retrieval filter (retrieval-filter.ts) the same way on each, and scores by word
+ * overlap with the query (a stand-in for vector similarity: every document that passes the filter
+ * can come back, which is what an isolation test wants). Callers are authorized from their role
+ * policies in moto IAM.
+ *
+ * What it holds a caller to, from bedrock-agent-runtime's model: a managed knowledge base takes
+ * `managedSearchConfiguration` (the model's ManagedSearchConfiguration, with the same filter) and
+ * no RetrieveAndGenerate ("This API cannot be used with managed knowledge bases"); `startsWith` is
+ * "currently only supported for Amazon OpenSearch Serverless vector stores". UNVERIFIED against
+ * AWS, so messages are the fake's: that Bedrock refuses `vectorSearchConfiguration` on a managed
+ * knowledge base (the model has both members and does not say; the docs' tiers.md says it is
+ * refused), and `managedSearchConfiguration` on a vector one; the fake refuses both with a
+ * ValidationException, so a gateway that sends the wrong one fails here.
  */
 import { randomUUID } from 'node:crypto';
 import type { AwsFakes } from './index.js';
@@ -18,21 +30,32 @@ import {
   startFakeServer,
 } from './http.js';
 import { type RetrievalFilter, matchesFilter, validateFilter } from './retrieval-filter.js';
+import { type Chunk, type FakeStore, chunksOf, storeOfTarget } from './retrieval-sources.js';
 import type { Caller, RuntimeAuth } from './bedrock-runtime-auth.js';
 import { generateAnswer, type InferenceProfiles } from './bedrock-runtime-converse.js';
 
-/** One retrieval request the fake served, for assertions (which KB, which filter, who asked). */
+/** Which member of retrievalConfiguration a request used. */
+export type SearchConfigurationKind = 'vectorSearchConfiguration' | 'managedSearchConfiguration';
+
+/**
+ * One retrieval request on an existing knowledge base, for assertions (which KB and store, which
+ * configuration and filter, who asked); `refused` holds the ValidationException the fake answered
+ * a request it would not serve with.
+ */
 export interface RetrievalLog {
   operation: 'Retrieve' | 'RetrieveAndGenerate';
   knowledgeBaseId: string;
+  store: FakeStore;
+  configuration?: SearchConfigurationKind;
   filter?: RetrievalFilter;
   principalArn: string;
+  refused?: string;
 }
 
 /** A running bedrock-agent-runtime fake. */
 export interface BedrockAgentRuntimeFake {
   endpoint: string;
-  /** Every request served, in order. */
+  /** Every request on an existing knowledge base that its caller may read, in order; refused ones with `refused`. */
   log: RetrievalLog[];
   stop(): Promise<void>;
 }
@@ -47,49 +70,99 @@ export interface BedrockAgentRuntimeDeps {
   account?: string;
 }
 
-interface Hit {
-  id: string;
-  text: string;
-  uri: string;
-  metadata: Record<string, unknown>;
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+interface Hit extends Chunk {
   score: number;
 }
-
-const SOURCE = 'x-amz-bedrock-kb-source-uri';
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 function words(s: string): string[] {
   return s.toLowerCase().match(/[a-z0-9]+/g) ?? [];
 }
 
-function retrievalOptions(cfg: unknown): { filter?: RetrievalFilter; numberOfResults: number } {
-  const vs = (cfg as { vectorSearchConfiguration?: { filter?: unknown; numberOfResults?: unknown } } | undefined)
-    ?.vectorSearchConfiguration;
-  const n = vs?.numberOfResults ?? 5;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 100)
-    throw new AwsError(400, 'ValidationException', 'numberOfResults must be between 1 and 100');
-  if (vs?.filter !== undefined) validateFilter(vs.filter, 'retrievalConfiguration.vectorSearchConfiguration.filter');
-  return { filter: vs?.filter as RetrievalFilter | undefined, numberOfResults: n };
+function invalid(message: string): AwsError {
+  return new AwsError(400, 'ValidationException', message);
 }
 
-/** Searches a knowledge base's index: documents passing `filter`, best word overlap first. */
-function search(d: BedrockAgentRuntimeDeps, kbId: string, query: string, filter: RetrievalFilter | undefined, n: number): Hit[] {
+/** Every operator a (validated) filter uses, at any depth. */
+function operatorsOf(f: RetrievalFilter): string[] {
+  const [[op, operand]] = Object.entries(f).filter(([, v]) => v !== undefined && v !== null) as [[string, unknown]];
+  return op === 'andAll' || op === 'orAll' ? [op, ...(operand as RetrievalFilter[]).flatMap(operatorsOf)] : [op];
+}
+
+/**
+ * The search settings of a request on a knowledge base in `store`: `managedSearchConfiguration`
+ * on a managed one, `vectorSearchConfiguration` on any other; the other member, a bad count or
+ * filter, or `startsWith` off OpenSearch Serverless is a ValidationException.
+ */
+function retrievalOptions(
+  cfg: unknown,
+  store: FakeStore,
+): { filter?: RetrievalFilter; numberOfResults: number; configuration?: SearchConfigurationKind } {
+  const c = (cfg ?? {}) as Partial<Record<SearchConfigurationKind, { filter?: unknown; numberOfResults?: unknown }>>;
+  const kind: SearchConfigurationKind = store === 'Managed' ? 'managedSearchConfiguration' : 'vectorSearchConfiguration';
+  if (store === 'Managed' && c.vectorSearchConfiguration !== undefined)
+    throw invalid('vectorSearchConfiguration is not supported for a MANAGED knowledge base; use managedSearchConfiguration.');
+  if (store !== 'Managed' && c.managedSearchConfiguration !== undefined)
+    throw invalid('managedSearchConfiguration is supported for MANAGED knowledge bases only; use vectorSearchConfiguration.');
+  const sc = c[kind];
+  const n = sc?.numberOfResults ?? 5;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 100)
+    throw invalid(`retrievalConfiguration.${kind}.numberOfResults must be between 1 and 100`);
+  const filter = sc?.filter as RetrievalFilter | undefined;
+  if (filter !== undefined) {
+    validateFilter(filter, `retrievalConfiguration.${kind}.filter`);
+    if (store !== 'OpenSearchServerless' && operatorsOf(filter).includes('startsWith'))
+      throw invalid(`The startsWith filter is only supported for Amazon OpenSearch Serverless vector stores, not ${store}.`);
+  }
+  return { filter, numberOfResults: n, ...(sc ? { configuration: kind } : {}) };
+}
+
+/** A knowledge base and the store its vectors are in; ResourceNotFoundException when it does not exist. */
+function knowledgeBase(d: BedrockAgentRuntimeDeps, kbId: string): { store: FakeStore } {
   const kb = d.fakes.bedrockAgent.state.knowledgeBases.get(kbId);
   const t = d.fakes.bedrockAgent.state.targets.get(kbId);
   if (!kb || !t) throw new AwsError(404, 'ResourceNotFoundException', `Knowledge base ${kbId} does not exist`);
-  const ix = d.fakes.indexes.get(t.collectionId, t.index);
+  return { store: storeOfTarget(t) };
+}
+
+/** Searches a knowledge base's store: chunks passing `filter`, best word overlap first. */
+async function search(
+  d: BedrockAgentRuntimeDeps,
+  kbId: string,
+  query: string,
+  filter: RetrievalFilter | undefined,
+  n: number,
+): Promise<Hit[]> {
+  const t = d.fakes.bedrockAgent.state.targets.get(kbId);
+  if (!t) throw new AwsError(404, 'ResourceNotFoundException', `Knowledge base ${kbId} does not exist`);
   const q = new Set(words(query));
-  const reserved = new Set([t.vectorField, t.textField, t.metadataField]);
   const hits: Hit[] = [];
-  for (const [id, doc] of ix?.docs ?? []) {
-    const metadata = Object.fromEntries(Object.entries(doc).filter(([k]) => !reserved.has(k)));
-    if (filter && !matchesFilter(filter, metadata)) continue;
-    const text = str(doc[t.textField]);
-    const w = words(text);
-    const overlap = w.filter((x) => q.has(x)).length;
-    hits.push({ id, text, uri: str(doc[SOURCE]), metadata, score: w.length ? overlap / w.length : 0 });
+  for (const c of await chunksOf(d.fakes.indexes, t)) {
+    if (filter && !matchesFilter(filter, c.filterable)) continue;
+    const w = words(c.text);
+    hits.push({ ...c, score: w.length ? w.filter((x) => q.has(x)).length / w.length : 0 });
   }
   return hits.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id)).slice(0, n);
+}
+
+/**
+ * The search settings of a request, logging it either way: a request the fake refuses is logged
+ * with the reason, so a test can tell "never sent" from "sent and refused".
+ */
+function optionsLogged(
+  cfg: unknown,
+  entry: Omit<RetrievalLog, 'filter' | 'configuration' | 'refused'>,
+  log: RetrievalLog[],
+): ReturnType<typeof retrievalOptions> {
+  try {
+    const o = retrievalOptions(cfg, entry.store);
+    log.push({ ...entry, ...(o.configuration ? { configuration: o.configuration } : {}), filter: o.filter });
+    return o;
+  } catch (e) {
+    if (e instanceof AwsError) log.push({ ...entry, refused: `${e.type}: ${e.message}` });
+    throw e;
+  }
 }
 
 const resultView = (h: Hit): Record<string, unknown> => ({
@@ -109,10 +182,11 @@ async function retrieve(
   const kbArn = `arn:aws:bedrock:${d.region ?? 'us-east-1'}:${d.account ?? '123456789012'}:knowledge-base/${kbId}`;
   await d.auth.authorize(c, 'bedrock:Retrieve', kbArn);
   const text = (b.retrievalQuery as { text?: unknown } | undefined)?.text;
-  if (typeof text !== 'string' || text.length === 0) throw new AwsError(400, 'ValidationException', 'retrievalQuery.text is required');
-  const { filter, numberOfResults } = retrievalOptions(b.retrievalConfiguration);
-  log.push({ operation: 'Retrieve', knowledgeBaseId: kbId, filter, principalArn: c.principalArn });
-  return { status: 200, body: { retrievalResults: search(d, kbId, text, filter, numberOfResults).map(resultView) } };
+  if (typeof text !== 'string' || text.length === 0) throw invalid('retrievalQuery.text is required');
+  const { store } = knowledgeBase(d, kbId);
+  const entry = { operation: 'Retrieve' as const, knowledgeBaseId: kbId, store, principalArn: c.principalArn };
+  const { filter, numberOfResults } = optionsLogged(b.retrievalConfiguration, entry, log);
+  return { status: 200, body: { retrievalResults: (await search(d, kbId, text, filter, numberOfResults)).map(resultView) } };
 }
 
 async function retrieveAndGenerate(
@@ -122,10 +196,10 @@ async function retrieveAndGenerate(
   log: RetrievalLog[],
 ): Promise<FakeResponse> {
   const text = (b.input as { text?: unknown } | undefined)?.text;
-  if (typeof text !== 'string' || text.length === 0) throw new AwsError(400, 'ValidationException', 'input.text is required');
+  if (typeof text !== 'string' || text.length === 0) throw invalid('input.text is required');
   const cfg = b.retrieveAndGenerateConfiguration as { type?: string; knowledgeBaseConfiguration?: Record<string, unknown> } | undefined;
   if (cfg?.type !== 'KNOWLEDGE_BASE' || !cfg.knowledgeBaseConfiguration)
-    throw new AwsError(400, 'ValidationException', 'retrieveAndGenerateConfiguration of type KNOWLEDGE_BASE is required');
+    throw invalid('retrieveAndGenerateConfiguration of type KNOWLEDGE_BASE is required');
   const kbId = str(cfg.knowledgeBaseConfiguration.knowledgeBaseId);
   const modelArn = str(cfg.knowledgeBaseConfiguration.modelArn);
   const kbArn = `arn:aws:bedrock:${d.region ?? 'us-east-1'}:${d.account ?? '123456789012'}:knowledge-base/${kbId}`;
@@ -133,12 +207,18 @@ async function retrieveAndGenerate(
   // none, so only `*` grants it); reading the knowledge base takes bedrock:Retrieve on its ARN.
   await d.auth.authorize(c, 'bedrock:RetrieveAndGenerate', '*');
   await d.auth.authorize(c, 'bedrock:Retrieve', kbArn);
+  const { store } = knowledgeBase(d, kbId);
+  const entry = { operation: 'RetrieveAndGenerate' as const, knowledgeBaseId: kbId, store, principalArn: c.principalArn };
+  if (store === 'Managed') {
+    const e = invalid('RetrieveAndGenerate cannot be used with managed knowledge bases. Use Retrieve with managed knowledge bases.');
+    log.push({ ...entry, refused: `${e.type}: ${e.message}` });
+    throw e;
+  }
   // Generation goes through the model with the caller's own permissions.
-  if (!d.profiles.has(modelArn)) throw new AwsError(400, 'ValidationException', `The provided model identifier is invalid: ${modelArn}`);
+  if (!d.profiles.has(modelArn)) throw invalid(`The provided model identifier is invalid: ${modelArn}`);
   await d.auth.authorize(c, 'bedrock:InvokeModel', modelArn);
-  const { filter, numberOfResults } = retrievalOptions(cfg.knowledgeBaseConfiguration.retrievalConfiguration);
-  log.push({ operation: 'RetrieveAndGenerate', knowledgeBaseId: kbId, filter, principalArn: c.principalArn });
-  const hits = search(d, kbId, text, filter, numberOfResults);
+  const { filter, numberOfResults } = optionsLogged(cfg.knowledgeBaseConfiguration.retrievalConfiguration, entry, log);
+  const hits = await search(d, kbId, text, filter, numberOfResults);
   const answer = generateAnswer(`${text} ${hits.map((h) => h.text).join(' ')}`, 200).text;
   const output = hits.length ? answer : 'Sorry, I am unable to assist you with this request.';
   return {
