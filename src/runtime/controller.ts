@@ -4,7 +4,7 @@
  * retried (the reconciler has written why to status); every other error, write conflicts
  * included, is retried with the queue's per-key backoff, the one place retry lives. Successful
  * keys come back after a jittered resync period to catch drift. A requeue soon after a pass
- * continues the chain that pass started, so it goes ahead of first passes in the work queue.
+ * continues the chain that pass started, so it goes ahead of other keys in the work queue.
  */
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
@@ -48,8 +48,8 @@ export interface ControllerOptions {
 /**
  * A requeue a pass asks for within this time waits for a short transition of something it set in
  * motion (a knowledge base CREATING, a write settling, a first sync): it continues a chain, and
- * is queued `high`, ahead of first passes. Later ones are schedules (the next sync, a slow poll)
- * and keep the key's own priority.
+ * is queued `continuing`, ahead of keys that would start one. Later ones are schedules (the next
+ * sync, a slow poll) and keep the key's own priority.
  */
 export const CHAIN_REQUEUE_MAX_MS = 60_000;
 
@@ -126,7 +126,7 @@ export class Controller {
           metrics.reconcileTotal.inc({ controller, result: 'requeue' });
           // A far-off requeue (the next scheduled sync) must not postpone the drift check.
           const after = Math.min(result.requeueAfterMs, this.resyncDelay());
-          queue.addAfter(key, after, after <= CHAIN_REQUEUE_MAX_MS ? 'high' : 'low');
+          queue.addAfter(key, after, after <= CHAIN_REQUEUE_MAX_MS ? 'continuing' : 'low');
         } else {
           metrics.reconcileTotal.inc({ controller, result: 'success' });
           this.scheduleResync(key);

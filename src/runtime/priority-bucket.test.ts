@@ -142,6 +142,14 @@ describe('PriorityLanes', () => {
     expect(lanes.size('low')).toBe(1);
   });
 
+  it("takes continuing items before other high ones, counting them as high for low's share", () => {
+    const lanes = new PriorityLanes<string>();
+    lanes.push('l0', 'low');
+    lanes.push('h0', 'high');
+    for (const x of ['c0', 'c1', 'c2']) lanes.push(x, 'continuing');
+    expect([lanes.shift(), lanes.shift(), lanes.shift(), lanes.shift(), lanes.shift()]).toEqual(['c0', 'c1', 'c2', 'l0', 'h0']);
+  });
+
   it('takes an item out of whichever lane holds it', () => {
     const lanes = new PriorityLanes<string>();
     lanes.push('a', 'low');

@@ -19,12 +19,20 @@ import type { Clock, TimerHandle } from './clock.js';
 type Waiter = () => void;
 
 /**
- * Items waiting in two first-in, first-out lanes, taken high first with a bounded share for low:
- * while both lanes hold items, at most `highsPerLow` high items are taken in a row before the
- * oldest low one, so the k-th waiting low item is taken within k * (highsPerLow + 1) takes.
+ * Where an item waits in PriorityLanes: a `high` or `low` priority, or `continuing`: high work
+ * that continues a chain already under way, taken before every other high item so that chains
+ * started are finished before new ones are started.
+ */
+export type Lane = CallPriority | 'continuing';
+
+/**
+ * Items waiting in first-in, first-out lanes, taken high first with a bounded share for low:
+ * while low items wait, at most `highsPerLow` high items (`continuing` ones first, then `high`)
+ * are taken in a row before the oldest low one, so the k-th waiting low item is taken within
+ * k * (highsPerLow + 1) takes.
  */
 export class PriorityLanes<T> {
-  private readonly lanes: Record<CallPriority, T[]> = { high: [], low: [] };
+  private readonly lanes: Record<Lane, T[]> = { continuing: [], high: [], low: [] };
   /** High items taken in a row while a low one waited. */
   private highsInARow = 0;
 
@@ -33,8 +41,8 @@ export class PriorityLanes<T> {
   }
 
   /** Puts `item` at the back of its lane. */
-  push(item: T, priority: CallPriority): void {
-    this.lanes[priority].push(item);
+  push(item: T, lane: Lane): void {
+    this.lanes[lane].push(item);
   }
 
   /**
@@ -43,18 +51,18 @@ export class PriorityLanes<T> {
    * cannot see, such as workers held by long high passes).
    */
   shift(lowFirst = false): T | undefined {
-    const { high, low } = this.lanes;
-    if (low.length > 0 && (high.length === 0 || lowFirst || this.highsInARow >= this.highsPerLow)) {
+    const { continuing, high, low } = this.lanes;
+    if (low.length > 0 && (this.size('high') === 0 || lowFirst || this.highsInARow >= this.highsPerLow)) {
       this.highsInARow = 0;
       return low.shift();
     }
     this.highsInARow = low.length > 0 ? this.highsInARow + 1 : 0;
-    return high.shift();
+    return continuing.shift() ?? high.shift();
   }
 
   /** Takes `item` out of whichever lane holds it; false when none does. */
   remove(item: T): boolean {
-    for (const lane of [this.lanes.high, this.lanes.low]) {
+    for (const lane of Object.values(this.lanes)) {
       const at = lane.indexOf(item);
       if (at >= 0) {
         lane.splice(at, 1);
@@ -64,15 +72,16 @@ export class PriorityLanes<T> {
     return false;
   }
 
-  /** Items waiting in `priority`'s lane, or in both. */
+  /** Items waiting at `priority` (`high` counts `continuing` ones too), or in every lane. */
   size(priority?: CallPriority): number {
-    return priority ? this.lanes[priority].length : this.lanes.high.length + this.lanes.low.length;
+    const { continuing, high, low } = this.lanes;
+    if (priority === 'high') return continuing.length + high.length;
+    return priority === 'low' ? low.length : continuing.length + high.length + low.length;
   }
 
-  /** Empties both lanes. */
+  /** Empties every lane. */
   clear(): void {
-    this.lanes.high.length = 0;
-    this.lanes.low.length = 0;
+    for (const lane of Object.values(this.lanes)) lane.length = 0;
     this.highsInARow = 0;
   }
 }

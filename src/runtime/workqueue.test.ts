@@ -143,6 +143,17 @@ describe('WorkQueue priorities', () => {
     expect(await drain(q)).toEqual(['chain', 'pool0', 'pool1']);
   });
 
+  it("takes a key continuing a chain before high keys queued earlier, and as a high one for low's share", async () => {
+    const { q } = prioritized();
+    q.add('pool0');
+    q.add('high-bridge0');
+    q.add('high-bridge1');
+    q.add('high-bridge2');
+    q.add('high-silo', 'continuing');
+    q.add('pool1', 'continuing');
+    expect(await drain(q)).toEqual(['high-silo', 'pool1', 'high-bridge0', 'pool0', 'high-bridge1', 'high-bridge2']);
+  });
+
   it('low keys still progress under a steady stream of high keys: one low after every three highs', async () => {
     const { q } = prioritized();
     for (let i = 0; i < 3; i++) q.add(`pool${i}`);
@@ -210,6 +221,15 @@ describe('WorkQueue priorities', () => {
     clock.advance(1000);
     expect(q.depth()).toBe(3);
     expect(await drain(q)).toEqual(['resync', 'chain', 'pool0']);
+  });
+
+  it('an add that takes up a pending delayed add of the key keeps its lane', async () => {
+    const { q } = prioritized();
+    q.add('pool0');
+    q.addAfter('pool1', 1000, 'continuing');
+    q.add('pool1');
+    expect(q.delayedCount()).toBe(0);
+    expect(await drain(q)).toEqual(['pool1', 'pool0']);
   });
 
   it('retries with backoff at the key’s own priority', async () => {

@@ -4,20 +4,21 @@
  * failures back off per key (exponential with jitter) and overall (token bucket); delayed adds
  * share one timer.
  *
- * Keys wait in two lanes (PriorityLanes, the order the rate budgets serve calls in): `high` keys,
- * whose passes unblock chains of work waiting on them (a dedicated tenant; a requeue that
- * continues a chain a pass has started), go before `low` ones, which start work nothing waits on
- * (a pool tenant's first pass). Otherwise a chain requeued while its knowledge base is CREATING
- * waits behind the whole backlog of first passes. A key's priority is the higher of its own
- * (`priorityOf`) and the one it was added with. Low keeps a bounded share twice over: at most
- * `highsPerLow` high keys are taken in a row while a low one waits, and while low keys wait, high
- * passes hold at most `highsPerLow` workers per low pass in flight (plus `highsPerLow`): a high
- * pass may wait long in a rate budget, and taking turns alone would let such passes fill every
- * worker.
+ * Keys wait in lanes (PriorityLanes, the order the rate budgets serve calls in): `high` keys,
+ * whose passes unblock chains of work (a dedicated tenant's), go before `low` ones, which start
+ * work nothing waits on (a pool tenant's first pass); and a key requeued to continue a chain its
+ * last pass started (`continuing`, say while its knowledge base is CREATING) goes before every
+ * other high key, so chains under way finish before new ones take the workers. Otherwise such a
+ * requeue waits behind the whole backlog of first passes. A key's lane is the higher of its own
+ * priority (`priorityOf`) and the lane it was added to. Low keeps a bounded share twice over: at
+ * most `highsPerLow` high keys are taken in a row while a low one waits, and while low keys
+ * wait, high passes hold at most `highsPerLow` workers per low pass in flight (plus
+ * `highsPerLow`): a high pass may wait long in a rate budget, and taking turns alone would let
+ * such passes fill every worker.
  */
 import type { CallPriority } from './call-priority.js';
 import type { Clock, TimerHandle } from './clock.js';
-import { PriorityLanes } from './priority-bucket.js';
+import { type Lane, PriorityLanes } from './priority-bucket.js';
 import { type KeyedBackoff, TokenBucket } from './ratelimit.js';
 
 /** Options of a work queue. */
@@ -33,16 +34,18 @@ export interface WorkQueueOptions {
   highsPerLow?: number;
 }
 
-const higher = (a: CallPriority, b: CallPriority): CallPriority => (a === 'high' || b === 'high' ? 'high' : 'low');
+const RANK: Record<Lane, number> = { low: 0, high: 1, continuing: 2 };
+/** The lane that goes first of `a` and `b`. */
+const higher = (a: Lane, b: Lane): Lane => (RANK[a] >= RANK[b] ? a : b);
 
 /** The keyed work queue. */
 export class WorkQueue {
   private readonly queue: PriorityLanes<string>;
-  /** Keys waiting (queued, or to be queued again when their pass ends), by priority. */
-  private readonly dirty = new Map<string, CallPriority>();
-  /** Keys being processed, by priority. */
-  private readonly processing = new Map<string, CallPriority>();
-  private readonly delayed = new Map<string, { at: number; priority: CallPriority }>();
+  /** Keys waiting (queued, or to be queued again when their pass ends), by lane. */
+  private readonly dirty = new Map<string, Lane>();
+  /** Keys being processed, by lane. */
+  private readonly processing = new Map<string, Lane>();
+  private readonly delayed = new Map<string, { at: number; lane: Lane }>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
   private readonly bucket: TokenBucket;
   private timer: TimerHandle | undefined;
@@ -59,42 +62,44 @@ export class WorkQueue {
   }
 
   /**
-   * Queues `key` unless it is already waiting (then it only moves up to `high` if asked); a key
-   * in flight is queued again when done.
+   * Queues `key` in `lane` or its own priority's, whichever goes first, unless it is already
+   * waiting (then it only moves up if `lane` goes first); a key in flight is queued again when done.
+   * A pending delayed add of the key is taken up by this one, lane and all.
    */
-  add(key: string, priority: CallPriority = 'low'): void {
+  add(key: string, lane: Lane = 'low'): void {
     if (this.shuttingDown) return;
-    const p = higher(priority, this.opts.priorityOf?.(key) ?? 'low');
+    const p = higher(lane, this.opts.priorityOf?.(key) ?? 'low');
     const waiting = this.dirty.get(key);
     if (waiting !== undefined) {
-      if (p === 'high' && waiting === 'low') this.promote(key);
+      if (higher(p, waiting) !== waiting) this.promote(key, p);
       return;
     }
-    this.dirty.set(key, p);
+    const queued = higher(p, this.delayed.get(key)?.lane ?? 'low');
+    this.dirty.set(key, queued);
     this.delayed.delete(key);
     if (this.processing.has(key)) return;
     const waiter = this.waiters.shift();
     if (waiter) {
       this.dirty.delete(key);
-      this.processing.set(key, p);
+      this.processing.set(key, queued);
       waiter(key);
     } else {
-      this.queue.push(key, p);
+      this.queue.push(key, queued);
     }
   }
 
-  /** Queues `key` after `ms`; an earlier pending time for the key wins, and so does `high`. */
-  addAfter(key: string, ms: number, priority: CallPriority = 'low'): void {
+  /** Queues `key` after `ms`; an earlier pending time for the key wins, and so does the lane that goes first. */
+  addAfter(key: string, ms: number, lane: Lane = 'low'): void {
     if (this.shuttingDown) return;
-    if (ms <= 0) return this.add(key, priority);
+    if (ms <= 0) return this.add(key, lane);
     const at = this.opts.clock.now() + ms;
     const existing = this.delayed.get(key);
-    const p = higher(priority, existing?.priority ?? 'low');
+    const p = higher(lane, existing?.lane ?? 'low');
     if (existing !== undefined && existing.at <= at) {
-      existing.priority = p;
+      existing.lane = p;
       return;
     }
-    this.delayed.set(key, { at, priority: p });
+    this.delayed.set(key, { at, lane: p });
     this.armTimer();
   }
 
@@ -166,16 +171,16 @@ export class WorkQueue {
     if (this.processing.size > 0) await new Promise<void>((r) => this.drainedWaiters.push(r));
   }
 
-  /** A queued key moves to the high lane, at its back. */
-  private promote(key: string): void {
-    this.dirty.set(key, 'high');
-    if (this.queue.remove(key)) this.queue.push(key, 'high');
+  /** A waiting key moves up to `lane`, at its back. */
+  private promote(key: string, lane: Lane): void {
+    this.dirty.set(key, lane);
+    if (this.queue.remove(key)) this.queue.push(key, lane);
   }
 
   /** Whether high passes in flight already hold their share of the workers (see the module comment). */
   private highHoldsItsShare(): boolean {
     let high = 0;
-    for (const p of this.processing.values()) if (p === 'high') high++;
+    for (const lane of this.processing.values()) if (lane !== 'low') high++;
     const low = this.processing.size - high;
     return high >= this.highsPerLow * (low + 1);
   }
@@ -193,10 +198,10 @@ export class WorkQueue {
     this.timer = undefined;
     this.timerAt = Infinity;
     const now = this.opts.clock.now();
-    for (const [key, { at, priority }] of [...this.delayed]) {
+    for (const [key, { at, lane }] of [...this.delayed]) {
       if (at <= now) {
         this.delayed.delete(key);
-        this.add(key, priority);
+        this.add(key, lane);
       }
     }
     this.armTimer();
