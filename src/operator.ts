@@ -6,7 +6,7 @@
  */
 import { isTrue } from './core/conditions.js';
 import { CONDITION } from './api/v1alpha1/constants.js';
-import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api, KubeConfig } from './adapters/kube/client.js';
 import type { Logger } from 'pino';
 import { AossDataPlane } from './adapters/aws/aoss-data.js';
 import { pinBucketOwner } from './adapters/aws/bucket-owner.js';

@@ -1,15 +1,13 @@
 /**
- * Per-call options for @kubernetes/client-node: a timeout on every request (client-node has
- * none, so a request on a dead connection would hang a reconcile, a list or a lease renewal
- * forever) and, for patches, the content type.
+ * Per-call options for @kubernetes/client-node, which the tenant gateway still uses (the operator
+ * uses ./client.ts, whose calls all have a timeout): a timeout on every request (client-node has
+ * none, so a request on a dead connection would hang a list or a TokenReview forever).
  */
-import { PatchStrategy, setHeaderMiddleware, setHeaderOptions } from '@kubernetes/client-node';
+import { setHeaderMiddleware, type setHeaderOptions } from '@kubernetes/client-node';
+import { KUBE_CALL_TIMEOUT_MS } from './http.js';
 
 /** Per-call options as the generated API methods take them. */
 export type CallOptions = NonNullable<Parameters<typeof setHeaderOptions>[2]>;
-
-/** Default timeout of a Kubernetes API call. */
-export const KUBE_CALL_TIMEOUT_MS = 30_000;
 
 /** Options that abort the request after `timeoutMs`. */
 export function withTimeout(timeoutMs = KUBE_CALL_TIMEOUT_MS, opt?: CallOptions): CallOptions {
@@ -24,9 +22,4 @@ export function withTimeout(timeoutMs = KUBE_CALL_TIMEOUT_MS, opt?: CallOptions)
     post: (response: Parameters<typeof header.post>[0]) => header.post(response),
   };
   return { ...opt, middleware: [...(opt?.middleware ?? []), timeout], middlewareMergeStrategy: 'append' };
-}
-
-/** Options for a JSON patch with a timeout. */
-export function jsonPatchOptions(timeoutMs = KUBE_CALL_TIMEOUT_MS): CallOptions {
-  return setHeaderOptions('Content-Type', PatchStrategy.JsonPatch, withTimeout(timeoutMs));
 }

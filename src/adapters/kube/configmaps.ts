@@ -6,13 +6,13 @@
  * precondition, so the object written or deleted is the one that was checked. Owned by the Tenant,
  * so the garbage collector removes it with the Tenant; deleted by the operator on finalization too.
  */
-import type { CoreV1Api, V1ConfigMap } from '@kubernetes/client-node';
+import type { V1ConfigMap } from '@kubernetes/client-node';
 import { API_VERSION, FIELD_MANAGER, LABELS } from '../../api/v1alpha1/constants.js';
 import type { Tenant } from '../../api/v1alpha1/types.js';
 import { describeOwner, isOwnedBy } from '../../core/connection.js';
 import { ConflictError } from '../../core/errors.js';
 import type { OutputsDeleteResult, OutputsPort, OutputsResult } from '../../ports/outputs.js';
-import { withTimeout } from './call-options.js';
+import type { CoreV1Api } from './client.js';
 import { classifyKubeError, statusOf } from './errors.js';
 
 /** Writes and deletes outputs ConfigMaps (the OutputsPort over the core API). */
@@ -21,7 +21,7 @@ export class OutputsWriter implements OutputsPort {
 
   private async read(namespace: string, name: string): Promise<V1ConfigMap | undefined> {
     try {
-      return await this.core.readNamespacedConfigMap({ namespace, name }, withTimeout());
+      return await this.core.readNamespacedConfigMap({ namespace, name });
     } catch (e) {
       if (statusOf(e) === 404) return undefined;
       throw e;
@@ -33,10 +33,7 @@ export class OutputsWriter implements OutputsPort {
     const existing = await this.read(namespace, name);
     if (existing) return this.update(owner, namespace, name, existing, data);
     try {
-      await this.core.createNamespacedConfigMap(
-        { namespace, body: desired(owner, namespace, name, data), fieldManager: FIELD_MANAGER },
-        withTimeout(),
-      );
+      await this.core.createNamespacedConfigMap({ namespace, body: desired(owner, namespace, name, data), fieldManager: FIELD_MANAGER });
       return { outcome: 'written' };
     } catch (e) {
       // Creating in a namespace that does not exist answers 404.
@@ -65,7 +62,7 @@ export class OutputsWriter implements OutputsPort {
     // A replace with the resourceVersion that was checked fails (409) if anyone changed it since.
     body.metadata = { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion };
     try {
-      await this.core.replaceNamespacedConfigMap({ namespace, name, body, fieldManager: FIELD_MANAGER }, withTimeout());
+      await this.core.replaceNamespacedConfigMap({ namespace, name, body, fieldManager: FIELD_MANAGER });
     } catch (e) {
       throw classifyKubeError(e, `ConfigMap ${namespace}/${name}`);
     }
@@ -79,7 +76,7 @@ export class OutputsWriter implements OutputsPort {
     if (!isOwnedBy(existing.metadata, owner)) return 'not-owned';
     const preconditions = { uid: existing.metadata?.uid, resourceVersion: existing.metadata?.resourceVersion };
     try {
-      await this.core.deleteNamespacedConfigMap({ namespace, name, body: { preconditions } }, withTimeout());
+      await this.core.deleteNamespacedConfigMap({ namespace, name, body: { preconditions } });
     } catch (e) {
       if (statusOf(e) === 404) return 'absent';
       // 409: it changed (or was replaced) since it was checked; the next pass checks again.

@@ -1,16 +1,19 @@
 /**
- * Maps @kubernetes/client-node errors onto the core's error kinds, by HTTP status only, and
- * describes them for the `Synced` condition.
+ * Maps Kubernetes API errors (this package's client's, and client-node's, which the gateway uses)
+ * onto the core's error kinds, by HTTP status only, and describes them for the `Synced` condition.
  */
-import { ApiException } from '@kubernetes/client-node';
 import { ConflictError, NotFoundError, asError } from '../../core/errors.js';
 import type { Failure } from '../../ports/failures.js';
 
-/** HTTP status of a client-node error, if it has one. */
+/**
+ * HTTP status of a Kubernetes API error, if it has one: an answer's numeric `code` where it has
+ * a `body` property (KubeApiError, and client-node's ApiException), or a failed watch's `statusCode`.
+ */
 export function statusOf(e: unknown): number | undefined {
-  if (e instanceof ApiException) return e.code;
-  const code = (e as { statusCode?: unknown; code?: unknown } | undefined)?.statusCode;
-  return typeof code === 'number' ? code : undefined;
+  if (typeof e !== 'object' || e === null) return undefined;
+  const { code, statusCode } = e as { code?: unknown; statusCode?: unknown };
+  if (typeof code === 'number' && 'body' in e) return code;
+  return typeof statusCode === 'number' ? statusCode : undefined;
 }
 
 /**
@@ -25,7 +28,7 @@ export function classifyKubeError(e: unknown, what: string): Error {
   return asError(e);
 }
 
-/** Network failures of a Kubernetes call (client-node's fetch), by their error code. */
+/** Network failures of a Kubernetes call, by their error code. */
 const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
 
 /** The message of an API server's Status body, when the error carries one. */

@@ -1,21 +1,18 @@
 /**
- * A list-then-watch cache of one resource kind that never gives up. client-node's Watch ends on
- * any error and can go silent, so this wrapper: relists on 410 Gone or a watch ERROR event;
+ * A list-then-watch cache of one resource kind that never gives up. A watch ends on any error and
+ * can go silent, so this wrapper: relists on 410 Gone or a watch ERROR event;
  * restarts a closed or failed watch from the last resourceVersion with exponential backoff;
  * restarts a watch that delivered nothing for `watchdogMs` (bookmarks count as activity).
  */
-import type { KubeConfig } from '@kubernetes/client-node';
-import { Watch } from '@kubernetes/client-node';
+import type { KubeConfig as ClientNodeKubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../../ports/kube.js';
 import type { Clock, TimerHandle } from '../../runtime/clock.js';
 import { KeyedBackoff } from '../../runtime/ratelimit.js';
+import { KubeConfig } from './client.js';
 import { statusOf } from './errors.js';
+import type { ListResult } from './resources.js';
 
-interface ListResult<T> {
-  items: T[];
-  metadata?: { resourceVersion?: string };
-}
 interface Named {
   metadata?: { name?: string; resourceVersion?: string };
 }
@@ -28,7 +25,8 @@ export interface InformerOptions<T> {
   /** API path of the collection, e.g. /apis/rag.tenancy.dev/v1alpha1/tenants. */
   path: string;
   list: () => Promise<ListResult<T>>;
-  kubeConfig: KubeConfig;
+  /** This package's (the operator's) or client-node's (the gateway's, whose Watch is then loaded). */
+  kubeConfig: KubeConfig | ClientNodeKubeConfig;
   clock: Clock;
   logger: Logger;
   watchdogMs?: number;
@@ -166,7 +164,6 @@ export class Informer<T extends Named> implements ObjectStore<T> {
     if (this.stopped) return;
     const gen = ++this.generation;
     let needRelist = false;
-    const w = new Watch(this.opts.kubeConfig);
     this.armWatchdog(gen);
     const onEvent = (phase: string, obj: T & { code?: number }): void => {
       if (gen !== this.generation) return;
@@ -209,7 +206,7 @@ export class Informer<T extends Named> implements ObjectStore<T> {
       this.opts.clock.setTimer(delay, () => void (needRelist ? this.relist() : this.watch()));
     };
     const timeout = this.opts.watchTimeoutSeconds ?? 300;
-    const controller = await w.watch(
+    const controller = await this.startWatch(
       this.opts.path,
       {
         resourceVersion: this.resourceVersion,
@@ -225,5 +222,18 @@ export class Informer<T extends Named> implements ObjectStore<T> {
       return;
     }
     this.abort = controller;
+  }
+
+  /** Starts a watch with this package's client, or with client-node's Watch for its KubeConfig. */
+  private async startWatch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    onEvent: (phase: string, obj: T & { code?: number }) => void,
+    onDone: (err: unknown) => void,
+  ): Promise<AbortController> {
+    const kc = this.opts.kubeConfig;
+    if (kc instanceof KubeConfig) return kc.watch(path, query, onEvent, onDone);
+    const { Watch } = await import('@kubernetes/client-node');
+    return new Watch(kc).watch(path, query, onEvent, onDone);
   }
 }

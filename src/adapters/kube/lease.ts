@@ -1,15 +1,13 @@
 /** The leader-election Lease in coordination.k8s.io/v1. */
-import { type CoordinationV1Api, V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import type { LeaseRecord, LeaseStore } from '../../ports/kube.js';
-import { withTimeout } from './call-options.js';
+import { type CoordinationV1Api, type LeaseBody, microTime } from './client.js';
 import { classifyKubeError, statusOf } from './errors.js';
 
-/** client-node declares MicroTime as a Date but hands back the wire string; normalise it. */
-function asDate(v: Date | string | undefined): Date | undefined {
+function asDate(v: string | undefined): Date | undefined {
   return v === undefined ? undefined : new Date(v);
 }
 
-function toRecord(l: V1Lease): LeaseRecord {
+function toRecord(l: LeaseBody): LeaseRecord {
   return {
     holderIdentity: l.spec?.holderIdentity,
     leaseDurationSeconds: l.spec?.leaseDurationSeconds,
@@ -20,7 +18,7 @@ function toRecord(l: V1Lease): LeaseRecord {
   };
 }
 
-const micro = (d: Date | undefined): V1MicroTime | undefined => (d ? new V1MicroTime(d.getTime()) : undefined);
+const micro = (d: Date | undefined): string | undefined => (d ? microTime(d) : undefined);
 
 /** A Lease in one namespace. */
 export class KubeLeaseStore implements LeaseStore {
@@ -32,7 +30,7 @@ export class KubeLeaseStore implements LeaseStore {
     private readonly timeoutMs = 5_000,
   ) {}
 
-  private body(r: LeaseRecord): V1Lease {
+  private body(r: LeaseRecord): LeaseBody {
     return {
       metadata: { name: this.name, namespace: this.namespace, resourceVersion: r.resourceVersion },
       spec: {
@@ -47,7 +45,7 @@ export class KubeLeaseStore implements LeaseStore {
 
   async get(): Promise<LeaseRecord | undefined> {
     try {
-      return toRecord(await this.api.readNamespacedLease({ name: this.name, namespace: this.namespace }, withTimeout(this.timeoutMs)));
+      return toRecord(await this.api.readNamespacedLease({ name: this.name, namespace: this.namespace }, { timeoutMs: this.timeoutMs }));
     } catch (e) {
       if (statusOf(e) === 404) return undefined;
       throw classifyKubeError(e, `lease ${this.namespace}/${this.name}`);
@@ -59,7 +57,7 @@ export class KubeLeaseStore implements LeaseStore {
       return toRecord(
         await this.api.createNamespacedLease(
           { namespace: this.namespace, body: this.body({ ...r, resourceVersion: undefined }) },
-          withTimeout(this.timeoutMs),
+          { timeoutMs: this.timeoutMs },
         ),
       );
     } catch (e) {
@@ -72,7 +70,7 @@ export class KubeLeaseStore implements LeaseStore {
       return toRecord(
         await this.api.replaceNamespacedLease(
           { name: this.name, namespace: this.namespace, body: this.body(r) },
-          withTimeout(this.timeoutMs),
+          { timeoutMs: this.timeoutMs },
         ),
       );
     } catch (e) {

@@ -1,9 +1,9 @@
 /** Status and finalizer writes on the operator's custom resources, and their list calls. */
-import type { CustomObjectsApi } from '@kubernetes/client-node';
+import type { CustomObjectsApi as ClientNodeCustomObjectsApi } from '@kubernetes/client-node';
 import { FIELD_MANAGER, FINALIZER, GROUP, KINDS, type KindName, VERSION } from '../../api/v1alpha1/constants.js';
 import type { AnyResource } from '../../api/v1alpha1/types.js';
 import type { ObjectWriter } from '../../ports/kube.js';
-import { jsonPatchOptions, withTimeout } from './call-options.js';
+import { CustomObjectsApi } from './client.js';
 import { classifyKubeError } from './errors.js';
 
 /** API path of a kind's collection, for watches. */
@@ -11,13 +11,28 @@ export function collectionPath(kind: KindName): string {
   return `/apis/${GROUP}/${VERSION}/${KINDS[kind].plural}`;
 }
 
-/** Lists every object of a kind (for informers). */
-export function lister<T>(api: CustomObjectsApi, kind: KindName): () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }> {
-  return async () =>
-    (await api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: KINDS[kind].plural }, withTimeout(60_000))) as {
-      items: T[];
-      metadata?: { resourceVersion?: string };
-    };
+/** What a list answers. */
+export interface ListResult<T> {
+  items: T[];
+  metadata?: { resourceVersion?: string };
+}
+
+/** A list is cut off after this. */
+const LIST_TIMEOUT_MS = 60_000;
+
+/**
+ * Lists every object of a kind (for informers), with this package's client or with client-node's
+ * (the gateway still uses client-node; its call options are imported only then, so the operator's
+ * process never loads client-node).
+ */
+export function lister<T>(api: CustomObjectsApi | ClientNodeCustomObjectsApi, kind: KindName): () => Promise<ListResult<T>> {
+  const plural = { group: GROUP, version: VERSION, plural: KINDS[kind].plural };
+  if (api instanceof CustomObjectsApi)
+    return async () => (await api.listClusterCustomObject(plural, { timeoutMs: LIST_TIMEOUT_MS })) as ListResult<T>;
+  return async () => {
+    const { withTimeout } = await import('./call-options.js');
+    return (await api.listClusterCustomObject(plural, withTimeout(LIST_TIMEOUT_MS))) as ListResult<T>;
+  };
 }
 
 /**
@@ -49,7 +64,7 @@ export class ResourceWriter<T extends AnyResource> implements ObjectWriter<T> {
     // resourceVersion precondition makes a status computed from a stale read fail with 409.
     const patch = [precondition(obj), { op: 'add', path: '/status', value: status }];
     try {
-      const updated = (await this.api.patchClusterCustomObjectStatus(this.params(obj.metadata.name, patch), jsonPatchOptions())) as T;
+      const updated = (await this.api.patchClusterCustomObjectStatus(this.params(obj.metadata.name, patch))) as T;
       this.onWrite?.('status');
       return updated;
     } catch (e) {
@@ -76,7 +91,7 @@ export class ResourceWriter<T extends AnyResource> implements ObjectWriter<T> {
     // The precondition makes this fail rather than clobber another writer's change.
     const patch = [precondition(obj), { op: 'add', path: '/metadata/finalizers', value: finalizers }];
     try {
-      const updated = (await this.api.patchClusterCustomObject(this.params(obj.metadata.name, patch), jsonPatchOptions())) as T;
+      const updated = (await this.api.patchClusterCustomObject(this.params(obj.metadata.name, patch))) as T;
       this.onWrite?.('finalizer');
       return updated;
     } catch (e) {

@@ -1,0 +1,73 @@
+/**
+ * The bearer token of each request. A token file is read again every minute, as client-go does,
+ * because the kubelet rotates projected service account tokens; an exec plugin's token is kept
+ * until shortly before the expiry it states, or until the API server answers 401.
+ */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import type { ExecConfig, KubeAuth } from './kubeconfig.js';
+
+/** How long a token read from a file is used before it is read again. */
+const TOKEN_FILE_TTL_MS = 60_000;
+/** An exec token is renewed this long before the expiry it states. */
+const EXEC_EXPIRY_MARGIN_MS = 30_000;
+
+interface Cached {
+  token: string;
+  until: number;
+}
+
+/** Supplies the Authorization header of requests. */
+export class Credentials {
+  private cached: Cached | undefined;
+  private pending: Promise<Cached> | undefined;
+
+  constructor(
+    private readonly auth: KubeAuth,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The Authorization header value, if the cluster is reached with a token. */
+  async authorization(): Promise<string | undefined> {
+    if (this.auth.kind === 'none') return undefined;
+    if (this.auth.kind === 'token') return `Bearer ${this.auth.token}`;
+    if (!this.cached || this.now() >= this.cached.until) {
+      // One refresh at a time: concurrent requests wait for the same read or plugin run.
+      this.pending ??= this.fetch().finally(() => {
+        this.pending = undefined;
+      });
+      this.cached = await this.pending;
+    }
+    return `Bearer ${this.cached.token}`;
+  }
+
+  /** Forgets the token after a 401, so the next request reads or asks for a fresh one. */
+  invalidate(): void {
+    this.cached = undefined;
+  }
+
+  private async fetch(): Promise<Cached> {
+    if (this.auth.kind === 'token-file') {
+      const token = (await readFile(this.auth.path, 'utf8')).trim();
+      return { token, until: this.now() + TOKEN_FILE_TTL_MS };
+    }
+    if (this.auth.kind === 'exec') return runExecPlugin(this.auth.exec, this.now);
+    throw new Error(`no token for auth kind ${this.auth.kind}`);
+  }
+}
+
+/** Runs an exec credential plugin and reads the token from its ExecCredential. */
+async function runExecPlugin(exec: ExecConfig, now: () => number): Promise<Cached> {
+  const env = { ...process.env, ...Object.fromEntries(exec.env.map((e) => [e.name, e.value])) };
+  env.KUBERNETES_EXEC_INFO = JSON.stringify({ apiVersion: exec.apiVersion, kind: 'ExecCredential', spec: { interactive: false } });
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(exec.command, exec.args, { env, cwd: exec.cwd, timeout: 60_000, maxBuffer: 1 << 20 }, (err, out, stderr) => {
+      if (err) reject(new Error(`exec credential plugin ${exec.command} failed: ${stderr.trim() || err.message}`, { cause: err }));
+      else resolve(out);
+    });
+  });
+  const status = (JSON.parse(stdout) as { status?: { token?: string; expirationTimestamp?: string } }).status;
+  if (!status?.token) throw new Error(`exec credential plugin ${exec.command} returned no token`);
+  const expiry = status.expirationTimestamp ? Date.parse(status.expirationTimestamp) : Number.POSITIVE_INFINITY;
+  return { token: status.token, until: Math.max(now(), expiry - EXEC_EXPIRY_MARGIN_MS) };
+}
