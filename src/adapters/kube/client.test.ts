@@ -2,6 +2,7 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api, KubeConfig, microTime } from './client.js';
+import { leanObject } from './informer.js';
 
 const calls: { method?: string; url?: string; type?: string; body?: unknown }[] = [];
 let server: Server;
@@ -82,5 +83,25 @@ describe('the API clients', () => {
 describe('microTime', () => {
   it('has exactly six fractional digits, as the API server parses MicroTime', () => {
     expect(microTime(new Date(Date.UTC(2026, 11, 5, 2, 3, 4, 56)))).toBe('2026-12-05T02:03:04.056000Z');
+  });
+});
+
+describe('leanObject', () => {
+  it('drops managedFields and kubectl’s last-applied copy, and keeps everything else', () => {
+    const obj = {
+      metadata: {
+        name: 'a',
+        resourceVersion: '3',
+        managedFields: [{ manager: 'kubectl' }],
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', 'rag.tenancy.dev/reconcile-requested-at': 'now' },
+      },
+      spec: { tier: 't' },
+      status: { conditions: [] },
+    };
+    expect(leanObject(obj)).toEqual({
+      metadata: { name: 'a', resourceVersion: '3', annotations: { 'rag.tenancy.dev/reconcile-requested-at': 'now' } },
+      spec: { tier: 't' },
+      status: { conditions: [] },
+    });
   });
 });

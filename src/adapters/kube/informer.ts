@@ -2,7 +2,8 @@
  * A list-then-watch cache of one resource kind that never gives up. A watch ends on any error and
  * can go silent, so this wrapper: relists on 410 Gone or a watch ERROR event;
  * restarts a closed or failed watch from the last resourceVersion with exponential backoff;
- * restarts a watch that delivered nothing for `watchdogMs` (bookmarks count as activity).
+ * restarts a watch that delivered nothing for `watchdogMs` (bookmarks count as activity). The
+ * cache keeps objects without what no reader needs (`leanObject`).
  */
 import type { KubeConfig as ClientNodeKubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -14,7 +15,27 @@ import { statusOf } from './errors.js';
 import type { ListResult } from './resources.js';
 
 interface Named {
-  metadata?: { name?: string; resourceVersion?: string };
+  metadata?: { name?: string; resourceVersion?: string; managedFields?: unknown; annotations?: Record<string, string> };
+}
+
+/** kubectl's client-side apply keeps a copy of the whole applied object in this annotation. */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * What the cache keeps of an object: all of it but what no reader needs and can be larger than
+ * the object itself. `managedFields` (server-side apply's record of who set which field; the
+ * operator writes with JSON patches and never reads it) grows with every field manager that
+ * touched the object and its status, and kubectl's last-applied annotation repeats the spec.
+ */
+export function leanObject<T extends Named>(obj: T): T {
+  const meta = obj.metadata;
+  if (!meta) return obj;
+  delete meta.managedFields;
+  if (meta.annotations && LAST_APPLIED in meta.annotations) {
+    const { [LAST_APPLIED]: _dropped, ...rest } = meta.annotations;
+    meta.annotations = rest;
+  }
+  return obj;
 }
 
 /** What an informer tells its handlers. */
@@ -113,7 +134,7 @@ export class Informer<T extends Named> implements ObjectStore<T> {
     try {
       const res = await this.listWithTimeout();
       const seen = new Set<string>();
-      for (const item of res.items) {
+      for (const item of res.items.map(leanObject)) {
         const name = item.metadata?.name;
         if (!name) continue;
         seen.add(name);
@@ -182,6 +203,7 @@ export class Informer<T extends Named> implements ObjectStore<T> {
       }
       const name = obj.metadata?.name;
       if (!name) return;
+      leanObject(obj);
       this.resourceVersion = obj.metadata?.resourceVersion ?? this.resourceVersion;
       const old = this.cache.get(name);
       if (phase === 'DELETED') {
