@@ -1,7 +1,7 @@
 /**
- * The operator process for the benchmark: by default the compiled JavaScript the container image
- * runs (`node dist/main.js`, built here into node_modules/.cache so the repo's dist/ is left
- * alone), or the TypeScript sources through tsx. Reads its Prometheus metrics and peak memory.
+ * The operator process for the benchmark: by default the bundle the container image runs
+ * (`node dist/main.js`, built by scripts/build.ts here into node_modules/.cache so the repo's dist/
+ * is left alone), or the TypeScript sources through tsx. Reads its Prometheus metrics and peak memory.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,23 +12,10 @@ import { eventually, freePort, type Proc, run, startProcess, stopProcess } from 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const buildDir = join(repoRoot, 'node_modules/.cache/tro-bench');
 
-/** Compiles src/ (tsconfig.build.json) into the cache directory; returns the entry point. */
+/** Builds the production bundle (scripts/build.ts) into the cache directory; returns the entry point. */
 export async function buildOperator(): Promise<string> {
   await mkdir(buildDir, { recursive: true });
-  await run(
-    process.execPath,
-    [
-      join(repoRoot, 'node_modules/typescript/bin/tsc'),
-      '-p',
-      join(repoRoot, 'tsconfig.build.json'),
-      '--outDir',
-      join(buildDir, 'dist'),
-      '--incremental',
-      '--tsBuildInfoFile',
-      join(buildDir, 'tsbuildinfo'),
-    ],
-    { cwd: repoRoot },
-  );
+  await run(process.execPath, [join(repoRoot, 'scripts/build.ts'), '--outdir', join(buildDir, 'dist')], { cwd: repoRoot });
   // Under node_modules the repo's package.json no longer gives the files their module type.
   await writeFile(join(buildDir, 'package.json'), JSON.stringify({ type: 'module' }));
   return join(buildDir, 'dist/main.js');

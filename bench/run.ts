@@ -7,7 +7,7 @@
  * statuses, the first syncs, calls at steady state, and the operator's peak memory.
  *
  * Usage: npm run bench -- [--tenants 300] [--mix 80/13/7] [--store opensearch|s3vectors] [--workers 16] [--resync 60] [--window 120]
- *                         [--skip-steady] [--no-rates] [--tsx] [--node-options="..." (default: the chart's nodeOptions)]
+ *                         [--skip-steady] [--no-rates] [--tsx | --entry dist/main.js] [--node-options="..." (default: the chart's nodeOptions)]
  *                         [--json out.json]
  */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -35,6 +35,7 @@ const { values } = parseArgs({
     'skip-steady': { type: 'boolean', default: false },
     'no-rates': { type: 'boolean', default: false },
     tsx: { type: 'boolean', default: false },
+    entry: { type: 'string' },
     'node-options': { type: 'string' },
     json: { type: 'string' },
     timeout: { type: 'string', default: '1800' },
@@ -189,8 +190,9 @@ async function main(): Promise<void> {
   log(`mix ${JSON.stringify(mix)}; ${need.knowledgeBases} knowledge bases, ${resources} AWS resources`);
 
   const buildStart = Date.now();
-  const entry = values.tsx ? 'tsx' : await buildOperator();
-  if (entry !== 'tsx') log(`operator compiled in ${fmt((Date.now() - buildStart) / 1000)} s: ${entry}`);
+  // --entry: an operator built elsewhere (e.g. an earlier commit's build, to compare memory).
+  const entry = values.tsx ? 'tsx' : (values.entry ?? (await buildOperator()));
+  if (entry !== 'tsx' && !values.entry) log(`operator built in ${fmt((Date.now() - buildStart) / 1000)} s: ${entry}`);
 
   const c = await startTestCluster();
   const dir = await mkdtemp(join(tmpdir(), 'tro-bench-'));
@@ -240,7 +242,7 @@ async function main(): Promise<void> {
     store,
     workers: Number(values.workers),
     rates: !values['no-rates'],
-    runtime: entry === 'tsx' ? 'tsx' : 'compiled',
+    runtime: entry === 'tsx' ? 'tsx' : (values.entry ?? 'bundle'),
   };
   const out: string[] = [];
   try {
