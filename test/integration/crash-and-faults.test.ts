@@ -259,7 +259,7 @@ describe('crash safety of a Shared pool tier', () => {
         `apiVersion: rag.tenancy.dev/v1alpha1\nkind: Tenant\nmetadata: { name: ${tenant} }\nspec: { tier: ${tier}, deletionPolicy: Delete, access: { podIdentity: { namespace: ${tenant}, serviceAccount: app } } }\n`,
     );
     await eventually(
-      async () => (eksProxy.faulted.includes('eks:CreatePodIdentityAssociation') ? true : undefined),
+      () => Promise.resolve(eksProxy.faulted.includes('eks:CreatePodIdentityAssociation') ? true : undefined),
       120_000,
       'the association to be made with its answer lost',
       20,
