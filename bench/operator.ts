@@ -21,6 +21,23 @@ export async function buildOperator(): Promise<string> {
   return join(buildDir, 'dist/main.js');
 }
 
+/**
+ * How the image runs the operator, from the Dockerfile's last stage: its ENV and the node flags of
+ * its ENTRYPOINT (between the node binary and dist/main.js). The benchmark runs the operator with
+ * both, and the chart's nodeOptions, so it measures what a pod would.
+ */
+export async function imageRuntime(): Promise<{ env: Record<string, string>; nodeFlags: string[] }> {
+  const dockerfile = await readFile(join(repoRoot, 'Dockerfile'), 'utf8');
+  const stages = dockerfile.split(/^FROM /m);
+  const last = stages[stages.length - 1] ?? '';
+  const env: Record<string, string> = {};
+  for (const [, pairs] of last.matchAll(/^ENV (.+)$/gm))
+    for (const [, k, v] of (pairs ?? '').matchAll(/(\w+)=(\S*)/g)) if (k) env[k] = v ?? '';
+  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(last)?.[1];
+  const argv = entrypoint ? (JSON.parse(entrypoint) as string[]) : [];
+  return { env, nodeFlags: argv.slice(1).filter((a) => a.startsWith('-')) };
+}
+
 /** One sample of a metric. */
 export interface Sample {
   name: string;
@@ -68,8 +85,10 @@ export async function startBenchOperator(o: {
   const configPath = join(o.dir, `${o.name}.yaml`);
   await writeFile(configPath, stringify({ ...o.settings, server: { bindAddress: '127.0.0.1' } }));
   const logFile = join(o.dir, `${o.name}.log`);
+  const image = await imageRuntime();
   const entryArgs = o.entry === 'tsx' ? ['--import', 'tsx', join(repoRoot, 'src/main.ts')] : [o.entry];
   const args = [
+    ...image.nodeFlags,
     ...(o.nodeOptions ? o.nodeOptions.split(/\s+/).filter(Boolean) : []),
     ...entryArgs,
     '--kubeconfig',
@@ -83,7 +102,7 @@ export async function startBenchOperator(o: {
     '--metrics-port',
     String(metricsPort),
   ];
-  const proc = startProcess(process.execPath, args, logFile, { ...process.env, ...o.env });
+  const proc = startProcess(process.execPath, args, logFile, { ...process.env, ...image.env, ...o.env });
   await eventually(
     async () => ((await fetch(`http://127.0.0.1:${healthPort}/readyz`).catch(() => undefined))?.ok ? true : undefined),
     60_000,
