@@ -1,19 +1,26 @@
 /**
  * Benchmark of the tenant gateway: the latency it adds, its throughput per core and its quota
  * overshoot. A real kube-apiserver (TokenReview, informers), real Redis, moto for STS, and an
- * upstream stub that answers Retrieve and Converse at once (so the measured latency is the
- * gateway's own: token cache, scoping, the Redis reservation and settlement, the SDK call over
- * loopback). N pool tenants, each with a ModelAccess; open-loop load at fixed rates, 80 % chat
- * completions and 20 % retrievals spread over all tenants.
+ * upstream stub that answers Retrieve and Converse after a fixed delay. The gateway runs as the
+ * image runs it (the production bundle, dist/gateway/main.js). N pool tenants, each with a
+ * ModelAccess; open-loop load at fixed rates, 80 % chat completions and 20 % retrievals spread
+ * over all tenants.
  *
- * Usage: npm run bench:gateway -- [--tenants 100] [--rates 100,500] [--seconds 20] [--json out.json] [--cpu-prof dir]
+ * At each rate the same load is sent twice, one phase after the other: straight to the stub (the
+ * request bodies Bedrock would get, unsigned: the baseline holds no client-side SigV4 work, so
+ * the gateway's own signing counts as added), then through the gateway. The added latency at a
+ * percentile is the gateway's percentile minus the direct one.
+ *
+ * Usage: npm run bench:gateway -- [--tenants 100] [--rates 100,500] [--seconds 20] [--upstream-ms 10]
+ *                                 [--tsx] [--json out.json] [--cpu-prof dir]
  */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startControlPlane } from '../test/support/controlplane.js';
+import { buildOperator } from './operator.js';
 import { startGatewayProcess } from '../test/support/gateway-env.js';
 import { TestKube } from '../test/support/kube.js';
 import { startMoto } from '../test/support/moto.js';
@@ -25,6 +32,10 @@ const { values } = parseArgs({
     tenants: { type: 'string', default: '100' },
     rates: { type: 'string', default: '100,500' },
     seconds: { type: 'string', default: '20' },
+    /** The stub's fixed delay before it answers, in ms. */
+    'upstream-ms': { type: 'string', default: '10' },
+    /** Run the gateway from its TypeScript sources instead of the production bundle. */
+    tsx: { type: 'boolean', default: false },
     json: { type: 'string' },
     /** Write a CPU profile of the gateway into this directory. */
     'cpu-prof': { type: 'string' },
@@ -33,17 +44,22 @@ const { values } = parseArgs({
 const N = Number(values.tenants);
 const RATES = (values.rates ?? '100,500').split(',').map(Number);
 const SECONDS = Number(values.seconds);
+const UPSTREAM_MS = Number(values['upstream-ms']);
 const MODEL = 'amazon.nova-lite-v1:0';
 const ACCOUNT = '123456789012';
 const crds = fileURLToPath(new URL('../crds', import.meta.url));
 
-/** Bedrock stub: Converse with fixed usage (output = min(maxTokens, 40)), Retrieve with one result. */
+/**
+ * Bedrock stub: Converse with fixed usage (output = min(maxTokens, 40)), Retrieve with one result,
+ * each after a fixed delay (argv[2] ms).
+ */
 const STUB = `
 import { createServer } from 'node:http';
+const delay = Number(process.argv[2]);
 const server = createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
-  req.on('end', () => {
+  req.on('end', () => setTimeout(() => {
     const body = JSON.parse(Buffer.concat(chunks).toString() || '{}');
     let out;
     if (req.url.endsWith('/converse')) {
@@ -52,7 +68,7 @@ const server = createServer((req, res) => {
         stopReason: 'end_turn', usage: { inputTokens: 12, outputTokens: output, totalTokens: 12 + output }, metrics: { latencyMs: 0 } };
     } else out = { retrievalResults: [{ content: { type: 'TEXT', text: 'a document' }, score: 1 }] };
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
-  });
+  }, delay));
 });
 server.listen(Number(process.argv[1]), '127.0.0.1');
 `;
@@ -60,7 +76,11 @@ server.listen(Number(process.argv[1]), '127.0.0.1');
 /** Starts the stub in a process of its own, so it does not share the load generator's CPU time. */
 async function startUpstream(dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
   const port = await freePort();
-  const proc = startProcess(process.execPath, ['--input-type=module', '-e', STUB, String(port)], join(dir, 'upstream.log'));
+  const proc = startProcess(
+    process.execPath,
+    ['--input-type=module', '-e', STUB, String(port), String(UPSTREAM_MS)],
+    join(dir, 'upstream.log'),
+  );
   const url = `http://127.0.0.1:${port}`;
   await eventually(
     async () => ((await fetch(`${url}/knowledgebases/x/retrieve`, { method: 'POST' }).catch(() => undefined))?.ok ? true : undefined),
@@ -74,6 +94,44 @@ const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
+
+interface Timed {
+  ms: number;
+  status: number;
+}
+/** One request: tenant index, chat completion (else retrieval). */
+type Send = (i: number, chat: boolean) => Promise<Timed>;
+
+/**
+ * `rate` requests a second for `seconds`, sent on schedule whatever the answers' pace (open
+ * loop), 4 of 5 chat completions; tenant 0 is kept for the overshoot test.
+ */
+async function openLoop(
+  rate: number,
+  seconds: number,
+  send: Send,
+): Promise<{ lat: number[]; wall: number; achieved: number; statuses: Record<number, number> }> {
+  const total = rate * seconds;
+  const lat: number[] = [];
+  const statuses: Record<number, number> = {};
+  const t0 = performance.now();
+  const pending: Promise<void>[] = [];
+  for (let k = 0; k < total; k++) {
+    const wait = t0 + (k * 1000) / rate - performance.now();
+    if (wait > 1) await new Promise((ok) => setTimeout(ok, wait));
+    pending.push(
+      send(1 + (k % (N - 1)), k % 5 !== 0).then((r) => {
+        lat.push(r.ms);
+        statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+      }),
+    );
+  }
+  await Promise.all(pending);
+  const wall = (performance.now() - t0) / 1000;
+  return { lat, wall, achieved: total / wall, statuses };
+}
+
+const profileArn = (t: string): string => `arn:aws:bedrock:us-east-1:${ACCOUNT}:application-inference-profile/${t}`;
 
 /** CPU seconds (user + system) of a process, from /proc. */
 async function cpuSeconds(pid: number): Promise<number> {
@@ -121,7 +179,7 @@ async function main(): Promise<void> {
           }),
           patch('modelaccess', `${t}-m`, {
             conditions: [ready],
-            inferenceProfileArn: `arn:aws:bedrock:us-east-1:${ACCOUNT}:application-inference-profile/${t}`,
+            inferenceProfileArn: profileArn(t),
           }),
         ]),
       );
@@ -141,57 +199,71 @@ async function main(): Promise<void> {
         GATEWAY_REDIS_URL: redis.url,
         GATEWAY_LOG_LEVEL: 'warn',
       },
-      values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [],
+      {
+        nodeArgs: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [],
+        entry: values.tsx ? undefined : join(dirname(await buildOperator()), 'gateway/main.js'),
+      },
     );
     const pid = gw.proc.child.pid ?? 0;
-    const call = async (i: number, chat: boolean): Promise<{ ms: number; status: number }> => {
+    const question = (i: number): string => `question ${i}`;
+    const post = async (url: string, headers: Record<string, string>, body: unknown): Promise<Timed> => {
       const t0 = performance.now();
-      const res = await fetch(`${gw.url}${chat ? '/v1/chat/completions' : '/v1/retrieve'}`, {
+      const res = await fetch(url, {
         method: 'POST',
-        headers: { authorization: `Bearer ${tokens[i % N] ?? ''}`, 'content-type': 'application/json' },
-        body: JSON.stringify(
-          chat ? { model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: `question ${i}` }] } : { query: `question ${i}` },
-        ),
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
       });
       await res.arrayBuffer();
       return { ms: performance.now() - t0, status: res.status };
     };
+    const viaGateway: Send = (i, chat) =>
+      post(
+        `${gw.url}${chat ? '/v1/chat/completions' : '/v1/retrieve'}`,
+        { authorization: `Bearer ${tokens[i % N] ?? ''}` },
+        chat ? { model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: question(i) }] } : { query: question(i) },
+      );
+    // What the gateway sends Bedrock for the same request (the stub reads only these fields).
+    const direct: Send = (i, chat) => {
+      const t = tenants[i % N] ?? '';
+      return chat
+        ? post(
+            `${upstream.url}/model/${encodeURIComponent(profileArn(t))}/converse`,
+            {},
+            {
+              messages: [{ role: 'user', content: [{ text: question(i) }] }],
+              inferenceConfig: { maxTokens: 64 },
+            },
+          )
+        : post(
+            `${upstream.url}/knowledgebases/${kb}/retrieve`,
+            {},
+            {
+              retrievalQuery: { text: question(i) },
+              retrievalConfiguration: {
+                vectorSearchConfiguration: { numberOfResults: 5, filter: { equals: { key: 'tenantId', value: t } } },
+              },
+            },
+          );
+    };
     // Warm-up: every tenant's token reviewed, role session assumed, clients built.
-    for (let i = 1; i < N; i += 20) await Promise.all(Array.from({ length: Math.min(20, N - i) }, (_, k) => call(i + k, true)));
+    for (let i = 1; i < N; i += 20) await Promise.all(Array.from({ length: Math.min(20, N - i) }, (_, k) => viaGateway(i + k, true)));
+    await openLoop(RATES[0] ?? 100, 2, direct);
     const results: Record<string, unknown>[] = [];
     for (const rate of RATES) {
-      const total = rate * SECONDS;
-      const lat: number[] = [];
-      const statuses = new Map<number, number>();
+      const base = await openLoop(rate, SECONDS, direct);
       const cpu0 = await cpuSeconds(pid);
-      const t0 = performance.now();
-      const pending: Promise<void>[] = [];
-      for (let k = 0; k < total; k++) {
-        const due = t0 + (k * 1000) / rate;
-        const wait = due - performance.now();
-        if (wait > 1) await new Promise((ok) => setTimeout(ok, wait));
-        // Tenant 0 is kept for the overshoot test.
-        const i = 1 + (k % (N - 1));
-        pending.push(
-          call(i, k % 5 !== 0).then((r) => {
-            lat.push(r.ms);
-            statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-          }),
-        );
-      }
-      await Promise.all(pending);
-      const wall = (performance.now() - t0) / 1000;
-      const cores = (await cpuSeconds(pid)) - cpu0;
-      const achieved = total / wall;
+      const through = await openLoop(rate, SECONDS, viaGateway);
+      const cores = ((await cpuSeconds(pid)) - cpu0) / through.wall;
+      const added = (p: number): number => +(pct(through.lat, p) - pct(base.lat, p)).toFixed(2);
       results.push({
         rate,
-        achievedRps: Math.round(achieved),
-        p50Ms: +pct(lat, 50).toFixed(2),
-        p95Ms: +pct(lat, 95).toFixed(2),
-        p99Ms: +pct(lat, 99).toFixed(2),
-        gatewayCpuCores: +(cores / wall).toFixed(2),
-        rpsPerCore: Math.round(achieved / Math.max(cores / wall, 0.01)),
-        statuses: Object.fromEntries(statuses),
+        achievedRps: Math.round(through.achieved),
+        directMs: { p50: +pct(base.lat, 50).toFixed(2), p95: +pct(base.lat, 95).toFixed(2), p99: +pct(base.lat, 99).toFixed(2) },
+        gatewayMs: { p50: +pct(through.lat, 50).toFixed(2), p95: +pct(through.lat, 95).toFixed(2), p99: +pct(through.lat, 99).toFixed(2) },
+        addedMs: { p50: added(50), p95: added(95), p99: added(99) },
+        gatewayCpuCores: +cores.toFixed(2),
+        rpsPerCore: Math.round(through.achieved / Math.max(cores, 0.01)),
+        statuses: { direct: base.statuses, gateway: through.statuses },
       });
     }
     // Overshoot: 50 concurrent clients on tenant 0 (10,000 tokens a day) until refused.
@@ -200,7 +272,7 @@ async function main(): Promise<void> {
       Array.from({ length: 50 }, async () => {
         let refused = 0;
         while (refused < 3) {
-          const r = await call(0, true);
+          const r = await viaGateway(0, true);
           if (r.status === 200) served += 52;
           else if (r.status === 429) refused++;
           else break;
@@ -209,13 +281,20 @@ async function main(): Promise<void> {
     );
     const overshoot = { quota: 10_000, served, overshoot: Math.max(0, served - 10_000) };
     await gw.stop();
-    const report = { tenants: N, seconds: SECONDS, results, overshoot };
+    const report = { tenants: N, seconds: SECONDS, upstreamMs: UPSTREAM_MS, results, overshoot };
     console.log(JSON.stringify(report, null, 2));
-    console.log('\n| target rps | achieved | p50 ms | p95 ms | p99 ms | gateway cores | rps per core |');
+    console.log(`\nupstream delay ${UPSTREAM_MS} ms; added = through the gateway minus straight to the upstream, per percentile`);
+    console.log(
+      '| target rps | achieved | direct p50 / p95 / p99 ms | gateway p50 / p95 / p99 ms | added p50 / p95 / p99 ms | gateway cores | rps per core |',
+    );
     console.log('|---|---|---|---|---|---|---|');
+    const three = (x: unknown): string => {
+      const m = x as { p50: number; p95: number; p99: number };
+      return `${m.p50} / ${m.p95} / ${m.p99}`;
+    };
     for (const r of results)
       console.log(
-        `| ${String(r.rate)} | ${String(r.achievedRps)} | ${String(r.p50Ms)} | ${String(r.p95Ms)} | ${String(r.p99Ms)} | ${String(r.gatewayCpuCores)} | ${String(r.rpsPerCore)} |`,
+        `| ${String(r.rate)} | ${String(r.achievedRps)} | ${three(r.directMs)} | ${three(r.gatewayMs)} | ${three(r.addedMs)} | ${String(r.gatewayCpuCores)} | ${String(r.rpsPerCore)} |`,
       );
     console.log(`\nquota overshoot: ${served} tokens served of a ${overshoot.quota} quota (overshoot ${overshoot.overshoot})`);
     if (values.json) await writeFile(values.json, JSON.stringify(report, null, 2));

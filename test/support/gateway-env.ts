@@ -76,12 +76,17 @@ export async function startGatewayProcess(
   kubeconfig: string,
   logDir: string,
   env: Record<string, string>,
-  /** Extra Node.js flags, e.g. `--cpu-prof` (NODE_OPTIONS refuses some). */
-  nodeArgs: string[] = [],
+  o: {
+    /** Extra Node.js flags, e.g. `--cpu-prof` (NODE_OPTIONS refuses some). */
+    nodeArgs?: string[];
+    /** The built gateway (dist/gateway/main.js) as the image runs it; default: the sources with tsx. */
+    entry?: string;
+  } = {},
 ): Promise<GatewayProcess> {
   const port = await freePort();
   const logFile = join(logDir, `gateway-${port}.log`);
-  const proc = startProcess(process.execPath, [...nodeArgs, '--import', 'tsx', join(repoRoot, 'src/gateway/main.ts')], logFile, {
+  const entryArgs = o.entry ? [o.entry] : ['--import', 'tsx', join(repoRoot, 'src/gateway/main.ts')];
+  const proc = startProcess(process.execPath, [...(o.nodeArgs ?? []), ...entryArgs], logFile, {
     ...process.env,
     KUBECONFIG: kubeconfig,
     GATEWAY_HOST: '127.0.0.1',
