@@ -1,12 +1,13 @@
 /**
- * The sandbox's tenant gateway: Redis (Debian's redis-server), the Bedrock runtime fakes, a
- * retrieval role for pool tenants, and one gateway process; documents for acme (pool) and globex
- * (bridge), synced into their knowledge bases; and the curl line that retrieves acme's documents
- * through the gateway with acme's own service account token. `check` runs that request and
- * says whether it returned acme's documents and nothing of anyone else's.
+ * The sandbox's tenant gateway: the Bedrock runtime fakes, a retrieval role for pool tenants, and
+ * one gateway process counting quotas in the sandbox's Redis (the one the operator reads as its
+ * gatewayRedis); documents for acme (pool) and globex (bridge), synced into their knowledge bases;
+ * and the curl lines that retrieve acme's documents and call acme's model through the gateway with
+ * acme's own service account token. `check` runs both requests and says whether the retrieval
+ * returned acme's documents and nothing of anyone else's, and whether the chat completion's tokens
+ * reached acme-claude's and acme's status as gateway usage.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { join } from 'node:path';
 import type { AwsClients } from '../src/adapters/aws/clients.js';
 import type { AwsFakes } from '../test/support/fakes/index.js';
 import type { BedrockModelsFake } from '../test/support/fakes/bedrock-models.js';
@@ -14,12 +15,16 @@ import { createPoolRetrievalRole, startGatewayFakes, startGatewayProcess } from 
 import type { TestKube } from '../test/support/kube.js';
 import type { Moto } from '../test/support/moto.js';
 import { eventually } from '../test/support/processes.js';
-import { startRedis } from '../test/support/redis.js';
+import type { TestRedis } from '../test/support/redis.js';
 
 const ACCOUNT = '123456789012';
 const AUDIENCE = 'tenant-rag-gateway';
 /** The sample tenant whose documents the curl line retrieves, and its service account. */
 const CALLER = { tenant: 'acme', namespace: 'acme', serviceAccount: 'rag-app' };
+/** The sample ModelAccess granting acme its model, which the chat line calls. */
+const ACCESS = 'acme-claude';
+/** How long the operator may take to show the chat's tokens on status (gatewayRedis.pollSeconds plus a pass). */
+const USAGE_WAIT_MS = 60_000;
 
 /** What the sandbox has running that the gateway needs. */
 export interface SandboxParts {
@@ -30,15 +35,24 @@ export interface SandboxParts {
   moto: Moto;
   fakes: AwsFakes;
   bedrock: BedrockModelsFake;
+  /** Where the gateway keeps its quota counters; the operator reads them (gatewayRedis). */
+  redis: TestRedis;
   say(msg: string): void;
 }
 
 /** The running gateway and what stops it. */
 export interface SandboxGateway {
   url: string;
-  /** The curl line a newcomer can paste. */
+  /** The curl line a newcomer can paste: acme's retrieval. */
   curl: string;
-  /** Runs the curl line's request: 0 when it returns acme's documents only. */
+  /** The curl line of a chat completion on acme's model. */
+  chatCurl: string;
+  /** The kubectl line that shows the gateway's usage on acme-claude's status. */
+  usageCommand: string;
+  /**
+   * Runs both curl lines' requests: 0 when the retrieval returns acme's documents only and the
+   * chat completion's tokens show as gateway usage on acme-claude's and acme's status.
+   */
   check(): Promise<number>;
   stops: (() => Promise<void>)[];
 }
@@ -84,16 +98,13 @@ async function seedDocuments(p: SandboxParts, deadline: number): Promise<void> {
 /** Starts the gateway beside the sandbox's operator, once every sample is Ready. */
 export async function startSandboxGateway(p: SandboxParts, deadline: number): Promise<SandboxGateway> {
   const stops: (() => Promise<void>)[] = [];
-  const [redis, runtime] = await Promise.all([startRedis(join(p.state, 'redis.log')), startGatewayFakes(p)]);
-  stops.unshift(
-    () => redis.stop(),
-    () => runtime.stop(),
-  );
+  const runtime = await startGatewayFakes(p);
+  stops.unshift(() => runtime.stop());
   await seedDocuments(p, deadline);
   const pool = (await status<{ shared?: Shared }>(p.kube, 'tenanttier', 'basic'))?.shared ?? {};
   const gw = await startGatewayProcess(p.kubeconfig, p.state, {
     ...runtime.env,
-    GATEWAY_REDIS_URL: redis.url,
+    GATEWAY_REDIS_URL: p.redis.url,
     GATEWAY_TOKEN_AUDIENCE: AUDIENCE,
     GATEWAY_RETRIEVAL_ROLE_ARN: await createPoolRetrievalRole(p.aws.iam, {
       account: ACCOUNT,
@@ -102,29 +113,83 @@ export async function startSandboxGateway(p: SandboxParts, deadline: number): Pr
     }),
   });
   stops.unshift(() => gw.stop());
-  p.say(`tenant gateway at ${gw.url} (log: .sandbox/${gw.logFile.split('/').pop() ?? ''}), quotas in Redis at ${redis.url}`);
+  p.say(`tenant gateway at ${gw.url} (log: .sandbox/${gw.logFile.split('/').pop() ?? ''}), quotas in Redis at ${p.redis.url}`);
   const token = `$(kubectl create token ${CALLER.serviceAccount} -n ${CALLER.namespace} --audience ${AUDIENCE})`;
   const curl =
     `curl -s ${gw.url}/v1/retrieve -H "Authorization: Bearer ${token}" ` + `-H 'content-type: application/json' -d '{"query": "handbook"}'`;
+  const model = (JSON.parse(await p.kube.kubectl('get', 'modelaccess', ACCESS, '-o', 'json')) as { spec: { model: string } }).spec.model;
+  const chatBody = { model, max_tokens: 64, messages: [{ role: 'user', content: 'Summarise the onboarding handbook.' }] };
+  const chatCurl =
+    `curl -s ${gw.url}/v1/chat/completions -H "Authorization: Bearer ${token}" ` +
+    `-H 'content-type: application/json' -d '${JSON.stringify(chatBody)}'`;
+  const bearer = async (): Promise<string> =>
+    (await p.kube.kubectl('create', 'token', CALLER.serviceAccount, '-n', CALLER.namespace, '--audience', AUDIENCE)).trim();
+  const post = (path: string, body: unknown, auth: string): Promise<Response> =>
+    fetch(`${gw.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  /** acme's retrieval: 0 when it returns acme's documents and nothing of anyone else's. */
+  const checkRetrieval = async (auth: string): Promise<number> => {
+    const res = await post('/v1/retrieve', { query: 'handbook' }, auth);
+    const body = (await res.json()) as { tenant?: string; results?: { text?: string }[] };
+    const texts = (body.results ?? []).map((r) => r.text ?? '');
+    p.say(`acme's retrieval through the gateway: HTTP ${res.status}, ${texts.length} result(s): ${JSON.stringify(texts)}`);
+    const ok = res.ok && texts.length > 0 && texts.every((t) => t.startsWith('Acme')) && !texts.some((t) => t.includes('Globex'));
+    if (!ok) p.say("the gateway did not return acme's documents alone");
+    return ok ? 0 : 1;
+  };
+
+  /** acme's chat completion: 0 when its tokens show as gateway usage on acme-claude's and acme's status. */
+  const checkChat = async (auth: string): Promise<number> => {
+    const res = await post('/v1/chat/completions', chatBody, auth);
+    const body = (await res.json()) as { usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } };
+    const served = body.usage?.total_tokens ?? 0;
+    p.say(
+      `acme's chat completion through the gateway: HTTP ${res.status}, ${served} token(s) ` +
+        `(${body.usage?.prompt_tokens ?? 0} in, ${body.usage?.completion_tokens ?? 0} out)`,
+    );
+    if (!res.ok || served <= 0) {
+      p.say(`the gateway did not serve acme's chat completion: ${JSON.stringify(body)}`);
+      return 1;
+    }
+    // The gateway's counter is the only one that knows of this call (CloudWatch is seeded, not
+    // fed by the fakes), so the status must show exactly its tokens as gateway usage.
+    type Usage = { usage?: { totalTokens?: number; gateway?: { totalTokens?: number }; cloudWatch?: { totalTokens?: number } } };
+    const usageOf = async (kind: string, name: string): Promise<Usage['usage']> => (await status<Usage>(p.kube, kind, name))?.usage;
+    try {
+      const [access, tenant] = await eventually(
+        async () => {
+          const u = [await usageOf('modelaccess', ACCESS), await usageOf('tenant', CALLER.tenant)];
+          return u.every((x) => x?.gateway?.totalTokens === served) ? u : undefined;
+        },
+        USAGE_WAIT_MS,
+        `the chat's ${served} tokens as gateway usage on ModelAccess/${ACCESS} and Tenant/${CALLER.tenant}`,
+        1_000,
+      );
+      const line = (what: string, u: Usage['usage']): string =>
+        `${what} gateway ${u?.gateway?.totalTokens ?? 0}, CloudWatch ${u?.cloudWatch?.totalTokens ?? 0}, counted once ${u?.totalTokens ?? 0}`;
+      p.say(`usage on status (tokens this month): ${line(`ModelAccess/${ACCESS}`, access)}; ${line(`Tenant/${CALLER.tenant}`, tenant)}`);
+      return 0;
+    } catch {
+      p.say(`the chat's tokens did not show as gateway usage on status in time; see .sandbox/operator.log`);
+      return 1;
+    }
+  };
+
   return {
     url: gw.url,
     curl,
+    chatCurl,
+    usageCommand: `kubectl get modelaccess ${ACCESS} -o jsonpath='{.status.usage}'`,
     stops,
     async check() {
-      const bearer = (
-        await p.kube.kubectl('create', 'token', CALLER.serviceAccount, '-n', CALLER.namespace, '--audience', AUDIENCE)
-      ).trim();
-      const res = await fetch(`${gw.url}/v1/retrieve`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ query: 'handbook' }),
-      });
-      const body = (await res.json()) as { tenant?: string; results?: { text?: string }[] };
-      const texts = (body.results ?? []).map((r) => r.text ?? '');
-      p.say(`acme's retrieval through the gateway: HTTP ${res.status}, ${texts.length} result(s): ${JSON.stringify(texts)}`);
-      const ok = res.ok && texts.length > 0 && texts.every((t) => t.startsWith('Acme')) && !texts.some((t) => t.includes('Globex'));
-      if (!ok) p.say("the gateway did not return acme's documents alone");
-      return ok ? 0 : 1;
+      const auth = await bearer();
+      const retrieval = await checkRetrieval(auth);
+      const chat = await checkChat(auth);
+      return retrieval || chat;
     },
   };
 }

@@ -18,6 +18,7 @@ import { createBoundary } from '../test/support/boundary.js';
 import { startMinistack } from '../test/support/ministack.js';
 import { startAwsFakes } from '../test/support/fakes/index.js';
 import { startBedrockModelsFake } from '../test/support/fakes/bedrock-models.js';
+import { startRedis } from '../test/support/redis.js';
 import { startSandboxGateway } from './sandbox-gateway.js';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { modelIdDimension } from '../src/usage/queries.js';
@@ -81,11 +82,14 @@ async function main(): Promise<number> {
       startMinistack(join(state, 'ministack.log')).then((m) => withModelCheck(m, 'ministack')),
     ]);
     cleanups.unshift(() => Promise.all([moto.stop(), ministack.stop()]).then(() => undefined));
-    const [fakes, bedrock] = await Promise.all([
+    // Redis before the operator: the gateway's quota counters live there, and the operator reads
+    // them (gatewayRedis) to show the gateway's usage on status.
+    const [fakes, bedrock, redis] = await Promise.all([
       startAwsFakes({ motoEndpoint: moto.endpoint, ministackEndpoint: ministack.endpoint }),
       startBedrockModelsFake(),
+      startRedis(join(state, 'redis.log')),
     ]);
-    cleanups.unshift(() => Promise.all([fakes.stop(), bedrock.stop()]).then(() => undefined));
+    cleanups.unshift(() => Promise.all([fakes.stop(), bedrock.stop(), redis.close()]).then(() => undefined));
     if (stopped) return 130;
     // The sandbox's settings plus where the local emulators are.
     const settings = parse(await readFile(join(root, 'config/sandbox/operator.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
@@ -106,6 +110,8 @@ async function main(): Promise<number> {
         operatorRoleArn: 'arn:aws:iam::123456789012:role/rag-operator',
         permissionsBoundaryArn,
         aws: { ...settings.aws, openSearchDataPlaneUrl: fakes.dataPlaneUrl },
+        // The gateway's Redis, read every few seconds so its usage shows on status soon after a call.
+        gatewayRedis: { url: redis.url, pollSeconds: 5 },
       }),
     );
     const kubeconfig = join(state, 'kubeconfig');
@@ -146,7 +152,7 @@ async function main(): Promise<number> {
     if (code === 0 && !values['no-seed']) code = await unlessStopped(seedUsage(kube, moto.endpoint, deadline));
     if (code === undefined || stopped) return 130;
     // The tenant gateway, once the stacks it serves are Ready.
-    const parts = { state, kubeconfig, kube, aws: clientsFor(moto), moto, fakes, bedrock, say };
+    const parts = { state, kubeconfig, kube, aws: clientsFor(moto), moto, fakes, bedrock, redis, say };
     const gateway = code === 0 ? await unlessStopped(startSandboxGateway(parts, deadline)) : undefined;
     if (gateway) cleanups.unshift(...gateway.stops);
     if (stopped) return 130;
@@ -155,6 +161,10 @@ async function main(): Promise<number> {
     say('logs: .sandbox/operator.log, .sandbox/kube-apiserver.log, .sandbox/moto.log, .sandbox/ministack.log');
     if (gateway) {
       say(`retrieve acme's documents through the tenant gateway:\n  ${gateway.curl}`);
+      say(
+        `call acme's model through it (the tokens show on acme-claude's and acme's status.usage.gateway within seconds):\n  ${gateway.chatCurl}`,
+      );
+      say(`see them:  ${gateway.usageCommand}`);
       if (values.check && code === 0) code = await gateway.check();
     }
     const broken = takeUnreported();
