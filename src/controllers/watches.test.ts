@@ -77,6 +77,45 @@ describe('watch table', () => {
     ]);
   });
 
+  it('a new tenant requeues itself, its accesses and its tier, and wakes no tenant waiting for room or an identity', () => {
+    const { table, tenants } = world();
+    // A newcomer ranks after every tenant already there: it frees neither room nor a service account.
+    const added = tenant('newco', 'gold');
+    tenants.put(added);
+    expect(requeuesOf(table.Tenant, { type: 'add', obj: added })).toEqual([
+      ['Tenant', 'newco'],
+      ['TenantTier', 'gold'],
+    ]);
+    // Its admission (the finalizer) may change who fits: those waiting for room look again.
+    const admitted = tenant('newco', 'gold', { finalizers: [FINALIZER] });
+    expect(requeuesOf(table.Tenant, { type: 'update', obj: admitted, old: added })).toEqual([
+      ['Tenant', 'newco'],
+      ['Tenant', 'twin'],
+      ['TenantTier', 'gold'],
+      ['Tenant', 'full'],
+    ]);
+  });
+
+  it('an informer listing 2,000 tenants does not scan the cache for each one', () => {
+    const tiers = new MemoryKind<TenantTier>();
+    const accesses = new MemoryKind<ModelAccess>();
+    const tenants = new MemoryKind<Tenant>();
+    let listed = 0;
+    const counted = Object.assign(Object.create(tenants) as MemoryKind<Tenant>, {
+      list: () => {
+        listed++;
+        return tenants.list();
+      },
+    });
+    const table = watchTable({ tiers, tenants: counted, accesses });
+    for (let i = 0; i < 2000; i++) {
+      const t = tenant(`t${i}`, 'gold', { finalizers: [FINALIZER] });
+      tenants.put(t);
+      requeuesOf(table.Tenant, { type: 'add', obj: t });
+    }
+    expect(listed).toBe(0);
+  });
+
   it("a tenant's readiness flip wakes its model accesses only; a status write that changes nothing else, nothing", () => {
     const { table } = world();
     const before = tenant('acme', 'gold', { finalizers: [FINALIZER] }, { conditions: ready('False', 'Creating') });

@@ -94,7 +94,9 @@ export function watchTable(s: WatchSources): WatchTable {
       {
         target: 'Tenant',
         why: "a tenant refused for another's service account gets another look when that one changes or goes",
-        when: own,
+        // An add frees nothing (a newcomer ranks after every tenant already there), and skipping
+        // it keeps an informer's initial list of N tenants from scanning all N for each one.
+        when: (e) => e.type !== 'add' && own(e),
         keys: () => names(s.tenants.list().filter(waitingForIdentity)),
       },
       {
@@ -106,7 +108,8 @@ export function watchTable(s: WatchSources): WatchTable {
       {
         target: 'Tenant',
         why: 'a tenant leaving a tier (or admitted) changes who fits under maxTenants: those refused for room look again',
-        when: (e) => changedMembership(e.obj, e.old, deleted(e)),
+        // An add takes room, never frees it (see above for why it is worth skipping).
+        when: (e) => e.type !== 'add' && changedMembership(e.obj, e.old, deleted(e)),
         keys: (e) => names(tenantsOf(e.obj.spec.tier).filter((t) => t.metadata.name !== e.obj.metadata.name && waitingForRoom(t))),
       },
     ],
