@@ -49,6 +49,8 @@ export class Credentials {
   private async fetch(): Promise<Cached> {
     if (this.auth.kind === 'token-file') {
       const token = (await readFile(this.auth.path, 'utf8')).trim();
+      // As client-go: an empty file is an error, not a request with an empty bearer token.
+      if (!token) throw new Error(`token file ${this.auth.path} is empty`);
       return { token, until: this.now() + TOKEN_FILE_TTL_MS };
     }
     if (this.auth.kind === 'exec') return runExecPlugin(this.auth.exec, this.now);
@@ -66,8 +68,15 @@ async function runExecPlugin(exec: ExecConfig, now: () => number): Promise<Cache
       else resolve(out);
     });
   });
-  const status = (JSON.parse(stdout) as { status?: { token?: string; expirationTimestamp?: string } }).status;
-  if (!status?.token) throw new Error(`exec credential plugin ${exec.command} returned no token`);
+  let credential: { status?: { token?: unknown; expirationTimestamp?: string } } | null;
+  try {
+    credential = JSON.parse(stdout) as typeof credential;
+  } catch {
+    // Not its output in the message: it may hold a secret.
+    throw new Error(`exec credential plugin ${exec.command} returned no ExecCredential (its output is not JSON)`);
+  }
+  const status = credential?.status;
+  if (typeof status?.token !== 'string' || !status.token) throw new Error(`exec credential plugin ${exec.command} returned no token`);
   const expiry = status.expirationTimestamp ? Date.parse(status.expirationTimestamp) : Number.POSITIVE_INFINITY;
   return { token: status.token, until: Math.max(now(), expiry - EXEC_EXPIRY_MARGIN_MS) };
 }

@@ -72,8 +72,46 @@ describe('accessFromKubeconfig', () => {
     { what: 'an auth-provider', cluster: '    server: https://k', user: '    auth-provider: { name: oidc }', error: /auth-provider/ },
     { what: 'a proxy', cluster: '    server: https://k\n    proxy-url: http://proxy', user: '    token: a', error: /proxy-url/ },
     { what: 'basic authentication', cluster: '    server: https://k', user: '    username: u\n    password: p', error: /basic/ },
+    {
+      what: 'impersonation',
+      cluster: '    server: https://k',
+      user: '    token: a\n    as: system:serviceaccount:x:y',
+      error: /impersonation/,
+    },
+    {
+      what: 'impersonated groups',
+      cluster: '    server: https://k',
+      user: '    token: a\n    as-groups: [viewers]',
+      error: /impersonation/,
+    },
+    {
+      what: 'a client certificate without its key',
+      cluster: '    server: https://k',
+      user: `    client-certificate-data: ${Buffer.from('CERT').toString('base64')}`,
+      error: /client certificate but no client-key/,
+    },
+    {
+      what: 'a client key without its certificate',
+      cluster: '    server: https://k',
+      user: `    client-key-data: ${Buffer.from('KEY').toString('base64')}`,
+      error: /client key but no client-certificate/,
+    },
+    {
+      what: 'insecure-skip-tls-verify with a CA',
+      cluster: `    server: https://k\n    insecure-skip-tls-verify: true\n    certificate-authority-data: ${Buffer.from('CA').toString('base64')}`,
+      user: '    token: a',
+      error: /insecure-skip-tls-verify cannot be combined/,
+    },
   ])('refuses $what rather than ignoring it', ({ cluster, user, error }) => {
     expect(() => accessFromKubeconfig(kubeconfig(cluster, user), '/base')).toThrow(error);
+  });
+
+  it('refuses a context whose user the file does not define, rather than going on without credentials', () => {
+    const text = kubeconfig('    server: https://k', '    token: a').replace(
+      'context: { cluster: local, user: admin, namespace: ops }',
+      'context: { cluster: local, user: admn }',
+    );
+    expect(() => accessFromKubeconfig(text, '/base')).toThrow(/context local names user admn, which it does not define/);
   });
 
   it('says which context is missing', () => {

@@ -2,8 +2,10 @@
  * Where the Kubernetes API server is and how to authenticate to it, read from a kubeconfig file
  * or from the pod's service account, as client-go does. Only what the operator needs: TLS with a
  * CA, client certificates, bearer tokens (inline, from a file, or from an exec credential plugin
- * such as `aws eks get-token`). Legacy `auth-provider` plugins and proxies are refused with a
- * clear error rather than ignored.
+ * such as `aws eks get-token`). Legacy `auth-provider` plugins, basic authentication,
+ * impersonation and proxies are refused with a clear error rather than ignored, and so are a user
+ * the context names but the file lacks, a client certificate without its key (or the reverse), and
+ * insecure-skip-tls-verify together with a CA.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -65,18 +67,34 @@ export function accessFromKubeconfig(text: string, baseDir: string): ClusterAcce
   if (!context) throw new Error(`kubeconfig: no current context${contextName ? ` named ${contextName}` : ''}`);
   const cluster = doc.clusters?.find((c) => c.name === context.cluster)?.cluster;
   if (!cluster) throw new Error(`kubeconfig: context ${contextName} names no known cluster`);
-  const user = doc.users?.find((u) => u.name === context.user)?.user ?? {};
+  // A user the context names but the file lacks is an error, as in client-go: going on without
+  // credentials would reach the API server anonymously.
+  const userEntry = context.user === undefined ? undefined : doc.users?.find((u) => u.name === context.user);
+  if (context.user !== undefined && !userEntry)
+    throw new Error(`kubeconfig: context ${contextName} names user ${context.user}, which it does not define`);
+  const user = userEntry?.user ?? {};
   const server = str(cluster.server);
   if (!server) throw new Error(`kubeconfig: cluster ${context.cluster} has no server`);
   if (cluster['proxy-url']) throw new Error('kubeconfig: proxy-url is not supported');
   const file = (v: unknown): Buffer | undefined => (str(v) ? readFileSync(resolvePath(str(v) ?? '', baseDir)) : undefined);
   const data = (v: unknown): Buffer | undefined => (str(v) ? Buffer.from(str(v) ?? '', 'base64') : undefined);
+  const ca = data(cluster['certificate-authority-data']) ?? file(cluster['certificate-authority']);
+  const cert = data(user['client-certificate-data']) ?? file(user['client-certificate']);
+  const key = data(user['client-key-data']) ?? file(user['client-key']);
+  // node:tls quietly leaves out a certificate without its key (and a key without its certificate),
+  // which would connect without the client certificate; client-go refuses both, so do we.
+  if (cert && !key) throw new Error(`kubeconfig: user ${context.user} has a client certificate but no client-key or client-key-data`);
+  if (key && !cert)
+    throw new Error(`kubeconfig: user ${context.user} has a client key but no client-certificate or client-certificate-data`);
+  const insecureSkipTlsVerify = cluster['insecure-skip-tls-verify'] === true;
+  // A CA that is then not checked against would read as verified; client-go refuses the pair too.
+  if (insecureSkipTlsVerify && ca) throw new Error('kubeconfig: insecure-skip-tls-verify cannot be combined with a certificate authority');
   return {
     server: server.replace(/\/+$/, ''),
-    ca: data(cluster['certificate-authority-data']) ?? file(cluster['certificate-authority']),
-    cert: data(user['client-certificate-data']) ?? file(user['client-certificate']),
-    key: data(user['client-key-data']) ?? file(user['client-key']),
-    insecureSkipTlsVerify: cluster['insecure-skip-tls-verify'] === true,
+    ca,
+    cert,
+    key,
+    insecureSkipTlsVerify,
     tlsServerName: str(cluster['tls-server-name']),
     auth: userAuth(user, baseDir),
     namespace: context.namespace,
@@ -87,6 +105,9 @@ function userAuth(user: Record<string, unknown>, baseDir: string): KubeAuth {
   if (user['auth-provider'])
     throw new Error('kubeconfig: auth-provider plugins are not supported; use an exec credential plugin (e.g. aws eks get-token)');
   if (user.username || user.password) throw new Error('kubeconfig: basic authentication is not supported');
+  // Ignoring impersonation would act with the user's own, usually wider, rights.
+  if (['as', 'as-uid', 'as-groups', 'as-user-extra'].some((k) => user[k] !== undefined))
+    throw new Error('kubeconfig: impersonation (as, as-uid, as-groups, as-user-extra) is not supported');
   const token = str(user.token);
   if (token) return { kind: 'token', token };
   const tokenFile = str(user.tokenFile);

@@ -272,10 +272,14 @@ describe('redirects', () => {
 });
 
 describe('bearer tokens', () => {
-  it('a token file that is missing fails the request; nothing is sent without the token', async () => {
+  it.each([
+    { what: 'missing', content: undefined, error: /ENOENT/ },
+    { what: 'empty', content: ' \n', error: /token file .* is empty/ },
+  ])('a token file that is $what fails the request; no empty bearer is sent', async ({ content, error }) => {
     const { url, seen } = await apiServer('apiserver-ip');
-    const access = accessFromFile(kubeconfig({ server: url, 'certificate-authority': pem('cluster-ca.crt') }, { tokenFile: 'token' }));
-    await expect(get(access)).rejects.toMatchObject({ code: 'ENOENT' });
+    const path = kubeconfig({ server: url, 'certificate-authority': pem('cluster-ca.crt') }, { tokenFile: 'token' });
+    if (content !== undefined) writeFileSync(join(path, '..', 'token'), content);
+    await expect(get(accessFromFile(path))).rejects.toThrow(error);
     expect(seen).toEqual([]);
   });
 
@@ -415,6 +419,11 @@ describe('exec credential plugins', () => {
       what: 'exits with an error',
       script: 'process.stderr.write("login expired"); process.exit(1)',
       error: /plugin .* failed: login expired/,
+    },
+    {
+      what: 'prints no JSON',
+      script: 'process.stdout.write("Please log in at https://example.com")',
+      error: /exec credential plugin .* returned no ExecCredential/,
     },
     {
       what: 'gives a client certificate instead of a token',
