@@ -274,6 +274,19 @@ vectorIndexArn?: string
 vectorIndexName?: string
 }
 /**
+ * What the last pass that found every AWS resource in sync recorded: a digest of the resources' specs and when. After a restart, an owner Ready at its generation whose digest matches what it wants now, recorded less than 12 hours ago, has each resource checked with one read instead of observed in full; anything else is observed in full.
+ */
+inSync?: {
+/**
+ * SHA-256 (hex) of the resources' specs, in order.
+ */
+digest: string
+/**
+ * When it was recorded.
+ */
+at: string
+}
+/**
  * The last ingestion job of the shared data source (pool tiers).
  */
 ingestion?: {
@@ -570,6 +583,19 @@ documentsIndexed?: number
  * Documents that failed in the last job.
  */
 documentsFailed?: number
+}
+/**
+ * What the last pass that found every AWS resource in sync recorded: a digest of the resources' specs and when. After a restart, an owner Ready at its generation whose digest matches what it wants now, recorded less than 12 hours ago, has each resource checked with one read instead of observed in full; anything else is observed in full.
+ */
+inSync?: {
+/**
+ * SHA-256 (hex) of the resources' specs, in order.
+ */
+digest: string
+/**
+ * When it was recorded.
+ */
+at: string
 }
 /**
  * Usage in the current UTC calendar month.

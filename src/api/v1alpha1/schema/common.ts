@@ -85,6 +85,20 @@ export const observedGeneration: Schema = {
     'The generation this status describes: set when a pass finished evaluating the spec (including refusing it), not while it waits or after a transient error.',
 };
 
+/** status.inSync: what the owner's AWS resources were last found in sync with (see src/controllers/in-sync.ts). */
+export const inSync: Schema = {
+  type: 'object',
+  description:
+    "What the last pass that found every AWS resource in sync recorded: a digest of the resources' specs and when. " +
+    'After a restart, an owner Ready at its generation whose digest matches what it wants now, recorded less than 12 hours ago, ' +
+    'has each resource checked with one read instead of observed in full; anything else is observed in full.',
+  required: ['digest', 'at'],
+  properties: {
+    digest: { type: 'string', maxLength: 64, description: "SHA-256 (hex) of the resources' specs, in order." },
+    at: { type: 'string', format: 'date-time', description: 'When it was recorded.' },
+  },
+};
+
 /** metav1.Condition, the standard condition shape, kept as a list map keyed by `type`. */
 export const conditions: Schema = {
   type: 'array',

@@ -1,5 +1,5 @@
 /** OpenAPI schema of Tenant: one customer's RAG stack. */
-import { type Schema, conditions, observedGeneration, dnsLabel, immutable, knowledgeBaseSettings } from './common.js';
+import { type Schema, conditions, inSync, observedGeneration, dnsLabel, immutable, knowledgeBaseSettings } from './common.js';
 
 const kbOverrides = knowledgeBaseSettings(
   "Overrides of the tier's knowledge base defaults; allowed for bridge and silo tiers only. embeddingModel, dimensions and chunking cannot change once set.",
@@ -269,6 +269,7 @@ export const tenantSchema: Schema = {
         },
         resources,
         ingestion,
+        inSync,
         usage: {
           ...usageSchema,
           properties: {

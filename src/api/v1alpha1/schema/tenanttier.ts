@@ -1,7 +1,7 @@
 /** OpenAPI schema of TenantTier: what a tier means (isolation pattern and defaults). */
 import { BEDROCK_NON_FILTERABLE, DEFAULT_EMBEDDING_MODEL } from '../constants.js';
 import { ingestion } from './tenant.js';
-import { type Schema, conditions, observedGeneration, duration, immutable, knowledgeBaseSettings, vectorIndex } from './common.js';
+import { type Schema, conditions, inSync, observedGeneration, duration, immutable, knowledgeBaseSettings, vectorIndex } from './common.js';
 
 const tierKb = knowledgeBaseSettings(
   "Knowledge base defaults for the tier's tenants. Bridge and silo tenants may override embeddingModel, dimensions, chunking and vectorIndex. Fixed once the tier exists: its tenants' indexes, knowledge bases and data sources were made with them.",
@@ -266,6 +266,7 @@ export const tenantTierSchema: Schema = {
         conditions,
         tenantCount: { type: 'integer', description: 'Tenants that name this tier.' },
         shared: sharedStatus,
+        inSync,
         ingestion: { ...ingestion, description: 'The last ingestion job of the shared data source (pool tiers).' },
       },
     },
