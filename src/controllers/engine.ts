@@ -10,6 +10,7 @@ import type { ConditionInput } from '../core/conditions.js';
 import { ConflictError, TerminalError, WaitError } from '../core/errors.js';
 import { type Action, planStep } from '../core/plan.js';
 import type { BoundResource, DriverContext, ExternalIds, ManagedResource, Observation } from '../resources/managed-resource.js';
+import { assumeInSync, specDigest, specEntry } from './in-sync.js';
 import { FRESH_MS, type SpotPass } from './spot-checks.js';
 
 /** What a run of the engine found and did. */
@@ -26,6 +27,8 @@ export interface EngineResult {
   terminal?: { reason: string; message: string };
   /** The component the run stopped at, when it did not complete (what is being created or removed). */
   current?: ConditionInput;
+  /** When complete (not deleting): the digest of every resource's spec, for status.inSync (in-sync.ts). */
+  digest?: string;
 }
 
 /** How a run goes. */
@@ -63,6 +66,8 @@ export const AFTER_MUTATION_MS = 2_000;
 class Run {
   readonly components = new Map<string, ConditionInput>();
   readonly outputs: Record<string, string>;
+  /** Each resource's spec as resolved this run (for the digest). */
+  readonly specs: string[] = [];
   private readonly settled = new Map<string, string[]>();
   constructor(
     readonly ctx: DriverContext,
@@ -105,12 +110,14 @@ export async function runResources(
   options: EngineOptions = {},
 ): Promise<EngineResult> {
   const run = new Run(ctx, options);
+  // A restart's first pass may trust what status records of the last pass in sync.
+  if (options.spot && !run.deleting) assumeInSync(resources, options.known ?? {}, options.spot);
   const ordered = run.deleting ? [...resources].reverse() : resources;
   for (const [index, r] of ordered.entries()) {
     const stop = await runOne(run, r, `${index}:${r.driver.kind}`);
     if (stop) return stop;
   }
-  return run.result({ complete: true });
+  return run.result({ complete: true, ...(run.deleting ? {} : { digest: specDigest(run.specs, options.spot?.requested) }) });
 }
 
 /** One resource: observe, plan, act; a result when the run stops here. */
@@ -121,6 +128,7 @@ async function runOne(run: Run, r: BoundResource, slot: string): Promise<EngineR
   try {
     // A spec built from earlier outputs may refuse them (a TerminalError naming what to change).
     const spec = typeof r.spec === 'function' ? (r.spec as (o: Record<string, string>) => unknown)(run.outputs) : r.spec;
+    run.specs.push(specEntry(slot, spec));
     const { observation, diff } = await observeOne(run, r, spec, slot);
     const planned = planStep(spec !== undefined, observation, diff, run.deleting);
     const action: Action = planned.type === 'create' && driver.implicit ? { type: 'none' } : planned;

@@ -8,13 +8,17 @@
  * - Within a series of passes (onboarding waits on a collection, a knowledge base): a resource
  *   found in sync less than FRESH_MS ago, and still as the spec wants, is not read again.
  *
- * A failed check, a changed spec, a reconcile asked for, and a restart (nothing remembered) fall
- * back to full observations.
+ * - After a restart: what status records (in-sync.ts) stands in for memory, for one first spot
+ *   check per resource.
+ *
+ * A failed check, a changed spec, a reconcile asked for, a restart that cannot trust its status,
+ * and a record older than FULL_OBSERVATION_MS fall back to full observations.
  */
 
 import { CONDITION } from '../api/v1alpha1/constants.js';
 import type { Condition } from '../api/v1alpha1/types.js';
 import { isTrue } from '../core/conditions.js';
+import { type InSync, recent } from './in-sync.js';
 
 /** How long an observation found in sync is trusted without a read. */
 export const FRESH_MS = 30_000;
@@ -35,11 +39,14 @@ export interface SpotPass {
   memory: Map<string, Remembered>;
   /** Now, in ms. */
   now: number;
+  /** The reconcile asked for (the reconcile-requested-at annotation), part of the spec digest. */
+  requested: string | undefined;
+  /** A restart's first pass: the digest status records, which the engine may trust (in-sync.ts). */
+  trusted?: string;
 }
 
 interface OwnerState extends SpotPass {
   basis: string | undefined;
-  requested: string | undefined;
 }
 
 /** An owner's object as far as steadiness goes. */
@@ -65,17 +72,22 @@ export class SpotChecks {
 
   /**
    * The pass of `owner`: checks in turn when it is steady on the same basis as its last pass,
-   * full observations otherwise (the first pass, a changed spec, a pass not steady).
+   * full observations otherwise (a changed spec, a pass not steady, a reconcile asked for, a
+   * status record `inSync` older than FULL_OBSERVATION_MS). The first pass in this process checks
+   * in turn too when steady with a recent record, trusting it (see in-sync.ts).
    */
-  pass(owner: string, basis: string | undefined, now: number, requested?: string): SpotPass {
+  pass(owner: string, basis: string | undefined, now: number, requested?: string, inSync?: InSync): SpotPass {
     let p = this.owners.get(owner);
+    const steady = basis !== undefined && (inSync === undefined || recent(inSync, now));
     if (!p || p.requested !== requested) {
-      // First pass, or a reconcile asked for (the reconcile-requested-at annotation): read all.
-      p = { turn: undefined, memory: new Map(), basis, requested, now };
+      // A reconcile asked for (the reconcile-requested-at annotation) reads all.
+      const restart = !p && steady && inSync !== undefined;
+      p = { turn: restart ? 0 : undefined, memory: new Map(), basis, requested, now, trusted: restart ? inSync?.digest : undefined };
       this.owners.set(owner, p);
       return p;
     }
-    p.turn = basis !== undefined && basis === p.basis ? (p.turn ?? -1) + 1 : undefined;
+    p.trusted = undefined;
+    p.turn = steady && basis === p.basis ? (p.turn ?? -1) + 1 : undefined;
     p.basis = basis;
     p.now = now;
     return p;

@@ -62,6 +62,12 @@ export interface ManagedResource<Spec, Observed> {
    * that already existed, which must be read.
    */
   createdAs?(spec: Spec, ids: ExternalIds): Observed | undefined;
+  /**
+   * What a resource in sync with `spec` looks like, for a restart's first pass to run the first
+   * spot check on instead of a full observation (src/controllers/in-sync.ts). That check must read
+   * what this cannot know (a role's ARN), and find the resource gone or not the owner's.
+   */
+  inSyncAs?(spec: Spec, ids: ExternalIds): Observed;
   /** Identifiers to publish on status (bucket name, role ARN, ...), from what was observed. */
   outputs?(observed: Observed): Record<string, string>;
 }

@@ -13,6 +13,7 @@ import type { BoundResource } from '../../resources/managed-resource.js';
 import { withCallPriority } from '../../runtime/call-priority.js';
 import type { Reconciler } from '../../runtime/controller.js';
 import { runResources } from '../engine.js';
+import { nextInSync } from '../in-sync.js';
 import type { IngestionDeps } from '../ingestion.js';
 import { type KindDeps, OwnerReconciler, type OwnerSteps, type Pass, type Step } from '../owner/template.js';
 import { SpotChecks, steadyBasis } from '../spot-checks.js';
@@ -96,6 +97,7 @@ export class TenantSteps implements OwnerSteps<Tenant> {
       pass.now.getTime(),
       // Asking for a reconcile asks for full observations.
       tenant.metadata.annotations?.[ANNOTATIONS.reconcileRequestedAt],
+      tenant.status?.inSync,
     );
     // Ids AWS assigns are on status before anything else can fail (no duplicate after a crash).
     const onCreated = (_kind: string, ids: Record<string, string>): Promise<void> =>
@@ -121,7 +123,11 @@ export class TenantSteps implements OwnerSteps<Tenant> {
     return {
       conditions: [...components, ready],
       // A complete pass knows every id; a partial one keeps those it did not reach.
-      fields: { resources: run.complete ? resources : { ...stored, ...resources }, ...(sync ? { ingestion: sync.ingestion } : {}) },
+      fields: {
+        resources: run.complete ? resources : { ...stored, ...resources },
+        inSync: nextInSync(pass.latest.status?.inSync, run.digest, pass.now),
+        ...(sync ? { ingestion: sync.ingestion } : {}),
+      },
       evaluated: run.complete,
       requeueAfterMs,
       terminal: run.terminal,

@@ -12,6 +12,7 @@ import type { RetainedData } from '../../ports/retained.js';
 import type { BoundResource } from '../../resources/managed-resource.js';
 import type { ReconcileContext, Reconciler } from '../../runtime/controller.js';
 import { runResources } from '../engine.js';
+import { nextInSync } from '../in-sync.js';
 import { type IngestionDeps, ingestionKey, syncStep } from '../ingestion.js';
 import { type KindDeps, OwnerReconciler, type OwnerSteps, type Pass, type Step } from '../owner/template.js';
 import { SpotChecks, steadyBasis } from '../spot-checks.js';
@@ -67,6 +68,7 @@ export class TierSteps implements OwnerSteps<TenantTier> {
       steadyBasis(tier),
       pass.now.getTime(),
       tier.metadata.annotations?.[ANNOTATIONS.reconcileRequestedAt],
+      tier.status?.inSync,
     );
     // Ids AWS assigns are on status before anything else can fail (no duplicate after a crash).
     const onCreated = (_kind: string, ids: Record<string, string>): Promise<void> =>
@@ -80,7 +82,11 @@ export class TierSteps implements OwnerSteps<TenantTier> {
     const ready = summarize(components, REASON.Reconciled, `tier is ready (${tier.spec.isolation}); ${members.length} tenant(s)`);
     return {
       conditions: [...components, ready],
-      fields: { shared, ...(sync ? { ingestion: sync.ingestion } : {}) },
+      fields: {
+        shared,
+        inSync: nextInSync(pass.latest.status?.inSync, run.digest, pass.now),
+        ...(sync ? { ingestion: sync.ingestion } : {}),
+      },
       evaluated: run.complete,
       requeueAfterMs: sync ? sync.requeueAfterMs : run.requeueAfterMs,
       terminal: run.terminal,

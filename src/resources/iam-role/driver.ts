@@ -163,9 +163,13 @@ export class IamRoleDriver implements ManagedResource<RoleSpec, RoleObserved> {
   createdAs(spec: RoleSpec): RoleObserved | undefined {
     const arn = this.made.get(spec.name);
     this.made.delete(spec.name);
-    if (!arn) return undefined;
+    return arn ? { ...this.inSyncAs(spec), arn } : undefined;
+  }
+
+  /** Without its ARN, which the first spot check (GetRole) reads. */
+  inSyncAs(spec: RoleSpec): RoleObserved {
     const tags = ownerTags(spec.owner);
-    return { name: spec.name, arn, trust: spec.trust, inline: { ...spec.inline }, attached: [], boundaryArn: spec.boundaryArn, tags };
+    return { name: spec.name, arn: '', trust: spec.trust, inline: { ...spec.inline }, attached: [], boundaryArn: spec.boundaryArn, tags };
   }
 
   async update(ctx: DriverContext, spec: RoleSpec, o: RoleObserved, diff: string[]): Promise<void> {

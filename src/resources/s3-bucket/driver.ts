@@ -151,7 +151,10 @@ export class S3BucketDriver implements ManagedResource<BucketSpec, BucketObserve
   }
 
   createdAs(spec: BucketSpec): BucketObserved | undefined {
-    if (!this.made.delete(spec.name)) return undefined;
+    return this.made.delete(spec.name) ? this.inSyncAs(spec) : undefined;
+  }
+
+  inSyncAs(spec: BucketSpec): BucketObserved {
     return {
       name: spec.name,
       tags: ownerTags(spec.owner),
