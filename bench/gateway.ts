@@ -11,14 +11,19 @@
  * the gateway's own signing counts as added), then through the gateway. The added latency at a
  * percentile is the gateway's percentile minus the direct one.
  *
+ * With two CPUs or more the gateway gets the last CPU to itself (as a pod with a CPU request of 1
+ * would), and the load generator, the stub, Redis, the API server and moto share the others, so
+ * the gateway's latency is not its wait for a CPU the load generator holds; --no-pin turns it off.
+ *
  * Usage: npm run bench:gateway -- [--tenants 100] [--rates 100,500] [--seconds 20] [--upstream-ms 10]
- *                                 [--tsx] [--json out.json] [--cpu-prof dir]
+ *                                 [--tsx] [--no-pin] [--json out.json] [--cpu-prof dir]
  */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { startControlPlane } from '../test/support/controlplane.js';
 import { buildOperator } from './operator.js';
 import { startGatewayProcess } from '../test/support/gateway-env.js';
@@ -36,6 +41,8 @@ const { values } = parseArgs({
     'upstream-ms': { type: 'string', default: '10' },
     /** Run the gateway from its TypeScript sources instead of the production bundle. */
     tsx: { type: 'boolean', default: false },
+    /** Give the gateway a CPU of its own (taskset): the last one, the rest to everything else. */
+    pin: { type: 'boolean', default: availableParallelism() >= 2 },
     json: { type: 'string' },
     /** Write a CPU profile of the gateway into this directory. */
     'cpu-prof': { type: 'string' },
@@ -133,6 +140,11 @@ async function openLoop(
 
 const profileArn = (t: string): string => `arn:aws:bedrock:us-east-1:${ACCOUNT}:application-inference-profile/${t}`;
 
+/** Binds every thread of process `pid` to `cpuList` (taskset's syntax). */
+async function pinTo(pid: number, cpuList: string): Promise<void> {
+  await promisify(execFile)('taskset', ['--all-tasks', '--cpu-list', '--pid', cpuList, String(pid)]);
+}
+
 /** CPU seconds (user + system) of a process, from /proc. */
 async function cpuSeconds(pid: number): Promise<number> {
   const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
@@ -141,6 +153,9 @@ async function cpuSeconds(pid: number): Promise<number> {
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'tro-bench-gw-'));
+  const cpus = availableParallelism();
+  // Everything started from here on inherits the bench's CPUs; the gateway is moved after its start.
+  if (values.pin) await pinTo(process.pid, `0-${cpus - 2}`);
   const cp = await startControlPlane({ logDir: dir });
   const kube = new TestKube(cp.kubeconfig);
   const [moto, redis, upstream] = await Promise.all([
@@ -205,6 +220,7 @@ async function main(): Promise<void> {
       },
     );
     const pid = gw.proc.child.pid ?? 0;
+    if (values.pin) await pinTo(pid, String(cpus - 1));
     const question = (i: number): string => `question ${i}`;
     const post = async (url: string, headers: Record<string, string>, body: unknown): Promise<Timed> => {
       const t0 = performance.now();
@@ -281,9 +297,11 @@ async function main(): Promise<void> {
     );
     const overshoot = { quota: 10_000, served, overshoot: Math.max(0, served - 10_000) };
     await gw.stop();
-    const report = { tenants: N, seconds: SECONDS, upstreamMs: UPSTREAM_MS, results, overshoot };
+    const report = { tenants: N, seconds: SECONDS, upstreamMs: UPSTREAM_MS, pinned: values.pin, results, overshoot };
     console.log(JSON.stringify(report, null, 2));
-    console.log(`\nupstream delay ${UPSTREAM_MS} ms; added = through the gateway minus straight to the upstream, per percentile`);
+    console.log(
+      `\n${values.pin ? `gateway on CPU ${cpus - 1}, the rest on 0-${cpus - 2}; ` : ''}upstream delay ${UPSTREAM_MS} ms; added = through the gateway minus straight to the upstream, per percentile`,
+    );
     console.log(
       '| target rps | achieved | direct p50 / p95 / p99 ms | gateway p50 / p95 / p99 ms | added p50 / p95 / p99 ms | gateway cores | rps per core |',
     );
