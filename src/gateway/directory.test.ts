@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelAccess, Tenant, TenantTier } from '../api/v1alpha1/types.js';
-import { Directory, Refusal } from './directory.js';
+import { type Changes, Directory, forgetDeleted, Refusal } from './directory.js';
+import { createGatewayMetrics, recordRequest, seriesForgetter } from './metrics.js';
 
 const ready = [{ type: 'Ready', status: 'True', reason: 'R', message: 'm', lastTransitionTime: '2026-12-01T00:00:00Z' }];
 const tenant = (
@@ -129,5 +130,76 @@ describe('Directory', () => {
     const missing = tenant('new');
     missing.status = { ...missing.status, resources: {} };
     expect(refusal(() => d.roleOf(missing))).toEqual([409, 'tenant_not_ready']);
+  });
+});
+
+/** An informer stand-in: a cache and its change events, with deletion as an informer does it (out of the cache, then told). */
+function informer<T extends { metadata: { name: string } }>(xs: T[]) {
+  const items = new Map(xs.map((x) => [x.metadata.name, x]));
+  const handlers: Parameters<Changes<T>['onEvent']>[0][] = [];
+  return {
+    get: (n: string) => items.get(n),
+    list: () => [...items.values()],
+    onEvent: (h: Parameters<Changes<T>['onEvent']>[0]) => void handlers.push(h),
+    add(x: T) {
+      items.set(x.metadata.name, x);
+      for (const h of handlers) h('add', x);
+    },
+    delete(name: string) {
+      const x = items.get(name);
+      if (!x) throw new Error(`no ${name}`);
+      items.delete(name);
+      for (const h of handlers) h('delete', x);
+    },
+  };
+}
+
+describe('forgetting deleted Tenants and grants', () => {
+  it('tells of a deleted Tenant, and of a deleted ModelAccess unless another still grants its tenant the model', () => {
+    const tenants = informer([tenant('a'), tenant('a-b')]);
+    const accesses = informer([access('a-nova', 'a', 'nova'), access('a-nova-2', 'a', 'nova'), access('a-claude', 'a', 'claude')]);
+    const told: string[] = [];
+    forgetDeleted(tenants, accesses, { tenant: (n) => told.push(`tenant ${n}`), model: (t, m) => told.push(`model ${t}/${m}`) });
+    tenants.add(tenant('c'));
+    accesses.add(access('c-nova', 'c', 'nova'));
+    expect(told).toEqual([]);
+    accesses.delete('a-nova');
+    expect(told).toEqual([]); // a-nova-2 still grants a nova
+    accesses.delete('a-nova-2');
+    accesses.delete('a-claude');
+    tenants.delete('a');
+    expect(told).toEqual(['model a/nova', 'model a/claude', 'tenant a']);
+  });
+
+  it("drops a deleted tenant's metric series and keeps those of a tenant whose name starts with it", async () => {
+    const tenants = informer([tenant('a'), tenant('a-b')]);
+    const accesses = informer([access('a-nova', 'a', 'nova'), access('ab-nova', 'a-b', 'nova')]);
+    const metrics = createGatewayMetrics(false);
+    const errors: unknown[] = [];
+    forgetDeleted(
+      tenants,
+      accesses,
+      seriesForgetter(metrics, (e) => errors.push(e)),
+    );
+    for (const t of ['a', 'a-b']) {
+      recordRequest(metrics, { route: '/v1/chat/completions', tenant: t, outcome: 'ok', seconds: 0.01 });
+      recordRequest(metrics, { route: '/v1/retrieve', tenant: t, outcome: 'scope', seconds: 0.01 });
+      metrics.tokens.inc({ tenant: t, model: 'nova', direction: 'input' }, 5);
+    }
+    const scrape = (): Promise<string> => metrics.registry.metrics();
+    const seriesOf = async (t: string): Promise<number> => (await scrape()).split('\n').filter((l) => l.includes(`tenant="${t}"`)).length;
+    // requests (2), refusals, request seconds (2), tokens.
+    expect(await seriesOf('a')).toBe(6);
+    expect(await seriesOf('a-b')).toBe(6);
+
+    accesses.delete('a-nova');
+    await expect.poll(async () => (await scrape()).includes('tenant="a",model="nova"')).toBe(false);
+    expect(await seriesOf('a')).toBe(5);
+
+    tenants.delete('a');
+    await expect.poll(() => seriesOf('a')).toBe(0);
+    expect(await seriesOf('a-b')).toBe(6);
+    expect(await scrape()).toContain('tenant_rag_gateway_model_tokens_total{tenant="a-b",model="nova",direction="input"} 5');
+    expect(errors).toEqual([]);
   });
 });

@@ -2,7 +2,8 @@
  * What the gateway knows of tenants and grants, read from the informers' caches (read-only):
  * which Tenant a ServiceAccount belongs to (the one whose spec.access.podIdentity names it), the
  * tenant's knowledge base, role and vector store from its status, and which ModelAccess grants it
- * a model. Pure over the lists it is given.
+ * a model. Pure over the lists it is given. {@link forgetDeleted} tells of Tenants and grants
+ * that are gone, so what the gateway keeps per tenant (its metric series) goes with them.
  */
 import type { ModelAccess, Tenant, TenantTier } from '../api/v1alpha1/types.js';
 import { storeOf, VECTOR_STORE_TYPES, type VectorStoreType } from '../core/vector-stores.js';
@@ -14,6 +15,36 @@ import type { Isolation, TenantTarget } from './scope.js';
 export interface Cache<T> {
   get(name: string): T | undefined;
   list(): T[];
+}
+
+/** The change events of one kind (an informer's); a relist reports what vanished as deleted. */
+export interface Changes<T> {
+  onEvent(handler: (type: 'add' | 'update' | 'delete', obj: T) => void): void;
+}
+
+/** What to let go of when a Tenant or a tenant's model is gone (the metrics' series of it). */
+export interface Forget {
+  tenant(name: string): void;
+  model(tenant: string, model: string): void;
+}
+
+/**
+ * Calls `forget.tenant` for every Tenant deleted, and `forget.model` for every ModelAccess deleted
+ * unless another ModelAccess still grants its tenant the same model (whose series are still in use).
+ */
+export function forgetDeleted(tenants: Changes<Tenant>, accesses: Changes<ModelAccess> & Cache<ModelAccess>, forget: Forget): void {
+  tenants.onEvent((type, t) => {
+    if (type === 'delete') forget.tenant(t.metadata.name);
+  });
+  accesses.onEvent((type, a) => {
+    if (type !== 'delete') return;
+    const { tenantRef, model } = a.spec;
+    // The deleted object is already out of the cache; a second grant of the same model keeps the series.
+    const granted = accesses
+      .list()
+      .some((o) => o.metadata.name !== a.metadata.name && o.spec.tenantRef.name === tenantRef.name && o.spec.model === model);
+    if (!granted) forget.model(tenantRef.name, model);
+  });
 }
 
 /** A model granted to a tenant. */

@@ -14,9 +14,9 @@ import { collectionPath, lister } from '../adapters/kube/resources.js';
 import { systemClock } from '../runtime/clock.js';
 import { SdkBedrock } from './bedrock.js';
 import { type GatewayConfig, GatewayConfigError, parseGatewayConfig } from './config.js';
-import { Directory } from './directory.js';
+import { Directory, forgetDeleted } from './directory.js';
 import { TokenIdentity, type TokenReviewer } from './identity.js';
-import { createGatewayMetrics } from './metrics.js';
+import { createGatewayMetrics, seriesForgetter } from './metrics.js';
 import { QuotaGate } from './quota-gate.js';
 import { RedisQuotaStore } from './quota-store.js';
 import { startGatewayServer } from './server.js';
@@ -54,8 +54,14 @@ async function run(config: GatewayConfig, logger: Logger): Promise<void> {
   if (config.KUBECONFIG) kc.loadFromFile(config.KUBECONFIG);
   else kc.loadFromDefault();
   const caches = informers(kc, logger);
-  for (const i of Object.values(caches)) i.start();
   const metrics = createGatewayMetrics();
+  // A deleted Tenant's (or grant's) series go with it; subscribed before the informers start, so no deletion is missed.
+  forgetDeleted(
+    caches.tenants,
+    caches.accesses,
+    seriesForgetter(metrics, (err: unknown) => logger.warn({ err }, 'could not drop the metric series of a deleted object')),
+  );
+  for (const i of Object.values(caches)) i.start();
   const store = new RedisQuotaStore({
     url: config.GATEWAY_REDIS_URL,
     password: config.GATEWAY_REDIS_PASSWORD,

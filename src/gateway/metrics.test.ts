@@ -1,12 +1,24 @@
 /**
  * The outcome labels stay a fixed, named set: every refusal type the gateway's code can throw maps
  * to a reason of its own (so a new refusal without one fails here rather than hiding under
- * `other`), and every upstream error type to a failure.
+ * `other`), and every upstream error type to a failure. A deleted tenant's or model's series are
+ * dropped by whole name, never by prefix.
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { Counter, Histogram } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { FAILURES, REFUSAL_REASONS, refusalReason, upstreamFailure } from './metrics.js';
+import {
+  FAILURES,
+  type GatewayMetrics,
+  REFUSAL_REASONS,
+  createGatewayMetrics,
+  forgetModel,
+  forgetTenant,
+  recordRequest,
+  refusalReason,
+  upstreamFailure,
+} from './metrics.js';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
 
@@ -44,5 +56,107 @@ describe('gateway outcome labels', () => {
     const types = [...text.matchAll(/type: '(upstream_[a-z_]+)'/g)].map((m) => m[1] ?? '');
     expect(types.length).toBeGreaterThanOrEqual(5);
     expect(new Set(types.map(upstreamFailure))).toEqual(new Set(FAILURES.filter((f) => f !== 'client_closed')));
+  });
+});
+
+/** Every series of every metric, as `name{label="value",...}` lines (values left out). */
+async function series(m: GatewayMetrics): Promise<string[]> {
+  const out: string[] = [];
+  for (const metric of await m.registry.getMetricsAsJSON()) {
+    for (const v of metric.values) {
+      const labels = Object.entries(v.labels)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, x]) => `${k}="${String(x)}"`)
+        .join(',');
+      out.push(`${(v as { metricName?: string }).metricName ?? metric.name}{${labels}}`);
+    }
+  }
+  return out.sort();
+}
+
+/** One tenant's traffic: a served chat, a quota refusal, tokens, an estimate, an alert and an overshoot on `model`. */
+function traffic(m: GatewayMetrics, tenant: string, model: string): void {
+  recordRequest(m, { route: '/v1/chat/completions', tenant, outcome: 'ok', seconds: 0.01 });
+  recordRequest(m, { route: '/v1/chat/completions', tenant, outcome: 'quota', seconds: 0.001 });
+  m.tokens.inc({ tenant, model, direction: 'input' }, 3);
+  m.tokens.inc({ tenant, model, direction: 'output' }, 2);
+  m.estimatedTokens.inc({ tenant, model }, 9);
+  m.quotaRefusals.inc({ tenant, model, quota: 'tokensPerDay' });
+  m.quotaAlerts.inc({ tenant, model, quota: 'tokensPerMonth' });
+  m.quotaOvershootTokens.inc({ tenant, model }, 1);
+}
+
+describe('forgetting the series of a deleted tenant or model', () => {
+  // Names that share a prefix, a suffix or differ in case with `a`: none may go with it.
+  const others = ['a-b', 'ab', 'b-a', 'A'];
+
+  it("drops every per-tenant series of the tenant and nothing of any other tenant's, nor the tenant-less metrics", async () => {
+    const m = createGatewayMetrics(false);
+    for (const t of ['a', ...others]) traffic(m, t, 'nova');
+    recordRequest(m, { route: '/v1/retrieve', tenant: '(none)', outcome: 'auth', seconds: 0.001 });
+    m.quotaStoreErrors.inc({ action: 'reserve' });
+    m.tokenReviews.inc({ result: 'accepted' });
+    const before = await series(m);
+    const ofA = before.filter((x) => x.includes('tenant="a"'));
+    // requests (2), refusals, request_seconds, tokens (2), estimated, quota refusals, alerts, overshoot.
+    expect(ofA).toHaveLength(10);
+
+    await forgetTenant(m, 'a');
+
+    const after = await series(m);
+    expect(after.filter((x) => x.includes('tenant="a"'))).toEqual([]);
+    expect(after).toEqual(before.filter((x) => !ofA.includes(x)));
+    for (const t of others)
+      expect(
+        after.filter((x) => x.includes(`tenant="${t}"`)),
+        t,
+      ).toHaveLength(10);
+    expect(after.some((x) => x.includes('tenant="(none)"'))).toBe(true);
+    expect(after.some((x) => x.startsWith('tenant_rag_gateway_request_duration_seconds_count{'))).toBe(true);
+    // The values of what stays are untouched.
+    expect((await m.tokens.get()).values.find((v) => v.labels.tenant === 'a-b' && v.labels.direction === 'input')?.value).toBe(3);
+  });
+
+  it("drops one model's series of one tenant: its other models, its requests and other tenants' same model stay", async () => {
+    const m = createGatewayMetrics(false);
+    traffic(m, 'a', 'nova');
+    traffic(m, 'a', 'nova-pro');
+    traffic(m, 'a-b', 'nova');
+    const before = await series(m);
+
+    await forgetModel(m, 'a', 'nova');
+
+    const after = await series(m);
+    const gone = before.filter((x) => !after.includes(x));
+    expect(gone).toHaveLength(6);
+    expect(gone.every((x) => x.includes('model="nova"') && x.includes('tenant="a"'))).toBe(true);
+    expect(after.filter((x) => x.includes('tenant="a"') && x.includes('model="nova-pro"'))).toHaveLength(6);
+    expect(after.filter((x) => x.includes('tenant="a-b"') && x.includes('model="nova"'))).toHaveLength(6);
+    expect(after.some((x) => x.startsWith('tenant_rag_gateway_requests_total{') && x.includes('tenant="a"'))).toBe(true);
+  });
+
+  it('covers every metric with a tenant label, so a metric added later is not left behind', async () => {
+    const m = createGatewayMetrics(false);
+    const labelled = Object.values(m)
+      .filter((x): x is Counter<string> | Histogram<string> => x instanceof Counter || x instanceof Histogram)
+      .map((x) => ({ metric: x, labels: (x as unknown as { labelNames: string[] }).labelNames }))
+      .filter((x) => x.labels.includes('tenant'));
+    expect(labelled).toHaveLength(8);
+    for (const { metric, labels } of labelled) {
+      const values = Object.fromEntries(labels.map((l) => [l, l === 'tenant' ? 'a' : 'x']));
+      if (metric instanceof Counter) metric.inc(values);
+      else metric.observe(values, 1);
+    }
+    expect(await m.registry.metrics()).toContain('tenant="a"');
+    await forgetTenant(m, 'a');
+    expect(await m.registry.metrics()).not.toContain('tenant="a"');
+  });
+
+  it('counts a tenant again from zero when it comes back', async () => {
+    const m = createGatewayMetrics(false);
+    traffic(m, 'a', 'nova');
+    await forgetTenant(m, 'a');
+    traffic(m, 'a', 'nova');
+    expect((await m.tokens.get()).values.find((v) => v.labels.tenant === 'a' && v.labels.direction === 'input')?.value).toBe(3);
   });
 });

@@ -12,6 +12,9 @@
  * The latency histogram has no tenant label: its 15 buckets would cost about 17 series per tenant,
  * route and result (hundreds of thousands for thousands of tenants). Per-tenant latency is a mean
  * instead, `request_seconds_total / requests_total`, one more series per tenant and route.
+ *
+ * A deleted Tenant's series are dropped ({@link forgetTenant}), and a deleted ModelAccess's
+ * ({@link forgetModel}), so series follow the tenants that exist, not all that ever did.
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -205,5 +208,52 @@ export function createGatewayMetrics(withProcessMetrics = true): GatewayMetrics 
       labelNames: ['result'],
       registers: [registry],
     }),
+  };
+}
+
+/** A counter as far as forgetting needs it: its series and removing one. */
+type Series = Pick<Counter<string>, 'get' | 'remove'>;
+
+/** The metrics with `tenant` and `model` labels. */
+function perModel(m: GatewayMetrics): Series[] {
+  return [m.tokens, m.estimatedTokens, m.quotaRefusals, m.quotaAlerts, m.quotaOvershootTokens];
+}
+
+/** The metrics with a `tenant` label (the latency histogram has none). */
+function perTenant(m: GatewayMetrics): Series[] {
+  return [m.requests, m.refusals, m.requestSeconds, ...perModel(m)];
+}
+
+/** Removes the series whose labels have every value of `labels` (exact values, never prefixes). */
+async function removeWhere(metrics: Series[], labels: Record<string, string>): Promise<void> {
+  const want = Object.entries(labels);
+  for (const c of metrics) {
+    // prom-client removes one series by its full label set: list the series, remove the matches.
+    const { values } = await c.get();
+    for (const v of values) if (want.every(([k, x]) => v.labels[k] === x)) c.remove(v.labels);
+  }
+}
+
+/** Drops every series of a deleted Tenant (by its whole name: forgetting `a` keeps `a-b`'s). */
+export function forgetTenant(m: GatewayMetrics, tenant: string): Promise<void> {
+  return removeWhere(perTenant(m), { tenant });
+}
+
+/** Drops the series of one tenant's model (its ModelAccess was deleted); the tenant's other series stay. */
+export function forgetModel(m: GatewayMetrics, tenant: string, model: string): Promise<void> {
+  return removeWhere(perModel(m), { tenant, model });
+}
+
+/**
+ * The directory's `forgetDeleted` hooks over these metrics: drops a deleted Tenant's series,
+ * or a deleted grant's, in the background (`onError` hears of a failure; the series then stay).
+ */
+export function seriesForgetter(
+  m: GatewayMetrics,
+  onError: (err: unknown) => void,
+): { tenant(name: string): void; model(tenant: string, model: string): void } {
+  return {
+    tenant: (name) => void forgetTenant(m, name).catch(onError),
+    model: (tenant, model) => void forgetModel(m, tenant, model).catch(onError),
   };
 }
