@@ -370,34 +370,8 @@ export async function startAwsProxy(upstream: string, options: AwsProxyOptions =
   };
 
   const servedBy = options.servedBy ?? `upstream ${target.host}`;
-  /** Sends the request upstream and drops the answer. */
-  const carryOut = (req: IncomingMessage, body: Buffer): Promise<void> =>
-    new Promise((done) => {
-      const up = request(
-        {
-          protocol: target.protocol,
-          hostname: target.hostname,
-          port: target.port,
-          method: req.method,
-          path: req.url,
-          headers: req.headers,
-          agent,
-        },
-        (r) => {
-          r.resume();
-          r.on('end', () => done());
-        },
-      );
-      up.on('error', () => done());
-      up.end(body);
-    });
-  const forward = (
-    req: IncomingMessage,
-    body: Buffer,
-    res: ServerResponse,
-    wire: WireRequest,
-    learn?: (status: number, body: string) => void,
-  ): void => {
+  /** Sends the request as it came (method, path, headers, body) to the upstream. */
+  const sendUpstream = (req: IncomingMessage, body: Buffer, onAnswer: (r: IncomingMessage) => void, onError: () => void): void => {
     const up = request(
       {
         protocol: target.protocol,
@@ -408,6 +382,34 @@ export async function startAwsProxy(upstream: string, options: AwsProxyOptions =
         headers: req.headers,
         agent,
       },
+      onAnswer,
+    );
+    up.on('error', onError);
+    up.end(body);
+  };
+  /** Sends the request upstream and drops the answer. */
+  const carryOut = (req: IncomingMessage, body: Buffer): Promise<void> =>
+    new Promise((done) => {
+      sendUpstream(
+        req,
+        body,
+        (r) => {
+          r.resume();
+          r.on('end', () => done());
+        },
+        () => done(),
+      );
+    });
+  const forward = (
+    req: IncomingMessage,
+    body: Buffer,
+    res: ServerResponse,
+    wire: WireRequest,
+    learn?: (status: number, body: string) => void,
+  ): void => {
+    sendUpstream(
+      req,
+      body,
       (r) => {
         const checkedBehind = r.headers[CHECKED] !== undefined;
         const op = options.normalise === 'moto' && !checkedBehind ? operationOf(wire) : undefined;
@@ -429,12 +431,11 @@ export async function startAwsProxy(upstream: string, options: AwsProxyOptions =
           checkAndRecord(wire, { status: r.statusCode ?? 502, headers, body: answer }, servedBy);
         });
       },
+      () => {
+        if (!res.headersSent) res.writeHead(502);
+        res.end();
+      },
     );
-    up.on('error', () => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end();
-    });
-    up.end(body);
   };
 
   /** Reads a JSON answer whole, mends it, then checks and forwards it. */
