@@ -47,6 +47,9 @@ describe('gateway outcome labels', () => {
     expect(refusalReason('quota_exceeded', 'tokensPerDay')).toBe('quota');
     expect(refusalReason('quota_exceeded', 'tokensPerMonth')).toBe('quota');
     expect(refusalReason('quota_exceeded', 'requestsPerMinute')).toBe('rate');
+    // The server's own answers to a path it does not serve or a method an API route does not take.
+    expect(refusalReason('not_found')).toBe('not_found');
+    expect(refusalReason('method_not_allowed')).toBe('method_not_allowed');
     expect(refusalReason('something_new')).toBe('other');
     expect(REFUSAL_REASONS).toContain('other');
   });

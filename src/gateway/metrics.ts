@@ -3,8 +3,8 @@
  * bounded.
  *
  * Cardinality: every label value comes from a set the gateway controls, never from the request.
- * `route` is one of the three API paths (unknown paths are not counted), `outcome` and `reason`
- * are the fixed lists below, `tenant` is the name of the Tenant the caller's verified token maps to
+ * `route` is one of the three API paths, or {@link UNMATCHED} for any other path (never the path
+ * itself: random paths would make a series each), `outcome` and `reason` are the fixed lists below, `tenant` is the name of the Tenant the caller's verified token maps to
  * (or {@link NO_TENANT} before one is known), `model` the spec.model of the ModelAccess that
  * granted the call (a model the caller names but was not granted is never a label). Series grow
  * with tenants × routes × outcomes seen and tenants × granted models, not with traffic.
@@ -26,8 +26,9 @@ export const NO_TENANT = '(none)';
  * requests_total): `auth` 401, `identity_unavailable` TokenReview down, `invalid` a bad body,
  * `scope` a retrieval filter that names tenantId or is malformed, `not_granted` no ModelAccess for
  * the model, `suspended`, `not_ready` (Tenant or ModelAccess), `quota` a token quota, `rate`
- * requestsPerMinute, `store_unavailable` the quota store is down (fail-closed), `other` a refusal
- * this list does not name yet.
+ * requestsPerMinute, `store_unavailable` the quota store is down (fail-closed), `not_found` a path
+ * the gateway does not serve (404), `method_not_allowed` an API path without POST (405), `other`
+ * a refusal this list does not name yet.
  */
 export const REFUSAL_REASONS = [
   'auth',
@@ -40,6 +41,8 @@ export const REFUSAL_REASONS = [
   'quota',
   'rate',
   'store_unavailable',
+  'not_found',
+  'method_not_allowed',
   'other',
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
@@ -58,9 +61,14 @@ export type Failure = (typeof FAILURES)[number];
 /** What became of a request. */
 export type Outcome = 'ok' | RefusalReason | Failure;
 
-/** The routes counted (the `route` label). */
+/** The API routes. */
 export const ROUTES = ['/v1/retrieve', '/v1/retrieve-and-generate', '/v1/chat/completions'] as const;
 export type Route = (typeof ROUTES)[number];
+
+/** The `route` label of a request to any path that is not an API route (answered 404). */
+export const UNMATCHED = 'unmatched';
+/** The values of the `route` label: an API route, or {@link UNMATCHED}. */
+export type RouteLabel = Route | typeof UNMATCHED;
 
 /** The `result` label of the latency histogram: served, refused by the gateway, or failed. */
 export type Result = 'ok' | 'refused' | 'error';
@@ -74,6 +82,8 @@ const REASON_BY_TYPE: Record<string, RefusalReason> = {
   tenant_not_ready: 'not_ready',
   model_not_ready: 'not_ready',
   quota_store_unavailable: 'store_unavailable',
+  not_found: 'not_found',
+  method_not_allowed: 'method_not_allowed',
 };
 
 /** The reason of a refusal, from its error type (and, for a quota refusal, the quota it hit). */
@@ -118,7 +128,7 @@ export interface GatewayMetrics {
 
 /** One finished request, as the server saw it. */
 export interface FinishedRequest {
-  route: Route;
+  route: RouteLabel;
   tenant: string;
   outcome: Outcome;
   /** To the response head (streams: until the stream opened). */

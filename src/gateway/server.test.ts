@@ -3,8 +3,10 @@
  * directory and a stub TokenReview. What the wire tests cannot easily force: a stream that fails
  * mid-way keeps its reservation, a failed call gives it back, fail-open, a TokenReview outage,
  * error mapping, that a pool query can only leave with the tenant's filter, and what /metrics
- * counts per tenant, route, outcome and model after real requests.
+ * counts per tenant, route, outcome and model after real requests (unknown paths and wrong
+ * methods included, in a bounded number of series).
  */
+import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ModelAccess, Tenant, TenantTier } from '../api/v1alpha1/types.js';
@@ -446,5 +448,42 @@ describe('gateway metrics on /metrics', () => {
       .poll(() => s.metric('tenant_rag_gateway_requests_total', { tenant: 'acme', route: CHAT, outcome: 'client_closed' }))
       .toBe(1);
     expect(s.store.total()).toBe(0);
+  });
+
+  it('counts 404s under one route label and 405s under their route, never with the path the caller sent', async () => {
+    const s = await setup();
+    const paths = Array.from({ length: 1000 }, (_, i) => {
+      const r = randomBytes(8).toString('hex');
+      // Unknown paths of every shape, some close to the real ones; the query string is never part of a route.
+      return [`/${r}`, `/v1/${r}`, `${RETRIEVE}/${r}`, `/v1/chat/completions-${r}`, `/metrics/${r}?q=${r}`][i % 5] ?? '';
+    });
+    const methods = ['GET', 'POST', 'PUT', 'DELETE'];
+    for (let i = 0; i < paths.length; i += 50) {
+      const statuses = await Promise.all(
+        paths.slice(i, i + 50).map(async (p, j) => (await fetch(`${s.url}${p}`, { method: methods[j % 4] })).status),
+      );
+      expect(new Set(statuses)).toEqual(new Set([404]));
+    }
+    for (const route of [RETRIEVE, CHAT]) expect((await fetch(`${s.url}${route}`, { method: 'GET' })).status).toBe(405);
+    expect((await fetch(`${s.url}${CHAT}`, { method: 'PUT' })).status).toBe(405);
+
+    const text = await (await fetch(`${s.url}/metrics`)).text();
+    const requests = seriesOf(text, 'tenant_rag_gateway_requests_total');
+    expect(requests).toEqual(
+      expect.arrayContaining([
+        { labels: { tenant: '(none)', route: 'unmatched', outcome: 'not_found' }, value: 1000 },
+        { labels: { tenant: '(none)', route: RETRIEVE, outcome: 'method_not_allowed' }, value: 1 },
+        { labels: { tenant: '(none)', route: CHAT, outcome: 'method_not_allowed' }, value: 2 },
+      ]),
+    );
+    expect(requests).toHaveLength(3);
+    expect(await s.metric('tenant_rag_gateway_refusals_total', { tenant: '(none)', reason: 'not_found' })).toBe(1000);
+    expect(await s.metric('tenant_rag_gateway_refusals_total', { tenant: '(none)', reason: 'method_not_allowed' })).toBe(3);
+    expect(await s.metric('tenant_rag_gateway_request_duration_seconds_count', { route: 'unmatched', result: 'refused' })).toBe(1000);
+    // One series per metric for all 1,000 paths, and none of them anywhere in the scrape.
+    expect(seriesOf(text, 'tenant_rag_gateway_request_seconds_total').filter((x) => x.labels.route === 'unmatched')).toHaveLength(1);
+    expect(seriesOf(text, 'tenant_rag_gateway_refusals_total')).toHaveLength(2);
+    for (const p of paths.slice(0, 50)) expect(text).not.toContain(p.split('/').pop()?.split('?')[0] ?? '');
+    expect(text).not.toMatch(/route="\/(?!v1\/(retrieve|retrieve-and-generate|chat\/completions)")/);
   });
 });

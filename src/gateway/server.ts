@@ -18,6 +18,7 @@ import {
   type Route,
   ROUTES,
   recordRequest,
+  UNMATCHED,
   refusalReason,
   upstreamFailure,
 } from './metrics.js';
@@ -332,10 +333,25 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
       );
       return;
     }
-    const route = (ROUTES as readonly string[]).includes(path) ? (path as Route) : undefined;
-    if (!route) return sendJson(res, 404, errorBody('not_found', `${req.method ?? ''} ${path} is not served`));
-    if (req.method !== 'POST') return sendJson(res, 405, errorBody('method_not_allowed', `${path} takes POST`), { allow: 'POST' });
     const started = performance.now();
+    const route = (ROUTES as readonly string[]).includes(path) ? (path as Route) : undefined;
+    // Counted too, under one route label for every unknown path: never the path, which the caller picks.
+    const unserved = (
+      status: number,
+      type: 'not_found' | 'method_not_allowed',
+      message: string,
+      headers: Record<string, string> = {},
+    ): void => {
+      sendJson(res, status, errorBody(type, message), headers);
+      recordRequest(d.metrics, {
+        route: route ?? UNMATCHED,
+        tenant: NO_TENANT,
+        outcome: refusalReason(type),
+        seconds: (performance.now() - started) / 1000,
+      });
+    };
+    if (!route) return unserved(404, 'not_found', `${req.method ?? ''} ${path} is not served`);
+    if (req.method !== 'POST') return unserved(405, 'method_not_allowed', `${path} takes POST`, { allow: 'POST' });
     const abort = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) abort.abort();
