@@ -12,7 +12,7 @@ import type { Clock, TimerHandle } from '../../runtime/clock.js';
 import { KeyedBackoff } from '../../runtime/ratelimit.js';
 import { KubeConfig } from './client.js';
 import { statusOf } from './errors.js';
-import type { ListResult } from './resources.js';
+import type { ListPage, ListResult } from './resources.js';
 
 interface Named {
   metadata?: { name?: string; resourceVersion?: string; managedFields?: unknown; annotations?: Record<string, string> };
@@ -45,7 +45,9 @@ export type InformerEvent = 'add' | 'update' | 'delete';
 export interface InformerOptions<T> {
   /** API path of the collection, e.g. /apis/rag.tenancy.dev/v1alpha1/tenants. */
   path: string;
-  list: () => Promise<ListResult<T>>;
+  list: (page: ListPage) => Promise<ListResult<T>>;
+  /** Objects per page of a list (client-go's pager reads 500). */
+  pageSize?: number;
   /** This package's (the operator's) or client-node's (the gateway's, whose Watch is then loaded). */
   kubeConfig: KubeConfig | ClientNodeKubeConfig;
   clock: Clock;
@@ -111,12 +113,12 @@ export class Informer<T extends Named> implements ObjectStore<T> {
     for (const h of this.handlers) h(type, obj, old);
   }
 
-  /** Lists, failing after `listTimeoutMs` so a hung connection cannot stall the informer. */
-  private listWithTimeout(): Promise<ListResult<T>> {
+  /** Lists one page, failing after `listTimeoutMs` so a hung connection cannot stall the informer. */
+  private listWithTimeout(page: ListPage): Promise<ListResult<T>> {
     const ms = this.opts.listTimeoutMs ?? 60_000;
     return new Promise((resolve, reject) => {
       const timer = this.opts.clock.setTimer(ms, () => reject(new Error(`list of ${this.opts.path} timed out after ${ms} ms`)));
-      this.opts.list().then(
+      this.opts.list(page).then(
         (r) => {
           timer.cancel();
           resolve(r);
@@ -129,26 +131,37 @@ export class Informer<T extends Named> implements ObjectStore<T> {
     });
   }
 
+  /**
+   * Lists the collection a page at a time (one consistent snapshot: the pages after the first
+   * are read at its resourceVersion), so no more than a page's response and objects are in
+   * memory besides the cache: a restart with 10,000 Tenants parsed them all at once before. A
+   * token expired between pages (410) fails the list, which is retried from its first page.
+   */
   private async relist(): Promise<void> {
     if (this.stopped) return;
     try {
-      const res = await this.listWithTimeout();
       const seen = new Set<string>();
-      for (const item of res.items.map(leanObject)) {
-        const name = item.metadata?.name;
-        if (!name) continue;
-        seen.add(name);
-        const old = this.cache.get(name);
-        this.cache.set(name, item);
-        this.emit(old ? 'update' : 'add', item, old);
-      }
+      let page: ListResult<T> | undefined;
+      do {
+        page = await this.listWithTimeout({ limit: this.opts.pageSize ?? 500, continue: page?.metadata?.continue });
+        for (const item of page.items.map(leanObject)) {
+          const name = item.metadata?.name;
+          if (!name) continue;
+          seen.add(name);
+          const old = this.cache.get(name);
+          this.cache.set(name, item);
+          this.emit(old ? 'update' : 'add', item, old);
+        }
+      } while (page.metadata?.continue && !this.stopped);
+      // Stopped between pages: what was not seen was not read, not deleted.
+      if (this.stopped) return;
       for (const [name, old] of [...this.cache]) {
         if (!seen.has(name)) {
           this.cache.delete(name);
           this.emit('delete', old);
         }
       }
-      this.resourceVersion = res.metadata?.resourceVersion;
+      this.resourceVersion = page.metadata?.resourceVersion;
       if (!this.synced) {
         this.synced = true;
         for (const w of this.syncWaiters.splice(0)) w();

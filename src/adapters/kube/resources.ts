@@ -14,24 +14,38 @@ export function collectionPath(kind: KindName): string {
 /** What a list answers. */
 export interface ListResult<T> {
   items: T[];
-  metadata?: { resourceVersion?: string };
+  /** `continue`: the token of the next page, absent on the last. */
+  metadata?: { resourceVersion?: string; continue?: string };
+}
+
+/** Which page of a list to read: at most `limit` objects, from the previous page's token. */
+export interface ListPage {
+  limit: number;
+  continue?: string;
 }
 
 /** A list is cut off after this. */
 const LIST_TIMEOUT_MS = 60_000;
 
 /**
- * Lists every object of a kind (for informers), with this package's client or with client-node's
+ * Lists a kind a page at a time (for informers), with this package's client or with client-node's
  * (the gateway still uses client-node; its call options are imported only then, so the operator's
  * process never loads client-node).
  */
-export function lister<T>(api: CustomObjectsApi | ClientNodeCustomObjectsApi, kind: KindName): () => Promise<ListResult<T>> {
+export function lister<T>(api: CustomObjectsApi | ClientNodeCustomObjectsApi, kind: KindName): (page: ListPage) => Promise<ListResult<T>> {
   const plural = { group: GROUP, version: VERSION, plural: KINDS[kind].plural };
   if (api instanceof CustomObjectsApi)
-    return async () => (await api.listClusterCustomObject(plural, { timeoutMs: LIST_TIMEOUT_MS })) as ListResult<T>;
-  return async () => {
+    return async (page) =>
+      (await api.listClusterCustomObject(
+        { ...plural, limit: page.limit, _continue: page.continue },
+        { timeoutMs: LIST_TIMEOUT_MS },
+      )) as ListResult<T>;
+  return async (page) => {
     const { withTimeout } = await import('./call-options.js');
-    return (await api.listClusterCustomObject(plural, withTimeout(LIST_TIMEOUT_MS))) as ListResult<T>;
+    return (await api.listClusterCustomObject(
+      { ...plural, limit: page.limit, _continue: page.continue },
+      withTimeout(LIST_TIMEOUT_MS),
+    )) as ListResult<T>;
   };
 }
 
