@@ -65,6 +65,29 @@ describe('the API clients', () => {
     });
   });
 
+  it("refuse '.', '..' and empty names and namespaces before any request (the collection or another path would be hit)", async () => {
+    const core = kc.makeApiClient(CoreV1Api);
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const leases = kc.makeApiClient(CoordinationV1Api);
+    const precondition = { body: { preconditions: { uid: 'u' } } };
+    const refused = (f: () => Promise<unknown>) => expect(Promise.resolve().then(f)).rejects.toThrow(/not a Kubernetes object name/);
+    for (const bad of ['.', '..', '']) {
+      calls.length = 0;
+      // `configmaps/.` is the namespace's ConfigMaps, `configmaps/..` the namespace itself.
+      await refused(() => core.deleteNamespacedConfigMap({ namespace: 'n', name: bad, ...precondition }));
+      await refused(() => core.readNamespacedConfigMap({ namespace: bad, name: 'c' }));
+      await refused(() =>
+        custom.patchClusterCustomObject({ group: 'rag.tenancy.dev', version: 'v1alpha1', plural: 'tenants', name: bad, body: [] }),
+      );
+      await refused(() => leases.readNamespacedLease({ namespace: 'n', name: bad }));
+      expect(calls).toEqual([]);
+    }
+    // Names with dots that are names stay names, encoded.
+    expect((await callOf(() => core.readNamespacedConfigMap({ namespace: 'n', name: 'a..b' })))?.url).toBe(
+      '/api/v1/namespaces/n/configmaps/a..b',
+    );
+  });
+
   it('write Leases and Events with their kinds', async () => {
     const leases = kc.makeApiClient(CoordinationV1Api);
     expect(await callOf(() => leases.createNamespacedLease({ namespace: 'n', body: { metadata: { name: 'l' } } }))).toMatchObject({

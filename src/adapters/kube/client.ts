@@ -65,16 +65,30 @@ interface InNamespace {
   namespace: string;
 }
 
-const customPath = (p: Plural & Partial<Named>): string =>
-  `/apis/${p.group}/${p.version}/${p.plural}${p.name === undefined ? '' : `/${encodeURIComponent(p.name)}`}`;
+/**
+ * One path segment: a name or namespace, encoded. Empty, `.` and `..` are refused: they survive
+ * encoding, and URL parsing resolves them (`configmaps/.` is the collection, so a DELETE would
+ * take every ConfigMap of the namespace); the API server allows none of them as a name.
+ */
+export function segment(name: string): string {
+  if (name === '' || name === '.' || name === '..') throw new Error(`not a Kubernetes object name: "${name}"`);
+  return encodeURIComponent(name);
+}
+const named = (name: string | undefined): string => (name === undefined ? '' : `/${segment(name)}`);
+
+const customPath = (p: Plural & Partial<Named>): string => `/apis/${p.group}/${p.version}/${p.plural}${named(p.name)}`;
 const JSON_PATCH = 'application/json-patch+json';
 
 /** Cluster-scoped custom objects: list, and JSON patches of an object and of its status. */
 export class CustomObjectsApi {
   constructor(private readonly http: KubeHttp) {}
 
-  listClusterCustomObject({ group, version, plural }: Plural, o?: CallOptions): Promise<unknown> {
-    return this.http.request({ method: 'GET', path: customPath({ group, version, plural }), ...o });
+  /** One page of at most `limit` objects, from `_continue` (the previous page's token). */
+  listClusterCustomObject(
+    { group, version, plural, limit, _continue }: Plural & { limit?: number; _continue?: string },
+    o?: CallOptions,
+  ): Promise<unknown> {
+    return this.http.request({ method: 'GET', path: customPath({ group, version, plural }), query: { limit, continue: _continue }, ...o });
   }
 
   patchClusterCustomObject(p: Plural & Named & { body: unknown; fieldManager?: string }, o?: CallOptions): Promise<unknown> {
@@ -95,8 +109,7 @@ export class CustomObjectsApi {
   }
 }
 
-const configMapPath = (p: InNamespace & Partial<Named>): string =>
-  `/api/v1/namespaces/${encodeURIComponent(p.namespace)}/configmaps${p.name === undefined ? '' : `/${encodeURIComponent(p.name)}`}`;
+const configMapPath = (p: InNamespace & Partial<Named>): string => `/api/v1/namespaces/${segment(p.namespace)}/configmaps${named(p.name)}`;
 
 /** ConfigMaps (the outputs a tenant asks for). */
 export class CoreV1Api {
@@ -136,7 +149,7 @@ export class EventsV1Api {
   createNamespacedEvent(p: InNamespace & { body: EventBody }, o?: CallOptions): Promise<CoreV1Event> {
     return this.http.request({
       method: 'POST',
-      path: `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(p.namespace)}/events`,
+      path: `/apis/events.k8s.io/v1/namespaces/${segment(p.namespace)}/events`,
       body: { apiVersion: 'events.k8s.io/v1', kind: 'Event', ...p.body },
       ...o,
     });
@@ -150,7 +163,7 @@ export interface LeaseBody {
 }
 
 const leasePath = (p: InNamespace & Partial<Named>): string =>
-  `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(p.namespace)}/leases${p.name === undefined ? '' : `/${encodeURIComponent(p.name)}`}`;
+  `/apis/coordination.k8s.io/v1/namespaces/${segment(p.namespace)}/leases${named(p.name)}`;
 
 /** Leases (coordination.k8s.io/v1), for leader election. */
 export class CoordinationV1Api {
