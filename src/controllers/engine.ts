@@ -111,7 +111,8 @@ export async function runResources(
 ): Promise<EngineResult> {
   const run = new Run(ctx, options);
   // A restart's first pass may trust what status records of the last pass in sync.
-  if (options.spot && !run.deleting) assumeInSync(resources, options.known ?? {}, options.spot);
+  if (options.spot?.trusted !== undefined && !run.deleting && !assumeInSync(resources, options.known ?? {}, options.spot))
+    ctx.logger.debug('status.inSync does not match the specs wanted now: observing in full');
   const ordered = run.deleting ? [...resources].reverse() : resources;
   for (const [index, r] of ordered.entries()) {
     const stop = await runOne(run, r, `${index}:${r.driver.kind}`);
@@ -128,7 +129,7 @@ async function runOne(run: Run, r: BoundResource, slot: string): Promise<EngineR
   try {
     // A spec built from earlier outputs may refuse them (a TerminalError naming what to change).
     const spec = typeof r.spec === 'function' ? (r.spec as (o: Record<string, string>) => unknown)(run.outputs) : r.spec;
-    run.specs.push(specEntry(slot, spec));
+    if (!driver.check) run.specs.push(specEntry(slot, spec));
     const { observation, diff } = await observeOne(run, r, spec, slot);
     const planned = planStep(spec !== undefined, observation, diff, run.deleting);
     const action: Action = planned.type === 'create' && driver.implicit ? { type: 'none' } : planned;

@@ -180,6 +180,34 @@ describe('a restart that trusts what status records (status.inSync)', () => {
     // Status forged or stale: the ids it records make other specs than those found in sync.
     expect(await restart({ size: 'large' })).toEqual(['observe', 'update']);
   });
+
+  it('leaves out of the digest the specs of checks, which are made from what status recorded before the pass', async () => {
+    const world: { thing?: Thing } = { thing: { tags: 'owner', size: 'small' } };
+    const reads: string[] = [];
+    // Like the naming guard: no AWS resource, a spec of the names status recorded.
+    const guard: ManagedResource<string[], never> = {
+      kind: 'Guard',
+      conditionType: 'ThingReady',
+      implicit: true,
+      check: true,
+      observe: () => Promise.resolve({ state: 'absent' }),
+      compare: () => [],
+      create: () => Promise.resolve({}),
+      update: () => Promise.resolve(),
+      delete: () => Promise.resolve(),
+    };
+    const bound = (): BoundResource[] => [
+      { driver: guard, spec: (o: Record<string, string>) => Object.values(o), ids: {} },
+      { driver: twoAspects(world, reads), spec: { tags: 'owner', size: 'small' }, ids: {} },
+    ];
+    // The pass that made the thing recorded nothing yet; the restart's status records its name.
+    const first = await runResources(ctx, bound(), { spot: new SpotChecks().pass('t', 'g1', T0), known: {} });
+    const inSync = nextInSync(undefined, first.digest, new Date(T0));
+    reads.length = 0;
+    const spot = new SpotChecks().pass('t', 'g1', T0 + HOUR, undefined, inSync);
+    await runResources(ctx, bound(), { spot, known: { thing: 'thing-1' } });
+    expect(reads).toEqual(['check:tags']);
+  });
 });
 
 describe('nextInSync', () => {

@@ -39,7 +39,11 @@ export function recent(record: InSync | undefined, now: number): boolean {
   return age >= 0 && age < FULL_OBSERVATION_MS;
 }
 
-/** The digest of the specs of a run (each `slot=json`, in order) and the reconcile asked for. */
+/**
+ * The digest of the specs of a run's AWS resources (each `slot=json`, in order; not those of
+ * checks, such as the naming guard, whose spec is what status recorded before the pass) and the
+ * reconcile asked for.
+ */
 export function specDigest(specs: readonly string[], requested: string | undefined): string {
   return createHash('sha256')
     .update(JSON.stringify([requested ?? null, ...specs]))
@@ -70,7 +74,7 @@ export function assumeInSync(resources: readonly BoundResource[], known: Record<
     return false;
   }
   const digest = specDigest(
-    resolved.map((x) => specEntry(x.slot, x.spec)),
+    resolved.filter((x) => !x.r.driver.check).map((x) => specEntry(x.slot, x.spec)),
     spot.requested,
   );
   if (digest !== spot.trusted) return false;
