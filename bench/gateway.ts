@@ -16,7 +16,8 @@
  * the gateway's latency is not its wait for a CPU the load generator holds; --no-pin turns it off.
  *
  * Usage: npm run bench:gateway -- [--tenants 100] [--rates 100,500] [--seconds 20] [--upstream-ms 10]
- *                                 [--tsx] [--no-pin] [--json out.json] [--cpu-prof dir]
+ *                                 [--tsx] [--no-pin] [--node-options="..." (default: the chart's gateway.nodeOptions)]
+ *                                 [--json out.json] [--cpu-prof dir]
  */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+import { parse } from 'yaml';
 import { startControlPlane } from '../test/support/controlplane.js';
 import { buildOperator } from './operator.js';
 import { startGatewayProcess } from '../test/support/gateway-env.js';
@@ -43,6 +45,8 @@ const { values } = parseArgs({
     tsx: { type: 'boolean', default: false },
     /** Give the gateway a CPU of its own (taskset): the last one, the rest to everything else. */
     pin: { type: 'boolean', default: availableParallelism() >= 2 },
+    /** NODE_OPTIONS of the gateway; default: the chart's gateway.nodeOptions. */
+    'node-options': { type: 'string' },
     json: { type: 'string' },
     /** Write a CPU profile of the gateway into this directory. */
     'cpu-prof': { type: 'string' },
@@ -52,6 +56,10 @@ const N = Number(values.tenants);
 const RATES = (values.rates ?? '100,500').split(',').map(Number);
 const SECONDS = Number(values.seconds);
 const UPSTREAM_MS = Number(values['upstream-ms']);
+const chartValues = parse(await readFile(new URL('../charts/tenant-rag-operator/values.yaml', import.meta.url), 'utf8')) as {
+  gateway?: { nodeOptions?: string };
+};
+const NODE_OPTIONS = values['node-options'] ?? chartValues.gateway?.nodeOptions ?? '';
 const MODEL = 'amazon.nova-lite-v1:0';
 const ACCOUNT = '123456789012';
 const crds = fileURLToPath(new URL('../crds', import.meta.url));
@@ -213,6 +221,7 @@ async function main(): Promise<void> {
         AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME: upstream.url,
         GATEWAY_REDIS_URL: redis.url,
         GATEWAY_LOG_LEVEL: 'warn',
+        NODE_OPTIONS,
       },
       {
         nodeArgs: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [],
@@ -297,10 +306,18 @@ async function main(): Promise<void> {
     );
     const overshoot = { quota: 10_000, served, overshoot: Math.max(0, served - 10_000) };
     await gw.stop();
-    const report = { tenants: N, seconds: SECONDS, upstreamMs: UPSTREAM_MS, pinned: values.pin, results, overshoot };
+    const report = {
+      tenants: N,
+      seconds: SECONDS,
+      upstreamMs: UPSTREAM_MS,
+      pinned: values.pin,
+      nodeOptions: NODE_OPTIONS,
+      results,
+      overshoot,
+    };
     console.log(JSON.stringify(report, null, 2));
     console.log(
-      `\n${values.pin ? `gateway on CPU ${cpus - 1}, the rest on 0-${cpus - 2}; ` : ''}upstream delay ${UPSTREAM_MS} ms; added = through the gateway minus straight to the upstream, per percentile`,
+      `\n${values.pin ? `gateway on CPU ${cpus - 1}, the rest on 0-${cpus - 2}; ` : ''}NODE_OPTIONS ${NODE_OPTIONS || '(none)'}; upstream delay ${UPSTREAM_MS} ms; added = through the gateway minus straight to the upstream, per percentile`,
     );
     console.log(
       '| target rps | achieved | direct p50 / p95 / p99 ms | gateway p50 / p95 / p99 ms | added p50 / p95 / p99 ms | gateway cores | rps per core |',

@@ -86,6 +86,17 @@ describe('the chart with the gateway', () => {
     const selector = (name: string): unknown =>
       (all.find((d) => d.kind === 'Deployment' && d.metadata.name === name)?.spec?.selector as { matchLabels: unknown }).matchLabels;
     expect(selector('tro-tenant-rag-operator-gateway')).not.toEqual(selector('tro-tenant-rag-operator'));
+    // Each process its own Node flags: the operator's small young generation is not the gateway's.
+    const nodeOptions = (name: string): unknown => {
+      const pod = (
+        all.find((d) => d.kind === 'Deployment' && d.metadata.name === name)?.spec?.template as {
+          spec: { containers: { env?: { name: string; value?: string }[] }[] };
+        }
+      ).spec;
+      return pod.containers[0]?.env?.find((e) => e.name === 'NODE_OPTIONS')?.value;
+    };
+    expect(nodeOptions('tro-tenant-rag-operator-gateway')).toBe('--max-old-space-size=160');
+    expect(nodeOptions('tro-tenant-rag-operator')).toBe('--max-old-space-size=160 --max-semi-space-size=2');
     const dir = await mkdtemp(join(tmpdir(), 'tro-gwchart-'));
     await writeFile(join(dir, 'all.yaml'), out);
     await c.kube.kubectl('apply', '--dry-run=server', '-f', join(dir, 'all.yaml'));
