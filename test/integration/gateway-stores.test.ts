@@ -19,33 +19,28 @@ import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ListVectorsCommand } from '@aws-sdk/client-s3vectors';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/adapters/aws/clients.js';
 import type { ModelAccess, Tenant, TenantTier } from '../../src/api/v1alpha1/types.js';
-import { clientsFor } from '../support/aws.js';
-import { startTestCluster, type TestCluster } from '../support/cluster.js';
+import type { TestCluster } from '../support/cluster.js';
+import { type GatewayFakes, type GatewayProcess, createPoolRetrievalRole, startGatewayProcess } from '../support/gateway-env.js';
 import {
-  type GatewayFakes,
-  type GatewayProcess,
-  createPoolRetrievalRole,
-  startGatewayFakes,
-  startGatewayProcess,
-} from '../support/gateway-env.js';
+  GATEWAY_AUDIENCE as AUDIENCE,
+  type GatewayStack,
+  createAppServiceAccounts,
+  projectedToken,
+  startGatewayStack,
+} from '../support/gateway-stack.js';
 import { uniq } from '../support/kube.js';
-import { type OperatorProcess, startOperatorProcess } from '../support/operator-process.js';
 import { eventually } from '../support/processes.js';
-import { startRedis, type TestRedis } from '../support/redis.js';
+import type { TestRedis } from '../support/redis.js';
 import { tenantYaml, tierYaml } from '../support/stack.js';
 
-const AUDIENCE = 'tenant-rag-gateway';
 const MODEL = 'amazon.nova-lite-v1:0';
 const ACCOUNT = '123456789012';
 
+let stack: GatewayStack;
 let c: TestCluster;
-let op: OperatorProcess;
 let aws: AwsClients;
 let redis: TestRedis;
 let fakes: GatewayFakes;
@@ -90,11 +85,8 @@ async function s3TenantIds(vectorBucketName: string, indexName: string): Promise
 const perTenant = (ids: string[], ts: readonly string[]): boolean => ts.every((t) => ids.filter((x) => x === t).length === 2);
 
 beforeAll(async () => {
-  const logDir = await mkdtemp(join(tmpdir(), 'tro-gwst-'));
-  c = await startTestCluster();
-  aws = clientsFor(c.moto, c.ministack, c.fakes);
-  [redis, fakes] = await Promise.all([startRedis(join(logDir, 'redis.log')), startGatewayFakes(c)]);
-  op = await startOperatorProcess(c.cp.kubeconfig, { cluster: c, settings: { resyncSeconds: 3600 } });
+  stack = await startGatewayStack('gwst');
+  ({ c, aws, redis, fakes } = stack);
   const all = [...s3, ...mg];
   await c.kube.apply(
     [
@@ -104,10 +96,7 @@ beforeAll(async () => {
       ...mg.map((t) => tenantYaml(t, mgTier)),
     ].join('---\n'),
   );
-  for (const t of all) {
-    await c.kube.kubectl('create', 'namespace', t);
-    await c.kube.kubectl('create', 'serviceaccount', 'app', '-n', t);
-  }
+  await createAppServiceAccounts(c.kube, all);
   for (const t of all) {
     const ready = await c.kube.waitForCondition<Tenant>('Tenant', t, 'Ready', { status: 'True' }, 180_000);
     expect(ready.status?.vectorStore).toBe((s3 as readonly string[]).includes(t) ? 'S3Vectors' : 'Managed');
@@ -166,7 +155,7 @@ beforeAll(async () => {
       }),
     }),
   );
-  gw = await startGatewayProcess(c.cp.kubeconfig, logDir, {
+  gw = await startGatewayProcess(c.cp.kubeconfig, stack.logDir, {
     ...fakes.env,
     GATEWAY_REDIS_URL: redis.url,
     GATEWAY_RETRIEVAL_ROLE_ARN: role,
@@ -174,8 +163,7 @@ beforeAll(async () => {
     GATEWAY_DEFAULT_MAX_TOKENS: '100',
     GATEWAY_CONTEXT_TOKENS_PER_RESULT: '50',
   });
-  for (const t of all)
-    tokens.set(t, (await c.kube.kubectl('create', 'token', 'app', '-n', t, '--audience', AUDIENCE, '--duration', '1h')).trim());
+  for (const t of all) tokens.set(t, await projectedToken(c.kube, t));
   // The fake as any caller with the operator's key would reach it (not evaluated against IAM).
   runtime = new BedrockAgentRuntimeClient({
     region: 'us-east-1',
@@ -190,10 +178,7 @@ beforeAll(async () => {
 afterAll(async () => {
   runtime?.destroy();
   await gw?.stop();
-  await op?.stop();
-  await fakes?.stop();
-  await redis?.close();
-  await c?.stop();
+  await stack?.stop();
 });
 
 describe('pool retrieval through the gateway on S3 Vectors and Managed tiers', () => {

@@ -8,37 +8,31 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/adapters/aws/clients.js';
 import type { ModelAccess, Tenant, TenantTier } from '../../src/api/v1alpha1/types.js';
-import { clientsFor } from '../support/aws.js';
-import { startTestCluster, type TestCluster } from '../support/cluster.js';
+import type { TestCluster } from '../support/cluster.js';
+import { type GatewayFakes, type GatewayProcess, createPoolRetrievalRole, startGatewayProcess } from '../support/gateway-env.js';
 import {
-  type GatewayFakes,
-  type GatewayProcess,
-  createPoolRetrievalRole,
-  startGatewayFakes,
-  startGatewayProcess,
-} from '../support/gateway-env.js';
+  GATEWAY_AUDIENCE as AUDIENCE,
+  type GatewayStack,
+  createAppServiceAccounts,
+  projectedToken,
+  startGatewayStack,
+} from '../support/gateway-stack.js';
 import { uniq } from '../support/kube.js';
-import { type OperatorProcess, startOperatorProcess } from '../support/operator-process.js';
 import { eventually } from '../support/processes.js';
-import { startRedis, type TestRedis } from '../support/redis.js';
+import type { TestRedis } from '../support/redis.js';
 
-const AUDIENCE = 'tenant-rag-gateway';
 const MODEL = 'amazon.nova-lite-v1:0';
 const ACCOUNT = '123456789012';
 
+let stack: GatewayStack;
 let c: TestCluster;
-let op: OperatorProcess;
 let aws: AwsClients;
 let redis: TestRedis;
 let fakes: GatewayFakes;
 let gw: GatewayProcess;
-let logDir: string;
 let gatewayEnv: Record<string, string>;
 const extra: GatewayProcess[] = [];
 
@@ -58,9 +52,7 @@ const accessYaml = (name: string, tenant: string, tokensPerDay: number): string 
   `apiVersion: rag.tenancy.dev/v1alpha1\nkind: ModelAccess\nmetadata: { name: ${name} }\nspec: { tenantRef: { name: ${tenant} }, model: "${MODEL}", quota: { tokensPerDay: ${tokensPerDay}, onExceeded: Throttle } }\n`;
 const text = (t: string, i: number): string => `document ${i} of ${t}: quarterly numbers and secrets marker-${t}`;
 
-async function token(ns: string, sa = 'app', audience = AUDIENCE): Promise<string> {
-  return (await c.kube.kubectl('create', 'token', sa, '-n', ns, '--audience', audience, '--duration', '1h')).trim();
-}
+const token = (ns: string, sa?: string, audience?: string): Promise<string> => projectedToken(c.kube, ns, sa, audience);
 
 async function post(
   path: string,
@@ -87,11 +79,8 @@ const texts = (b: Record<string, unknown>): string[] => ((b.results as { text: s
 const dayCounter = (tenant: string): string => `tro:quota:{${tenant}/${MODEL}}:d:${new Date().toISOString().slice(0, 10)}`;
 
 beforeAll(async () => {
-  logDir = await mkdtemp(join(tmpdir(), 'tro-gw-'));
-  c = await startTestCluster();
-  aws = clientsFor(c.moto, c.ministack, c.fakes);
-  [redis, fakes] = await Promise.all([startRedis(join(logDir, 'redis.log')), startGatewayFakes(c)]);
-  op = await startOperatorProcess(c.cp.kubeconfig, { cluster: c, settings: { resyncSeconds: 3600 } });
+  stack = await startGatewayStack('gw');
+  ({ c, aws, redis, fakes } = stack);
   const all = [...pool, ...bridge];
   await c.kube.apply(
     [
@@ -101,10 +90,7 @@ beforeAll(async () => {
       ...bridge.map((t) => tenantYaml(t, bridgeTier)),
     ].join('---\n'),
   );
-  for (const t of all) {
-    await c.kube.kubectl('create', 'namespace', t);
-    await c.kube.kubectl('create', 'serviceaccount', 'app', '-n', t);
-  }
+  await createAppServiceAccounts(c.kube, all);
   for (const t of all) tenantObj.set(t, await c.kube.waitForCondition<Tenant>('Tenant', t, 'Ready', { status: 'True' }, 180_000));
   const tier = await c.kube.waitForCondition<TenantTier>('TenantTier', poolTier, 'Ready', { status: 'True' }, 60_000);
   const shared = tier.status?.shared ?? {};
@@ -154,16 +140,13 @@ beforeAll(async () => {
     GATEWAY_REDIS_TIMEOUT_MS: '300',
     GATEWAY_CONTEXT_TOKENS_PER_RESULT: '50',
   };
-  gw = await startGatewayProcess(c.cp.kubeconfig, logDir, gatewayEnv);
+  gw = await startGatewayProcess(c.cp.kubeconfig, stack.logDir, gatewayEnv);
   for (const t of all) tokens.set(t, await token(t));
 }, 600_000);
 
 afterAll(async () => {
   await Promise.all([gw?.stop(), ...extra.map((g) => g.stop())]);
-  await op?.stop();
-  await fakes?.stop();
-  await redis?.close();
-  await c?.stop();
+  await stack?.stop();
 });
 
 describe('retrieval scoped to the caller', () => {
@@ -392,8 +375,8 @@ describe('chat completions and quotas', () => {
     await r.flushall();
     extra.push(
       ...(await Promise.all([
-        startGatewayProcess(c.cp.kubeconfig, logDir, gatewayEnv),
-        startGatewayProcess(c.cp.kubeconfig, logDir, gatewayEnv),
+        startGatewayProcess(c.cp.kubeconfig, stack.logDir, gatewayEnv),
+        startGatewayProcess(c.cp.kubeconfig, stack.logDir, gatewayEnv),
       ])),
     );
     const gateways = [gw, ...extra];
