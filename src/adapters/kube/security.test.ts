@@ -34,41 +34,21 @@ const pem = (name: string): string => join(pki, name);
 function openssl(...args: string[]): void {
   execFileSync('openssl', args, { cwd: pki, stdio: 'pipe' });
 }
+/** openssl req's arguments for a new P-256 key, unencrypted, written to `<name>.key`. */
+const newKey = (name: string): string[] => [
+  '-newkey',
+  'ec',
+  '-pkeyopt',
+  'ec_paramgen_curve:prime256v1',
+  '-nodes',
+  '-keyout',
+  `${name}.key`,
+];
 function makeCa(name: string): void {
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.crt`,
-    '-days',
-    '1',
-    '-subj',
-    `/CN=${name}`,
-  );
+  openssl('req', '-x509', ...newKey(name), '-out', `${name}.crt`, '-days', '1', '-subj', `/CN=${name}`);
 }
 function makeCert(name: string, ca: string, extensions: string): void {
-  openssl(
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.csr`,
-    '-subj',
-    `/CN=${name}`,
-  );
+  openssl('req', '-new', ...newKey(name), '-out', `${name}.csr`, '-subj', `/CN=${name}`);
   writeFileSync(pem(`${name}.ext`), `basicConstraints=critical,CA:FALSE\n${extensions}\n`);
   openssl(
     'x509',
