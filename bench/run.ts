@@ -449,14 +449,16 @@ async function main(): Promise<void> {
       // Each successful pass comes back after resyncSeconds plus 0-10% jitter.
       const expectedPasses = (objects * windowSeconds) / (resyncSeconds * 1.05);
       const winReadsPerHour = (total(win.reads) * 3600) / windowSeconds;
-      // A restart observes every resource in full; later passes of a steady owner spot-check one
-      // aspect per resource (src/controllers/spot-checks.ts): what a resync costs is the window's.
+      // A restart spot-checks each resource of an owner whose status.inSync it can trust (one read)
+      // and observes the rest in full (src/controllers/in-sync.ts); later passes of a steady owner
+      // spot-check one aspect per resource (src/controllers/spot-checks.ts): what a resync costs is
+      // the window's.
       const resyncsInWindow = winPasses / objects;
       const readsPerResync = resyncsInWindow > 0 ? total(win.reads) / resyncsInWindow : 0;
       out.push(`\n== Steady state (all Ready, first syncs done; a new operator process with resyncSeconds ${resyncSeconds})`);
       out.push(
         table([
-          ['start-up pass over all objects (s; a restart observes in full)', fmt(sweepMs / 1000)],
+          ['start-up pass over all objects (s; after a restart)', fmt(sweepMs / 1000)],
           ['  reads', fullPass],
           ['  writes (target 0)', total(sweep.writes)],
           ['  reads per AWS resource', fmt(fullPass / resources, 2)],
@@ -485,7 +487,7 @@ async function main(): Promise<void> {
         )}`,
       );
       out.push(
-        `\nReads of the start-up pass (full observations), by API:\n${table(
+        `\nReads of the start-up pass, by API:\n${table(
           sorted(sweep.reads).map(([k, v]) => {
             const kind = READ_KIND[k];
             const count = kind ? need.resources[kind] : 0;
