@@ -6,7 +6,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
-COPY scripts/build.ts scripts/node.sh ./scripts/
+COPY scripts/build.ts scripts/bundle-options.ts scripts/node.sh ./scripts/
 COPY src ./src
 RUN npm run build
 

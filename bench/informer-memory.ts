@@ -30,6 +30,7 @@ import { CustomObjectsApi, KubeConfig } from '../src/adapters/kube/client.js';
 import { Informer } from '../src/adapters/kube/informer.js';
 import { collectionPath, type ListPage, lister } from '../src/adapters/kube/resources.js';
 import { systemClock } from '../src/runtime/clock.js';
+import { bundleOptions } from '../scripts/bundle-options.js';
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
@@ -123,21 +124,11 @@ async function buildChild(): Promise<string> {
   const { build } = await import('esbuild');
   await rm(buildDir, { recursive: true, force: true });
   await build({
+    ...bundleOptions,
     absWorkingDir: repoRoot,
     entryPoints: { 'informer-memory': fileURLToPath(import.meta.url) },
     outdir: buildDir,
     outExtension: { '.js': '.mjs' },
-    // As in the operator's bundle, code only the gateway loads (client-node) goes to chunks that
-    // are never read here.
-    chunkNames: 'chunks/[name]-[hash]',
-    splitting: true,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    minifyWhitespace: true,
-    legalComments: 'none',
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     plugins: [
       {
         name: 'parent-only',
@@ -146,7 +137,6 @@ async function buildChild(): Promise<string> {
         },
       },
     ],
-    logLevel: 'warning',
   });
   return join(buildDir, 'informer-memory.mjs');
 }

@@ -17,6 +17,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { bundleOptions } from './bundle-options.ts';
 
 const repoRoot = join(import.meta.dirname, '..');
 const { values } = parseArgs({ options: { outdir: { type: 'string', default: join(repoRoot, 'dist') } } });
@@ -24,18 +25,8 @@ const outdir = values.outdir;
 
 await rm(outdir, { recursive: true, force: true });
 await build({
+  ...bundleOptions,
   absWorkingDir: repoRoot,
   entryPoints: { main: 'src/main.ts', 'gateway/main': 'src/gateway/main.ts' },
   outdir,
-  chunkNames: 'chunks/[name]-[hash]',
-  bundle: true,
-  splitting: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node24',
-  minifyWhitespace: true,
-  legalComments: 'none',
-  // CommonJS packages call require() for Node's modules; an ES module has none of its own.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  logLevel: 'warning',
 });
