@@ -11,12 +11,12 @@
  * the gateway's own signing counts as added), then through the gateway. The added latency at a
  * percentile is the gateway's percentile minus the direct one.
  *
- * With two CPUs or more the gateway gets the last CPU to itself (as a pod with a CPU request of 1
- * would), and the load generator, the stub, Redis, the API server and moto share the others, so
- * the gateway's latency is not its wait for a CPU the load generator holds; --no-pin turns it off.
+ * --pin gives the gateway the last CPU to itself (taskset) and the load generator, the stub, Redis,
+ * the API server and moto the others. On a 2-core machine that overloads the one left to the
+ * others (the direct baseline's p99 rises to 30-40 ms), so it is off by default.
  *
  * Usage: npm run bench:gateway -- [--tenants 100] [--rates 100,500] [--seconds 20] [--upstream-ms 10]
- *                                 [--tsx] [--no-pin] [--node-options="..." (default: the chart's gateway.nodeOptions)]
+ *                                 [--tsx] [--pin] [--node-args="--single-threaded-gc"] [--node-options="..." (default: the chart's gateway.nodeOptions)]
  *                                 [--json out.json] [--cpu-prof dir]
  */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -35,6 +35,7 @@ import { eventually, freePort, startProcess, stopProcess } from '../test/support
 import { startRedis } from '../test/support/redis.js';
 
 const { values } = parseArgs({
+  allowNegative: true,
   options: {
     tenants: { type: 'string', default: '100' },
     rates: { type: 'string', default: '100,500' },
@@ -44,7 +45,9 @@ const { values } = parseArgs({
     /** Run the gateway from its TypeScript sources instead of the production bundle. */
     tsx: { type: 'boolean', default: false },
     /** Give the gateway a CPU of its own (taskset): the last one, the rest to everything else. */
-    pin: { type: 'boolean', default: availableParallelism() >= 2 },
+    pin: { type: 'boolean', default: false },
+    /** Node.js flags NODE_OPTIONS refuses (e.g. --single-threaded-gc, --trace-gc), space-separated. */
+    'node-args': { type: 'string', default: '' },
     /** NODE_OPTIONS of the gateway; default: the chart's gateway.nodeOptions. */
     'node-options': { type: 'string' },
     json: { type: 'string' },
@@ -148,6 +151,16 @@ async function openLoop(
 
 const profileArn = (t: string): string => `arn:aws:bedrock:us-east-1:${ACCOUNT}:application-inference-profile/${t}`;
 
+/** Seconds the gateway has spent in garbage collection, by kind (minor, major, incremental, weakcb). */
+async function gcSeconds(gw: { metric(name: string, labels?: Record<string, string>): Promise<number> }): Promise<Record<string, number>> {
+  const kinds = ['minor', 'major', 'incremental', 'weakcb'];
+  return Object.fromEntries(
+    await Promise.all(
+      kinds.map(async (kind): Promise<[string, number]> => [kind, await gw.metric('nodejs_gc_duration_seconds_sum', { kind })]),
+    ),
+  );
+}
+
 /** Binds every thread of process `pid` to `cpuList` (taskset's syntax). */
 async function pinTo(pid: number, cpuList: string): Promise<void> {
   await promisify(execFile)('taskset', ['--all-tasks', '--cpu-list', '--pid', cpuList, String(pid)]);
@@ -224,7 +237,10 @@ async function main(): Promise<void> {
         NODE_OPTIONS,
       },
       {
-        nodeArgs: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [],
+        nodeArgs: [
+          ...(values['node-args'] ?? '').split(/\s+/).filter(Boolean),
+          ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []),
+        ],
         entry: values.tsx ? undefined : join(dirname(await buildOperator()), 'gateway/main.js'),
       },
     );
@@ -277,8 +293,10 @@ async function main(): Promise<void> {
     for (const rate of RATES) {
       const base = await openLoop(rate, SECONDS, direct);
       const cpu0 = await cpuSeconds(pid);
+      const gc0 = await gcSeconds(gw);
       const through = await openLoop(rate, SECONDS, viaGateway);
       const cores = ((await cpuSeconds(pid)) - cpu0) / through.wall;
+      const gc1 = await gcSeconds(gw);
       const added = (p: number): number => +(pct(through.lat, p) - pct(base.lat, p)).toFixed(2);
       results.push({
         rate,
@@ -289,6 +307,14 @@ async function main(): Promise<void> {
         gatewayCpuCores: +cores.toFixed(2),
         rpsPerCore: Math.round(through.achieved / Math.max(cores, 0.01)),
         statuses: { direct: base.statuses, gateway: through.statuses },
+        // The gateway's own view (prom-client's process metrics) after the phase.
+        gatewayRssMiB: +((await gw.metric('process_resident_memory_bytes')) / 2 ** 20).toFixed(1),
+        gatewayHeapUsedMiB: +((await gw.metric('nodejs_heap_size_used_bytes')) / 2 ** 20).toFixed(1),
+        gatewayHeapTotalMiB: +((await gw.metric('nodejs_heap_size_total_bytes')) / 2 ** 20).toFixed(1),
+        gatewayExternalMiB: +((await gw.metric('nodejs_external_memory_bytes')) / 2 ** 20).toFixed(1),
+        gcMsPerSecond: Object.fromEntries(
+          Object.keys(gc1).map((k) => [k, +((1000 * ((gc1[k] ?? 0) - (gc0[k] ?? 0))) / through.wall).toFixed(1)]),
+        ),
       });
     }
     // Overshoot: 50 concurrent clients on tenant 0 (10,000 tokens a day) until refused.
@@ -312,12 +338,13 @@ async function main(): Promise<void> {
       upstreamMs: UPSTREAM_MS,
       pinned: values.pin,
       nodeOptions: NODE_OPTIONS,
+      nodeArgs: values['node-args'],
       results,
       overshoot,
     };
     console.log(JSON.stringify(report, null, 2));
     console.log(
-      `\n${values.pin ? `gateway on CPU ${cpus - 1}, the rest on 0-${cpus - 2}; ` : ''}NODE_OPTIONS ${NODE_OPTIONS || '(none)'}; upstream delay ${UPSTREAM_MS} ms; added = through the gateway minus straight to the upstream, per percentile`,
+      `\n${values.pin ? `gateway on CPU ${cpus - 1}, the rest on 0-${cpus - 2}; ` : ''}NODE_OPTIONS ${NODE_OPTIONS || '(none)'}${values['node-args'] ? `, flags ${values['node-args']}` : ''}; upstream delay ${UPSTREAM_MS} ms; added = through the gateway minus straight to the upstream, per percentile`,
     );
     console.log(
       '| target rps | achieved | direct p50 / p95 / p99 ms | gateway p50 / p95 / p99 ms | added p50 / p95 / p99 ms | gateway cores | rps per core |',
