@@ -74,10 +74,12 @@ describe('onboarding', () => {
     await new Promise((r) => setTimeout(r, 1000));
     const writes = await op.metric('tenant_rag_operator_status_writes_total', { kind: 'Tenant' });
     const passes = await op.metric('tenant_rag_operator_reconcile_total', { controller: 'tenants' });
-    // Each annotation change is an update event and so a full pass with nothing to change.
-    // One at a time: annotations sent together would collapse into fewer passes.
+    // Each annotation change is an update event and so a pass with nothing to change (an
+    // annotation of the user's own: a reconcile-requested-at value is recorded on status when
+    // handled, status.inSync, so that one is a change). One at a time: annotations sent together
+    // would collapse into fewer passes.
     for (let i = 0; i < 5; i++) {
-      await c.kube.kubectl('annotate', '--overwrite', 'tenant', tenant, `rag.tenancy.dev/reconcile-requested-at=${i}`);
+      await c.kube.kubectl('annotate', '--overwrite', 'tenant', tenant, `example.com/touched=${i}`);
       await eventually(
         async () =>
           (await op.metric('tenant_rag_operator_reconcile_total', { controller: 'tenants' })) >= passes + i + 1 ? true : undefined,
