@@ -88,7 +88,10 @@ export function accessFromKubeconfig(text: string, baseDir: string): ClusterAcce
     throw new Error(`kubeconfig: user ${context.user} has a client key but no client-certificate or client-certificate-data`);
   const insecureSkipTlsVerify = cluster['insecure-skip-tls-verify'] === true;
   // A CA that is then not checked against would read as verified; client-go refuses the pair too.
-  if (insecureSkipTlsVerify && ca) throw new Error('kubeconfig: insecure-skip-tls-verify cannot be combined with a certificate authority');
+  if (insecureSkipTlsVerify && ca)
+    throw new Error(
+      'kubeconfig: insecure-skip-tls-verify cannot be combined with a certificate authority: remove insecure-skip-tls-verify (or the CA)',
+    );
   return {
     server: server.replace(/\/+$/, ''),
     ca,
