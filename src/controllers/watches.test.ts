@@ -146,6 +146,24 @@ describe('watch table', () => {
     ]);
   });
 
+  it('an object a relist reads again unchanged (the same resourceVersion) requeues nothing, a model access included', () => {
+    const { table } = world();
+    const rv = <T extends { metadata: object }>(o: T, resourceVersion: string): T => ({
+      ...o,
+      metadata: { ...o.metadata, resourceVersion },
+    });
+    const a = rv(access('acme-claude', 'acme'), '7');
+    expect(requeuesOf(table.ModelAccess, { type: 'update', obj: a, old: structuredClone(a) })).toEqual([]);
+    // Its own status write is a new version: still requeued.
+    expect(requeuesOf(table.ModelAccess, { type: 'update', obj: rv(a, '8'), old: a })).toEqual([['ModelAccess', 'acme-claude']]);
+    const moved = rv(tenant('acme', 'silver'), '5');
+    expect(requeuesOf(table.Tenant, { type: 'update', obj: moved, old: structuredClone(moved) })).toEqual([]);
+    const t = rv(tier('gold', { generation: 2 }), '3');
+    expect(requeuesOf(table.TenantTier, { type: 'update', obj: t, old: structuredClone(t) })).toEqual([]);
+    // A delete is never a re-read, even with the version the cache held.
+    expect(requeuesOf(table.ModelAccess, { type: 'delete', obj: a, old: a })).toEqual([['ModelAccess', 'acme-claude']]);
+  });
+
   it("an ingestion change requeues its owner, and a tier's tenants", () => {
     const { tenants } = world();
     expect(ingestionRequeues('Tenant/acme', tenants)).toEqual([['Tenant', 'acme']]);

@@ -125,8 +125,22 @@ export function watchTable(s: WatchSources): WatchTable {
   };
 }
 
-/** The keys an event requeues, per the rules, as `[kind, name]` pairs. */
-export function requeuesOf<T>(rules: readonly WatchRule<T>[], e: WatchEvent<T>): [KindName, string][] {
+/**
+ * An update carrying the resourceVersion the cache already held: the same object read again, as a
+ * relist (after a 410 or a failed list) reads every object it still has. Nothing changed.
+ */
+function reread<T extends AnyResource>(e: WatchEvent<T>): boolean {
+  const rv = e.obj.metadata.resourceVersion;
+  return e.type === 'update' && rv !== undefined && rv === e.old?.metadata.resourceVersion;
+}
+
+/**
+ * The keys an event requeues, per the rules, as `[kind, name]` pairs. An object a relist reads
+ * again unchanged requeues nothing: rules that take every update (a ModelAccess's own, for its
+ * status) would otherwise queue every object of the kind on each relist.
+ */
+export function requeuesOf<T extends AnyResource>(rules: readonly WatchRule<T>[], e: WatchEvent<T>): [KindName, string][] {
+  if (reread(e)) return [];
   return rules.flatMap((r) => (r.when(e) ? [...r.keys(e)].map((k): [KindName, string] => [r.target, k]) : []));
 }
 
