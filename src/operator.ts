@@ -424,6 +424,11 @@ export async function startOperator(config: Config, logger: Logger, clock: Clock
     registry: metrics.registry,
     ready: () => informers.every((inf) => inf.hasSynced()),
   });
+  // The workers start only once every cache holds its full first list. Each listed object arrives
+  // as an add and requeues its owners, and the queues collapse them: a pool tier whose 10,000
+  // tenants come a page at a time is reconciled once, on all of them. Workers started earlier would
+  // run it again after each page, the first time with no tenants at all (a tier being deleted
+  // would conclude that none is left).
   await Promise.all(informers.map((inf) => inf.waitForSync()));
   logger.info({ healthPort: endpoints.healthPort, metricsPort: endpoints.metricsPort }, 'caches synced');
 

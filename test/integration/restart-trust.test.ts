@@ -5,7 +5,7 @@
  * resource is observed in full, so drift the one read would not see is repaired in the first pass.
  * Resyncs are an hour apart: what is repaired is repaired by the start-up pass.
  */
-import { DeleteRoleCommand, DeleteRolePolicyCommand, GetRoleCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { DeleteRoleCommand, DeleteRolePolicyCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { DeletePublicAccessBlockCommand, GetPublicAccessBlockCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/adapters/aws/clients.js';
@@ -86,18 +86,25 @@ describe('a restart that trusts status.inSync', () => {
       await aws.iam.send(new DeleteRolePolicyCommand({ RoleName: role, PolicyName }));
     await aws.iam.send(new DeleteRoleCommand({ RoleName: role }));
     const o = await restart();
+    // With its inline policy (the full observation that found it gone created all of it; the
+    // policy is put after CreateRole returns, so wait for it, not for the role alone).
     await eventually(
-      async () => ((await aws.iam.send(new GetRoleCommand({ RoleName: role })).catch(() => undefined))?.Role ? true : undefined),
+      async () =>
+        (await aws.iam.send(new ListRolePoliciesCommand({ RoleName: role })).catch(() => undefined))?.PolicyNames?.includes('tenant-access')
+          ? true
+          : undefined,
       60_000,
-      `role ${role} made again`,
+      `role ${role} made again with its policy`,
     );
-    // Its inline policy with it (the full observation that found it gone created all of it).
-    expect((await aws.iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames).toContain('tenant-access');
     await c.kube.waitForCondition<Tenant>('Tenant', a, 'Ready', { status: 'True' }, 60_000);
+    // The tier, whose tenants were listed as adds before any worker ran: one pass, on all of them.
+    expect(await o.metric('tenant_rag_operator_reconcile_total', { controller: 'tenanttiers' })).toBe(1);
     // Both buckets were checked by one read (their tags) and not observed in full.
     expect(await reads(o, 'GetBucketTagging')).toBeGreaterThanOrEqual(2);
     expect(await reads(o, 'GetBucketVersioning')).toBe(0);
     expect(await reads(o, 'HeadBucket')).toBe(0);
+    // Both knowledge bases too (their tags, at the ARN their ids give): neither observed in full.
+    expect(await reads(o, 'GetKnowledgeBase')).toBe(0);
   }, 120_000);
 
   it('with a forged digest, observes in full and repairs drift the one read would not see', async () => {
