@@ -49,7 +49,7 @@ export const KB_IMMUTABLE_CHANGED = 'KnowledgeBaseImmutableChanged';
 export const KB_POLL_MS = 10_000;
 
 /** What GetKnowledgeBase says of the fields the driver sets, as KnowledgeBaseObserved holds them. */
-function fieldsOf(kb: KnowledgeBase): Omit<KnowledgeBaseObserved, 'id' | 'arn' | 'tags'> {
+function fieldsOf(kb: Partial<KnowledgeBase>): Omit<KnowledgeBaseObserved, 'id' | 'arn' | 'tags'> {
   const vector = kb.knowledgeBaseConfiguration?.vectorKnowledgeBaseConfiguration;
   const aoss = kb.storageConfiguration?.opensearchServerlessConfiguration;
   const s3v = kb.storageConfiguration?.s3VectorsConfiguration;
@@ -76,6 +76,17 @@ function fieldsOf(kb: KnowledgeBase): Omit<KnowledgeBaseObserved, 'id' | 'arn' |
     indexArn: s3v?.indexArn ?? (s3v?.vectorBucketArn && s3v.indexName ? `${s3v.vectorBucketArn}/index/${s3v.indexName}` : undefined),
     configuration: { knowledgeBase: kb.knowledgeBaseConfiguration, storage: kb.storageConfiguration ?? undefined },
   };
+}
+
+/**
+ * The ARN of knowledge base `id`, in the account of its role (the operator's: the stack makes and
+ * reads the role earlier in the same pass) and the operator's Region (its embedding model's); ''
+ * without an id or either of them.
+ */
+function knowledgeBaseArn(spec: KnowledgeBaseSpec, id: string | undefined): string {
+  const [, partition, , , account] = spec.roleArn.split(':');
+  const region = spec.embeddingModelArn.split(':')[3];
+  return id && partition && account && region ? `arn:${partition}:bedrock:${region}:${account}:knowledge-base/${id}` : '';
 }
 
 /** The knowledge base driver. */
@@ -120,20 +131,41 @@ export class KnowledgeBaseDriver implements ManagedResource<KnowledgeBaseSpec, K
   }
 
   /**
-   * The knowledge base (status still ACTIVE, name, description, role, embedding model, storage
-   * configuration: one GetKnowledgeBase) and its tags, one read each.
+   * Its tags (first: on a restart the one read that finds it gone or another owner's), and the
+   * knowledge base itself (status still ACTIVE, ARN, name, description, role, embedding model,
+   * storage configuration: one GetKnowledgeBase), one read each.
    */
   spotChecks(_spec: KnowledgeBaseSpec, last: KnowledgeBaseObserved): SpotCheck<KnowledgeBaseObserved>[] {
     return [
+      spotCheck(async (opts) =>
+        last.arn
+          ? { ...last, tags: (await this.agent.send(new ListTagsForResourceCommand({ resourceArn: last.arn }), opts)).tags ?? {} }
+          : undefined,
+      ),
       spotCheck(async (opts) => {
         const kb = (await this.agent.send(new GetKnowledgeBaseCommand({ knowledgeBaseId: last.id }), opts)).knowledgeBase;
-        return kb?.status === 'ACTIVE' ? { ...last, ...fieldsOf(kb) } : undefined;
+        return kb?.status === 'ACTIVE' ? { ...last, arn: kb.knowledgeBaseArn ?? last.arn, ...fieldsOf(kb) } : undefined;
       }),
-      spotCheck(async (opts) => ({
-        ...last,
-        tags: (await this.agent.send(new ListTagsForResourceCommand({ resourceArn: last.arn }), opts)).tags ?? {},
-      })),
     ];
+  }
+
+  /**
+   * With the id status records and the ARN that follows from it (knowledgeBaseArn): the first spot
+   * check reads its tags there, so a forged id names a knowledge base whose own tags are judged.
+   * Its configurations are the spec's rendering, not Bedrock's: only compare sees them (an update
+   * always follows a full observation). Without an id, no ARN, and that check observes in full.
+   */
+  inSyncAs(spec: KnowledgeBaseSpec, ids: ExternalIds): KnowledgeBaseObserved {
+    const id = ids.knowledgeBaseId ?? '';
+    const kb = {
+      status: 'ACTIVE' as const,
+      name: spec.name,
+      description: spec.description,
+      roleArn: spec.roleArn,
+      knowledgeBaseConfiguration: knowledgeBaseConfiguration(spec),
+      storageConfiguration: storageConfiguration(spec.storage),
+    };
+    return { id, arn: knowledgeBaseArn(spec, id), tags: ownerTags(spec.owner), ...fieldsOf(kb) };
   }
 
   compare(spec: KnowledgeBaseSpec, o: KnowledgeBaseObserved): string[] {
