@@ -90,7 +90,13 @@ export class AossCollectionDriver implements ManagedResource<CollectionSpec, Col
     }
   }
 
-  /** The collection's state (serving, same id) and its tags, one read each. */
+  /**
+   * The collection's state (serving, same id) and its tags, one read each.
+   *
+   * No `inSyncAs`: no one read finds the collection and its owner. BatchGetCollection (by name: its
+   * id, ARN, endpoint, state) returns no tags, and ListTagsForResource needs the ARN, which AWS
+   * assigns and nothing bound to the driver records. A restart observes collections in full.
+   */
   spotChecks(spec: CollectionSpec, last: CollectionObserved): SpotCheck<CollectionObserved>[] {
     return [
       spotCheck(async (opts) => {

@@ -117,6 +117,11 @@ export class KmsKeyDriver implements ManagedResource<KeySpec, KeyObserved> {
   /**
    * The key behind the alias (still this key, usable, aliased), its rotation and its tags: one read
    * each. A key gone, scheduled for deletion or replaced behind the alias observes in full.
+   *
+   * No `inSyncAs`: no one read finds the key and its owner. DescribeKey (by alias: which key, its
+   * state) returns no tags; ListResourceTags takes the key's id, which only status records (and
+   * anyone who may write status can forge), and still answers for a key scheduled for deletion.
+   * A restart observes keys in full.
    */
   spotChecks(spec: KeySpec, last: KeyObserved): SpotCheck<KeyObserved>[] {
     return [
