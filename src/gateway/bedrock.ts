@@ -12,12 +12,11 @@ import {
   type KnowledgeBaseRetrievalConfiguration,
   RetrieveAndGenerateCommand,
   type RetrieveAndGenerateCommandOutput,
-  RetrieveCommand,
   type RetrieveCommandOutput,
 } from '@aws-sdk/client-bedrock-agent-runtime';
 import {
   BedrockRuntimeClient,
-  ConverseCommand,
+  type ConverseCommand,
   type ConverseCommandOutput,
   type ConverseStreamOutput,
   ConverseStreamCommand,
@@ -30,6 +29,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { generatesFrom, retrievalConfiguration, type ScopedRetrieval } from './scope.js';
+import { label, postJson, type SignedJsonTarget, signedTarget } from './signed-json.js';
 
 /** A Converse request as the gateway builds it. */
 export interface ConverseInput {
@@ -154,46 +154,55 @@ class ClientCache<C> {
   }
 }
 
-/** The Bedrock port over the AWS SDK. */
+/** Who a retrieval is made as: the key of its session and, unless the gateway's own, its role. */
+function retrievalIdentity(s: ScopedRetrieval, retrievalRoleArn: string | undefined): { key: string; roleArn?: string } {
+  const id = s.identity;
+  if (id.kind === 'tenant-role') return { key: `t|${id.roleArn}|${id.tenant}`, roleArn: id.roleArn };
+  // Pool sessions are per tenant too, so CloudTrail names the tenant of every pool query.
+  if (retrievalRoleArn) return { key: `r|${retrievalRoleArn}|${id.tenant}`, roleArn: retrievalRoleArn };
+  return { key: 'self' };
+}
+
+type Service = 'runtime' | 'agent';
+
+/**
+ * The Bedrock port: Converse and Retrieve, the calls of nearly every request, as one signed HTTP
+ * request each (signed-json.ts); ConverseStream and RetrieveAndGenerate over the AWS SDK.
+ */
 export class SdkBedrock implements BedrockPort {
   private readonly sts: STSClient;
   private readonly sessions: RoleSessions;
   private readonly agents: ClientCache<BedrockAgentRuntimeClient>;
   private readonly runtimes: ClientCache<BedrockRuntimeClient>;
+  private readonly targets: ClientCache<SignedJsonTarget>;
+  private readonly endpoints = new Map<Service, Promise<URL>>();
 
   /**
-   * HTTP/1.1 with keep-alive for the runtime clients: their default is HTTP/2, which only the
-   * bidirectional streams need; Retrieve, Converse and ConverseStream are served over both.
+   * HTTP/1.1 with keep-alive for every Bedrock call: the runtime clients' default is HTTP/2, which
+   * only the bidirectional streams need; Retrieve, Converse and ConverseStream are served over both.
    */
-  private readonly handler = new NodeHttpHandler({
-    httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 256 }),
-    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
-  });
+  private readonly sockets = {
+    http: new HttpAgent({ keepAlive: true, maxSockets: 256 }),
+    https: new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
+  };
+  private readonly handler = new NodeHttpHandler({ httpAgent: this.sockets.http, httpsAgent: this.sockets.https });
 
   constructor(private readonly o: BedrockOptions) {
     this.sts = new STSClient({ region: o.region, maxAttempts: o.maxAttempts ?? 3 });
     this.sessions = new RoleSessions(this.sts, o.sessionPrefix);
     this.agents = new ClientCache(o.maxClients ?? 1000);
     this.runtimes = new ClientCache(o.maxClients ?? 1000);
+    this.targets = new ClientCache(2 * (o.maxClients ?? 1000));
+  }
+
+  private base(): { region: string; maxAttempts: number; requestHandler: NodeHttpHandler } {
+    return { region: this.o.region, maxAttempts: this.o.maxAttempts ?? 3, requestHandler: this.handler };
   }
 
   private agentFor(s: ScopedRetrieval): BedrockAgentRuntimeClient {
-    const base = { region: this.o.region, maxAttempts: this.o.maxAttempts ?? 3, requestHandler: this.handler };
-    const id = s.identity;
-    if (id.kind === 'tenant-role') {
-      return this.agents.get(
-        `t|${id.roleArn}|${id.tenant}`,
-        () => new BedrockAgentRuntimeClient({ ...base, credentials: this.sessions.provider(id.roleArn, id.tenant) }),
-      );
-    }
-    const role = this.o.retrievalRoleArn;
-    // Pool sessions are per tenant too, so CloudTrail names the tenant of every pool query.
-    if (role)
-      return this.agents.get(
-        `r|${role}|${id.tenant}`,
-        () => new BedrockAgentRuntimeClient({ ...base, credentials: this.sessions.provider(role, id.tenant) }),
-      );
-    return this.agents.get('self', () => new BedrockAgentRuntimeClient(base));
+    const { key, roleArn } = retrievalIdentity(s, this.o.retrievalRoleArn);
+    const credentials = roleArn ? { credentials: this.sessions.provider(roleArn, s.identity.tenant) } : {};
+    return this.agents.get(key, () => new BedrockAgentRuntimeClient({ ...this.base(), ...credentials }));
   }
 
   /**
@@ -201,32 +210,42 @@ export class SdkBedrock implements BedrockPort {
    * pool tier (no role of its own), as the gateway, which may invoke this cluster's profiles only.
    */
   private runtimeFor(roleArn: string | undefined, tenant: string): BedrockRuntimeClient {
-    if (!roleArn)
-      return this.runtimes.get(
-        'self',
-        () => new BedrockRuntimeClient({ region: this.o.region, maxAttempts: this.o.maxAttempts ?? 3, requestHandler: this.handler }),
-      );
-    return this.runtimes.get(
-      `${roleArn}|${tenant}`,
-      () =>
-        new BedrockRuntimeClient({
-          region: this.o.region,
-          maxAttempts: this.o.maxAttempts ?? 3,
-          requestHandler: this.handler,
-          credentials: this.sessions.provider(roleArn, tenant),
-        }),
+    const credentials = roleArn ? { credentials: this.sessions.provider(roleArn, tenant) } : {};
+    return this.runtimes.get(roleArn ? `${roleArn}|${tenant}` : 'self', () => new BedrockRuntimeClient({ ...this.base(), ...credentials }));
+  }
+
+  /**
+   * The signed-request target of an identity (`key`): its role's session, or the gateway's own
+   * credentials, at the endpoint the SDK's configuration resolves to (once per service).
+   */
+  private async target(service: Service, key: string, roleArn: string | undefined, tenant: string): Promise<SignedJsonTarget> {
+    const self =
+      service === 'runtime'
+        ? this.runtimeFor(undefined, tenant)
+        : this.agents.get('self', () => new BedrockAgentRuntimeClient(this.base()));
+    let endpoint = this.endpoints.get(service);
+    if (!endpoint) {
+      endpoint = resolveEndpoint(self.config);
+      this.endpoints.set(service, endpoint);
+      endpoint.catch(() => this.endpoints.delete(service));
+    }
+    const url = await endpoint;
+    const credentials = roleArn ? this.sessions.provider(roleArn, tenant) : self.config.credentials;
+    return this.targets.get(`${service}|${key}`, () =>
+      signedTarget(url, this.o.region, credentials, this.sockets, this.o.maxAttempts ?? 3),
     );
   }
 
-  retrieve(s: ScopedRetrieval, query: string, numberOfResults: number, signal?: AbortSignal): Promise<RetrieveCommandOutput> {
-    return this.agentFor(s).send(
-      new RetrieveCommand({
-        knowledgeBaseId: s.knowledgeBaseId,
-        retrievalQuery: { text: query },
-        retrievalConfiguration: searchConfig(s, numberOfResults),
-      }),
-      { abortSignal: signal },
+  async retrieve(s: ScopedRetrieval, query: string, numberOfResults: number, signal?: AbortSignal): Promise<RetrieveCommandOutput> {
+    const { key, roleArn } = retrievalIdentity(s, this.o.retrievalRoleArn);
+    const t = await this.target('agent', key, roleArn, s.identity.tenant);
+    const out = await postJson<Omit<RetrieveCommandOutput, '$metadata'>>(
+      t,
+      `/knowledgebases/${label(s.knowledgeBaseId)}/retrieve`,
+      { retrievalQuery: { text: query }, retrievalConfiguration: searchConfig(s, numberOfResults) },
+      signal,
     );
+    return { ...out, $metadata: {} };
   }
 
   retrieveAndGenerate(
@@ -255,14 +274,17 @@ export class SdkBedrock implements BedrockPort {
     );
   }
 
-  converse(
+  async converse(
     tenant: string,
     roleArn: string | undefined,
     modelArn: string,
     i: ConverseInput,
     signal?: AbortSignal,
   ): Promise<ConverseCommandOutput> {
-    return this.runtimeFor(roleArn, tenant).send(new ConverseCommand(converseRequest(tenant, modelArn, i)), { abortSignal: signal });
+    const { modelId, ...body } = converseRequest(tenant, modelArn, i);
+    const t = await this.target('runtime', roleArn ? `${roleArn}|${tenant}` : 'self', roleArn, tenant);
+    const out = await postJson<Omit<ConverseCommandOutput, '$metadata'>>(t, `/model/${label(modelId ?? modelArn)}/converse`, body, signal);
+    return { ...out, $metadata: {} };
   }
 
   async converseStream(
@@ -282,6 +304,7 @@ export class SdkBedrock implements BedrockPort {
   destroy(): void {
     this.agents.clear();
     this.runtimes.clear();
+    this.targets.clear();
     this.handler.destroy();
     this.sts.destroy();
   }
@@ -311,4 +334,16 @@ function converseRequest(tenant: string, modelArn: string, i: ConverseInput): Co
     // Invocation logs can then be filtered by tenant.
     requestMetadata: { tenant, via: 'tenant-rag-gateway' },
   };
+}
+
+/** Where an SDK client's calls go: its configured endpoint (AWS_ENDPOINT_URL_*), else AWS's rules. */
+async function resolveEndpoint(config: BedrockRuntimeClient['config'] | BedrockAgentRuntimeClient['config']): Promise<URL> {
+  const configured = await config.serviceConfiguredEndpoint?.();
+  const resolved = config.endpointProvider({
+    Region: await config.region(),
+    UseFIPS: await config.useFipsEndpoint(),
+    UseDualStack: await config.useDualstackEndpoint(),
+    ...(configured ? { Endpoint: configured } : {}),
+  });
+  return new URL(resolved.url.href);
 }

@@ -1,0 +1,131 @@
+/**
+ * The gateway's signed Bedrock requests: the signature AWS's documented example gives, errors
+ * named as the SDK names them, retries of throttling and 5xx only, and a cancelled call never
+ * retried.
+ */
+import { createServer, type IncomingMessage, Agent as HttpAgent, type Server, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AwsServiceError, label, NodeSha256, postJson, serviceError, signedTarget } from './signed-json.js';
+
+describe('signing', () => {
+  // docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html's example (IAM ListUsers).
+  const request = {
+    method: 'GET',
+    protocol: 'https:',
+    hostname: 'iam.amazonaws.com',
+    path: '/',
+    query: { Action: 'ListUsers', Version: '2010-05-08' },
+    headers: { host: 'iam.amazonaws.com', 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+  };
+  const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
+  const sign = (sha256: typeof Sha256 | typeof NodeSha256) =>
+    new SignatureV4({ service: 'iam', region: 'us-east-1', credentials, sha256, applyChecksum: false }).sign(request, {
+      signingDate: new Date('2015-08-30T12:36:00Z'),
+    });
+
+  it("node:crypto's SHA-256 and HMAC give the documented signature, as the SDK's own hash does", async () => {
+    const [ours, sdk] = await Promise.all([sign(NodeSha256), sign(Sha256)]);
+    expect(ours.headers.authorization).toContain('Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7');
+    expect(ours.headers).toEqual(sdk.headers);
+  });
+
+  it('encodes a path label as the SDK does: an inference profile ARN is one segment', () => {
+    expect(label('arn:aws:bedrock:us-east-1:1:application-inference-profile/p')).toBe(
+      'arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Aapplication-inference-profile%2Fp',
+    );
+    expect(label("a!b'c(d)e*f")).toBe('a%21b%27c%28d%29e%2Af');
+  });
+});
+
+describe('errors', () => {
+  it('names the error by x-amzn-errortype, else the body, and keeps the message', () => {
+    const header = serviceError(403, 'AccessDeniedException:http://internal.amazon.com/coral/com.amazon.bedrock/', '{"message":"no"}');
+    expect([header.name, header.message, header.status]).toEqual(['AccessDeniedException', 'no', 403]);
+    expect(serviceError(400, undefined, '{"__type":"com.amazon#ValidationException","Message":"bad"}').name).toBe('ValidationException');
+    expect(serviceError(502, undefined, '<html>bad gateway</html>')).toMatchObject({
+      name: 'InternalServerException',
+      message: 'HTTP 502',
+    });
+    expect(serviceError(418, undefined, '').name).toBe('Http418Error');
+  });
+});
+
+describe('postJson', () => {
+  let server: Server;
+  let answers: ((res: ServerResponse, req: IncomingMessage) => void)[] = [];
+  const seen: { path: string; auth: string; body: string }[] = [];
+  const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent() };
+  const credentials = () => Promise.resolve({ accessKeyId: 'AKID', secretAccessKey: 'secret', sessionToken: 'session' });
+  let url: URL;
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        seen.push({ path: req.url ?? '', auth: req.headers.authorization ?? '', body: Buffer.concat(chunks).toString() });
+        const answer = answers.shift() ?? ((r) => r.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+        answer(res, req);
+      });
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/base/`);
+  });
+  afterAll(async () => {
+    agents.http.destroy();
+    await new Promise<void>((ok) => server.close(() => ok()));
+  });
+  beforeEach(() => {
+    seen.length = 0;
+    answers = [];
+  });
+
+  const target = (maxAttempts: number) => signedTarget(url, 'us-east-1', credentials, agents, maxAttempts);
+  const error = (status: number, type: string) => (res: ServerResponse) =>
+    res.writeHead(status, { 'x-amzn-errortype': type }).end(JSON.stringify({ message: `${type} from the test` }));
+
+  it('posts the JSON signed for bedrock, under the endpoint path, with the session token', async () => {
+    await expect(postJson(target(1), '/model/m/converse', { a: 1 })).resolves.toEqual({ ok: true });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.path).toBe('/base/model/m/converse');
+    expect(seen[0]?.body).toBe('{"a":1}');
+    expect(seen[0]?.auth).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKID\/\d{8}\/us-east-1\/bedrock\/aws4_request, SignedHeaders=.*x-amz-security-token/,
+    );
+  });
+
+  it('retries throttling and 5xx, then answers', async () => {
+    answers = [error(429, 'ThrottlingException'), error(503, 'ServiceUnavailableException')];
+    await expect(postJson(target(3), '/x', {})).resolves.toEqual({ ok: true });
+    expect(seen).toHaveLength(3);
+  });
+
+  it('gives up after maxAttempts with the last error, named', async () => {
+    answers = [error(429, 'ThrottlingException'), error(429, 'ThrottlingException')];
+    const e = await postJson(target(2), '/x', {}).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(AwsServiceError);
+    expect(e).toMatchObject({ name: 'ThrottlingException', status: 429 });
+    expect(seen).toHaveLength(2);
+  });
+
+  it.each([
+    [400, 'ValidationException'],
+    [403, 'AccessDeniedException'],
+    [404, 'ResourceNotFoundException'],
+  ])('does not retry %i %s', async (status, type) => {
+    answers = [error(status, type)];
+    await expect(postJson(target(3), '/x', {})).rejects.toMatchObject({ name: type, message: `${type} from the test` });
+    expect(seen).toHaveLength(1);
+  });
+
+  it('a cancelled call fails at once and is not retried', async () => {
+    const abort = new AbortController();
+    answers = [() => abort.abort()];
+    await expect(postJson(target(3), '/x', {}, abort.signal)).rejects.toMatchObject({ name: 'AbortError' });
+    expect(seen).toHaveLength(1);
+  });
+});
