@@ -146,9 +146,12 @@ async function once(t: SignedJsonTarget, path: string, payload: string, signal?:
     req.on('error', fail);
     req.end(payload);
   });
-  const chunks: Buffer[] = [];
-  for await (const c of res) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = await new Promise<string>((ok, fail) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => ok(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', fail);
+  });
   const status = res.statusCode ?? 0;
   if (status >= 200 && status < 300) return text ? JSON.parse(text) : {};
   throw serviceError(status, res.headers['x-amzn-errortype'], text);
