@@ -5,7 +5,7 @@
  * (bridge and silo retrievals, every model call, so the operator's quota Deny on the tenant role
  * stays a backstop), and the retrieval role for pool retrievals (or the gateway's own
  * credentials when no retrieval role is set). Sessions are cached until shortly before they
- * expire; one SDK client per identity, bounded.
+ * expire; one SDK client and one signed-request target per identity, each bounded.
  */
 import {
   BedrockAgentRuntimeClient,
