@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const dnsLabel = z
   .string()

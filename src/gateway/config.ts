@@ -2,7 +2,7 @@
  * The gateway's settings, from environment variables (the chart sets them), parsed once into a
  * frozen object. Pure: the environment is passed in.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A setting that cannot be used. */
 export class GatewayConfigError extends Error {
