@@ -14,6 +14,7 @@ import { scopeRetrieval } from './scope.js';
 interface Seen {
   path: string;
   body: Record<string, unknown>;
+  authorization?: string;
 }
 
 let server: Server;
@@ -26,7 +27,11 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      seen.push({ path: req.url ?? '', body: JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown> });
+      seen.push({
+        path: req.url ?? '',
+        body: JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown>,
+        authorization: req.headers.authorization,
+      });
       const body = req.url?.endsWith('/retrieve')
         ? { retrievalResults: [] }
         : { sessionId: 's', output: { text: 'answer' }, citations: [] };
@@ -39,6 +44,10 @@ beforeAll(async () => {
     AWS_ACCESS_KEY_ID: 'testing',
     AWS_SECRET_ACCESS_KEY: 'testing',
     AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    AWS_ENDPOINT_URL_BEDROCK_RUNTIME: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    // A Bedrock API key in the gateway's environment: the SDK's runtime client would send it
+    // instead of signing as the tenant's role (bypassing the role and its quota Deny).
+    AWS_BEARER_TOKEN_BEDROCK: 'gateway-api-key',
   });
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
@@ -78,7 +87,7 @@ describe('SdkBedrock on each vector store', () => {
 
   it('Managed: Retrieve with managedSearchConfiguration and the pool filter; RetrieveAndGenerate never leaves', async () => {
     await bedrock.retrieve(pool('Managed'), 'numbers', 4);
-    expect(seen).toEqual([
+    expect(seen.map(({ path, body }) => ({ path, body }))).toEqual([
       {
         path: '/knowledgebases/POOLKB0001/retrieve',
         body: {
@@ -91,5 +100,33 @@ describe('SdkBedrock on each vector store', () => {
       bedrock.retrieveAndGenerate(pool('Managed'), 'numbers', 'arn:aws:bedrock:us-east-1:1:application-inference-profile/p', 4),
     ).rejects.toThrow(/RetrieveAndGenerate does not take acme's Managed knowledge base/);
     expect(seen).toHaveLength(1);
+  });
+
+  it('signs every call with SigV4, never with a Bedrock API key from the environment', async () => {
+    await bedrock.retrieve(pool('OpenSearchServerless'), 'numbers', 3);
+    await bedrock.retrieveAndGenerate(
+      pool('OpenSearchServerless'),
+      'numbers',
+      'arn:aws:bedrock:us-east-1:1:application-inference-profile/p',
+      3,
+    );
+    await bedrock.converse('acme', undefined, 'arn:aws:bedrock:us-east-1:1:application-inference-profile/p', {
+      messages: [{ role: 'user', content: [{ text: 'hi' }] }],
+      maxTokens: 10,
+    });
+    // The local server answers no event stream; only the request's signature matters here.
+    await bedrock
+      .converseStream('acme', undefined, 'arn:aws:bedrock:us-east-1:1:application-inference-profile/p', {
+        messages: [{ role: 'user', content: [{ text: 'hi' }] }],
+        maxTokens: 10,
+      })
+      .catch(() => undefined);
+    expect(seen.map((s) => s.path)).toEqual([
+      '/knowledgebases/POOLKB0001/retrieve',
+      '/retrieveAndGenerate',
+      '/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Aapplication-inference-profile%2Fp/converse',
+      '/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Aapplication-inference-profile%2Fp/converse-stream',
+    ]);
+    for (const s of seen) expect(s.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=testing\//);
   });
 });

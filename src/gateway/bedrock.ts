@@ -195,8 +195,12 @@ export class SdkBedrock implements BedrockPort {
     this.targets = new ClientCache(2 * (o.maxClients ?? 1000));
   }
 
-  private base(): { region: string; maxAttempts: number; requestHandler: NodeHttpHandler } {
-    return { region: this.o.region, maxAttempts: this.o.maxAttempts ?? 3, requestHandler: this.handler };
+  /**
+   * SigV4 only: with AWS_BEARER_TOKEN_BEDROCK in the environment the SDK's runtime client would
+   * send that API key instead of signing as the tenant's role, bypassing the role and its Deny.
+   */
+  private base(): { region: string; maxAttempts: number; requestHandler: NodeHttpHandler; authSchemePreference: string[] } {
+    return { region: this.o.region, maxAttempts: this.o.maxAttempts ?? 3, requestHandler: this.handler, authSchemePreference: ['sigv4'] };
   }
 
   private agentFor(s: ScopedRetrieval): BedrockAgentRuntimeClient {

@@ -1,7 +1,7 @@
 /**
  * The gateway's signed Bedrock requests: the signature AWS's documented example gives, errors
- * named as the SDK names them, retries of throttling and 5xx only, and a cancelled call never
- * retried.
+ * named as the SDK names them, the SDK's retries (throttling and 5xx only, within a budget), its
+ * clock-skew correction, and a cancelled call never retried.
  */
 import { createServer, type IncomingMessage, Agent as HttpAgent, type Server, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -42,15 +42,16 @@ describe('signing', () => {
 });
 
 describe('errors', () => {
-  it('names the error by x-amzn-errortype, else the body, and keeps the message', () => {
-    const header = serviceError(403, 'AccessDeniedException:http://internal.amazon.com/coral/com.amazon.bedrock/', '{"message":"no"}');
-    expect([header.name, header.message, header.status]).toEqual(['AccessDeniedException', 'no', 403]);
-    expect(serviceError(400, undefined, '{"__type":"com.amazon#ValidationException","Message":"bad"}').name).toBe('ValidationException');
-    expect(serviceError(502, undefined, '<html>bad gateway</html>')).toMatchObject({
-      name: 'InternalServerException',
-      message: 'HTTP 502',
-    });
-    expect(serviceError(418, undefined, '').name).toBe('Http418Error');
+  it('names the error by x-amzn-errortype, else the body, and keeps the message and request id', () => {
+    const header = serviceError(
+      403,
+      { 'x-amzn-errortype': 'AccessDeniedException:http://internal.amazon.com/coral/com.amazon.bedrock/', 'x-amzn-requestid': 'r-1' },
+      '{"message":"no"}',
+    );
+    expect([header.name, header.message, header.status, header.$metadata.requestId]).toEqual(['AccessDeniedException', 'no', 403, 'r-1']);
+    expect(serviceError(400, {}, '{"__type":"com.amazon#ValidationException","Message":"bad"}').name).toBe('ValidationException');
+    expect(serviceError(400, {}, '{"code":"ValidationException","__type":"Other"}').name).toBe('ValidationException');
+    expect(serviceError(502, {}, '<html>bad gateway</html>')).toMatchObject({ name: 'Unknown', message: 'HTTP 502', status: 502 });
   });
 });
 
@@ -98,6 +99,13 @@ describe('postJson', () => {
     );
   });
 
+  it('sends its user agent', async () => {
+    let agent: string | undefined;
+    answers = [(res, req) => ((agent = req.headers['user-agent']), res.writeHead(200).end('{}'))];
+    await postJson(target(1), '/x', {});
+    expect(agent).toBe('tenant-rag-gateway');
+  });
+
   it('retries throttling and 5xx, then answers', async () => {
     answers = [error(429, 'ThrottlingException'), error(503, 'ServiceUnavailableException')];
     await expect(postJson(target(3), '/x', {})).resolves.toEqual({ ok: true });
@@ -108,7 +116,7 @@ describe('postJson', () => {
     answers = [error(429, 'ThrottlingException'), error(429, 'ThrottlingException')];
     const e = await postJson(target(2), '/x', {}).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AwsServiceError);
-    expect(e).toMatchObject({ name: 'ThrottlingException', status: 429 });
+    expect(e).toMatchObject({ name: 'ThrottlingException', status: 429, message: 'ThrottlingException from the test' });
     expect(seen).toHaveLength(2);
   });
 
@@ -120,6 +128,28 @@ describe('postJson', () => {
     answers = [error(status, type)];
     await expect(postJson(target(3), '/x', {})).rejects.toMatchObject({ name: type, message: `${type} from the test` });
     expect(seen).toHaveLength(1);
+  });
+
+  it("signs at AWS's time once an answer shows the clocks 10 minutes apart, and retries the refused call", async () => {
+    const ahead = 10 * 60_000;
+    const serverNow = (): Date => new Date(Date.now() + ahead);
+    const stamp = (d: string): number =>
+      Date.parse(`${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}T${d.slice(9, 11)}:${d.slice(11, 13)}:${d.slice(13, 15)}Z`);
+    const skewed = (res: ServerResponse, req: IncomingMessage): void => {
+      const signedAt = stamp(String(req.headers['x-amz-date']));
+      res.setHeader('date', serverNow().toUTCString());
+      if (Math.abs(signedAt - serverNow().getTime()) > 300_000)
+        res
+          .writeHead(403, { 'x-amzn-errortype': 'InvalidSignatureException' })
+          .end('{"message":"Signature expired: 20261205T000000Z is now earlier than ..."}');
+      else res.writeHead(200).end('{"ok":true}');
+    };
+    answers = [skewed, skewed, skewed];
+    const t = target(3);
+    await expect(postJson(t, '/x', {})).resolves.toEqual({ ok: true });
+    expect(seen).toHaveLength(2);
+    await expect(postJson(t, '/x', {})).resolves.toEqual({ ok: true });
+    expect(seen).toHaveLength(3);
   });
 
   it('a cancelled call fails at once and is not retried', async () => {

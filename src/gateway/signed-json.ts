@@ -3,20 +3,21 @@
  * HTTP request each. The SDK's client spends about 125 KB of short-lived objects and 0.4 ms of CPU
  * per call on its middleware stack, endpoint rules and user agent (docs/performance.md, "The
  * tenant gateway"); under load that garbage sets how often the gateway pauses to collect it. This
- * path signs with the SDK's own signer (@smithy/signature-v4) and resolves the endpoint and the
- * default credentials from an SDK client's configuration once, so AWS_ENDPOINT_URL_*, FIPS,
- * dual-stack and the credential chain mean what they mean to the SDK.
- *
- * Errors become `AwsServiceError`s named by the service's error type (`x-amzn-errortype`, else
- * the body's `__type` or `code`), as the SDK's are; throttling, 5xx and network errors are
- * retried with the SDK's standard backoff (full jitter from 100 ms, at most 20 s), a cancelled
- * call never.
+ * path keeps the SDK's parts that matter and drops the machinery: its signer
+ * (@smithy/signature-v4, with node:crypto hashes), its retry strategy and error classification
+ * (@smithy/core/retry: standard mode, one retry budget per identity as each SDK client had,
+ * Retry-After honoured), its clock-skew correction (the offset from an answer's Date header), and
+ * the endpoint and default credentials an SDK client's configuration resolves, once per service,
+ * so AWS_ENDPOINT_URL_*, FIPS and the credential chain mean what they mean to the SDK. Errors
+ * become `AwsServiceError`s named by the service's error type (`x-amzn-errortype`, else the body's
+ * `code` or `__type`), as the SDK's are.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { type Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { type Agent as HttpAgent, type IncomingHttpHeaders, request as httpRequest, type IncomingMessage } from 'node:http';
 import { type Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { getRetryAfterHint, isServerError, isThrottlingError, isTransientError, StandardRetryStrategy } from '@smithy/core/retry';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { AwsCredentialIdentityProvider, Checksum, SourceData } from '@smithy/types';
+import type { AwsCredentialIdentityProvider, Checksum, RetryErrorInfo, RetryStrategyV2, SourceData } from '@smithy/types';
 
 /** SHA-256 (or HMAC-SHA-256 with a secret) on node:crypto, in the shape SignatureV4 takes. */
 export class NodeSha256 implements Checksum {
@@ -44,15 +45,19 @@ function toBuffer(d: SourceData): Buffer | string {
   return Buffer.from(d);
 }
 
-/** An error answer of an AWS service, named as the SDK names it. */
+/** An error answer of an AWS service, named and shaped as the SDK's (for its retry classification). */
 export class AwsServiceError extends Error {
-  constructor(
-    name: string,
-    message: string,
-    readonly status: number,
-  ) {
+  readonly $metadata: { httpStatusCode: number; requestId?: string; clockSkewCorrected?: boolean };
+  /** The answer's status and headers, where the retry strategy reads Retry-After. */
+  readonly $response: { statusCode: number; headers: Record<string, string> };
+  constructor(name: string, message: string, status: number, headers: Record<string, string> = {}) {
     super(message);
     this.name = name;
+    this.$metadata = { httpStatusCode: status, ...(headers['x-amzn-requestid'] ? { requestId: headers['x-amzn-requestid'] } : {}) };
+    this.$response = { statusCode: status, headers };
+  }
+  get status(): number {
+    return this.$metadata.httpStatusCode;
   }
 }
 
@@ -61,7 +66,10 @@ export interface SignedJsonTarget {
   endpoint: URL;
   signer: SignatureV4;
   agent: HttpAgent | HttpsAgent;
-  maxAttempts: number;
+  /** The SDK's standard retry strategy: its retry budget is this identity's. */
+  retry: RetryStrategyV2;
+  /** How far AWS's clock is ahead of ours (ms), learnt from the answers' Date headers. */
+  clockOffsetMs: number;
 }
 
 /** A target for `credentials` at a resolved endpoint; Bedrock's runtimes sign as `bedrock`. */
@@ -76,7 +84,8 @@ export function signedTarget(
     endpoint,
     signer: new SignatureV4({ service: 'bedrock', region, credentials, sha256: NodeSha256 }),
     agent: endpoint.protocol === 'http:' ? agents.http : agents.https,
-    maxAttempts,
+    retry: new StandardRetryStrategy(maxAttempts),
+    clockOffsetMs: 0,
   };
 }
 
@@ -85,32 +94,63 @@ export function label(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-const THROTTLING = new Set([
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'ServiceUnavailableException',
-  'RequestThrottledException',
-  'ProvisionedThroughputExceededException',
-]);
-const BASE_DELAY_MS = 100;
-const MAX_DELAY_MS = 20_000;
+/** What the gateway sends as its user agent (the SDK's named the SDK; CloudTrail shows this). */
+const USER_AGENT = 'tenant-rag-gateway';
+/** The largest answer read (Converse and Retrieve answers are a few hundred KB at most). */
+const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+/** How far apart the clocks may be before the signing date follows AWS's (the SDK's 5 minutes). */
+const SKEW_MS = 300_000;
 
-function retryable(e: unknown): boolean {
-  if (e instanceof AwsServiceError) return e.status >= 500 || e.status === 429 || THROTTLING.has(e.name);
-  // Network errors (reset, refused, timed out) carry a code; a cancelled call is an AbortError.
-  return e instanceof Error && e.name !== 'AbortError' && typeof (e as { code?: unknown }).code === 'string';
+/** What the SDK's retry strategy needs to know of an error. */
+function retryInfo(e: unknown): RetryErrorInfo {
+  const error = e as Parameters<typeof isThrottlingError>[0];
+  const errorType = isThrottlingError(error)
+    ? 'THROTTLING'
+    : isTransientError(error)
+      ? 'TRANSIENT'
+      : isServerError(error)
+        ? 'SERVER_ERROR'
+        : 'CLIENT_ERROR';
+  const retryAfterHint = e instanceof AwsServiceError ? getRetryAfterHint(e.$response) : undefined;
+  return { error, errorType, ...(retryAfterHint ? { retryAfterHint } : {}) };
 }
 
-/** POSTs `body` as JSON to `path` on the target and parses the JSON answer. */
+/** Waits `ms`, or rejects at once when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((ok, fail) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', abort);
+    };
+    const abort = (): void => {
+      done();
+      fail(Object.assign(new Error('Request aborted'), { name: 'AbortError', cause: signal?.reason as unknown }));
+    };
+    const timer = setTimeout(() => {
+      done();
+      ok();
+    }, ms);
+    signal?.addEventListener('abort', abort, { once: true });
+  });
+}
+
+/** POSTs `body` as JSON to `path` on the target and parses the JSON answer; retries as the SDK does. */
 export async function postJson<T>(t: SignedJsonTarget, path: string, body: unknown, signal?: AbortSignal): Promise<T> {
   const payload = JSON.stringify(body);
-  for (let attempt = 1; ; attempt++) {
+  let token = await t.retry.acquireInitialRetryToken('');
+  for (;;) {
     try {
-      return (await once(t, path, payload, signal)) as T;
+      const out = (await once(t, path, payload, signal)) as T;
+      t.retry.recordSuccess(token);
+      return out;
     } catch (e) {
-      if (attempt >= t.maxAttempts || signal?.aborted || !retryable(e)) throw e;
-      const delay = Math.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt);
-      await new Promise((ok) => setTimeout(ok, delay));
+      if (signal?.aborted) throw e;
+      try {
+        token = await t.retry.refreshRetryTokenForRetry(token, retryInfo(e));
+      } catch {
+        throw e;
+      }
+      await sleep(token.getRetryDelay(), signal);
     }
   }
 }
@@ -118,16 +158,24 @@ export async function postJson<T>(t: SignedJsonTarget, path: string, body: unkno
 async function once(t: SignedJsonTarget, path: string, payload: string, signal?: AbortSignal): Promise<unknown> {
   const { endpoint: ep } = t;
   const fullPath = `${ep.pathname.replace(/\/$/, '')}${path}`;
-  const signed = await t.signer.sign({
-    method: 'POST',
-    protocol: ep.protocol,
-    hostname: ep.hostname,
-    ...(ep.port ? { port: Number(ep.port) } : {}),
-    path: fullPath,
-    query: {},
-    headers: { host: ep.host, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) },
-    body: payload,
-  });
+  const signed = await t.signer.sign(
+    {
+      method: 'POST',
+      protocol: ep.protocol,
+      hostname: ep.hostname,
+      ...(ep.port ? { port: Number(ep.port) } : {}),
+      path: fullPath,
+      query: {},
+      headers: {
+        host: ep.host,
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(payload)),
+        'user-agent': USER_AGENT,
+      },
+      body: payload,
+    },
+    { signingDate: new Date(Date.now() + t.clockOffsetMs) },
+  );
   const request = ep.protocol === 'http:' ? httpRequest : httpsRequest;
   const res = await new Promise<IncomingMessage>((ok, fail) => {
     const req = request(
@@ -146,28 +194,50 @@ async function once(t: SignedJsonTarget, path: string, payload: string, signal?:
     req.on('error', fail);
     req.end(payload);
   });
+  const corrected = learnClock(t, res.headers.date);
   const text = await new Promise<string>((ok, fail) => {
     const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
+    let size = 0;
+    res.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_ANSWER_BYTES) res.destroy(new Error(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`));
+      else chunks.push(c);
+    });
     res.on('end', () => ok(Buffer.concat(chunks).toString('utf8')));
     res.on('error', fail);
   });
   const status = res.statusCode ?? 0;
   if (status >= 200 && status < 300) return text ? JSON.parse(text) : {};
-  throw serviceError(status, res.headers['x-amzn-errortype'], text);
+  const e = serviceError(status, res.headers, text);
+  // A signature refused for the time while the clocks were apart: retried at AWS's time.
+  if (corrected) e.$metadata.clockSkewCorrected = true;
+  throw e;
+}
+
+/** Follows AWS's clock when ours is 5 minutes or more off it; whether the offset changed. */
+function learnClock(t: SignedJsonTarget, date: string | undefined): boolean {
+  const server = date ? Date.parse(date) : NaN;
+  if (Number.isNaN(server) || Math.abs(Date.now() + t.clockOffsetMs - server) < SKEW_MS) return false;
+  t.clockOffsetMs = server - Date.now();
+  return true;
 }
 
 /** The error an AWS REST-JSON error answer means. */
-export function serviceError(status: number, typeHeader: string | string[] | undefined, text: string): AwsServiceError {
-  let parsed: { __type?: unknown; code?: unknown; message?: unknown; Message?: unknown } = {};
+export function serviceError(status: number, headers: IncomingHttpHeaders, text: string): AwsServiceError {
+  let parsed: { __type?: unknown; code?: unknown; Code?: unknown; message?: unknown; Message?: unknown } = {};
   try {
     parsed = JSON.parse(text) as typeof parsed;
   } catch {
     // Not JSON (a proxy's page): the status names it.
   }
-  const raw = [typeHeader, parsed.__type, parsed.code].flat().find((x): x is string => typeof x === 'string' && x !== '');
+  // The SDK's order: the header, then the body's code, then its __type.
+  const raw = [headers['x-amzn-errortype'], parsed.code, parsed.Code, parsed.__type]
+    .flat()
+    .find((x): x is string => typeof x === 'string' && x !== '');
   // `Type:namespace-uri` in the header, `namespace#Type` in a body.
-  const name = raw?.split(':')[0]?.split('#').pop() || (status >= 500 ? 'InternalServerException' : `Http${status}Error`);
+  const name = raw?.split(':')[0]?.split('#').pop() || 'Unknown';
   const message = [parsed.message, parsed.Message].find((x): x is string => typeof x === 'string') ?? `HTTP ${status}`;
-  return new AwsServiceError(name, message, status);
+  const flat: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') flat[k] = v;
+  return new AwsServiceError(name, message, status, flat);
 }
