@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +16,29 @@ describe('Credentials', () => {
     expect(await credentials.authorization()).toBe('Bearer first');
     now = 60_000;
     expect(await credentials.authorization()).toBe('Bearer second');
+  });
+
+  it('keeps the token read last while the file cannot be read again, until the API server refuses it', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'token-')), 'token');
+    writeFileSync(path, 'first\n');
+    let now = 0;
+    const credentials = new Credentials({ kind: 'token-file', path }, () => now);
+    expect(await credentials.authorization()).toBe('Bearer first');
+    // The kubelet swapping the file: gone for a moment, then empty.
+    rmSync(path);
+    now = 60_000;
+    expect(await credentials.authorization()).toBe('Bearer first');
+    writeFileSync(path, '');
+    now = 65_000;
+    expect(await credentials.authorization()).toBe('Bearer first');
+    // Tried again within seconds, not a minute.
+    writeFileSync(path, 'second\n');
+    now = 70_000;
+    expect(await credentials.authorization()).toBe('Bearer second');
+    // A refused token is never used again, even while the file cannot be read.
+    rmSync(path);
+    credentials.invalidate();
+    await expect(credentials.authorization()).rejects.toThrow(/ENOENT/);
   });
 
   it('runs an exec plugin once, keeps its token until shortly before its expiry, and again after a 401', async () => {

@@ -1,7 +1,9 @@
 /**
  * The bearer token of each request. A token file is read again every minute, as client-go does,
- * because the kubelet rotates projected service account tokens; an exec plugin's token is kept
- * until shortly before the expiry it states, or until the API server answers 401.
+ * because the kubelet rotates projected service account tokens (a read that fails after a good
+ * one keeps the token read last, as client-go does, and tries again sooner: the kubelet swaps the
+ * file's link while rotating); an exec plugin's token is kept until shortly before the expiry it
+ * states, or until the API server answers 401, which also forgets a token file's last token.
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -9,6 +11,8 @@ import type { ExecConfig, KubeAuth } from './kubeconfig.js';
 
 /** How long a token read from a file is used before it is read again. */
 const TOKEN_FILE_TTL_MS = 60_000;
+/** How soon a token file that could not be read is tried again. */
+const TOKEN_FILE_RETRY_MS = 5_000;
 /** An exec token is renewed this long before the expiry it states. */
 const EXEC_EXPIRY_MARGIN_MS = 30_000;
 
@@ -21,6 +25,8 @@ interface Cached {
 export class Credentials {
   private cached: Cached | undefined;
   private pending: Promise<Cached> | undefined;
+  /** The token a token file held when last read, until the API server refuses it. */
+  private lastRead: string | undefined;
 
   constructor(
     private readonly auth: KubeAuth,
@@ -44,14 +50,21 @@ export class Credentials {
   /** Forgets the token after a 401, so the next request reads or asks for a fresh one. */
   invalidate(): void {
     this.cached = undefined;
+    this.lastRead = undefined;
   }
 
   private async fetch(): Promise<Cached> {
     if (this.auth.kind === 'token-file') {
-      const token = (await readFile(this.auth.path, 'utf8')).trim();
-      // As client-go: an empty file is an error, not a request with an empty bearer token.
-      if (!token) throw new Error(`token file ${this.auth.path} is empty`);
-      return { token, until: this.now() + TOKEN_FILE_TTL_MS };
+      try {
+        const token = (await readFile(this.auth.path, 'utf8')).trim();
+        // As client-go: an empty file is an error, not a request with an empty bearer token.
+        if (!token) throw new Error(`token file ${this.auth.path} is empty`);
+        this.lastRead = token;
+        return { token, until: this.now() + TOKEN_FILE_TTL_MS };
+      } catch (e) {
+        if (this.lastRead === undefined) throw e;
+        return { token: this.lastRead, until: this.now() + TOKEN_FILE_RETRY_MS };
+      }
     }
     if (this.auth.kind === 'exec') return runExecPlugin(this.auth.exec, this.now);
     throw new Error(`no token for auth kind ${this.auth.kind}`);
