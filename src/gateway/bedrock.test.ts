@@ -27,9 +27,21 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      const text = Buffer.concat(chunks).toString();
+      if (text.startsWith('Action=AssumeRole')) {
+        // STS: a session whose key names the role and the session name (prefix-tenant) it was asked for.
+        const q = new URLSearchParams(text);
+        const key = `${q.get('RoleArn')?.split('/').pop()}~${q.get('RoleSessionName')}`;
+        res
+          .writeHead(200, { 'content-type': 'text/xml' })
+          .end(
+            `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>${key}</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>`,
+          );
+        return;
+      }
       seen.push({
         path: req.url ?? '',
-        body: JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown>,
+        body: JSON.parse(text || '{}') as Record<string, unknown>,
         authorization: req.headers.authorization,
       });
       const body = req.url?.endsWith('/retrieve')
@@ -45,6 +57,7 @@ beforeAll(async () => {
     AWS_SECRET_ACCESS_KEY: 'testing',
     AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     AWS_ENDPOINT_URL_BEDROCK_RUNTIME: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     // A Bedrock API key in the gateway's environment: the SDK's runtime client would send it
     // instead of signing as the tenant's role (bypassing the role and its quota Deny).
     AWS_BEARER_TOKEN_BEDROCK: 'gateway-api-key',
@@ -128,5 +141,41 @@ describe('SdkBedrock on each vector store', () => {
       '/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Aapplication-inference-profile%2Fp/converse-stream',
     ]);
     for (const s of seen) expect(s.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=testing\//);
+  });
+
+  it("never signs one tenant's call with another's session, whatever the names share (cached per role and tenant)", async () => {
+    const shared = new SdkBedrock({
+      region: 'us-east-1',
+      sessionPrefix: 'gw',
+      maxAttempts: 1,
+      retrievalRoleArn: 'arn:aws:iam::1:role/retrieval',
+    });
+    const keyOf = (auth: string | undefined): string | undefined => /Credential=([^/]+)\//.exec(auth ?? '')?.[1];
+    const profile = 'arn:aws:bedrock:us-east-1:1:application-inference-profile/p';
+    const input = { messages: [{ role: 'user' as const, content: [{ text: 'hi' }] }], maxTokens: 10 };
+    const silo = (tenant: string, role: string) =>
+      scopeRetrieval(
+        { tenant, isolation: 'silo', knowledgeBaseId: 'KB0001', vectorStore: 'OpenSearchServerless', roleArn: role },
+        undefined,
+      );
+    const poolOf = (tenant: string) =>
+      scopeRetrieval({ tenant, isolation: 'pool', knowledgeBaseId: 'POOLKB0001', vectorStore: 'OpenSearchServerless' }, undefined);
+    try {
+      // Overlapping names, one role named for both (a misconfiguration), interleaved so each is a cache hit the second time.
+      const calls: [() => Promise<unknown>, string][] = [];
+      for (let round = 0; round < 2; round++)
+        for (const t of ['a', 'a-b', 'ab']) {
+          calls.push([() => shared.converse(t, 'arn:aws:iam::1:role/app', profile, input), `app~gw-${t}`]);
+          calls.push([() => shared.retrieve(silo(t, 'arn:aws:iam::1:role/app'), 'q', 1), `app~gw-${t}`]);
+          calls.push([() => shared.retrieve(poolOf(t), 'q', 1), `retrieval~gw-${t}`]);
+        }
+      for (const [call, want] of calls) {
+        seen.length = 0;
+        await call();
+        expect(keyOf(seen[0]?.authorization)).toBe(want);
+      }
+    } finally {
+      shared.destroy();
+    }
   });
 });
