@@ -163,6 +163,11 @@ function retrievalIdentity(s: ScopedRetrieval, retrievalRoleArn: string | undefi
   return { key: 'self' };
 }
 
+/** Who a model call is made as: the tenant's session of its role, or the gateway's own. */
+function runtimeKey(roleArn: string | undefined, tenant: string): string {
+  return roleArn ? `${roleArn}|${tenant}` : 'self';
+}
+
 type Service = 'runtime' | 'agent';
 
 /**
@@ -215,7 +220,7 @@ export class SdkBedrock implements BedrockPort {
    */
   private runtimeFor(roleArn: string | undefined, tenant: string): BedrockRuntimeClient {
     const credentials = roleArn ? { credentials: this.sessions.provider(roleArn, tenant) } : {};
-    return this.runtimes.get(roleArn ? `${roleArn}|${tenant}` : 'self', () => new BedrockRuntimeClient({ ...this.base(), ...credentials }));
+    return this.runtimes.get(runtimeKey(roleArn, tenant), () => new BedrockRuntimeClient({ ...this.base(), ...credentials }));
   }
 
   /**
@@ -223,20 +228,27 @@ export class SdkBedrock implements BedrockPort {
    * credentials, at the endpoint the SDK's configuration resolves to (once per service).
    */
   private async target(service: Service, key: string, roleArn: string | undefined, tenant: string): Promise<SignedJsonTarget> {
-    const self =
+    // The SDK client of the gateway's own identity, only where its configuration is needed (the
+    // endpoint once per service, the default credentials once per target): not on every call.
+    const self = (): BedrockRuntimeClient | BedrockAgentRuntimeClient =>
       service === 'runtime'
         ? this.runtimeFor(undefined, tenant)
         : this.agents.get('self', () => new BedrockAgentRuntimeClient(this.base()));
     let endpoint = this.endpoints.get(service);
     if (!endpoint) {
-      endpoint = resolveEndpoint(self.config);
+      endpoint = resolveEndpoint(self().config);
       this.endpoints.set(service, endpoint);
       endpoint.catch(() => this.endpoints.delete(service));
     }
     const url = await endpoint;
-    const credentials = roleArn ? this.sessions.provider(roleArn, tenant) : self.config.credentials;
     return this.targets.get(`${service}|${key}`, () =>
-      signedTarget(url, this.o.region, credentials, this.sockets, this.o.maxAttempts ?? 3),
+      signedTarget(
+        url,
+        this.o.region,
+        roleArn ? this.sessions.provider(roleArn, tenant) : self().config.credentials,
+        this.sockets,
+        this.o.maxAttempts ?? 3,
+      ),
     );
   }
 
@@ -286,7 +298,7 @@ export class SdkBedrock implements BedrockPort {
     signal?: AbortSignal,
   ): Promise<ConverseCommandOutput> {
     const { modelId, ...body } = converseRequest(tenant, modelArn, i);
-    const t = await this.target('runtime', roleArn ? `${roleArn}|${tenant}` : 'self', roleArn, tenant);
+    const t = await this.target('runtime', runtimeKey(roleArn, tenant), roleArn, tenant);
     const out = await postJson<Omit<ConverseCommandOutput, '$metadata'>>(t, `/model/${label(modelId ?? modelArn)}/converse`, body, signal);
     return { ...out, $metadata: {} };
   }
