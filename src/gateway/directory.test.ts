@@ -159,10 +159,15 @@ describe('forgetting deleted Tenants and grants', () => {
     const tenants = informer([tenant('a'), tenant('a-b')]);
     const accesses = informer([access('a-nova', 'a', 'nova'), access('a-nova-2', 'a', 'nova'), access('a-claude', 'a', 'claude')]);
     const told: string[] = [];
-    forgetDeleted(tenants, accesses, { tenant: (n) => told.push(`tenant ${n}`), model: (t, m) => told.push(`model ${t}/${m}`) });
+    forgetDeleted(tenants, accesses, {
+      tenant: (n) => told.push(`tenant ${n}`),
+      model: (t, m) => told.push(`model ${t}/${m}`),
+      tenantAdded: (n) => told.push(`tenant ${n} added`),
+      modelAdded: (t, m) => told.push(`model ${t}/${m} added`),
+    });
     tenants.add(tenant('c'));
     accesses.add(access('c-nova', 'c', 'nova'));
-    expect(told).toEqual([]);
+    expect(told.splice(0)).toEqual(['tenant c added', 'model c/nova added']);
     accesses.delete('a-nova');
     expect(told).toEqual([]); // a-nova-2 still grants a nova
     accesses.delete('a-nova-2');
@@ -199,6 +204,13 @@ describe('forgetting deleted Tenants and grants', () => {
     tenants.delete('a');
     await expect.poll(() => seriesOf('a')).toBe(0);
     expect(await seriesOf('a-b')).toBe(6);
+    // A request of `a` that was in flight finishes after the deletion: its series stay gone.
+    recordRequest(metrics, { route: '/v1/chat/completions', tenant: 'a', outcome: 'ok', seconds: 0.01 });
+    expect(await seriesOf('a')).toBe(0);
+    // `a` created again is counted again.
+    tenants.add(tenant('a'));
+    recordRequest(metrics, { route: '/v1/chat/completions', tenant: 'a', outcome: 'ok', seconds: 0.01 });
+    expect(await seriesOf('a')).toBe(2);
     expect(await scrape()).toContain('tenant_rag_gateway_model_tokens_total{tenant="a-b",model="nova",direction="input"} 5');
     expect(errors).toEqual([]);
   });

@@ -22,23 +22,28 @@ export interface Changes<T> {
   onEvent(handler: (type: 'add' | 'update' | 'delete', obj: T) => void): void;
 }
 
-/** What to let go of when a Tenant or a tenant's model is gone (the metrics' series of it). */
+/** What to let go of when a Tenant or a tenant's model is gone (the metrics' series of it), and take back when it returns. */
 export interface Forget {
   tenant(name: string): void;
   model(tenant: string, model: string): void;
+  tenantAdded(name: string): void;
+  modelAdded(tenant: string, model: string): void;
 }
 
 /**
  * Calls `forget.tenant` for every Tenant deleted, and `forget.model` for every ModelAccess deleted
- * unless another ModelAccess still grants its tenant the same model (whose series are still in use).
+ * unless another ModelAccess still grants its tenant the same model (whose series are still in use);
+ * `tenantAdded` and `modelAdded` for every one added (created again after a deletion).
  */
 export function forgetDeleted(tenants: Changes<Tenant>, accesses: Changes<ModelAccess> & Cache<ModelAccess>, forget: Forget): void {
   tenants.onEvent((type, t) => {
     if (type === 'delete') forget.tenant(t.metadata.name);
+    else if (type === 'add') forget.tenantAdded(t.metadata.name);
   });
   accesses.onEvent((type, a) => {
-    if (type !== 'delete') return;
     const { tenantRef, model } = a.spec;
+    if (type === 'add') forget.modelAdded(tenantRef.name, model);
+    if (type !== 'delete') return;
     // The deleted object is already out of the cache; a second grant of the same model keeps the series.
     const granted = accesses
       .list()

@@ -12,12 +12,15 @@ import {
   FAILURES,
   type GatewayMetrics,
   REFUSAL_REASONS,
+  Departed,
   createGatewayMetrics,
   forgetModel,
   forgetTenant,
   recordRequest,
   refusalReason,
   upstreamFailure,
+  welcomeModel,
+  welcomeTenant,
 } from './metrics.js';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
@@ -155,11 +158,58 @@ describe('forgetting the series of a deleted tenant or model', () => {
     expect(await m.registry.metrics()).not.toContain('tenant="a"');
   });
 
-  it('counts a tenant again from zero when it comes back', async () => {
+  it('makes no series again for a request that was in flight when its tenant was deleted, until the tenant is back', async () => {
     const m = createGatewayMetrics(false);
-    traffic(m, 'a', 'nova');
+    for (const t of ['a', ...others]) traffic(m, t, 'nova');
     await forgetTenant(m, 'a');
+    const before = await series(m);
+    // The requests still in flight finish: nothing of `a` comes back; the tenants named like it count on.
+    for (const t of ['a', ...others]) traffic(m, t, 'nova');
+    const after = await series(m);
+    expect(after.filter((x) => x.includes('tenant="a"'))).toEqual([]);
+    expect(after).toEqual(before);
+    expect((await m.tokens.get()).values.find((v) => v.labels.tenant === 'a-b' && v.labels.direction === 'input')?.value).toBe(6);
+    // The latency histogram (no tenant label) still counts the requests: 2 by each of 5 tenants, twice.
+    const counts = (await m.duration.get()).values.filter((v) => (v as { metricName?: string }).metricName?.endsWith('_count'));
+    expect(counts.reduce((n, v) => n + v.value, 0)).toBe(20);
+
+    welcomeTenant(m, 'a');
     traffic(m, 'a', 'nova');
     expect((await m.tokens.get()).values.find((v) => v.labels.tenant === 'a' && v.labels.direction === 'input')?.value).toBe(3);
+  });
+
+  it("makes no series again for a deleted grant's model; the tenant's requests and other models count on", async () => {
+    const m = createGatewayMetrics(false);
+    traffic(m, 'a', 'nova');
+    await forgetModel(m, 'a', 'nova');
+    traffic(m, 'a', 'nova');
+    traffic(m, 'a', 'nova-pro');
+    traffic(m, 'a-b', 'nova');
+    const now = await series(m);
+    expect(now.filter((x) => x.includes('tenant="a"') && x.includes('model="nova"'))).toEqual([]);
+    expect(now.filter((x) => x.includes('tenant="a"') && x.includes('model="nova-pro"'))).toHaveLength(6);
+    expect(now.filter((x) => x.includes('tenant="a-b"') && x.includes('model="nova"'))).toHaveLength(6);
+    expect((await m.requests.get()).values.filter((v) => v.labels.tenant === 'a').map((v) => v.value)).toEqual([3, 3]);
+
+    welcomeModel(m, 'a', 'nova');
+    traffic(m, 'a', 'nova');
+    expect((await series(m)).filter((x) => x.includes('tenant="a"') && x.includes('model="nova"'))).toHaveLength(6);
+  });
+
+  it('remembers a departure for an hour, then lets it go (the set stays bounded)', () => {
+    let now = 0;
+    const d = new Departed(3_600_000, () => now);
+    d.add('a');
+    d.add('b', 'nova');
+    expect(d.has({ tenant: 'a', route: 'x' })).toBe(true);
+    expect(d.has({ tenant: 'b', model: 'nova' })).toBe(true);
+    expect(d.has({ tenant: 'b', model: 'nova-pro' })).toBe(false);
+    expect(d.has({ tenant: 'a-b' })).toBe(false);
+    expect(d.has({ tenant: 'b' })).toBe(false);
+    now = 3_600_001;
+    d.add('c');
+    expect(d.has({ tenant: 'a' })).toBe(false);
+    expect(d.has({ tenant: 'b', model: 'nova' })).toBe(false);
+    expect(d.has({ tenant: 'c' })).toBe(true);
   });
 });

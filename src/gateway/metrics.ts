@@ -14,9 +14,12 @@
  * instead, `request_seconds_total / requests_total`, one more series per tenant and route.
  *
  * A deleted Tenant's series are dropped ({@link forgetTenant}), and a deleted ModelAccess's
- * ({@link forgetModel}), so series follow the tenants that exist, not all that ever did.
+ * ({@link forgetModel}), so series follow the tenants that exist, not all that ever did. A request
+ * still in flight when its tenant or grant is deleted does not make them again: the per-tenant
+ * counters skip labels of a {@link Departed} tenant or model until it is added again.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Forget } from './directory.js';
+import { Counter, type CounterConfiguration, Histogram, type LabelValues, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The `tenant` label of a request refused before its caller was identified (401, TokenReview down). */
 export const NO_TENANT = '(none)';
@@ -109,9 +112,53 @@ function resultOf(o: Outcome): Result {
   return (REFUSAL_REASONS as readonly string[]).includes(o) ? 'refused' : 'error';
 }
 
+/**
+ * Tenants, and tenants' models, deleted within the last hour (longer than any request runs):
+ * their series are gone and must not come back from a request that was in flight.
+ */
+export class Departed {
+  private readonly since = new Map<string, number>();
+  constructor(
+    private readonly keepMs = 3_600_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+  add(tenant: string, model?: string): void {
+    const now = this.now();
+    for (const [k, at] of this.since) if (now - at > this.keepMs) this.since.delete(k);
+    this.since.set(key(tenant, model), now);
+  }
+  /** The tenant (or its model) exists again. */
+  remove(tenant: string, model?: string): void {
+    this.since.delete(key(tenant, model));
+  }
+  /** Whether a series with these labels belongs to a departed tenant or model. */
+  has(labels: Partial<Record<string, string | number>>): boolean {
+    if (this.since.size === 0 || typeof labels.tenant !== 'string') return false;
+    return this.since.has(key(labels.tenant)) || (typeof labels.model === 'string' && this.since.has(key(labels.tenant, labels.model)));
+  }
+}
+// Kubernetes names hold no NUL.
+const key = (tenant: string, model?: string): string => (model === undefined ? tenant : `${tenant}\u0000${model}`);
+
+/**
+ * A counter with a `tenant` label that counts nothing for a departed tenant or model. prom-client
+ * sets `inc` on each counter in its constructor (no exemplars here: an object is the labels), so
+ * the instance's own is wrapped.
+ */
+function tenantCounter<T extends string>(departed: Departed, config: CounterConfiguration<T>): Counter<T> {
+  const counter = new Counter(config);
+  const inc = counter.inc.bind(counter) as (labels?: LabelValues<T> | number, value?: number) => void;
+  counter.inc = ((labels?: LabelValues<T> | number, value?: number): void => {
+    if (typeof labels === 'object' && departed.has(labels)) return;
+    inc(labels, value);
+  }) as Counter<T>['inc'];
+  return counter;
+}
+
 /** The gateway's metrics and their registry. */
 export interface GatewayMetrics {
   registry: Registry;
+  departed: Departed;
   requests: Counter<'tenant' | 'route' | 'outcome'>;
   refusals: Counter<'tenant' | 'reason'>;
   duration: Histogram<'route' | 'result'>;
@@ -149,15 +196,17 @@ export function createGatewayMetrics(withProcessMetrics = true): GatewayMetrics 
   const registry = new Registry();
   if (withProcessMetrics) collectDefaultMetrics({ register: registry });
   const p = 'tenant_rag_gateway_';
+  const departed = new Departed();
   return {
     registry,
-    requests: new Counter({
+    departed,
+    requests: tenantCounter(departed, {
       name: `${p}requests_total`,
       help: 'API requests by tenant (the verified caller), route and outcome (ok, a refusal reason, or an upstream failure)',
       labelNames: ['tenant', 'route', 'outcome'],
       registers: [registry],
     }),
-    refusals: new Counter({
+    refusals: tenantCounter(departed, {
       name: `${p}refusals_total`,
       help: 'Requests the gateway refused, by tenant and reason (auth, quota, rate, scope, store_unavailable, ...)',
       labelNames: ['tenant', 'reason'],
@@ -170,37 +219,37 @@ export function createGatewayMetrics(withProcessMetrics = true): GatewayMetrics 
       buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
-    requestSeconds: new Counter({
+    requestSeconds: tenantCounter(departed, {
       name: `${p}request_seconds_total`,
       help: 'Sum of request durations (as request_duration_seconds) by tenant and route; divided by requests_total, the mean',
       labelNames: ['tenant', 'route'],
       registers: [registry],
     }),
-    tokens: new Counter({
+    tokens: tenantCounter(departed, {
       name: `${p}model_tokens_total`,
       help: 'Tokens Bedrock reported for calls through the gateway, by tenant, model and direction (input, output)',
       labelNames: ['tenant', 'model', 'direction'],
       registers: [registry],
     }),
-    estimatedTokens: new Counter({
+    estimatedTokens: tenantCounter(departed, {
       name: `${p}estimated_tokens_total`,
       help: 'Retrieve-and-generate, which reports no usage: the upper-bound estimate the quota was settled to, by tenant and model',
       labelNames: ['tenant', 'model'],
       registers: [registry],
     }),
-    quotaRefusals: new Counter({
+    quotaRefusals: tenantCounter(departed, {
       name: `${p}quota_refusals_total`,
       help: 'Requests refused with 429 by quota',
       labelNames: ['tenant', 'model', 'quota'],
       registers: [registry],
     }),
-    quotaAlerts: new Counter({
+    quotaAlerts: tenantCounter(departed, {
       name: `${p}quota_alerts_total`,
       help: 'Requests over a quota with onExceeded Alert, let through',
       labelNames: ['tenant', 'model', 'quota'],
       registers: [registry],
     }),
-    quotaOvershootTokens: new Counter({
+    quotaOvershootTokens: tenantCounter(departed, {
       name: `${p}quota_overshoot_tokens_total`,
       help: 'Tokens used beyond what a request reserved',
       labelNames: ['tenant', 'model'],
@@ -244,26 +293,40 @@ async function removeWhere(metrics: Series[], labels: Record<string, string>): P
   }
 }
 
-/** Drops every series of a deleted Tenant (by its whole name: forgetting `a` keeps `a-b`'s). */
+/**
+ * Drops every series of a deleted Tenant (by its whole name: forgetting `a` keeps `a-b`'s), and
+ * counts nothing more for it until {@link welcomeTenant}.
+ */
 export function forgetTenant(m: GatewayMetrics, tenant: string): Promise<void> {
+  m.departed.add(tenant);
   return removeWhere(perTenant(m), { tenant });
+}
+
+/** A Tenant (created again) is counted again, from zero. */
+export function welcomeTenant(m: GatewayMetrics, tenant: string): void {
+  m.departed.remove(tenant);
 }
 
 /** Drops the series of one tenant's model (its ModelAccess was deleted); the tenant's other series stay. */
 export function forgetModel(m: GatewayMetrics, tenant: string, model: string): Promise<void> {
+  m.departed.add(tenant, model);
   return removeWhere(perModel(m), { tenant, model });
+}
+
+/** A tenant's model granted (again) is counted again, from zero. */
+export function welcomeModel(m: GatewayMetrics, tenant: string, model: string): void {
+  m.departed.remove(tenant, model);
 }
 
 /**
  * The directory's `forgetDeleted` hooks over these metrics: drops a deleted Tenant's series,
  * or a deleted grant's, in the background (`onError` hears of a failure; the series then stay).
  */
-export function seriesForgetter(
-  m: GatewayMetrics,
-  onError: (err: unknown) => void,
-): { tenant(name: string): void; model(tenant: string, model: string): void } {
+export function seriesForgetter(m: GatewayMetrics, onError: (err: unknown) => void): Forget {
   return {
     tenant: (name) => void forgetTenant(m, name).catch(onError),
     model: (tenant, model) => void forgetModel(m, tenant, model).catch(onError),
+    tenantAdded: (name) => welcomeTenant(m, name),
+    modelAdded: (tenant, model) => welcomeModel(m, tenant, model),
   };
 }
