@@ -9,7 +9,9 @@
  * At each rate the same load is sent twice, one phase after the other: straight to the stub (the
  * request bodies Bedrock would get, unsigned: the baseline holds no client-side SigV4 work, so
  * the gateway's own signing counts as added), then through the gateway. The added latency at a
- * percentile is the gateway's percentile minus the direct one.
+ * percentile is the gateway's percentile minus the direct one. The load comes from a lean process of
+ * its own (bench/open-loop.ts), not this one: this process's garbage collection paused it for
+ * 15-25 ms every 1.5 s, which was most of either phase's p99.
  *
  * --pin gives the gateway the last CPU to itself (taskset) and the load generator, the stub, Redis,
  * the API server and moto the others. On a 2-core machine that overloads the one left to the
@@ -17,11 +19,11 @@
  *
  * Usage: npm run bench:gateway -- [--tenants 100] [--rates 100,500] [--seconds 20] [--upstream-ms 10]
  *                                 [--tsx] [--pin] [--node-args="--single-threaded-gc"] [--node-options="..." (default: the chart's gateway.nodeOptions)]
- *                                 [--json out.json] [--cpu-prof dir]
+ *                                 [--json out.json] [--cpu-prof dir] [--trace requests.csv]
  */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
@@ -53,6 +55,8 @@ const { values } = parseArgs({
     json: { type: 'string' },
     /** Write a CPU profile of the gateway into this directory. */
     'cpu-prof': { type: 'string' },
+    /** Write every request of the measured phases (rate, phase, sent ms, latency ms, route, status) to this CSV file. */
+    trace: { type: 'string' },
   },
 });
 const N = Number(values.tenants);
@@ -113,41 +117,59 @@ const pct = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
 
-interface Timed {
-  ms: number;
-  status: number;
+/** One request of a phase: where it goes and what it carries. */
+interface Template {
+  path: string;
+  headers: Record<string, string>;
+  body: unknown;
 }
-/** One request: tenant index, chat completion (else retrieval). */
-type Send = (i: number, chat: boolean) => Promise<Timed>;
+/** The request for tenant index `i`, a chat completion (else a retrieval). */
+type Make = (i: number, chat: boolean) => Template;
+
+interface Phase {
+  lat: number[];
+  wall: number;
+  achieved: number;
+  statuses: Record<number, number>;
+  /** CSV lines: sent (ms since the phase began), latency ms, route, status. */
+  trace: string[];
+}
 
 /**
- * `rate` requests a second for `seconds`, sent on schedule whatever the answers' pace (open
- * loop), 4 of 5 chat completions; tenant 0 is kept for the overshoot test.
+ * `rate` requests a second for `seconds` to `origin`, open loop, from the load generator's own
+ * process (bench/open-loop.ts), after `warmupSeconds` of the same load that are not recorded: 4 of 5 chat completions, spread over tenants 1..N-1 (tenant 0 is
+ * kept for the overshoot test). The sequence repeats every lcm(N-1, 5) requests, so that many
+ * templates describe it exactly.
  */
-async function openLoop(
-  rate: number,
-  seconds: number,
-  send: Send,
-): Promise<{ lat: number[]; wall: number; achieved: number; statuses: Record<number, number> }> {
-  const total = rate * seconds;
-  const lat: number[] = [];
+async function openLoop(rate: number, seconds: number, origin: string, make: Make, warmupSeconds = 1): Promise<Phase> {
+  const period = lcm(N - 1, 5);
+  const requests = Array.from({ length: period }, (_, k) => make(1 + (k % (N - 1)), k % 5 !== 0));
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./open-loop.ts', import.meta.url))], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const out: Buffer[] = [];
+  child.stdout.on('data', (c: Buffer) => out.push(c));
+  const exited = new Promise<number | null>((ok) => child.once('exit', ok));
+  child.stdin.end(JSON.stringify({ rate, seconds, warmupSeconds, origin, requests }));
+  const code = await exited;
+  if (code !== 0) throw new Error(`the load generator exited with ${String(code)}`);
+  const r = JSON.parse(Buffer.concat(out).toString('utf8')) as {
+    wall: number;
+    offset: number;
+    sent: number[];
+    ms: number[];
+    status: number[];
+  };
   const statuses: Record<number, number> = {};
-  const t0 = performance.now();
-  const pending: Promise<void>[] = [];
-  for (let k = 0; k < total; k++) {
-    const wait = t0 + (k * 1000) / rate - performance.now();
-    if (wait > 1) await new Promise((ok) => setTimeout(ok, wait));
-    pending.push(
-      send(1 + (k % (N - 1)), k % 5 !== 0).then((r) => {
-        lat.push(r.ms);
-        statuses[r.status] = (statuses[r.status] ?? 0) + 1;
-      }),
-    );
-  }
-  await Promise.all(pending);
-  const wall = (performance.now() - t0) / 1000;
-  return { lat, wall, achieved: total / wall, statuses };
+  for (const c of r.status) statuses[c] = (statuses[c] ?? 0) + 1;
+  const trace = r.ms.map(
+    (ms, k) => `${(r.sent[k] ?? 0).toFixed(2)},${ms.toFixed(2)},${(k + r.offset) % 5 !== 0 ? 'chat' : 'retrieve'},${r.status[k] ?? 0}`,
+  );
+  return { lat: r.ms, wall: r.wall, achieved: r.ms.length / r.wall, statuses, trace };
 }
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+const lcm = (a: number, b: number): number => (a * b) / gcd(a, b);
 
 const profileArn = (t: string): string => `arn:aws:bedrock:us-east-1:${ACCOUNT}:application-inference-profile/${t}`;
 
@@ -247,56 +269,57 @@ async function main(): Promise<void> {
     const pid = gw.proc.child.pid ?? 0;
     if (values.pin) await pinTo(pid, String(cpus - 1));
     const question = (i: number): string => `question ${i}`;
-    const post = async (url: string, headers: Record<string, string>, body: unknown): Promise<Timed> => {
-      const t0 = performance.now();
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify(body),
-      });
-      await res.arrayBuffer();
-      return { ms: performance.now() - t0, status: res.status };
-    };
-    const viaGateway: Send = (i, chat) =>
-      post(
-        `${gw.url}${chat ? '/v1/chat/completions' : '/v1/retrieve'}`,
-        { authorization: `Bearer ${tokens[i % N] ?? ''}` },
-        chat ? { model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: question(i) }] } : { query: question(i) },
-      );
+    const viaGateway: Make = (i, chat) => ({
+      path: chat ? '/v1/chat/completions' : '/v1/retrieve',
+      headers: { authorization: `Bearer ${tokens[i % N] ?? ''}` },
+      body: chat ? { model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: question(i) }] } : { query: question(i) },
+    });
     // What the gateway sends Bedrock for the same request (the stub reads only these fields).
-    const direct: Send = (i, chat) => {
+    const direct: Make = (i, chat) => {
       const t = tenants[i % N] ?? '';
       return chat
-        ? post(
-            `${upstream.url}/model/${encodeURIComponent(profileArn(t))}/converse`,
-            {},
-            {
-              messages: [{ role: 'user', content: [{ text: question(i) }] }],
-              inferenceConfig: { maxTokens: 64 },
-            },
-          )
-        : post(
-            `${upstream.url}/knowledgebases/${kb}/retrieve`,
-            {},
-            {
+        ? {
+            path: `/model/${encodeURIComponent(profileArn(t))}/converse`,
+            headers: {},
+            body: { messages: [{ role: 'user', content: [{ text: question(i) }] }], inferenceConfig: { maxTokens: 64 } },
+          }
+        : {
+            path: `/knowledgebases/${kb}/retrieve`,
+            headers: {},
+            body: {
               retrievalQuery: { text: question(i) },
               retrievalConfiguration: {
                 vectorSearchConfiguration: { numberOfResults: 5, filter: { equals: { key: 'tenantId', value: t } } },
               },
             },
-          );
+          };
+    };
+    /** One request through the gateway from this process (warm-up and the overshoot test). */
+    const callGateway = async (i: number, chat: boolean): Promise<number> => {
+      const t = viaGateway(i, chat);
+      const res = await fetch(`${gw.url}${t.path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...t.headers },
+        body: JSON.stringify(t.body),
+      });
+      await res.arrayBuffer();
+      return res.status;
     };
     // Warm-up: every tenant's token reviewed, role session assumed, clients built.
-    for (let i = 1; i < N; i += 20) await Promise.all(Array.from({ length: Math.min(20, N - i) }, (_, k) => viaGateway(i + k, true)));
-    await openLoop(RATES[0] ?? 100, 2, direct);
+    for (let i = 1; i < N; i += 20) await Promise.all(Array.from({ length: Math.min(20, N - i) }, (_, k) => callGateway(i + k, true)));
     const results: Record<string, unknown>[] = [];
+    const traces: string[] = ['rate,phase,sent_ms,latency_ms,route,status'];
     for (const rate of RATES) {
-      const base = await openLoop(rate, SECONDS, direct);
+      const base = await openLoop(rate, SECONDS, upstream.url, direct);
       const cpu0 = await cpuSeconds(pid);
       const gc0 = await gcSeconds(gw);
-      const through = await openLoop(rate, SECONDS, viaGateway);
-      const cores = ((await cpuSeconds(pid)) - cpu0) / through.wall;
+      const t0 = performance.now();
+      const through = await openLoop(rate, SECONDS, gw.url, viaGateway);
+      // Over the whole phase, its warm-up included (the gateway's CPU time is counted for all of it).
+      const elapsed = (performance.now() - t0) / 1000;
+      const cores = ((await cpuSeconds(pid)) - cpu0) / elapsed;
       const gc1 = await gcSeconds(gw);
+      traces.push(...base.trace.map((l) => `${rate},direct,${l}`), ...through.trace.map((l) => `${rate},gateway,${l}`));
       const added = (p: number): number => +(pct(through.lat, p) - pct(base.lat, p)).toFixed(2);
       results.push({
         rate,
@@ -313,7 +336,7 @@ async function main(): Promise<void> {
         gatewayHeapTotalMiB: +((await gw.metric('nodejs_heap_size_total_bytes')) / 2 ** 20).toFixed(1),
         gatewayExternalMiB: +((await gw.metric('nodejs_external_memory_bytes')) / 2 ** 20).toFixed(1),
         gcMsPerSecond: Object.fromEntries(
-          Object.keys(gc1).map((k) => [k, +((1000 * ((gc1[k] ?? 0) - (gc0[k] ?? 0))) / through.wall).toFixed(1)]),
+          Object.keys(gc1).map((k) => [k, +((1000 * ((gc1[k] ?? 0) - (gc0[k] ?? 0))) / elapsed).toFixed(1)]),
         ),
       });
     }
@@ -323,9 +346,9 @@ async function main(): Promise<void> {
       Array.from({ length: 50 }, async () => {
         let refused = 0;
         while (refused < 3) {
-          const r = await viaGateway(0, true);
-          if (r.status === 200) served += 52;
-          else if (r.status === 429) refused++;
+          const status = await callGateway(0, true);
+          if (status === 200) served += 52;
+          else if (status === 429) refused++;
           else break;
         }
       }),
@@ -360,6 +383,7 @@ async function main(): Promise<void> {
       );
     console.log(`\nquota overshoot: ${served} tokens served of a ${overshoot.quota} quota (overshoot ${overshoot.overshoot})`);
     if (values.json) await writeFile(values.json, JSON.stringify(report, null, 2));
+    if (values.trace) await writeFile(values.trace, `${traces.join('\n')}\n`);
   } finally {
     await upstream.stop();
     await redis.close();
