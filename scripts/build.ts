@@ -8,8 +8,8 @@
  *
  * Types are not checked here (`npm run typecheck` does that). Whitespace and comments are removed,
  * identifiers kept, so stack traces still name functions; full minification measured larger.
- * Code loaded only on some paths (e.g. @kubernetes/client-node's Watch, which only the gateway
- * uses) goes to chunks under dist/chunks/ that are read only when first imported.
+ * Code loaded only on some paths (e.g. ioredis, which the operator loads only when it reads the
+ * gateway's counters) goes to chunks under dist/chunks/ that are read only when first imported.
  *
  *   node scripts/build.ts [--outdir dist]
  */

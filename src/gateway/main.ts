@@ -4,11 +4,10 @@
  * Bedrock clients -> HTTP server; drains on SIGTERM/SIGINT. Stateless: run as many replicas as
  * needed behind one Service, sharing one Redis.
  */
-import { AuthenticationV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import type { KindName } from '../api/v1alpha1/constants.js';
 import type { ModelAccess, Tenant, TenantTier } from '../api/v1alpha1/types.js';
-import { withTimeout } from '../adapters/kube/call-options.js';
+import { AuthenticationV1Api, CustomObjectsApi, KubeConfig } from '../adapters/kube/client.js';
 import { Informer } from '../adapters/kube/informer.js';
 import { collectionPath, lister } from '../adapters/kube/resources.js';
 import { systemClock } from '../runtime/clock.js';
@@ -41,10 +40,7 @@ function informers(
 function tokenReviewer(kc: KubeConfig): TokenReviewer {
   const api = kc.makeApiClient(AuthenticationV1Api);
   return async (token, audiences) => {
-    const r = await api.createTokenReview(
-      { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences } } },
-      withTimeout(10_000),
-    );
+    const r = await api.createTokenReview({ body: { spec: { token, audiences } } }, { timeoutMs: 10_000 });
     return { authenticated: r.status?.authenticated === true, username: r.status?.user?.username, audiences: r.status?.audiences };
   };
 }

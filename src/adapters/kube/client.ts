@@ -1,10 +1,10 @@
 /**
- * The operator's Kubernetes client: the few API calls it makes, by the names and parameters
+ * The operator's and the gateway's Kubernetes client: the few API calls they make, by the names and parameters
  * @kubernetes/client-node gives them, so the composition root builds them the same way
  * (`kc.makeApiClient(CoreV1Api)`), over a small HTTP layer (./http.ts) instead of client-node's
  * generated code for every API group. Types are client-node's (types only: nothing is loaded).
  */
-import type { CoreV1Event, EventsV1Event, V1ConfigMap, V1Lease, V1ObjectMeta } from '@kubernetes/client-node';
+import type { CoreV1Event, EventsV1Event, V1ConfigMap, V1Lease, V1ObjectMeta, V1TokenReview } from '@kubernetes/client-node';
 import { KubeHttp, type WatchDoneHandler, type WatchEventHandler } from './http.js';
 import { type ClusterAccess, accessFromDefault, accessFromFile } from './kubeconfig.js';
 
@@ -151,6 +151,20 @@ export class EventsV1Api {
       method: 'POST',
       path: `/apis/events.k8s.io/v1/namespaces/${segment(p.namespace)}/events`,
       body: { apiVersion: 'events.k8s.io/v1', kind: 'Event', ...p.body },
+      ...o,
+    });
+  }
+}
+
+/** TokenReviews (authentication.k8s.io/v1): the gateway checks its callers' tokens. */
+export class AuthenticationV1Api {
+  constructor(private readonly http: KubeHttp) {}
+
+  createTokenReview(p: { body: V1TokenReview }, o?: CallOptions): Promise<V1TokenReview> {
+    return this.http.request({
+      method: 'POST',
+      path: '/apis/authentication.k8s.io/v1/tokenreviews',
+      body: { ...p.body, apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview' },
       ...o,
     });
   }

@@ -1,5 +1,5 @@
 /**
- * Maps Kubernetes API errors (this package's client's, and client-node's, which the gateway uses)
+ * Maps Kubernetes API errors (this package's client's, and client-node's, which the tests use)
  * onto the core's error kinds, by HTTP status only, and describes them for the `Synced` condition.
  */
 import { ConflictError, NotFoundError, asError } from '../../core/errors.js';

@@ -1,9 +1,9 @@
 /**
  * Requests to the Kubernetes API server over node:https, with one keep-alive agent. This is all of
- * a Kubernetes client the operator needs (JSON in, JSON out, and watches); @kubernetes/client-node
+ * a Kubernetes client the operator and the gateway need (JSON in, JSON out, and watches); @kubernetes/client-node
  * would load its generated code for every API group, about 40 MiB of the process's memory.
- * Every request has a timeout: a request on a dead connection must not hang a reconcile, a list or
- * a lease renewal.
+ * Every request has a timeout: a request on a dead connection must not hang a reconcile, a list,
+ * a lease renewal or a TokenReview.
  */
 import { Agent as HttpAgent, type IncomingMessage, type RequestOptions, STATUS_CODES, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';

@@ -5,12 +5,11 @@
  * restarts a watch that delivered nothing for `watchdogMs` (bookmarks count as activity). The
  * cache keeps objects without what no reader needs (`leanObject`).
  */
-import type { KubeConfig as ClientNodeKubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../../ports/kube.js';
 import type { Clock, TimerHandle } from '../../runtime/clock.js';
 import { KeyedBackoff } from '../../runtime/ratelimit.js';
-import { KubeConfig } from './client.js';
+import type { KubeConfig } from './client.js';
 import { statusOf } from './errors.js';
 import type { ListPage, ListResult } from './resources.js';
 
@@ -48,8 +47,7 @@ export interface InformerOptions<T> {
   list: (page: ListPage) => Promise<ListResult<T>>;
   /** Objects per page of a list (client-go's pager reads 500). */
   pageSize?: number;
-  /** This package's (the operator's) or client-node's (the gateway's, whose Watch is then loaded). */
-  kubeConfig: KubeConfig | ClientNodeKubeConfig;
+  kubeConfig: KubeConfig;
   clock: Clock;
   logger: Logger;
   watchdogMs?: number;
@@ -241,7 +239,7 @@ export class Informer<T extends Named> implements ObjectStore<T> {
       this.opts.clock.setTimer(delay, () => void (needRelist ? this.relist() : this.watch()));
     };
     const timeout = this.opts.watchTimeoutSeconds ?? 300;
-    const controller = await this.startWatch(
+    const controller = await this.opts.kubeConfig.watch<T & { code?: number }>(
       this.opts.path,
       {
         resourceVersion: this.resourceVersion,
@@ -257,18 +255,5 @@ export class Informer<T extends Named> implements ObjectStore<T> {
       return;
     }
     this.abort = controller;
-  }
-
-  /** Starts a watch with this package's client, or with client-node's Watch for its KubeConfig. */
-  private async startWatch(
-    path: string,
-    query: Record<string, string | number | boolean | undefined>,
-    onEvent: (phase: string, obj: T & { code?: number }) => void,
-    onDone: (err: unknown) => void,
-  ): Promise<AbortController> {
-    const kc = this.opts.kubeConfig;
-    if (kc instanceof KubeConfig) return kc.watch(path, query, onEvent, onDone);
-    const { Watch } = await import('@kubernetes/client-node');
-    return new Watch(kc).watch(path, query, onEvent, onDone);
   }
 }

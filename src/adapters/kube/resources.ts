@@ -1,9 +1,8 @@
 /** Status and finalizer writes on the operator's custom resources, and their list calls. */
-import type { CustomObjectsApi as ClientNodeCustomObjectsApi } from '@kubernetes/client-node';
 import { FIELD_MANAGER, FINALIZER, GROUP, KINDS, type KindName, VERSION } from '../../api/v1alpha1/constants.js';
 import type { AnyResource } from '../../api/v1alpha1/types.js';
 import type { ObjectWriter } from '../../ports/kube.js';
-import { CustomObjectsApi } from './client.js';
+import type { CustomObjectsApi } from './client.js';
 import { classifyKubeError } from './errors.js';
 
 /** API path of a kind's collection, for watches. */
@@ -27,26 +26,14 @@ export interface ListPage {
 /** A list is cut off after this. */
 const LIST_TIMEOUT_MS = 60_000;
 
-/**
- * Lists a kind a page at a time (for informers), with this package's client or with client-node's
- * (the gateway still uses client-node; its call options are imported only then, so the operator's
- * process never loads client-node).
- */
-export function lister<T>(api: CustomObjectsApi | ClientNodeCustomObjectsApi, kind: KindName): (page: ListPage) => Promise<ListResult<T>> {
+/** Lists a kind a page at a time (for informers). */
+export function lister<T>(api: CustomObjectsApi, kind: KindName): (page: ListPage) => Promise<ListResult<T>> {
   const plural = { group: GROUP, version: VERSION, plural: KINDS[kind].plural };
-  if (api instanceof CustomObjectsApi)
-    return async (page) =>
-      (await api.listClusterCustomObject(
-        { ...plural, limit: page.limit, _continue: page.continue },
-        { timeoutMs: LIST_TIMEOUT_MS },
-      )) as ListResult<T>;
-  return async (page) => {
-    const { withTimeout } = await import('./call-options.js');
-    return (await api.listClusterCustomObject(
+  return async (page) =>
+    (await api.listClusterCustomObject(
       { ...plural, limit: page.limit, _continue: page.continue },
-      withTimeout(LIST_TIMEOUT_MS),
+      { timeoutMs: LIST_TIMEOUT_MS },
     )) as ListResult<T>;
-  };
 }
 
 /**
