@@ -233,7 +233,7 @@ export function createGatewayMetrics(withProcessMetrics = true): GatewayMetrics 
     }),
     estimatedTokens: tenantCounter(departed, {
       name: `${p}estimated_tokens_total`,
-      help: 'Retrieve-and-generate, which reports no usage: the upper-bound estimate the quota was settled to, by tenant and model',
+      help: 'Calls that report no usage (retrieve-and-generate; model calls that failed but may have run): the upper bound the quota was settled to, by tenant and model',
       labelNames: ['tenant', 'model'],
       registers: [registry],
     }),

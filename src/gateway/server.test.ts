@@ -255,7 +255,7 @@ describe('gateway HTTP handlers', () => {
       bedrock: {
         converse: () =>
           fail
-            ? Promise.reject(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }))
+            ? Promise.reject(Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } }))
             : Promise.resolve({
                 output: { message: { role: 'assistant', content: [{ text: 'hi' }] } },
                 usage: { inputTokens: 3, outputTokens: 2, totalTokens: 5 },
@@ -447,7 +447,34 @@ describe('gateway metrics on /metrics', () => {
     await expect
       .poll(() => s.metric('tenant_rag_gateway_requests_total', { tenant: 'acme', route: CHAT, outcome: 'client_closed' }))
       .toBe(1);
-    expect(s.store.total()).toBe(0);
+    // The model may have run (and be billed): leaving just before the answer does not give the
+    // tokens back. max_tokens 20 + the prompt's bound (5 bytes / 2 + 4).
+    expect(s.store.settled).toEqual([27]);
+    expect(s.store.total()).toBe(27);
+    expect(await s.metric('tenant_rag_gateway_estimated_tokens_total', { tenant: 'acme', model: 'm1' })).toBe(27);
+  });
+
+  it('gives back the reservation of a call Bedrock refused, and keeps that of a call that may have run', async () => {
+    let failure = new Error('unset');
+    const s = await setup({ bedrock: { converse: () => Promise.reject(failure) } });
+    const answer = (status: number, name: string): Error => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+    const cases: [Error, number][] = [
+      [answer(400, 'ValidationException'), 0],
+      [answer(429, 'ThrottlingException'), 0],
+      [answer(503, 'ServiceUnavailableException'), 0],
+      [answer(200, 'IncompleteAnswer'), 27],
+      [answer(500, 'InternalServerException'), 27],
+      [answer(408, 'ModelTimeoutException'), 27],
+      [Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 27],
+    ];
+    for (const [e, kept] of cases) {
+      failure = e;
+      s.store.settled.length = 0;
+      const before = s.store.total();
+      // hooli: a quota (100,000 a day) that every kept reservation fits in.
+      expect((await s.post(CHAT, chat, 'hooli')).status).toBeGreaterThanOrEqual(400);
+      expect([s.store.settled, s.store.total() - before], e.name).toEqual([[kept], kept]);
+    }
   });
 
   it('counts 404s under one route label and 405s under their route, never with the path the caller sent', async () => {

@@ -23,8 +23,8 @@ import {
   upstreamFailure,
 } from './metrics.js';
 import { BadRequest, type ChatLimits, chunk, completion, parseChatRequest, usageOf } from './openai.js';
-import { promptTokenBound } from './quota.js';
-import { QuotaExceeded, type QuotaGate } from './quota-gate.js';
+import { mayHaveRun, promptTokenBound } from './quota.js';
+import { type Held, QuotaExceeded, type QuotaGate } from './quota-gate.js';
 import { generatesFrom, ScopeError, scopeRetrieval } from './scope.js';
 
 /** What the handlers use. */
@@ -181,6 +181,17 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
     return b.query;
   };
 
+  /**
+   * Settles a model call that failed: to nothing when Bedrock refused it, else to everything
+   * reserved, counted as an estimate (it may have run and be billed: a caller that leaves just
+   * before its answer must not get the model for free).
+   */
+  const settleFailed = async (held: Held, e: unknown, reserved: number, tenant: string, model: string): Promise<void> => {
+    if (!mayHaveRun(e)) return held.settle(0);
+    await held.settle(reserved);
+    d.metrics.estimatedTokens.inc({ tenant, model }, reserved);
+  };
+
   const retrieve: Handler = async (req, res, signal, ctx) => {
     const { tenant } = await caller(req, ctx);
     const b = (await readBody(req, d.maxBodyBytes)) as Json;
@@ -223,7 +234,7 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
     try {
       out = await d.bedrock.retrieveAndGenerate(scoped, q, grant.profileArn, n, signal);
     } catch (e) {
-      await held.settle(0);
+      await settleFailed(held, e, reserve, tenant.metadata.name, grant.access.spec.model);
       throw e;
     }
     const context = (out.citations ?? []).flatMap((c) => (c.retrievedReferences ?? []).map((r) => r.content?.text ?? ''));
@@ -248,7 +259,8 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
     const role = d.directory.roleOf(tenant);
     const name = tenant.metadata.name;
     const model = grant.access.spec.model;
-    const held = await d.quota.reserve(name, grant, c.converse.maxTokens + c.promptBound);
+    const reserved = c.converse.maxTokens + c.promptBound;
+    const held = await d.quota.reserve(name, grant, reserved);
     const id = `chatcmpl-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
     const count = (u: { prompt_tokens: number; completion_tokens: number }): void => {
@@ -260,7 +272,7 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
       try {
         out = await d.bedrock.converse(name, role, grant.profileArn, c.converse, signal);
       } catch (e) {
-        await held.settle(0);
+        await settleFailed(held, e, reserved, name, model);
         throw e;
       }
       const usage = usageOf(out.usage);
@@ -274,7 +286,7 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
     try {
       stream = await d.bedrock.converseStream(name, role, grant.profileArn, c.converse, signal);
     } catch (e) {
-      await held.settle(0);
+      await settleFailed(held, e, reserved, name, model);
       throw e;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });

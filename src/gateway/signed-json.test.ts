@@ -1,7 +1,8 @@
 /**
  * The gateway's signed Bedrock requests: the signature AWS's documented example gives, errors
- * named as the SDK names them, the SDK's retries (throttling and 5xx only, within a budget), its
- * clock-skew correction, and a cancelled call never retried.
+ * named as the SDK names them, the SDK's retries (throttling, 5xx and lost connections, within a
+ * budget), its clock-skew correction, and a cancelled call or a success answer cut short never
+ * retried.
  */
 import { createServer, type IncomingMessage, Agent as HttpAgent, type Server, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -150,6 +151,25 @@ describe('postJson', () => {
     expect(seen).toHaveLength(2);
     await expect(postJson(t, '/x', {})).resolves.toEqual({ ok: true });
     expect(seen).toHaveLength(3);
+  });
+
+  it('retries a connection cut before any answer, but not a success answer cut short (the call was carried out)', async () => {
+    answers = [(res) => res.socket?.destroy()];
+    await expect(postJson(target(3), '/x', {})).resolves.toEqual({ ok: true });
+    expect(seen).toHaveLength(2);
+
+    seen.length = 0;
+    // The 200 head and part of the body, then the connection goes.
+    const cut = (res: ServerResponse): void => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"output":', () => res.socket?.destroy());
+    };
+    answers = [cut, cut, cut];
+    const e = await postJson(target(3), '/x', {}).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(AwsServiceError);
+    expect(e).toMatchObject({ name: 'IncompleteAnswer', status: 200 });
+    expect((e as Error).message).toMatch(/cut short after its 200 head .*not retried/);
+    expect(seen).toHaveLength(1);
   });
 
   it('a cancelled call fails at once and is not retried', async () => {

@@ -195,7 +195,25 @@ async function once(t: SignedJsonTarget, path: string, payload: string, signal?:
     req.end(payload);
   });
   const corrected = learnClock(t, res.headers.date);
-  const text = await new Promise<string>((ok, fail) => {
+  const status = res.statusCode ?? 0;
+  let text: string;
+  try {
+    text = await readAnswer(res);
+  } catch (e) {
+    // The call was carried out (a model ran, and is billed) and its answer lost: not retried.
+    if (status >= 200 && status < 300 && !signal?.aborted) throw incompleteAnswer(status, res.headers, e);
+    throw e;
+  }
+  if (status >= 200 && status < 300) return text ? JSON.parse(text) : {};
+  const e = serviceError(status, res.headers, text);
+  // A signature refused for the time while the clocks were apart: retried at AWS's time.
+  if (corrected) e.$metadata.clockSkewCorrected = true;
+  throw e;
+}
+
+/** The answer's body, at most {@link MAX_ANSWER_BYTES}. */
+function readAnswer(res: IncomingMessage): Promise<string> {
+  return new Promise<string>((ok, fail) => {
     const chunks: Buffer[] = [];
     let size = 0;
     res.on('data', (c: Buffer) => {
@@ -206,12 +224,27 @@ async function once(t: SignedJsonTarget, path: string, payload: string, signal?:
     res.on('end', () => ok(Buffer.concat(chunks).toString('utf8')));
     res.on('error', fail);
   });
-  const status = res.statusCode ?? 0;
-  if (status >= 200 && status < 300) return text ? JSON.parse(text) : {};
-  const e = serviceError(status, res.headers, text);
-  // A signature refused for the time while the clocks were apart: retried at AWS's time.
-  if (corrected) e.$metadata.clockSkewCorrected = true;
-  throw e;
+}
+
+/**
+ * A success answer cut short. Named so the retry strategy takes it for a client error (not
+ * retried); its status says the call itself succeeded. The network error is told in the message,
+ * not as `cause`: the SDK's classification follows `cause` and would call it transient.
+ */
+function incompleteAnswer(status: number, headers: IncomingHttpHeaders, cause: unknown): AwsServiceError {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new AwsServiceError(
+    'IncompleteAnswer',
+    `the answer was cut short after its ${status} head (${why}); not retried, as the call was carried out`,
+    status,
+    flatHeaders(headers),
+  );
+}
+
+function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') flat[k] = v;
+  return flat;
 }
 
 /** Follows AWS's clock when ours is 5 minutes or more off it; whether the offset changed. */
@@ -237,7 +270,5 @@ export function serviceError(status: number, headers: IncomingHttpHeaders, text:
   // `Type:namespace-uri` in the header, `namespace#Type` in a body.
   const name = raw?.split(':')[0]?.split('#').pop() || 'Unknown';
   const message = [parsed.message, parsed.Message].find((x): x is string => typeof x === 'string') ?? `HTTP ${status}`;
-  const flat: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') flat[k] = v;
-  return new AwsServiceError(name, message, status, flat);
+  return new AwsServiceError(name, message, status, flatHeaders(headers));
 }
