@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { VectorStoreType } from '../core/vector-stores.js';
+import { mayHaveRun } from './call-outcome.js';
 import { SdkBedrock } from './bedrock.js';
 import { scopeRetrieval } from './scope.js';
 
@@ -31,6 +32,8 @@ beforeAll(async () => {
       if (text.startsWith('Action=AssumeRole')) {
         // STS: a session whose key names the role and the session name (prefix-tenant) it was asked for.
         const q = new URLSearchParams(text);
+        // A role named `unreachable`: STS's connection goes before it answers.
+        if (q.get('RoleArn')?.endsWith('/unreachable')) return void res.socket?.destroy();
         const key = `${q.get('RoleArn')?.split('/').pop()}~${q.get('RoleSessionName')}`;
         res
           .writeHead(200, { 'content-type': 'text/xml' })
@@ -141,6 +144,20 @@ describe('SdkBedrock on each vector store', () => {
       '/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Aapplication-inference-profile%2Fp/converse-stream',
     ]);
     for (const s of seen) expect(s.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=testing\//);
+  });
+
+  it('a model call whose role session could not be had was never sent: it may not have run (signed and SDK paths)', async () => {
+    const profile = 'arn:aws:bedrock:us-east-1:1:application-inference-profile/p';
+    const input = { messages: [{ role: 'user' as const, content: [{ text: 'hi' }] }], maxTokens: 10 };
+    const role = 'arn:aws:iam::1:role/unreachable';
+    for (const call of [() => bedrock.converse('acme', role, profile, input), () => bedrock.converseStream('acme', role, profile, input)]) {
+      const e = await call().catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(Error);
+      // A network error (no status) would otherwise count as a call that may have run.
+      expect((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).toBeUndefined();
+      expect(mayHaveRun(e)).toBe(false);
+    }
+    expect(seen).toEqual([]);
   });
 
   it("never signs one tenant's call with another's session, whatever the names share (cached per role and tenant)", async () => {

@@ -29,6 +29,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { generatesFrom, retrievalConfiguration, type ScopedRetrieval } from './scope.js';
+import { notSent } from './call-outcome.js';
 import { label, postJson, type SignedJsonTarget, signedTarget } from './signed-json.js';
 
 /** A Converse request as the gateway builds it. */
@@ -90,8 +91,12 @@ class RoleSessions {
     private readonly prefix: string,
   ) {}
 
+  /** The role's session for the tenant; without one, the call it was for is never sent. */
   provider(roleArn: string, tenant: string): AwsCredentialIdentityProvider {
-    return () => this.get(roleArn, tenant);
+    return () =>
+      this.get(roleArn, tenant).catch((e: unknown) => {
+        throw notSent(e);
+      });
   }
 
   private get(roleArn: string, tenant: string): Promise<AwsCredentialIdentity> {
@@ -240,7 +245,10 @@ export class SdkBedrock implements BedrockPort {
       this.endpoints.set(service, endpoint);
       endpoint.catch(() => this.endpoints.delete(service));
     }
-    const url = await endpoint;
+    // No endpoint: nothing was sent.
+    const url = await endpoint.catch((e: unknown) => {
+      throw notSent(e);
+    });
     return this.targets.get(`${service}|${key}`, () =>
       signedTarget(
         url,
@@ -260,6 +268,7 @@ export class SdkBedrock implements BedrockPort {
       `/knowledgebases/${label(s.knowledgeBaseId)}/retrieve`,
       { retrievalQuery: { text: query }, retrievalConfiguration: searchConfig(s, numberOfResults) },
       signal,
+      { idempotent: true },
     );
     return { ...out, $metadata: {} };
   }
@@ -299,7 +308,10 @@ export class SdkBedrock implements BedrockPort {
   ): Promise<ConverseCommandOutput> {
     const { modelId, ...body } = converseRequest(tenant, modelArn, i);
     const t = await this.target('runtime', runtimeKey(roleArn, tenant), roleArn, tenant);
-    const out = await postJson<Omit<ConverseCommandOutput, '$metadata'>>(t, `/model/${label(modelId ?? modelArn)}/converse`, body, signal);
+    // A model call: not sent again once it may have run (it would be billed twice, counted once).
+    const out = await postJson<Omit<ConverseCommandOutput, '$metadata'>>(t, `/model/${label(modelId ?? modelArn)}/converse`, body, signal, {
+      idempotent: false,
+    });
     return { ...out, $metadata: {} };
   }
 

@@ -206,8 +206,15 @@ describe('forgetting the series of a deleted tenant or model', () => {
     expect(d.has({ tenant: 'b', model: 'nova-pro' })).toBe(false);
     expect(d.has({ tenant: 'a-b' })).toBe(false);
     expect(d.has({ tenant: 'b' })).toBe(false);
+    // `a` departs again later: its hour starts again, and it moves behind `b`.
+    now = 1_000_000;
+    d.add('a');
     now = 3_600_001;
     d.add('c');
+    expect(d.has({ tenant: 'a' })).toBe(true);
+    expect(d.has({ tenant: 'b', model: 'nova' })).toBe(false);
+    now = 4_600_001;
+    d.add('d');
     expect(d.has({ tenant: 'a' })).toBe(false);
     expect(d.has({ tenant: 'b', model: 'nova' })).toBe(false);
     expect(d.has({ tenant: 'c' })).toBe(true);

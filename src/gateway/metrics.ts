@@ -124,8 +124,14 @@ export class Departed {
   ) {}
   add(tenant: string, model?: string): void {
     const now = this.now();
-    for (const [k, at] of this.since) if (now - at > this.keepMs) this.since.delete(k);
-    this.since.set(key(tenant, model), now);
+    // Oldest first (a key added again moves to the end): stop at the first still kept.
+    for (const [k, at] of this.since) {
+      if (now - at <= this.keepMs) break;
+      this.since.delete(k);
+    }
+    const k = key(tenant, model);
+    this.since.delete(k);
+    this.since.set(k, now);
   }
   /** The tenant (or its model) exists again. */
   remove(tenant: string, model?: string): void {
@@ -233,7 +239,7 @@ export function createGatewayMetrics(withProcessMetrics = true): GatewayMetrics 
     }),
     estimatedTokens: tenantCounter(departed, {
       name: `${p}estimated_tokens_total`,
-      help: 'Calls that report no usage (retrieve-and-generate; model calls that failed but may have run): the upper bound the quota was settled to, by tenant and model',
+      help: 'Estimated tokens of calls that report no usage (retrieve-and-generate; model calls and streams that failed but may have run: their whole reservation), by tenant and model',
       labelNames: ['tenant', 'model'],
       registers: [registry],
     }),

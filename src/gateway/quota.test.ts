@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelAccess, TenantTier } from '../api/v1alpha1/types.js';
-import { mayHaveRun, promptTokenBound, quotaFor, retryAfterSeconds, windowsAt } from './quota.js';
+import { promptTokenBound, quotaFor, retryAfterSeconds, windowsAt } from './quota.js';
 
 const access = (quota?: ModelAccess['spec']['quota']): ModelAccess => ({
   apiVersion: 'x',
@@ -63,28 +63,5 @@ describe('promptTokenBound', () => {
       const tokens = (t.match(/[\p{L}\p{N}]+|[^\s\p{L}\p{N}]/gu) ?? []).length;
       expect(promptTokenBound([t], 2)).toBeGreaterThanOrEqual(tokens);
     }
-  });
-});
-
-describe('mayHaveRun', () => {
-  const answer = (status: number, name: string): Error => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
-  it('is false only for an error answer in which Bedrock refused the call before a model ran', () => {
-    for (const [status, name] of [
-      [400, 'ValidationException'],
-      [403, 'AccessDeniedException'],
-      [404, 'ResourceNotFoundException'],
-      [429, 'ThrottlingException'],
-      [503, 'ServiceUnavailableException'],
-    ] as const)
-      expect(mayHaveRun(answer(status, name)), name).toBe(false);
-  });
-  it('is true when no answer came, an answer was cut short, or the model ran and failed', () => {
-    expect(mayHaveRun(Object.assign(new Error('aborted'), { name: 'AbortError' }))).toBe(true);
-    expect(mayHaveRun(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe(true);
-    expect(mayHaveRun(answer(200, 'IncompleteAnswer'))).toBe(true);
-    expect(mayHaveRun(answer(500, 'InternalServerException'))).toBe(true);
-    expect(mayHaveRun(answer(408, 'ModelTimeoutException'))).toBe(true);
-    expect(mayHaveRun(answer(424, 'ModelErrorException'))).toBe(true);
-    expect(mayHaveRun(undefined)).toBe(true);
   });
 });

@@ -74,17 +74,3 @@ export function promptTokenBound(texts: string[], bytesPerToken: number, perMess
 export function retryAfterSeconds(reset: Date, now: Date): number {
   return Math.max(1, Math.ceil((reset.getTime() - now.getTime()) / 1000));
 }
-
-/**
- * Whether a model call that failed may still have run, and so be billed: anything but an error
- * answer in which Bedrock refused the call before running the model (4xx but 408
- * ModelTimeoutException and 424 ModelErrorException, which come from a model that ran, and 503
- * ServiceUnavailableException). A call whose answer never came (the caller left and the call was
- * cancelled, a connection cut, an answer cut short) may have run to its end.
- */
-export function mayHaveRun(e: unknown): boolean {
-  const status = (e as { $metadata?: { httpStatusCode?: unknown } } | null | undefined)?.$metadata?.httpStatusCode;
-  if (typeof status !== 'number') return true;
-  if (status === 503) return false;
-  return status < 400 || status >= 500 || status === 408 || status === 424;
-}

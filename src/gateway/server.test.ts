@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ModelAccess, Tenant, TenantTier } from '../api/v1alpha1/types.js';
 import type { BedrockPort } from './bedrock.js';
+import { notSent } from './call-outcome.js';
 import { Directory } from './directory.js';
 import { TokenIdentity } from './identity.js';
 import { createGatewayMetrics } from './metrics.js';
@@ -219,6 +220,33 @@ describe('gateway HTTP handlers', () => {
     expect(r.status).toBe(400);
     expect(r.text).toContain('startsWith is only supported on OpenSearch Serverless');
     expect(s.retrieved).toHaveLength(2);
+  });
+
+  it('settles retrieve-and-generate to the query, every retrieved result and the answer: uncited results stay counted', async () => {
+    let answer = 'ok';
+    let cited: string[] = [];
+    const s = await setup({
+      bedrock: {
+        retrieveAndGenerate: () =>
+          Promise.resolve({
+            sessionId: 's',
+            output: { text: answer },
+            citations: [{ retrievedReferences: cited.map((text) => ({ content: { text } })) }],
+            $metadata: {},
+          }),
+      },
+    });
+    // 'numbers': 7 bytes / 2 + 4 = 8; 20 results at 10 tokens each; the default output budget (50) reserved.
+    const ask = () => s.post('/v1/retrieve-and-generate', { query: 'numbers', model: 'm1', numberOfResults: 20 }, 'piedpiper');
+    expect((await ask()).status).toBe(200);
+    // Nothing cited, a 2-byte answer: 8 + 200 + 1 (13 before: the query and the answer alone).
+    expect(s.store.settled).toEqual([209]);
+    // Cited text longer than the 200 tokens reserved for context: counted as it is.
+    s.store.settled.length = 0;
+    cited = ['x'.repeat(1000)];
+    answer = 'y'.repeat(20);
+    expect((await ask()).status).toBe(200);
+    expect(s.store.settled).toEqual([Math.ceil((7 + 1000 + 20) / 2) + 3 * 4]);
   });
 
   it('refuses retrieve-and-generate on a Managed tier with 400 saying to use retrieve and chat, reserving and sending nothing', async () => {
@@ -463,7 +491,9 @@ describe('gateway metrics on /metrics', () => {
       [answer(429, 'ThrottlingException'), 0],
       [answer(503, 'ServiceUnavailableException'), 0],
       [answer(200, 'IncompleteAnswer'), 27],
-      [answer(500, 'InternalServerException'), 27],
+      [answer(500, 'InternalServerException'), 0],
+      // The tenant role's session could not be had: nothing was sent.
+      [notSent(new Error('AssumeRole: AccessDenied')), 0],
       [answer(408, 'ModelTimeoutException'), 27],
       [Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 27],
     ];

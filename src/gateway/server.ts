@@ -23,7 +23,8 @@ import {
   upstreamFailure,
 } from './metrics.js';
 import { BadRequest, type ChatLimits, chunk, completion, parseChatRequest, usageOf } from './openai.js';
-import { mayHaveRun, promptTokenBound } from './quota.js';
+import { mayHaveRun } from './call-outcome.js';
+import { promptTokenBound } from './quota.js';
 import { type Held, QuotaExceeded, type QuotaGate } from './quota-gate.js';
 import { generatesFrom, ScopeError, scopeRetrieval } from './scope.js';
 
@@ -192,6 +193,21 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
     d.metrics.estimatedTokens.inc({ tenant, model }, reserved);
   };
 
+  /** Settles a stream to the usage it reported; without a usage event the reservation stands, counted as an estimate. */
+  const settleStream = async (
+    held: Held,
+    usage: ReturnType<typeof usageOf> | undefined,
+    reserved: number,
+    count: (u: ReturnType<typeof usageOf>) => void,
+    tenant: string,
+    model: string,
+  ): Promise<void> => {
+    if (usage) {
+      await held.settle(usage.total_tokens);
+      count(usage);
+    } else d.metrics.estimatedTokens.inc({ tenant, model }, reserved);
+  };
+
   const retrieve: Handler = async (req, res, signal, ctx) => {
     const { tenant } = await caller(req, ctx);
     const b = (await readBody(req, d.maxBodyBytes)) as Json;
@@ -237,8 +253,15 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
       await settleFailed(held, e, reserve, tenant.metadata.name, grant.access.spec.model);
       throw e;
     }
+    // Every retrieved result went to the model, cited or not, and only the cited ones come back:
+    // the context stays counted at what was reserved for it, more if the cited text was longer.
+    // What goes back is the output budget the answer did not use.
     const context = (out.citations ?? []).flatMap((c) => (c.retrievedReferences ?? []).map((r) => r.content?.text ?? ''));
-    const used = promptTokenBound([q, ...context, out.output?.text ?? ''], d.chat.bytesPerToken);
+    const output = out.output?.text ?? '';
+    const used = Math.max(
+      promptTokenBound([q, ...context, output], d.chat.bytesPerToken),
+      reserve - d.chat.defaultMaxTokens + promptTokenBound([output], d.chat.bytesPerToken, 0),
+    );
     await held.settle(used);
     d.metrics.estimatedTokens.inc({ tenant: tenant.metadata.name, model: grant.access.spec.model }, used);
     sendJson(res, 200, {
@@ -304,21 +327,14 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
     } catch (e) {
       // Mid-stream: the head is sent; tell the client in the stream and keep what was reserved
       // unless the model reported its usage.
-      if (usage) {
-        await held.settle(usage.total_tokens);
-        count(usage);
-      }
+      await settleStream(held, usage, reserved, count, name, model);
       const u = upstream(e);
       ctx.failed = upstreamFailure(u.type);
       send(errorBody(u.type, u.message));
       res.end();
       return;
     }
-    // Without a usage event the reservation stands: the counters never undercount.
-    if (usage) {
-      await held.settle(usage.total_tokens);
-      count(usage);
-    }
+    await settleStream(held, usage, reserved, count, name, model);
     send(chunk(id, c.model, created, {}, stop === 'max_tokens' ? 'length' : 'stop'));
     if (c.includeUsage && usage) send(chunk(id, c.model, created, {}, null, usage));
     send('[DONE]');

@@ -10,7 +10,11 @@ import type { AddressInfo } from 'node:net';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mayHaveRun } from './call-outcome.js';
 import { AwsServiceError, label, NodeSha256, postJson, serviceError, signedTarget } from './signed-json.js';
+
+const MODEL_CALL = { idempotent: false };
+const RETRIEVE = { idempotent: true };
 
 describe('signing', () => {
   // docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html's example (IAM ListUsers).
@@ -91,7 +95,7 @@ describe('postJson', () => {
     res.writeHead(status, { 'x-amzn-errortype': type }).end(JSON.stringify({ message: `${type} from the test` }));
 
   it('posts the JSON signed for bedrock, under the endpoint path, with the session token', async () => {
-    await expect(postJson(target(1), '/model/m/converse', { a: 1 })).resolves.toEqual({ ok: true });
+    await expect(postJson(target(1), '/model/m/converse', { a: 1 }, undefined, MODEL_CALL)).resolves.toEqual({ ok: true });
     expect(seen).toHaveLength(1);
     expect(seen[0]?.path).toBe('/base/model/m/converse');
     expect(seen[0]?.body).toBe('{"a":1}');
@@ -103,19 +107,19 @@ describe('postJson', () => {
   it('sends its user agent', async () => {
     let agent: string | undefined;
     answers = [(res, req) => ((agent = req.headers['user-agent']), res.writeHead(200).end('{}'))];
-    await postJson(target(1), '/x', {});
+    await postJson(target(1), '/x', {}, undefined, MODEL_CALL);
     expect(agent).toBe('tenant-rag-gateway');
   });
 
   it('retries throttling and 5xx, then answers', async () => {
     answers = [error(429, 'ThrottlingException'), error(503, 'ServiceUnavailableException')];
-    await expect(postJson(target(3), '/x', {})).resolves.toEqual({ ok: true });
+    await expect(postJson(target(3), '/x', {}, undefined, MODEL_CALL)).resolves.toEqual({ ok: true });
     expect(seen).toHaveLength(3);
   });
 
   it('gives up after maxAttempts with the last error, named', async () => {
     answers = [error(429, 'ThrottlingException'), error(429, 'ThrottlingException')];
-    const e = await postJson(target(2), '/x', {}).catch((x: unknown) => x);
+    const e = await postJson(target(2), '/x', {}, undefined, MODEL_CALL).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AwsServiceError);
     expect(e).toMatchObject({ name: 'ThrottlingException', status: 429, message: 'ThrottlingException from the test' });
     expect(seen).toHaveLength(2);
@@ -127,7 +131,10 @@ describe('postJson', () => {
     [404, 'ResourceNotFoundException'],
   ])('does not retry %i %s', async (status, type) => {
     answers = [error(status, type)];
-    await expect(postJson(target(3), '/x', {})).rejects.toMatchObject({ name: type, message: `${type} from the test` });
+    await expect(postJson(target(3), '/x', {}, undefined, MODEL_CALL)).rejects.toMatchObject({
+      name: type,
+      message: `${type} from the test`,
+    });
     expect(seen).toHaveLength(1);
   });
 
@@ -147,35 +154,107 @@ describe('postJson', () => {
     };
     answers = [skewed, skewed, skewed];
     const t = target(3);
-    await expect(postJson(t, '/x', {})).resolves.toEqual({ ok: true });
+    await expect(postJson(t, '/x', {}, undefined, MODEL_CALL)).resolves.toEqual({ ok: true });
     expect(seen).toHaveLength(2);
-    await expect(postJson(t, '/x', {})).resolves.toEqual({ ok: true });
+    await expect(postJson(t, '/x', {}, undefined, MODEL_CALL)).resolves.toEqual({ ok: true });
     expect(seen).toHaveLength(3);
   });
 
-  it('retries a connection cut before any answer, but not a success answer cut short (the call was carried out)', async () => {
-    answers = [(res) => res.socket?.destroy()];
-    await expect(postJson(target(3), '/x', {})).resolves.toEqual({ ok: true });
+  /** The connection goes once the request has arrived whole, before any answer. */
+  const hangUp = (res: ServerResponse): void => void res.socket?.destroy();
+  /** A target whose every call opens a new connection (no kept-alive socket to blame). */
+  const fresh = (maxAttempts: number) =>
+    signedTarget(url, 'us-east-1', credentials, { http: new HttpAgent({ keepAlive: false }), https: new HttpsAgent() }, maxAttempts);
+
+  it('sends a retrieval again after the connection went with no answer, but not a model call, which may have run', async () => {
+    answers = [hangUp];
+    await expect(postJson(fresh(3), '/x', {}, undefined, RETRIEVE)).resolves.toEqual({ ok: true });
     expect(seen).toHaveLength(2);
 
     seen.length = 0;
+    answers = [hangUp, hangUp, hangUp];
+    const e = await postJson(fresh(3), '/x', {}, undefined, MODEL_CALL).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'ECONNRESET' });
+    expect(mayHaveRun(e)).toBe(true);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('sends a model call again after a reset on a kept-alive socket before any answer (the server had closed it idle)', async () => {
+    const t = target(3);
+    await postJson(t, '/x', {}, undefined, MODEL_CALL);
+    seen.length = 0;
+    answers = [hangUp];
+    await expect(postJson(t, '/x', {}, undefined, MODEL_CALL)).resolves.toEqual({ ok: true });
+    expect(seen).toHaveLength(2);
+  });
+
+  it('does not retry a success answer cut short (the call was carried out), and says it may have run', async () => {
     // The 200 head and part of the body, then the connection goes.
     const cut = (res: ServerResponse): void => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
       res.write('{"output":', () => res.socket?.destroy());
     };
-    answers = [cut, cut, cut];
-    const e = await postJson(target(3), '/x', {}).catch((x: unknown) => x);
-    expect(e).toBeInstanceOf(AwsServiceError);
-    expect(e).toMatchObject({ name: 'IncompleteAnswer', status: 200 });
-    expect((e as Error).message).toMatch(/cut short after its 200 head .*not retried/);
+    for (const o of [MODEL_CALL, RETRIEVE]) {
+      seen.length = 0;
+      answers = [cut, cut, cut];
+      const e = await postJson(target(3), '/x', {}, undefined, o).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(AwsServiceError);
+      expect(e).toMatchObject({ name: 'IncompleteAnswer', status: 200 });
+      expect((e as Error).message).toMatch(/cut short after its 200 head .*not retried/);
+      expect(mayHaveRun(e)).toBe(true);
+      expect(seen).toHaveLength(1);
+    }
+  });
+
+  it('names an error answer cut short by its head, and retries it as that error', async () => {
+    const cut = (res: ServerResponse): void => {
+      res.writeHead(429, { 'x-amzn-errortype': 'ThrottlingException', 'content-length': '1000' });
+      res.write('{"mess', () => res.socket?.destroy());
+    };
+    answers = [cut, cut];
+    const e = await postJson(target(2), '/x', {}, undefined, MODEL_CALL).catch((x: unknown) => x);
+    expect(e).toMatchObject({ name: 'ThrottlingException', status: 429 });
+    expect(mayHaveRun(e)).toBe(false);
+    expect(seen).toHaveLength(2);
+  });
+
+  it('a call that could not be signed (no session) or connected was never sent, and may not have run', async () => {
+    const noSession = signedTarget(url, 'us-east-1', () => Promise.reject(new Error('AssumeRole: AccessDenied')), agents, 3);
+    const e1 = await postJson(noSession, '/x', {}, undefined, MODEL_CALL).catch((x: unknown) => x);
+    expect((e1 as Error).message).toBe('AssumeRole: AccessDenied');
+    expect(mayHaveRun(e1)).toBe(false);
+    expect(seen).toEqual([]);
+
+    // A port nobody listens on: the connection is refused, retried (never sent), then given up.
+    const closed = createServer();
+    await new Promise<void>((ok) => closed.listen(0, '127.0.0.1', ok));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((ok) => closed.close(() => ok()));
+    const nowhere = signedTarget(new URL(`http://127.0.0.1:${port}/`), 'us-east-1', credentials, agents, 2);
+    const e2 = await postJson(nowhere, '/x', {}, undefined, MODEL_CALL).catch((x: unknown) => x);
+    expect(e2).toMatchObject({ code: 'ECONNREFUSED' });
+    expect(mayHaveRun(e2)).toBe(false);
+  });
+
+  it('a caller that leaves while the answer is read gets AbortError, and the call may have run', async () => {
+    const abort = new AbortController();
+    answers = [
+      (res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+        res.write('{"output":', () => abort.abort());
+      },
+    ];
+    const e = await postJson(target(3), '/x', {}, abort.signal, MODEL_CALL).catch((x: unknown) => x);
+    expect(e).toMatchObject({ name: 'AbortError' });
+    expect(mayHaveRun(e)).toBe(true);
     expect(seen).toHaveLength(1);
   });
 
   it('a cancelled call fails at once and is not retried', async () => {
     const abort = new AbortController();
     answers = [() => abort.abort()];
-    await expect(postJson(target(3), '/x', {}, abort.signal)).rejects.toMatchObject({ name: 'AbortError' });
+    const e = await postJson(target(3), '/x', {}, abort.signal, MODEL_CALL).catch((x: unknown) => x);
+    expect(e).toMatchObject({ name: 'AbortError' });
     expect(seen).toHaveLength(1);
   });
 });

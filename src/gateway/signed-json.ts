@@ -18,6 +18,7 @@ import { type Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { getRetryAfterHint, isServerError, isThrottlingError, isTransientError, StandardRetryStrategy } from '@smithy/core/retry';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider, Checksum, RetryErrorInfo, RetryStrategyV2, SourceData } from '@smithy/types';
+import { mayHaveRun, notSent } from './call-outcome.js';
 
 /** SHA-256 (or HMAC-SHA-256 with a secret) on node:crypto, in the shape SignatureV4 takes. */
 export class NodeSha256 implements Checksum {
@@ -115,6 +116,11 @@ function retryInfo(e: unknown): RetryErrorInfo {
   return { error, errorType, ...(retryAfterHint ? { retryAfterHint } : {}) };
 }
 
+/** The error of a call its caller cancelled (as the SDK names it). */
+function aborted(signal: AbortSignal | undefined, cause: unknown = signal?.reason): Error {
+  return Object.assign(new Error('Request aborted'), { name: 'AbortError', cause });
+}
+
 /** Waits `ms`, or rejects at once when `signal` aborts. */
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((ok, fail) => {
@@ -124,7 +130,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     };
     const abort = (): void => {
       done();
-      fail(Object.assign(new Error('Request aborted'), { name: 'AbortError', cause: signal?.reason as unknown }));
+      fail(aborted(signal));
     };
     const timer = setTimeout(() => {
       done();
@@ -134,17 +140,40 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-/** POSTs `body` as JSON to `path` on the target and parses the JSON answer; retries as the SDK does. */
-export async function postJson<T>(t: SignedJsonTarget, path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+/** How a call may be retried. */
+export interface PostOptions {
+  /**
+   * Whether the call may be made again after it was sent whole and no answer came (it may have
+   * been carried out). A model call is not: it may have run and be billed, and a second run
+   * would be counted once. Retrieve is.
+   */
+  idempotent: boolean;
+}
+
+/**
+ * POSTs `body` as JSON to `path` on the target and parses the JSON answer; retries as the SDK
+ * does, but a call that is not idempotent only when it was not sent whole or Bedrock answered
+ * it with an error ({@link mayHaveRun}). Failures before the request was sent whole are marked
+ * {@link notSent}.
+ */
+export async function postJson<T>(
+  t: SignedJsonTarget,
+  path: string,
+  body: unknown,
+  signal: AbortSignal | undefined,
+  o: PostOptions,
+): Promise<T> {
   const payload = JSON.stringify(body);
   let token = await t.retry.acquireInitialRetryToken('');
   for (;;) {
     try {
+      if (signal?.aborted) throw notSent(aborted(signal));
       const out = (await once(t, path, payload, signal)) as T;
       t.retry.recordSuccess(token);
       return out;
     } catch (e) {
       if (signal?.aborted) throw e;
+      if (!o.idempotent && mayHaveRun(e)) throw e;
       try {
         token = await t.retry.refreshRetryTokenForRetry(token, retryInfo(e));
       } catch {
@@ -158,24 +187,7 @@ export async function postJson<T>(t: SignedJsonTarget, path: string, body: unkno
 async function once(t: SignedJsonTarget, path: string, payload: string, signal?: AbortSignal): Promise<unknown> {
   const { endpoint: ep } = t;
   const fullPath = `${ep.pathname.replace(/\/$/, '')}${path}`;
-  const signed = await t.signer.sign(
-    {
-      method: 'POST',
-      protocol: ep.protocol,
-      hostname: ep.hostname,
-      ...(ep.port ? { port: Number(ep.port) } : {}),
-      path: fullPath,
-      query: {},
-      headers: {
-        host: ep.host,
-        'content-type': 'application/json',
-        'content-length': String(Buffer.byteLength(payload)),
-        'user-agent': USER_AGENT,
-      },
-      body: payload,
-    },
-    { signingDate: new Date(Date.now() + t.clockOffsetMs) },
-  );
+  const signed = await sign(t, ep, fullPath, payload);
   const request = ep.protocol === 'http:' ? httpRequest : httpsRequest;
   const res = await new Promise<IncomingMessage>((ok, fail) => {
     const req = request(
@@ -191,24 +203,58 @@ async function once(t: SignedJsonTarget, path: string, payload: string, signal?:
       },
       ok,
     );
-    req.on('error', fail);
+    // Until the request is written whole, a failure means Bedrock has not got it; so does a reset
+    // on a kept-alive socket before any answer (the server had closed it idle: Node's documented
+    // case for sending again).
+    let sent = false;
+    req.on('finish', () => (sent = true));
+    req.on('error', (e: NodeJS.ErrnoException) => fail(!sent || (req.reusedSocket && e.code === 'ECONNRESET') ? notSent(e) : e));
     req.end(payload);
   });
   const corrected = learnClock(t, res.headers.date);
   const status = res.statusCode ?? 0;
+  const success = status >= 200 && status < 300;
   let text: string;
   try {
     text = await readAnswer(res);
   } catch (e) {
+    if (signal?.aborted) throw aborted(signal, e);
     // The call was carried out (a model ran, and is billed) and its answer lost: not retried.
-    if (status >= 200 && status < 300 && !signal?.aborted) throw incompleteAnswer(status, res.headers, e);
-    throw e;
+    if (success) throw incompleteAnswer(status, res.headers, e);
+    // An error answer cut short is still that error (its status and type are in the head).
+    text = '';
   }
-  if (status >= 200 && status < 300) return text ? JSON.parse(text) : {};
+  if (success) return text ? JSON.parse(text) : {};
   const e = serviceError(status, res.headers, text);
   // A signature refused for the time while the clocks were apart: retried at AWS's time.
   if (corrected) e.$metadata.clockSkewCorrected = true;
   throw e;
+}
+
+/** Signs the request; a failure (the credentials: the tenant role's session) is one before anything was sent. */
+async function sign(t: SignedJsonTarget, ep: URL, fullPath: string, payload: string): Promise<{ headers: Record<string, string> }> {
+  try {
+    return await t.signer.sign(
+      {
+        method: 'POST',
+        protocol: ep.protocol,
+        hostname: ep.hostname,
+        ...(ep.port ? { port: Number(ep.port) } : {}),
+        path: fullPath,
+        query: {},
+        headers: {
+          host: ep.host,
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(payload)),
+          'user-agent': USER_AGENT,
+        },
+        body: payload,
+      },
+      { signingDate: new Date(Date.now() + t.clockOffsetMs) },
+    );
+  } catch (e) {
+    throw notSent(e);
+  }
 }
 
 /** The answer's body, at most {@link MAX_ANSWER_BYTES}. */
