@@ -129,6 +129,10 @@ type Make = (i: number, chat: boolean) => Template;
 interface Phase {
   lat: number[];
   wall: number;
+  /** From the first request sent (warm-up included) to the last answer. */
+  loadSeconds: number;
+  /** How far behind its schedule the load generator sent a recorded request at worst. */
+  maxLagMs: number;
   achieved: number;
   statuses: Record<number, number>;
   /** CSV lines: sent (ms since the phase began), latency ms, route, status. */
@@ -155,6 +159,8 @@ async function openLoop(rate: number, seconds: number, origin: string, make: Mak
   if (code !== 0) throw new Error(`the load generator exited with ${String(code)}`);
   const r = JSON.parse(Buffer.concat(out).toString('utf8')) as {
     wall: number;
+    loadSeconds: number;
+    maxLagMs: number;
     offset: number;
     sent: number[];
     ms: number[];
@@ -165,7 +171,12 @@ async function openLoop(rate: number, seconds: number, origin: string, make: Mak
   const trace = r.ms.map(
     (ms, k) => `${(r.sent[k] ?? 0).toFixed(2)},${ms.toFixed(2)},${(k + r.offset) % 5 !== 0 ? 'chat' : 'retrieve'},${r.status[k] ?? 0}`,
   );
-  return { lat: r.ms, wall: r.wall, achieved: r.ms.length / r.wall, statuses, trace };
+  // Latency is compared only between answered requests: a phase with failures (which may fail
+  // fast) is not a measurement.
+  const failed = r.status.filter((c) => c !== 200).length;
+  if (failed > 0)
+    throw new Error(`${failed} of ${r.status.length} requests to ${origin} were not answered 200: ${JSON.stringify(statuses)}`);
+  return { lat: r.ms, wall: r.wall, loadSeconds: r.loadSeconds, maxLagMs: r.maxLagMs, achieved: r.ms.length / r.wall, statuses, trace };
 }
 
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
@@ -313,17 +324,17 @@ async function main(): Promise<void> {
       const base = await openLoop(rate, SECONDS, upstream.url, direct);
       const cpu0 = await cpuSeconds(pid);
       const gc0 = await gcSeconds(gw);
-      const t0 = performance.now();
       const through = await openLoop(rate, SECONDS, gw.url, viaGateway);
-      // Over the whole phase, its warm-up included (the gateway's CPU time is counted for all of it).
-      const elapsed = (performance.now() - t0) / 1000;
-      const cores = ((await cpuSeconds(pid)) - cpu0) / elapsed;
+      // The gateway's CPU time over the phase's load, its warm-up included (the process's start
+      // and end around it add a little CPU of the gateway's and no time: cores err high).
+      const cores = ((await cpuSeconds(pid)) - cpu0) / through.loadSeconds;
       const gc1 = await gcSeconds(gw);
       traces.push(...base.trace.map((l) => `${rate},direct,${l}`), ...through.trace.map((l) => `${rate},gateway,${l}`));
       const added = (p: number): number => +(pct(through.lat, p) - pct(base.lat, p)).toFixed(2);
       results.push({
         rate,
         achievedRps: Math.round(through.achieved),
+        loadGeneratorMaxLagMs: { direct: +base.maxLagMs.toFixed(2), gateway: +through.maxLagMs.toFixed(2) },
         directMs: { p50: +pct(base.lat, 50).toFixed(2), p95: +pct(base.lat, 95).toFixed(2), p99: +pct(base.lat, 99).toFixed(2) },
         gatewayMs: { p50: +pct(through.lat, 50).toFixed(2), p95: +pct(through.lat, 95).toFixed(2), p99: +pct(through.lat, 99).toFixed(2) },
         addedMs: { p50: added(50), p95: added(95), p99: added(99) },
@@ -336,7 +347,7 @@ async function main(): Promise<void> {
         gatewayHeapTotalMiB: +((await gw.metric('nodejs_heap_size_total_bytes')) / 2 ** 20).toFixed(1),
         gatewayExternalMiB: +((await gw.metric('nodejs_external_memory_bytes')) / 2 ** 20).toFixed(1),
         gcMsPerSecond: Object.fromEntries(
-          Object.keys(gc1).map((k) => [k, +((1000 * ((gc1[k] ?? 0) - (gc0[k] ?? 0))) / elapsed).toFixed(1)]),
+          Object.keys(gc1).map((k) => [k, +((1000 * ((gc1[k] ?? 0) - (gc0[k] ?? 0))) / through.loadSeconds).toFixed(1)]),
         ),
       });
     }
@@ -370,16 +381,20 @@ async function main(): Promise<void> {
       `\n${values.pin ? `gateway on CPU ${cpus - 1}, the rest on 0-${cpus - 2}; ` : ''}NODE_OPTIONS ${NODE_OPTIONS || '(none)'}${values['node-args'] ? `, flags ${values['node-args']}` : ''}; upstream delay ${UPSTREAM_MS} ms; added = through the gateway minus straight to the upstream, per percentile`,
     );
     console.log(
-      '| target rps | achieved | direct p50 / p95 / p99 ms | gateway p50 / p95 / p99 ms | added p50 / p95 / p99 ms | gateway cores | rps per core |',
+      '| target rps | achieved | direct p50 / p95 / p99 ms | gateway p50 / p95 / p99 ms | added p50 / p95 / p99 ms | gateway cores | rps per core | load generator max lag ms (direct / gateway) |',
     );
-    console.log('|---|---|---|---|---|---|---|');
+    console.log('|---|---|---|---|---|---|---|---|');
+    const lags = (x: unknown): string => {
+      const m = x as { direct: number; gateway: number };
+      return `${m.direct} / ${m.gateway}`;
+    };
     const three = (x: unknown): string => {
       const m = x as { p50: number; p95: number; p99: number };
       return `${m.p50} / ${m.p95} / ${m.p99}`;
     };
     for (const r of results)
       console.log(
-        `| ${String(r.rate)} | ${String(r.achievedRps)} | ${three(r.directMs)} | ${three(r.gatewayMs)} | ${three(r.addedMs)} | ${String(r.gatewayCpuCores)} | ${String(r.rpsPerCore)} |`,
+        `| ${String(r.rate)} | ${String(r.achievedRps)} | ${three(r.directMs)} | ${three(r.gatewayMs)} | ${three(r.addedMs)} | ${String(r.gatewayCpuCores)} | ${String(r.rpsPerCore)} | ${lags(r.loadGeneratorMaxLagMs)} |`,
       );
     console.log(`\nquota overshoot: ${served} tokens served of a ${overshoot.quota} quota (overshoot ${overshoot.overshoot})`);
     if (values.json) await writeFile(values.json, JSON.stringify(report, null, 2));

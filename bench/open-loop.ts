@@ -15,8 +15,11 @@
  * gateway under steady load does not have.
  *
  * Input (JSON, stdin): { rate, seconds, warmupSeconds, origin, requests: [{ path, headers, body }] }.
- * Output (JSON, stdout): { wall, offset, sent: [ms since the recorded part began], ms: [latency], status: [code] },
- * for the recorded part, which begins with request `offset` of the sequence.
+ * Output (JSON, stdout): { wall, loadSeconds, maxLagMs, offset, sent: [ms since the recorded part began],
+ * ms: [latency], status: [code] }, for the recorded part, which begins with request `offset` of
+ * the sequence; `loadSeconds` from the first request sent (warm-up included) to the last answer,
+ * `maxLagMs` how far behind its schedule the generator sent a recorded request at worst. A
+ * request that failed or whose answer was cut has status 0.
  */
 import { Agent, request } from 'node:http';
 
@@ -77,11 +80,19 @@ async function main(): Promise<void> {
     const p = prepared[seq % prepared.length];
     if (!p) throw new Error('no requests given');
     const t0 = performance.now();
+    let done = false;
+    const finish = (code: number): void => {
+      if (done) return;
+      done = true;
+      complete(k, t0, code);
+    };
     const req = request({ agent, host: hostname, port, method: 'POST', path: p.path, headers: p.headers }, (res) => {
       res.on('data', () => undefined);
-      res.on('end', () => complete(k, t0, res.statusCode ?? 0));
+      res.on('end', () => finish(res.complete ? (res.statusCode ?? 0) : 0));
+      res.on('error', () => finish(0));
+      res.on('aborted', () => finish(0));
     });
-    req.on('error', () => complete(k, t0, 0));
+    req.on('error', () => finish(0));
     req.end(p.body);
   };
   if (warmup === 0) warm();
@@ -95,9 +106,13 @@ async function main(): Promise<void> {
     send(seq);
   }
   await Promise.all([warmed, all]);
-  const wall = (performance.now() - start) / 1000;
+  const end = performance.now();
+  const wall = (end - start) / 1000;
+  const loadSeconds = (end - first) / 1000;
+  let maxLagMs = 0;
+  for (let k = 0; k < total; k++) maxLagMs = Math.max(maxLagMs, (sent[k] ?? 0) - (k * 1000) / input.rate);
   agent.destroy();
-  process.stdout.write(JSON.stringify({ wall, offset: warmup, sent: [...sent], ms: [...ms], status: [...status] }));
+  process.stdout.write(JSON.stringify({ wall, loadSeconds, maxLagMs, offset: warmup, sent: [...sent], ms: [...ms], status: [...status] }));
 }
 
 await main();
