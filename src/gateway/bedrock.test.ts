@@ -4,7 +4,7 @@
  * Serverless and S3 Vectors, `managedSearchConfiguration` for a managed knowledge base, the pool
  * filter in either, and no RetrieveAndGenerate request at all for a managed knowledge base.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { VectorStoreType } from '../core/vector-stores.js';
@@ -21,6 +21,8 @@ interface Seen {
 let server: Server;
 let bedrock: SdkBedrock;
 const seen: Seen[] = [];
+/** Answers for the next Bedrock calls, in order, instead of the default. */
+const next: ((res: ServerResponse) => void)[] = [];
 const saved = { ...process.env };
 
 beforeAll(async () => {
@@ -47,6 +49,8 @@ beforeAll(async () => {
         body: JSON.parse(text || '{}') as Record<string, unknown>,
         authorization: req.headers.authorization,
       });
+      const scripted = next.shift();
+      if (scripted) return scripted(res);
       const body = req.url?.endsWith('/retrieve')
         ? { retrievalResults: [] }
         : { sessionId: 's', output: { text: 'answer' }, citations: [] };
@@ -78,6 +82,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   seen.length = 0;
+  next.length = 0;
 });
 
 const pool = (vectorStore: VectorStoreType) =>
@@ -92,12 +97,14 @@ describe('SdkBedrock on each vector store', () => {
     '%s: Retrieve and RetrieveAndGenerate with vectorSearchConfiguration',
     async (store) => {
       await bedrock.retrieve(pool(store), 'numbers', 3);
-      await bedrock.retrieveAndGenerate(pool(store), 'numbers', 'arn:aws:bedrock:us-east-1:1:application-inference-profile/p', 3);
+      await bedrock.retrieveAndGenerate(pool(store), 'numbers', 'arn:aws:bedrock:us-east-1:1:application-inference-profile/p', 3, 64);
       expect(seen.map((s) => s.path)).toEqual(['/knowledgebases/POOLKB0001/retrieve', '/retrieveAndGenerate']);
       expect(seen[0]?.body.retrievalConfiguration).toEqual({ vectorSearchConfiguration: { numberOfResults: 3, filter: scoped } });
       const kb = (seen[1]?.body.retrieveAndGenerateConfiguration as { knowledgeBaseConfiguration: Record<string, unknown> })
         .knowledgeBaseConfiguration;
       expect(kb.retrievalConfiguration).toEqual({ vectorSearchConfiguration: { numberOfResults: 3, filter: scoped } });
+      // The answer is capped at what its reservation holds for it.
+      expect(kb.generationConfiguration).toEqual({ inferenceConfig: { textInferenceConfig: { maxTokens: 64 } } });
     },
   );
 
@@ -113,7 +120,7 @@ describe('SdkBedrock on each vector store', () => {
       },
     ]);
     await expect(
-      bedrock.retrieveAndGenerate(pool('Managed'), 'numbers', 'arn:aws:bedrock:us-east-1:1:application-inference-profile/p', 4),
+      bedrock.retrieveAndGenerate(pool('Managed'), 'numbers', 'arn:aws:bedrock:us-east-1:1:application-inference-profile/p', 4, 64),
     ).rejects.toThrow(/RetrieveAndGenerate does not take acme's Managed knowledge base/);
     expect(seen).toHaveLength(1);
   });
@@ -125,6 +132,7 @@ describe('SdkBedrock on each vector store', () => {
       'numbers',
       'arn:aws:bedrock:us-east-1:1:application-inference-profile/p',
       3,
+      64,
     );
     await bedrock.converse('acme', undefined, 'arn:aws:bedrock:us-east-1:1:application-inference-profile/p', {
       messages: [{ role: 'user', content: [{ text: 'hi' }] }],
@@ -158,6 +166,39 @@ describe('SdkBedrock on each vector store', () => {
       expect(mayHaveRun(e)).toBe(false);
     }
     expect(seen).toEqual([]);
+  });
+
+  it("the SDK's model calls (ConverseStream, RetrieveAndGenerate) are not made again once they may have run; refusals are", async () => {
+    const retrying = new SdkBedrock({ region: 'us-east-1', sessionPrefix: 'test', maxAttempts: 3 });
+    const profile = 'arn:aws:bedrock:us-east-1:1:application-inference-profile/p';
+    const input = { messages: [{ role: 'user' as const, content: [{ text: 'hi' }] }], maxTokens: 10 };
+    const hangUp = (res: ServerResponse): void => void res.socket?.destroy();
+    const unavailable = (res: ServerResponse): void =>
+      void res.writeHead(503, { 'x-amzn-errortype': 'ServiceUnavailableException' }).end('{"message":"try again"}');
+    const calls = [
+      () => retrying.converseStream('acme', undefined, profile, input),
+      () => retrying.retrieveAndGenerate(pool('OpenSearchServerless'), 'q', profile, 3, 64),
+    ];
+    try {
+      for (const call of calls) {
+        // The request arrived whole and the connection went: one attempt only.
+        seen.length = 0;
+        next.push(hangUp, hangUp, hangUp);
+        const e = await call().catch((x: unknown) => x);
+        expect(mayHaveRun(e)).toBe(true);
+        expect(seen).toHaveLength(1);
+        // Refused by Bedrock (503): made again, as the SDK does, until it fails for good.
+        seen.length = 0;
+        next.length = 0;
+        next.push(unavailable, unavailable, unavailable);
+        const refused = await call().catch((x: unknown) => x);
+        expect(mayHaveRun(refused)).toBe(false);
+        expect(seen).toHaveLength(3);
+        next.length = 0;
+      }
+    } finally {
+      retrying.destroy();
+    }
   });
 
   it("never signs one tenant's call with another's session, whatever the names share (cached per role and tenant)", async () => {

@@ -25,11 +25,12 @@ import {
 } from '@aws-sdk/client-bedrock-runtime';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { StandardRetryStrategy } from '@smithy/core/retry';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { generatesFrom, retrievalConfiguration, type ScopedRetrieval } from './scope.js';
-import { notSent } from './call-outcome.js';
+import { ModelCallRetryStrategy, notSent } from './call-outcome.js';
 import { label, postJson, type SignedJsonTarget, signedTarget } from './signed-json.js';
 
 /** A Converse request as the gateway builds it. */
@@ -45,11 +46,13 @@ export interface ConverseInput {
 /** The Bedrock calls the HTTP handlers make. */
 export interface BedrockPort {
   retrieve(s: ScopedRetrieval, query: string, numberOfResults: number, signal?: AbortSignal): Promise<RetrieveCommandOutput>;
+  /** `maxTokens` caps the generated answer (what its quota reservation holds for it). */
   retrieveAndGenerate(
     s: ScopedRetrieval,
     query: string,
     modelArn: string,
     numberOfResults: number,
+    maxTokens: number,
     signal?: AbortSignal,
   ): Promise<RetrieveAndGenerateCommandOutput>;
   converse(
@@ -209,8 +212,28 @@ export class SdkBedrock implements BedrockPort {
    * SigV4 only: with AWS_BEARER_TOKEN_BEDROCK in the environment the SDK's runtime client would
    * send that API key instead of signing as the tenant's role, bypassing the role and its Deny.
    */
-  private base(): { region: string; maxAttempts: number; requestHandler: NodeHttpHandler; authSchemePreference: string[] } {
-    return { region: this.o.region, maxAttempts: this.o.maxAttempts ?? 3, requestHandler: this.handler, authSchemePreference: ['sigv4'] };
+  private attempts(): number {
+    return this.o.maxAttempts ?? 3;
+  }
+
+  /**
+   * The SDK clients' settings. Their calls (ConverseStream, RetrieveAndGenerate) run a model, so
+   * none is made again once it may have run; each client keeps its own retry budget.
+   */
+  private base(): {
+    region: string;
+    maxAttempts: number;
+    retryStrategy: ModelCallRetryStrategy;
+    requestHandler: NodeHttpHandler;
+    authSchemePreference: string[];
+  } {
+    return {
+      region: this.o.region,
+      maxAttempts: this.attempts(),
+      retryStrategy: new ModelCallRetryStrategy(this.attempts()),
+      requestHandler: this.handler,
+      authSchemePreference: ['sigv4'],
+    };
   }
 
   private agentFor(s: ScopedRetrieval): BedrockAgentRuntimeClient {
@@ -255,7 +278,8 @@ export class SdkBedrock implements BedrockPort {
         this.o.region,
         roleArn ? this.sessions.provider(roleArn, tenant) : self().config.credentials,
         this.sockets,
-        this.o.maxAttempts ?? 3,
+        // Converse runs a model: not made again once it may have run. Retrieve may be.
+        service === 'runtime' ? new ModelCallRetryStrategy(this.attempts()) : new StandardRetryStrategy(this.attempts()),
       ),
     );
   }
@@ -268,7 +292,6 @@ export class SdkBedrock implements BedrockPort {
       `/knowledgebases/${label(s.knowledgeBaseId)}/retrieve`,
       { retrievalQuery: { text: query }, retrievalConfiguration: searchConfig(s, numberOfResults) },
       signal,
-      { idempotent: true },
     );
     return { ...out, $metadata: {} };
   }
@@ -278,6 +301,7 @@ export class SdkBedrock implements BedrockPort {
     query: string,
     modelArn: string,
     numberOfResults: number,
+    maxTokens: number,
     signal?: AbortSignal,
   ): Promise<RetrieveAndGenerateCommandOutput> {
     // The route refuses this first; here it guards any other caller of the port.
@@ -292,6 +316,7 @@ export class SdkBedrock implements BedrockPort {
             knowledgeBaseId: s.knowledgeBaseId,
             modelArn,
             retrievalConfiguration: searchConfig(s, numberOfResults),
+            generationConfiguration: { inferenceConfig: { textInferenceConfig: { maxTokens } } },
           },
         },
       }),
@@ -308,10 +333,7 @@ export class SdkBedrock implements BedrockPort {
   ): Promise<ConverseCommandOutput> {
     const { modelId, ...body } = converseRequest(tenant, modelArn, i);
     const t = await this.target('runtime', runtimeKey(roleArn, tenant), roleArn, tenant);
-    // A model call: not sent again once it may have run (it would be billed twice, counted once).
-    const out = await postJson<Omit<ConverseCommandOutput, '$metadata'>>(t, `/model/${label(modelId ?? modelArn)}/converse`, body, signal, {
-      idempotent: false,
-    });
+    const out = await postJson<Omit<ConverseCommandOutput, '$metadata'>>(t, `/model/${label(modelId ?? modelArn)}/converse`, body, signal);
     return { ...out, $metadata: {} };
   }
 

@@ -1,6 +1,6 @@
 /**
  * What a failed Bedrock call says about the model having run (and being billed), which decides
- * what its quota reservation settles to and whether a model call may be retried.
+ * what its quota reservation settles to and whether a model call may be made again.
  *
  * - **Not sent**: the failure came before the request left the gateway whole (credentials or
  *   the tenant role's session, the endpoint, a connection never made, a request cut while it was
@@ -11,24 +11,57 @@
  * - **Anything else** (the request was sent and no answer came: the caller left and the call was
  *   cancelled, the connection went, a success answer was cut short): the model may have run.
  */
-const NOT_SENT = Symbol('tenant-rag-gateway.notSent');
+import { StandardRetryStrategy } from '@smithy/core/retry';
+import type { RetryErrorInfo, RetryStrategyV2, RetryToken, StandardRetryToken } from '@smithy/types';
+
+/** Failures known to have come before (notSent) or after (sent) the request was written whole. */
+const before = new WeakSet<object>();
+const after = new WeakSet<object>();
 
 /** Marks `e` as a failure before the request was sent whole (no model ran); returns it. */
 export function notSent<E>(e: E): E {
-  if (typeof e === 'object' && e !== null) Object.defineProperty(e, NOT_SENT, { value: true });
+  if (typeof e === 'object' && e !== null) before.add(e);
   return e;
 }
 
-/** Network errors of a connection that was never made (the SDK's calls, whose sending is not watched). */
+/** Marks `e` as a failure after the request was sent whole, whatever its code says; returns it. */
+export function sent<E>(e: E): E {
+  if (typeof e === 'object' && e !== null) after.add(e);
+  return e;
+}
+
+/** Network errors of a connection that was never made (for failures not marked either way: the SDK's). */
 const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** Whether a failed model call may still have run, and so be billed. */
 export function mayHaveRun(e: unknown): boolean {
   if (typeof e !== 'object' || e === null) return true;
-  if ((e as { [NOT_SENT]?: boolean })[NOT_SENT]) return false;
-  const { code } = e as { code?: unknown };
-  if (typeof code === 'string' && NEVER_CONNECTED.has(code)) return false;
+  if (before.has(e)) return false;
   const status = (e as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
-  if (typeof status !== 'number' || (status >= 200 && status < 300)) return true;
-  return status === 408 || status === 424;
+  if (typeof status === 'number' && (status < 200 || status >= 300)) return status === 408 || status === 424;
+  if (after.has(e) || typeof status === 'number') return true;
+  const { code } = e as { code?: unknown };
+  return !(typeof code === 'string' && NEVER_CONNECTED.has(code));
+}
+
+/**
+ * The SDK's standard retry strategy (its backoff, classification and retry budget) for calls
+ * that run a model: a failure after which the model may have run is not retried (a second run
+ * would be billed, and counted once).
+ */
+export class ModelCallRetryStrategy implements RetryStrategyV2 {
+  private readonly standard: StandardRetryStrategy;
+  constructor(maxAttempts: number) {
+    this.standard = new StandardRetryStrategy(maxAttempts);
+  }
+  acquireInitialRetryToken(scope: string): Promise<RetryToken> {
+    return this.standard.acquireInitialRetryToken(scope);
+  }
+  refreshRetryTokenForRetry(token: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
+    if (mayHaveRun(info.error)) return Promise.reject(info.error instanceof Error ? info.error : new Error(String(info.error)));
+    return this.standard.refreshRetryTokenForRetry(token as StandardRetryToken, info);
+  }
+  recordSuccess(token: RetryToken): void {
+    this.standard.recordSuccess(token as StandardRetryToken);
+  }
 }

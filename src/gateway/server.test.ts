@@ -247,6 +247,11 @@ describe('gateway HTTP handlers', () => {
     answer = 'y'.repeat(20);
     expect((await ask()).status).toBe(200);
     expect(s.store.settled).toEqual([Math.ceil((7 + 1000 + 20) / 2) + 3 * 4]);
+    // The same reference cited twice went to the model once.
+    s.store.settled.length = 0;
+    cited = ['x'.repeat(1000), 'x'.repeat(1000)];
+    expect((await ask()).status).toBe(200);
+    expect(s.store.settled).toEqual([Math.ceil((7 + 1000 + 20) / 2) + 3 * 4]);
   });
 
   it('refuses retrieve-and-generate on a Managed tier with 400 saying to use retrieve and chat, reserving and sending nothing', async () => {

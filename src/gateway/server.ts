@@ -248,7 +248,7 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
     const held = await d.quota.reserve(tenant.metadata.name, grant, reserve);
     let out;
     try {
-      out = await d.bedrock.retrieveAndGenerate(scoped, q, grant.profileArn, n, signal);
+      out = await d.bedrock.retrieveAndGenerate(scoped, q, grant.profileArn, n, d.chat.defaultMaxTokens, signal);
     } catch (e) {
       await settleFailed(held, e, reserve, tenant.metadata.name, grant.access.spec.model);
       throw e;
@@ -256,7 +256,8 @@ export async function startGatewayServer(d: GatewayDeps, port: number, host: str
     // Every retrieved result went to the model, cited or not, and only the cited ones come back:
     // the context stays counted at what was reserved for it, more if the cited text was longer.
     // What goes back is the output budget the answer did not use.
-    const context = (out.citations ?? []).flatMap((c) => (c.retrievedReferences ?? []).map((r) => r.content?.text ?? ''));
+    // A reference cited twice went to the model once.
+    const context = [...new Set((out.citations ?? []).flatMap((c) => (c.retrievedReferences ?? []).map((r) => r.content?.text ?? '')))];
     const output = out.output?.text ?? '';
     const used = Math.max(
       promptTokenBound([q, ...context, output], d.chat.bytesPerToken),

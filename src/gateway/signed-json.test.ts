@@ -9,12 +9,15 @@ import { Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mayHaveRun } from './call-outcome.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { StandardRetryStrategy } from '@smithy/core/retry';
+import type { RetryStrategyV2 } from '@smithy/types';
+import { mayHaveRun, ModelCallRetryStrategy } from './call-outcome.js';
 import { AwsServiceError, label, NodeSha256, postJson, serviceError, signedTarget } from './signed-json.js';
 
-const MODEL_CALL = { idempotent: false };
-const RETRIEVE = { idempotent: true };
+/** How each kind of call is retried: Converse (a model runs) and Retrieve. */
+const MODEL_CALL = (n: number): RetryStrategyV2 => new ModelCallRetryStrategy(n);
+const RETRIEVE = (n: number): RetryStrategyV2 => new StandardRetryStrategy(n);
 
 describe('signing', () => {
   // docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html's example (IAM ListUsers).
@@ -90,12 +93,12 @@ describe('postJson', () => {
     answers = [];
   });
 
-  const target = (maxAttempts: number) => signedTarget(url, 'us-east-1', credentials, agents, maxAttempts);
+  const target = (maxAttempts: number, retry = MODEL_CALL) => signedTarget(url, 'us-east-1', credentials, agents, retry(maxAttempts));
   const error = (status: number, type: string) => (res: ServerResponse) =>
     res.writeHead(status, { 'x-amzn-errortype': type }).end(JSON.stringify({ message: `${type} from the test` }));
 
   it('posts the JSON signed for bedrock, under the endpoint path, with the session token', async () => {
-    await expect(postJson(target(1), '/model/m/converse', { a: 1 }, undefined, MODEL_CALL)).resolves.toEqual({ ok: true });
+    await expect(postJson(target(1), '/model/m/converse', { a: 1 })).resolves.toEqual({ ok: true });
     expect(seen).toHaveLength(1);
     expect(seen[0]?.path).toBe('/base/model/m/converse');
     expect(seen[0]?.body).toBe('{"a":1}');
@@ -107,19 +110,19 @@ describe('postJson', () => {
   it('sends its user agent', async () => {
     let agent: string | undefined;
     answers = [(res, req) => ((agent = req.headers['user-agent']), res.writeHead(200).end('{}'))];
-    await postJson(target(1), '/x', {}, undefined, MODEL_CALL);
+    await postJson(target(1), '/x', {});
     expect(agent).toBe('tenant-rag-gateway');
   });
 
   it('retries throttling and 5xx, then answers', async () => {
     answers = [error(429, 'ThrottlingException'), error(503, 'ServiceUnavailableException')];
-    await expect(postJson(target(3), '/x', {}, undefined, MODEL_CALL)).resolves.toEqual({ ok: true });
+    await expect(postJson(target(3), '/x', {})).resolves.toEqual({ ok: true });
     expect(seen).toHaveLength(3);
   });
 
   it('gives up after maxAttempts with the last error, named', async () => {
     answers = [error(429, 'ThrottlingException'), error(429, 'ThrottlingException')];
-    const e = await postJson(target(2), '/x', {}, undefined, MODEL_CALL).catch((x: unknown) => x);
+    const e = await postJson(target(2), '/x', {}).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AwsServiceError);
     expect(e).toMatchObject({ name: 'ThrottlingException', status: 429, message: 'ThrottlingException from the test' });
     expect(seen).toHaveLength(2);
@@ -131,7 +134,7 @@ describe('postJson', () => {
     [404, 'ResourceNotFoundException'],
   ])('does not retry %i %s', async (status, type) => {
     answers = [error(status, type)];
-    await expect(postJson(target(3), '/x', {}, undefined, MODEL_CALL)).rejects.toMatchObject({
+    await expect(postJson(target(3), '/x', {})).rejects.toMatchObject({
       name: type,
       message: `${type} from the test`,
     });
@@ -154,38 +157,51 @@ describe('postJson', () => {
     };
     answers = [skewed, skewed, skewed];
     const t = target(3);
-    await expect(postJson(t, '/x', {}, undefined, MODEL_CALL)).resolves.toEqual({ ok: true });
+    await expect(postJson(t, '/x', {})).resolves.toEqual({ ok: true });
     expect(seen).toHaveLength(2);
-    await expect(postJson(t, '/x', {}, undefined, MODEL_CALL)).resolves.toEqual({ ok: true });
+    await expect(postJson(t, '/x', {})).resolves.toEqual({ ok: true });
     expect(seen).toHaveLength(3);
   });
 
   /** The connection goes once the request has arrived whole, before any answer. */
   const hangUp = (res: ServerResponse): void => void res.socket?.destroy();
   /** A target whose every call opens a new connection (no kept-alive socket to blame). */
-  const fresh = (maxAttempts: number) =>
-    signedTarget(url, 'us-east-1', credentials, { http: new HttpAgent({ keepAlive: false }), https: new HttpsAgent() }, maxAttempts);
+  const fresh = (maxAttempts: number, retry = MODEL_CALL) =>
+    signedTarget(url, 'us-east-1', credentials, { http: new HttpAgent({ keepAlive: false }), https: new HttpsAgent() }, retry(maxAttempts));
 
   it('sends a retrieval again after the connection went with no answer, but not a model call, which may have run', async () => {
     answers = [hangUp];
-    await expect(postJson(fresh(3), '/x', {}, undefined, RETRIEVE)).resolves.toEqual({ ok: true });
+    await expect(postJson(fresh(3, RETRIEVE), '/x', {})).resolves.toEqual({ ok: true });
     expect(seen).toHaveLength(2);
 
     seen.length = 0;
     answers = [hangUp, hangUp, hangUp];
-    const e = await postJson(fresh(3), '/x', {}, undefined, MODEL_CALL).catch((x: unknown) => x);
+    const e = await postJson(fresh(3), '/x', {}).catch((x: unknown) => x);
     expect(e).toMatchObject({ code: 'ECONNRESET' });
     expect(mayHaveRun(e)).toBe(true);
     expect(seen).toHaveLength(1);
   });
 
-  it('sends a model call again after a reset on a kept-alive socket before any answer (the server had closed it idle)', async () => {
+  it('does not send a model call again after a reset on a kept-alive socket once it was written (the server may have read it)', async () => {
     const t = target(3);
-    await postJson(t, '/x', {}, undefined, MODEL_CALL);
+    await postJson(t, '/x', {});
     seen.length = 0;
     answers = [hangUp];
-    await expect(postJson(t, '/x', {}, undefined, MODEL_CALL)).resolves.toEqual({ ok: true });
-    expect(seen).toHaveLength(2);
+    const e = await postJson(t, '/x', {}).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'ECONNRESET' });
+    expect(mayHaveRun(e)).toBe(true);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('a network error after the request was written may have run, whatever its code says', async () => {
+    answers = [hangUp];
+    const e = await postJson(fresh(3), '/x', {}).catch((x: unknown) => x);
+    // EHOSTUNREACH on an open connection (retransmissions timed out) is no proof nothing arrived:
+    // the same failure under that code still may have run.
+    (e as { code?: string }).code = 'EHOSTUNREACH';
+    expect(mayHaveRun(e)).toBe(true);
+    // Unmarked (an SDK call's), the code alone says the connection was never made.
+    expect(mayHaveRun(Object.assign(new Error('x'), { code: 'EHOSTUNREACH' }))).toBe(false);
   });
 
   it('does not retry a success answer cut short (the call was carried out), and says it may have run', async () => {
@@ -197,7 +213,7 @@ describe('postJson', () => {
     for (const o of [MODEL_CALL, RETRIEVE]) {
       seen.length = 0;
       answers = [cut, cut, cut];
-      const e = await postJson(target(3), '/x', {}, undefined, o).catch((x: unknown) => x);
+      const e = await postJson(target(3, o), '/x', {}).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(AwsServiceError);
       expect(e).toMatchObject({ name: 'IncompleteAnswer', status: 200 });
       expect((e as Error).message).toMatch(/cut short after its 200 head .*not retried/);
@@ -212,15 +228,15 @@ describe('postJson', () => {
       res.write('{"mess', () => res.socket?.destroy());
     };
     answers = [cut, cut];
-    const e = await postJson(target(2), '/x', {}, undefined, MODEL_CALL).catch((x: unknown) => x);
+    const e = await postJson(target(2), '/x', {}).catch((x: unknown) => x);
     expect(e).toMatchObject({ name: 'ThrottlingException', status: 429 });
     expect(mayHaveRun(e)).toBe(false);
     expect(seen).toHaveLength(2);
   });
 
   it('a call that could not be signed (no session) or connected was never sent, and may not have run', async () => {
-    const noSession = signedTarget(url, 'us-east-1', () => Promise.reject(new Error('AssumeRole: AccessDenied')), agents, 3);
-    const e1 = await postJson(noSession, '/x', {}, undefined, MODEL_CALL).catch((x: unknown) => x);
+    const noSession = signedTarget(url, 'us-east-1', () => Promise.reject(new Error('AssumeRole: AccessDenied')), agents, MODEL_CALL(3));
+    const e1 = await postJson(noSession, '/x', {}).catch((x: unknown) => x);
     expect((e1 as Error).message).toBe('AssumeRole: AccessDenied');
     expect(mayHaveRun(e1)).toBe(false);
     expect(seen).toEqual([]);
@@ -230,8 +246,8 @@ describe('postJson', () => {
     await new Promise<void>((ok) => closed.listen(0, '127.0.0.1', ok));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((ok) => closed.close(() => ok()));
-    const nowhere = signedTarget(new URL(`http://127.0.0.1:${port}/`), 'us-east-1', credentials, agents, 2);
-    const e2 = await postJson(nowhere, '/x', {}, undefined, MODEL_CALL).catch((x: unknown) => x);
+    const nowhere = signedTarget(new URL(`http://127.0.0.1:${port}/`), 'us-east-1', credentials, agents, MODEL_CALL(2));
+    const e2 = await postJson(nowhere, '/x', {}).catch((x: unknown) => x);
     expect(e2).toMatchObject({ code: 'ECONNREFUSED' });
     expect(mayHaveRun(e2)).toBe(false);
   });
@@ -244,17 +260,32 @@ describe('postJson', () => {
         res.write('{"output":', () => abort.abort());
       },
     ];
-    const e = await postJson(target(3), '/x', {}, abort.signal, MODEL_CALL).catch((x: unknown) => x);
+    const e = await postJson(target(3), '/x', {}, abort.signal).catch((x: unknown) => x);
     expect(e).toMatchObject({ name: 'AbortError' });
     expect(mayHaveRun(e)).toBe(true);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('a caller leaving while a retry waits sends nothing more: the call did not run', async () => {
+    const abort = new AbortController();
+    // The longest backoff (full jitter at its top: 500 ms for throttling), and the caller leaves 20 ms in.
+    const random = vi.spyOn(Math, 'random').mockReturnValue(1);
+    answers = [(res) => (error(429, 'ThrottlingException')(res), setTimeout(() => abort.abort(), 20))];
+    const e = await postJson(target(3), '/x', {}, abort.signal)
+      .catch((x: unknown) => x)
+      .finally(() => random.mockRestore());
+    expect(e).toMatchObject({ name: 'AbortError' });
+    expect(mayHaveRun(e)).toBe(false);
     expect(seen).toHaveLength(1);
   });
 
   it('a cancelled call fails at once and is not retried', async () => {
     const abort = new AbortController();
     answers = [() => abort.abort()];
-    const e = await postJson(target(3), '/x', {}, abort.signal, MODEL_CALL).catch((x: unknown) => x);
+    const e = await postJson(target(3), '/x', {}, abort.signal).catch((x: unknown) => x);
     expect(e).toMatchObject({ name: 'AbortError' });
+    // Cancelled after the request arrived whole: the model may have run.
+    expect(mayHaveRun(e)).toBe(true);
     expect(seen).toHaveLength(1);
   });
 });

@@ -15,10 +15,10 @@
 import { createHash, createHmac } from 'node:crypto';
 import { type Agent as HttpAgent, type IncomingHttpHeaders, request as httpRequest, type IncomingMessage } from 'node:http';
 import { type Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { getRetryAfterHint, isServerError, isThrottlingError, isTransientError, StandardRetryStrategy } from '@smithy/core/retry';
+import { getRetryAfterHint, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider, Checksum, RetryErrorInfo, RetryStrategyV2, SourceData } from '@smithy/types';
-import { mayHaveRun, notSent } from './call-outcome.js';
+import { notSent, sent } from './call-outcome.js';
 
 /** SHA-256 (or HMAC-SHA-256 with a secret) on node:crypto, in the shape SignatureV4 takes. */
 export class NodeSha256 implements Checksum {
@@ -73,19 +73,23 @@ export interface SignedJsonTarget {
   clockOffsetMs: number;
 }
 
-/** A target for `credentials` at a resolved endpoint; Bedrock's runtimes sign as `bedrock`. */
+/**
+ * A target for `credentials` at a resolved endpoint; Bedrock's runtimes sign as `bedrock`. `retry`
+ * is the SDK's standard strategy, or for calls that run a model `ModelCallRetryStrategy`, which
+ * does not make a call again once it may have run.
+ */
 export function signedTarget(
   endpoint: URL,
   region: string,
   credentials: AwsCredentialIdentityProvider,
   agents: { http: HttpAgent; https: HttpsAgent },
-  maxAttempts: number,
+  retry: RetryStrategyV2,
 ): SignedJsonTarget {
   return {
     endpoint,
     signer: new SignatureV4({ service: 'bedrock', region, credentials, sha256: NodeSha256 }),
     agent: endpoint.protocol === 'http:' ? agents.http : agents.https,
-    retry: new StandardRetryStrategy(maxAttempts),
+    retry,
     clockOffsetMs: 0,
   };
 }
@@ -140,29 +144,12 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-/** How a call may be retried. */
-export interface PostOptions {
-  /**
-   * Whether the call may be made again after it was sent whole and no answer came (it may have
-   * been carried out). A model call is not: it may have run and be billed, and a second run
-   * would be counted once. Retrieve is.
-   */
-  idempotent: boolean;
-}
-
 /**
- * POSTs `body` as JSON to `path` on the target and parses the JSON answer; retries as the SDK
- * does, but a call that is not idempotent only when it was not sent whole or Bedrock answered
- * it with an error ({@link mayHaveRun}). Failures before the request was sent whole are marked
- * {@link notSent}.
+ * POSTs `body` as JSON to `path` on the target and parses the JSON answer; retries as the
+ * target's strategy says. Failures are marked {@link notSent} before the request was written
+ * whole and {@link sent} after.
  */
-export async function postJson<T>(
-  t: SignedJsonTarget,
-  path: string,
-  body: unknown,
-  signal: AbortSignal | undefined,
-  o: PostOptions,
-): Promise<T> {
+export async function postJson<T>(t: SignedJsonTarget, path: string, body: unknown, signal?: AbortSignal): Promise<T> {
   const payload = JSON.stringify(body);
   let token = await t.retry.acquireInitialRetryToken('');
   for (;;) {
@@ -173,13 +160,15 @@ export async function postJson<T>(
       return out;
     } catch (e) {
       if (signal?.aborted) throw e;
-      if (!o.idempotent && mayHaveRun(e)) throw e;
       try {
         token = await t.retry.refreshRetryTokenForRetry(token, retryInfo(e));
       } catch {
         throw e;
       }
-      await sleep(token.getRetryDelay(), signal);
+      // The last attempt was not carried out (else no retry): a caller leaving now sent nothing more.
+      await sleep(token.getRetryDelay(), signal).catch((x: unknown) => {
+        throw notSent(x);
+      });
     }
   }
 }
@@ -203,12 +192,11 @@ async function once(t: SignedJsonTarget, path: string, payload: string, signal?:
       },
       ok,
     );
-    // Until the request is written whole, a failure means Bedrock has not got it; so does a reset
-    // on a kept-alive socket before any answer (the server had closed it idle: Node's documented
-    // case for sending again).
-    let sent = false;
-    req.on('finish', () => (sent = true));
-    req.on('error', (e: NodeJS.ErrnoException) => fail(!sent || (req.reusedSocket && e.code === 'ECONNRESET') ? notSent(e) : e));
+    // Until the request is written whole, a failure means Bedrock has not got it; after, that it
+    // may have (even a reset on a kept-alive socket: the server may have read the request first).
+    let written = false;
+    req.on('finish', () => (written = true));
+    req.on('error', (e) => fail(written ? sent(e) : notSent(e)));
     req.end(payload);
   });
   const corrected = learnClock(t, res.headers.date);
@@ -218,7 +206,7 @@ async function once(t: SignedJsonTarget, path: string, payload: string, signal?:
   try {
     text = await readAnswer(res);
   } catch (e) {
-    if (signal?.aborted) throw aborted(signal, e);
+    if (signal?.aborted) throw sent(aborted(signal, e));
     // The call was carried out (a model ran, and is billed) and its answer lost: not retried.
     if (success) throw incompleteAnswer(status, res.headers, e);
     // An error answer cut short is still that error (its status and type are in the head).

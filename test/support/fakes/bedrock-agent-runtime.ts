@@ -219,7 +219,13 @@ async function retrieveAndGenerate(
   await d.auth.authorize(c, 'bedrock:InvokeModel', modelArn);
   const { filter, numberOfResults } = optionsLogged(cfg.knowledgeBaseConfiguration.retrievalConfiguration, entry, log);
   const hits = await search(d, kbId, text, filter, numberOfResults);
-  const answer = generateAnswer(`${text} ${hits.map((h) => h.text).join(' ')}`, 200).text;
+  // The answer is capped as Bedrock caps it: generationConfiguration's maxTokens, if given.
+  const gen = cfg.knowledgeBaseConfiguration.generationConfiguration as
+    { inferenceConfig?: { textInferenceConfig?: { maxTokens?: unknown } } } | undefined;
+  const maxTokens = gen?.inferenceConfig?.textInferenceConfig?.maxTokens;
+  if (maxTokens !== undefined && (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1))
+    throw invalid('generationConfiguration.inferenceConfig.textInferenceConfig.maxTokens must be a positive integer');
+  const answer = generateAnswer(`${text} ${hits.map((h) => h.text).join(' ')}`, Math.min(200, maxTokens ?? 200)).text;
   const output = hits.length ? answer : 'Sorry, I am unable to assist you with this request.';
   return {
     status: 200,
